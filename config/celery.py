@@ -1,0 +1,40 @@
+"""The Celery app: configured from Django's settings (namespace CELERY), JSON only.
+
+The beat schedule lives here and nowhere else.
+"""
+
+import os
+from pathlib import Path
+
+from celery import Celery
+from celery.signals import beat_init
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("convene")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    "heartbeat": {"task": "members.tasks.heartbeat", "schedule": 60.0},
+}
+
+
+def ensure_embedded_broker_folder() -> None:
+    """Create the embedded broker's folder, which kombu expects to exist."""
+    from django.conf import settings
+
+    folder = getattr(settings, "CELERY_BROKER_FOLDER", None)
+    if folder is not None:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+
+
+@app.on_after_configure.connect
+def _prepare_broker(sender, **kwargs):
+    ensure_embedded_broker_folder()
+
+
+@beat_init.connect
+def _first_heartbeat(sender, **kwargs):
+    # Without this the first heartbeat would wait a whole interval after beat starts.
+    sender.app.send_task("members.tasks.heartbeat")

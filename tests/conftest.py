@@ -1,0 +1,157 @@
+"""Fixtures for the whole suite: named personas, and the browser set-up for journeys.
+
+Personas (healthchecks, adhocracy-plus): `coordinator`, `partner` and `member` of `community`;
+`other_coordinator` runs `other_community`; `outsider` belongs nowhere; `staff` is site staff.
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from allauth.account.models import EmailAddress
+
+from communities.models import Community, Membership
+from members.models import User
+
+# Playwright's sync API keeps an event loop running in the main thread; Django's guard
+# against ORM calls from async code would otherwise refuse the test's own queries.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+CHROMIUM = Path("/usr/bin/chromium")
+PASSWORD = "a-long-test-password-2026"
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings):
+    # Fast hashing for the many logins in tests; plain static files for the live server.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    # allauth counts rate limits in the cache; one test's failed logins must not limit another.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def make_person(email: str, *, name: str = "", is_staff: bool = False) -> User:
+    """A person with a verified email address, able to log in through allauth."""
+    user = User.objects.create_user(
+        email=email, password=PASSWORD, name=name, is_staff=is_staff, is_superuser=is_staff
+    )
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    return user
+
+
+def make_community(slug: str, **fields) -> Community:
+    defaults = {"name": slug.replace("-", " ").title(), "purpose": f"The purpose of {slug}."}
+    return Community.objects.create(slug=slug, **{**defaults, **fields})
+
+
+@pytest.fixture
+def community(db):
+    return make_community("bowel-care", name="Bowel care together")
+
+
+@pytest.fixture
+def other_community(db):
+    return make_community("heart-health", name="Heart health")
+
+
+def _with_role(user, community, role):
+    Membership.objects.create(user=user, community=community, role=role)
+    return user
+
+
+@pytest.fixture
+def coordinator(community):
+    return _with_role(make_person("cora@example.org", name="Cora"), community, "coordinator")
+
+
+@pytest.fixture
+def partner(community):
+    return _with_role(make_person("parveen@example.org", name="Parveen"), community, "partner")
+
+
+@pytest.fixture
+def member(community):
+    return _with_role(make_person("michael@example.org", name="Michael"), community, "member")
+
+
+@pytest.fixture
+def other_coordinator(other_community):
+    return _with_role(make_person("olu@example.org", name="Olu"), other_community, "coordinator")
+
+
+@pytest.fixture
+def outsider(db):
+    return make_person("otto@example.org", name="Otto")
+
+
+@pytest.fixture
+def staff(db):
+    return make_person("ada@example.org", name="Ada", is_staff=True)
+
+
+# --- Browser journeys -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Debian's Chromium, never a downloaded browser. Missing it fails in CI."""
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is missing: apt-get install -y chromium"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return {
+        **browser_type_launch_args,
+        "executable_path": str(CHROMIUM),
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    # Members mostly use phones: journeys run at the narrowest width WCAG reflow asks for.
+    return {**browser_context_args, "viewport": {"width": 320, "height": 720}}
+
+
+@pytest.fixture
+def assert_accessible():
+    """Check the page as it stands: axe-core finds no violations, and nothing scrolls sideways."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+
+    def check(page):
+        page.wait_for_load_state("load")
+        results = axe.run(page)
+        assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"{page.url} scrolls sideways by {overflow}px"
+
+    return check
+
+
+def pytest_configure(config):
+    if IN_CI and shutil.which("chromium") is None and not CHROMIUM.exists():
+        raise pytest.UsageError("CI needs Debian's Chromium: apt-get install -y chromium")

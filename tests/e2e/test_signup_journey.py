@@ -1,0 +1,89 @@
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.keyboard import tab_to, type_into
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "hedgerows-and-tea-2026"
+
+
+def test_visitor_signs_up_confirms_email_logs_in_and_out(
+    page, live_server, mailoutbox, assert_accessible, community
+):
+    page.goto(live_server.url)
+    expect(page.get_by_role("heading", name="Learning communities")).to_be_visible()
+    assert_accessible(page)
+
+    tab_to(page, "nav >> text=Sign up")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Sign Up")).to_be_visible()
+    assert_accessible(page)
+
+    # A password that is too short is refused next to the field; the email stays typed.
+    type_into(page, "#id_email", "Nia.Visitor@Example.org")
+    type_into(page, "#id_password1", "short")
+    type_into(page, "#id_password2", "short")
+    page.keyboard.press("Enter")
+    expect(page.locator("#id_password1_error")).to_contain_text("at least 12 characters")
+    expect(page.locator("#id_email")).to_have_value("Nia.Visitor@Example.org")
+    assert_accessible(page)
+
+    type_into(page, "#id_password1", PASSWORD)
+    type_into(page, "#id_password2", PASSWORD)
+    tab_to(page, "form.account-form button[type=submit]")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Verify Your Email Address")).to_be_visible()
+    assert_accessible(page)
+
+    assert len(mailoutbox) == 1
+    email = mailoutbox[0]
+    assert email.to == ["nia.visitor@example.org"]
+    link = re.search(r"https?://\S+/accounts/confirm-email/\S+/", email.body).group(0)
+
+    page.goto(link)
+    expect(page.get_by_role("heading", name="Confirm Email Address")).to_be_visible()
+    assert_accessible(page)
+    tab_to(page, "form.account-form button[type=submit]")
+    page.keyboard.press("Space")
+
+    expect(page.get_by_role("heading", name="Sign In")).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("You have confirmed")
+    assert_accessible(page)
+
+    type_into(page, "#id_login", "nia.visitor@example.org")
+    type_into(page, "#id_password", PASSWORD)
+    page.keyboard.press("Enter")
+
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    expect(page.get_by_role("link", name=community.name)).to_be_visible()
+    assert_accessible(page)
+
+    tab_to(page, "nav >> text=Log out")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("link", name="Log in")).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("signed out")
+    assert_accessible(page)
+
+
+def test_skip_link_is_first_and_moves_focus_to_the_main_content(page, live_server):
+    page.goto(live_server.url)
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to main content")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_in_viewport()
+    page.keyboard.press("Enter")
+    expect(page.locator("main#main")).to_be_focused()
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/c/bowel-care/", "/accounts/login/", "/accounts/password/reset/", "/nowhere/"]
+)
+def test_public_pages_are_accessible_at_phone_width(
+    page, live_server, assert_accessible, community, path
+):
+    page.goto(live_server.url + path)
+    expect(page.locator("h1")).to_be_visible()
+    assert_accessible(page)
