@@ -1,60 +1,8 @@
-import os
-from datetime import timedelta
-
-from celery import current_app
-from django.conf import settings
-from django.db import DatabaseError, connection
 from django.http import JsonResponse
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from members.models import Heartbeat
-
-
-def _check_database() -> dict:
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    except DatabaseError as exc:
-        return {"ok": False, "error": exc.__class__.__name__}
-    return {"ok": True}
-
-
-def _check_broker() -> dict:
-    # Bounded whatever the configured options say: a hung broker must not hang this check.
-    timeouts = {"socket_timeout": 2, "socket_connect_timeout": 2}
-    conn = current_app.connection_for_write(
-        transport_options={**current_app.conf.broker_transport_options, **timeouts}
-    )
-    try:
-        if conn.transport.driver_type == "redis":
-            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
-            conn.default_channel.client.ping()
-        else:
-            folder = conn.transport_options.get("data_folder_out", "")
-            if not os.access(folder, os.W_OK):
-                return {"ok": False, "error": "broker folder is missing or not writable"}
-    except Exception as exc:  # noqa: BLE001 - any failure to reach the broker is "unhealthy"
-        return {"ok": False, "error": exc.__class__.__name__}
-    finally:
-        conn.release()
-    return {"ok": True, "transport": conn.transport.driver_type}
-
-
-def _check_scheduler() -> dict:
-    try:
-        heartbeat = Heartbeat.objects.filter(name="scheduler").first()
-    except DatabaseError:
-        return {"ok": False, "error": "database unavailable"}
-    if heartbeat is None:
-        return {"ok": False, "error": "no heartbeat yet"}
-    age = timezone.now() - heartbeat.beat_at
-    return {
-        "ok": age <= timedelta(seconds=settings.HEARTBEAT_MAX_AGE_SECONDS),
-        "last_heartbeat": heartbeat.beat_at.isoformat(),
-        "age_seconds": int(age.total_seconds()),
-    }
+from members import health
 
 
 @require_GET
@@ -64,11 +12,5 @@ def healthz(request):
 
     200 when every part is healthy; 503 naming the parts that are not.
     """
-    checks = {
-        "database": _check_database(),
-        "broker": _check_broker(),
-        "scheduler": _check_scheduler(),
-    }
-    failing = [name for name, check in checks.items() if not check["ok"]]
-    body = {"status": "ok" if not failing else "unhealthy", "failing": failing, **checks}
-    return JsonResponse(body, status=503 if failing else 200)
+    body = health.report()
+    return JsonResponse(body, status=503 if body["failing"] else 200)

@@ -7,6 +7,7 @@ Personas (healthchecks, adhocracy-plus): `coordinator`, `partner` and `member` o
 import os
 import shutil
 from pathlib import Path
+from uuid import uuid4
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -34,13 +35,14 @@ def _test_settings(settings):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache():
-    # allauth counts rate limits in the cache; one test's failed logins must not limit another.
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-    cache.clear()
+def _cache_of_its_own(settings):
+    # allauth counts rate limits in the cache, so each test gets keys of its own. Clearing the
+    # cache instead would empty a Redis database that other test processes and the Celery
+    # broker share.
+    settings.CACHES = {
+        name: {**config, "KEY_PREFIX": f"test-{uuid4().hex}"}
+        for name, config in settings.CACHES.items()
+    }
 
 
 def make_person(email: str, *, name: str = "", is_staff: bool = False) -> User:

@@ -105,3 +105,12 @@ def test_hung_broker_is_reported_within_the_socket_timeout(client, broker_url, s
 
 def test_healthz_answers_only_get(client):
     assert client.post("/healthz").status_code == 405
+
+
+def test_healthcheck_command_exits_non_zero_when_unhealthy():
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="Unhealthy: scheduler"):
+        call_command("healthcheck")
+    record_heartbeat(name="scheduler")
+    call_command("healthcheck")
