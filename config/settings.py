@@ -158,27 +158,24 @@ else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# --- Redis: Celery broker and cache ----------------------------------------------------------
+# --- Cache and Celery broker ----------------------------------------------------------------
 
 REDIS_URL = _url("REDIS_URL", "", {"redis", "rediss"})
 
 # A refused or hung Redis must not stall a request: every socket gives up after about 2 s.
 REDIS_SOCKET_TIMEOUT = 2
 
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": REDIS_URL,
-            "OPTIONS": {
-                "SOCKET_CONNECT_TIMEOUT": REDIS_SOCKET_TIMEOUT,
-                "SOCKET_TIMEOUT": REDIS_SOCKET_TIMEOUT,
-                # The cache only holds what can be recomputed (rate-limit counters), so an
-                # outage degrades it instead of breaking login.
-                "IGNORE_EXCEPTIONS": True,
-            },
-        }
+# The cache holds allauth's rate-limit counters, so it lives in the database: with Redis down
+# (or hung) login still works and is still rate limited. allauth takes a lock in the cache
+# before counting, and an unreachable cache would turn every login into "too many attempts".
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "convene_cache",
     }
+}
+
+if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "socket_timeout": REDIS_SOCKET_TIMEOUT,
@@ -186,7 +183,6 @@ if REDIS_URL:
         "visibility_timeout": 3600,
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     # Kombu's filesystem transport: a real broker in a folder, so the worker and beat really
     # run on a machine with no Redis.
     CELERY_BROKER_URL = "filesystem://"

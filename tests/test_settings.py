@@ -32,12 +32,12 @@ def test_services_come_from_urls():
     values = read_settings(
         ["DATABASES", "CELERY_BROKER_URL", "CACHES", "EMAIL_HOST", "EMAIL_PORT", "EMAIL_USE_TLS"],
         DATABASE_URL="postgres://convene:pw@db.internal:5432/convene",
-        REDIS_URL="redis://cache.internal:6379/2",
+        REDIS_URL="redis://broker.internal:6379/2",
         EMAIL_URL="smtp+tls://mailer:pw@smtp.internal:587",
     )
     assert "postgresql" in values["DATABASES"] and "db.internal" in values["DATABASES"]
-    assert values["CELERY_BROKER_URL"] == "redis://cache.internal:6379/2"
-    assert "cache.internal" in values["CACHES"]
+    assert values["CELERY_BROKER_URL"] == "redis://broker.internal:6379/2"
+    assert "DatabaseCache" in values["CACHES"]
     assert values["EMAIL_HOST"] == "smtp.internal"
     assert values["EMAIL_PORT"] == "587"
     assert values["EMAIL_USE_TLS"] == "True"

@@ -87,3 +87,20 @@ def test_public_pages_are_accessible_at_phone_width(
     page.goto(live_server.url + path)
     expect(page.locator("h1")).to_be_visible()
     assert_accessible(page)
+
+
+@pytest.mark.parametrize(
+    ("path", "heading"),
+    [
+        ("/accounts/email/", "Email Addresses"),
+        ("/accounts/password/change/", "Change Password"),
+    ],
+)
+def test_account_pages_are_accessible_at_phone_width(
+    page, live_server, assert_accessible, log_in, member, path, heading
+):
+    log_in(page, member)
+    page.goto(live_server.url + path)
+    expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    assert_accessible(page)

@@ -3,7 +3,7 @@ from django.db import IntegrityError
 from django.urls import reverse
 
 from members.models import User
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, make_person
 
 pytestmark = pytest.mark.django_db
 
@@ -97,3 +97,28 @@ def test_logout_is_post_only_from_the_navigation(client, member):
     assert f'action="{reverse("account_logout")}"' in page
     client.post(reverse("account_logout"))
     assert "_auth_user_id" not in client.session
+
+
+def test_login_and_its_rate_limit_work_while_redis_is_down(client, member, settings):
+    from celery import current_app
+
+    # Sessions and rate-limit counters live in the database, not in Redis.
+    assert "redis" not in settings.CACHES["default"]["BACKEND"].lower()
+    assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"
+    original = current_app.conf.broker_url
+    current_app.conf.broker_url = settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    try:
+        for _ in range(5):
+            client.post(reverse("account_login"), {"login": member.email, "password": "nope"})
+        limited = client.post(
+            reverse("account_login"), {"login": member.email, "password": PASSWORD}
+        )
+        assert "Too many failed login attempts" in limited.content.decode()
+        other = make_person("second@example.org")
+        response = client.post(
+            reverse("account_login"), {"login": other.email, "password": PASSWORD}
+        )
+        assert response.status_code == 302
+        assert client.session["_auth_user_id"] == str(other.pk)
+    finally:
+        current_app.conf.broker_url = original
