@@ -31,7 +31,7 @@ demo: migrate
 run: demo
 	@echo ""
 	@echo "Convene is starting at $(SITE_URL)/"
-	@echo "Log in as coordinator@example.org, partner@example.org or member@example.org"
+	@echo "Sign in as coordinator@example.org, partner@example.org or member@example.org"
 	@echo "(admin@example.org for /admin/), password: convene-demo-password"
 	@echo "Press Ctrl-C to stop the web server, the worker and beat."
 	@echo ""

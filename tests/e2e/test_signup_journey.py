@@ -57,13 +57,13 @@ def test_visitor_signs_up_confirms_email_logs_in_and_out(
     type_into(page, "#id_password", PASSWORD)
     page.keyboard.press("Enter")
 
-    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     expect(page.get_by_role("link", name=community.name)).to_be_visible()
     assert_accessible(page)
 
-    tab_to(page, "nav >> text=Log out")
+    tab_to(page, "nav >> text=Sign out")
     page.keyboard.press("Enter")
-    expect(page.get_by_role("link", name="Log in")).to_be_visible()
+    expect(page.get_by_role("link", name="Sign in")).to_be_visible()
     expect(page.get_by_role("status")).to_contain_text("signed out")
     assert_accessible(page)
 
@@ -102,5 +102,5 @@ def test_account_pages_are_accessible_at_phone_width(
     log_in(page, member)
     page.goto(live_server.url + path)
     expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
-    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     assert_accessible(page)
