@@ -13,6 +13,7 @@ admin.site.site_title = "Convene admin"
 urlpatterns = [
     path("", community_views.home, name="home"),
     path("c/", include("communities.urls")),
+    path("me/", include("members.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("healthz", member_views.healthz, name="healthz"),
