@@ -5,6 +5,11 @@ from django.utils.translation import gettext_lazy as _
 
 from members.models import Heartbeat, User
 
+# EqualityMonitoring is deliberately not registered. Its answers are special-category data
+# (ethnicity, disability, sex and gender identity): nobody, site staff included, may read one
+# person's answers. They are used only as totals with small numbers suppressed
+# (`EqualityMonitoring.objects.counts_by`).
+
 
 class UserCreationForm(AdminUserCreationForm):
     class Meta:
@@ -18,22 +23,40 @@ class UserEditForm(UserChangeForm):
         fields = "__all__"
 
 
+class ErasedFilter(admin.SimpleListFilter):
+    title = _("erased")
+    parameter_name = "erased"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Erased")), ("no", _("Not erased"))]
+
+    def queryset(self, request, queryset):
+        if self.value() in {"yes", "no"}:
+            return queryset.filter(erased_at__isnull=self.value() == "no")
+        return queryset
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     form = UserEditForm
     add_form = UserCreationForm
     ordering = ["email"]
     list_display = ["email", "name", "is_active", "is_staff", "date_joined", "last_login"]
-    list_filter = ["is_active", "is_staff", "is_superuser"]
+    list_filter = [ErasedFilter, "is_active", "is_staff", "is_superuser", "language"]
     search_fields = ["email", "name"]
+    readonly_fields = ["erased_at"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
-        (_("About"), {"fields": ["name"]}),
+        (_("About"), {"fields": ["name", "pronouns", "access_needs", "language"]}),
+        (
+            _("Email preferences"),
+            {"fields": ["email_reminders", "email_updates", "email_digests", "digest_frequency"]},
+        ),
         (
             _("Permissions"),
             {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]},
         ),
-        (_("Dates"), {"fields": ["last_login", "date_joined"]}),
+        (_("Dates"), {"fields": ["last_login", "date_joined", "erased_at"]}),
     ]
     add_fieldsets = [
         (

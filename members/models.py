@@ -1,4 +1,8 @@
+import re
+from collections.abc import Iterable
+
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -36,10 +40,55 @@ class UserManager(BaseUserManager):
 
 
 class User(AbstractBaseUser, PermissionsMixin):
-    """A person with an account. They log in with their email address; there is no username."""
+    """A person with an account. They log in with their email address; there is no username.
+
+    An erased person keeps their row, emptied of everything that says who they were, so that
+    what they gave to a community still points somewhere and shows as "a former member".
+    """
+
+    class Language(models.TextChoices):
+        ENGLISH = "en-gb", _("English")
+
+    class DigestFrequency(models.TextChoices):
+        DAILY = "daily", _("Daily")
+        WEEKLY = "weekly", _("Weekly")
 
     email = models.EmailField(_("email address"), unique=True)
-    name = models.CharField(_("name"), max_length=150, blank=True)
+    name = models.CharField(_("preferred name"), max_length=150, blank=True)
+    pronouns = models.CharField(
+        _("pronouns"),
+        max_length=40,
+        blank=True,
+        help_text=_("For example she/her, he/him or they/them. Leave blank if you prefer."),
+    )
+    access_needs = models.TextField(
+        _("access needs"),
+        blank=True,
+        max_length=2000,
+        help_text=_(
+            "Anything that helps you take part, such as step-free access, a hearing loop, "
+            "large print, an interpreter or breaks. Only the coordinators and session hosts "
+            "of your communities see this."
+        ),
+    )
+    language = models.CharField(
+        _("language"), max_length=10, choices=Language.choices, default=Language.ENGLISH
+    )
+    email_reminders = models.BooleanField(
+        _("Email me reminders about sessions I have registered for"), default=True
+    )
+    email_updates = models.BooleanField(
+        _("Email me when something is done with my feedback or ideas"), default=True
+    )
+    email_digests = models.BooleanField(
+        _("Email me a digest of news from my communities"), default=True
+    )
+    digest_frequency = models.CharField(
+        _("how often to send the digest"),
+        max_length=10,
+        choices=DigestFrequency.choices,
+        default=DigestFrequency.WEEKLY,
+    )
     is_staff = models.BooleanField(
         _("site staff"),
         default=False,
@@ -47,6 +96,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("joined"), default=timezone.now)
+    erased_at = models.DateTimeField(
+        _("erased"),
+        null=True,
+        blank=True,
+        help_text=_("When this person deleted their account. Their details were removed then."),
+    )
 
     objects = UserManager()
 
@@ -63,17 +118,25 @@ class User(AbstractBaseUser, PermissionsMixin):
         ]
 
     def __str__(self) -> str:
-        return self.name or self.email
+        return str(self.display_name)
+
+    @property
+    def display_name(self) -> str:
+        """How the person is shown to others: their preferred name, or the start of their
+        email address; once erased, only "a former member"."""
+        if self.erased_at is not None:
+            return str(_("a former member"))
+        return self.name or self.email.split("@")[0]
 
     def clean(self):
         super().clean()
         self.email = normalise_email(self.email)
 
     def get_full_name(self) -> str:
-        return self.name or self.email
+        return self.display_name
 
     def get_short_name(self) -> str:
-        return self.name or self.email.split("@")[0]
+        return self.display_name
 
 
 class Heartbeat(models.Model):
@@ -88,3 +151,180 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} at {self.beat_at:%Y-%m-%d %H:%M:%S}"
+
+
+# --- Equality monitoring --------------------------------------------------------------------
+
+PREFER_NOT_TO_SAY = "prefer_not_to_say"
+_PREFER_NOT_TO_SAY_CHOICE = (PREFER_NOT_TO_SAY, _("Prefer not to say"))
+
+AGE_BAND_CHOICES = [
+    ("16-24", _("16 to 24")),
+    ("25-34", _("25 to 34")),
+    ("35-44", _("35 to 44")),
+    ("45-54", _("45 to 54")),
+    ("55-64", _("55 to 64")),
+    ("65-74", _("65 to 74")),
+    ("75+", _("75 or over")),
+    _PREFER_NOT_TO_SAY_CHOICE,
+]
+
+# The 19 ethnic groups of the 2021 census in England and Wales, in its 5 high-level groups.
+# Grouped choices render as <optgroup>s, so each option reads with its group.
+ETHNIC_GROUP_CHOICES = [
+    (
+        _("Asian or Asian British"),
+        [
+            ("asian_bangladeshi", _("Bangladeshi")),
+            ("asian_chinese", _("Chinese")),
+            ("asian_indian", _("Indian")),
+            ("asian_pakistani", _("Pakistani")),
+            ("asian_other", _("Any other Asian background")),
+        ],
+    ),
+    (
+        _("Black, Black British, Caribbean or African"),
+        [
+            ("black_african", _("African")),
+            ("black_caribbean", _("Caribbean")),
+            ("black_other", _("Any other Black, Black British or Caribbean background")),
+        ],
+    ),
+    (
+        _("Mixed or multiple ethnic groups"),
+        [
+            ("mixed_white_asian", _("White and Asian")),
+            ("mixed_white_black_african", _("White and Black African")),
+            ("mixed_white_black_caribbean", _("White and Black Caribbean")),
+            ("mixed_other", _("Any other Mixed or multiple ethnic background")),
+        ],
+    ),
+    (
+        _("White"),
+        [
+            ("white_british", _("English, Welsh, Scottish, Northern Irish or British")),
+            ("white_irish", _("Irish")),
+            ("white_gypsy_traveller", _("Gypsy or Irish Traveller")),
+            ("white_roma", _("Roma")),
+            ("white_other", _("Any other White background")),
+        ],
+    ),
+    (
+        _("Other ethnic group"),
+        [
+            ("other_arab", _("Arab")),
+            ("other_any", _("Any other ethnic group")),
+        ],
+    ),
+    _PREFER_NOT_TO_SAY_CHOICE,
+]
+
+SEX_CHOICES = [("female", _("Female")), ("male", _("Male")), _PREFER_NOT_TO_SAY_CHOICE]
+YES_NO_CHOICES = [("yes", _("Yes")), ("no", _("No")), _PREFER_NOT_TO_SAY_CHOICE]
+
+# A UK postcode's first half (outward code): A9, A99, AA9, AA99, A9A or AA9A.
+OUTWARD_CODE = re.compile(r"^(?:[A-Z]{1,2}[0-9]{1,2}|[A-Z]{1,2}[0-9][A-Z])$")
+validate_outward_code = RegexValidator(
+    OUTWARD_CODE,
+    _("Enter only the first part of a UK postcode, such as S10 or BS5."),
+)
+
+# Fewer people than this in a group and the group's number is hidden, so that nobody can be
+# picked out from the totals.
+SMALL_NUMBER_THRESHOLD = 5
+
+
+class EqualityMonitoringQuerySet(models.QuerySet):
+    MONITORED_FIELDS = (
+        "age_band",
+        "ethnic_group",
+        "sex",
+        "gender_same_as_birth",
+        "disability",
+        "postcode_district",
+    )
+
+    def counts_by(self, field: str, user_ids: Iterable[int] | None = None) -> dict[str, int | None]:
+        """How many people gave each answer to one question, among `user_ids` if given.
+
+        Every answer the question offers is listed, in the form's order (postcode districts,
+        which are free text, only as given). A count under SMALL_NUMBER_THRESHOLD, zero
+        included, is None: suppressed, never shown.
+        """
+        if field not in self.MONITORED_FIELDS:
+            raise ValueError(f"{field!r} is not an equality monitoring question.")
+        rows = self if user_ids is None else self.filter(user_id__in=user_ids)
+        found = dict(rows.order_by().values_list(field).annotate(n=models.Count("pk")))
+        choices = self.model._meta.get_field(field).flatchoices
+        answers = [value for value, _label in choices] or sorted(found)
+        return {
+            answer: n if (n := found.get(answer, 0)) >= SMALL_NUMBER_THRESHOLD else None
+            for answer in answers
+        }
+
+
+class EqualityMonitoring(models.Model):
+    """A person's answers to the equality monitoring questions, given with their consent.
+
+    Kept apart from the profile: special-category data, deleted whole when consent is
+    withdrawn, and only ever read as suppressed totals (`counts_by`) by anyone but the person.
+    """
+
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, related_name="equality_monitoring", verbose_name=_("person")
+    )
+    consented_at = models.DateTimeField(_("consent given"))
+    age_band = models.CharField(
+        _("What is your age?"), max_length=20, choices=AGE_BAND_CHOICES, default=PREFER_NOT_TO_SAY
+    )
+    ethnic_group = models.CharField(
+        _("What is your ethnic group?"),
+        max_length=40,
+        choices=ETHNIC_GROUP_CHOICES,
+        default=PREFER_NOT_TO_SAY,
+    )
+    sex = models.CharField(
+        _("What is your sex?"), max_length=20, choices=SEX_CHOICES, default=PREFER_NOT_TO_SAY
+    )
+    gender_same_as_birth = models.CharField(
+        _("Is the gender you identify with the same as the sex you were registered at birth?"),
+        max_length=20,
+        choices=YES_NO_CHOICES,
+        default=PREFER_NOT_TO_SAY,
+    )
+    disability = models.CharField(
+        _(
+            "Do you have a disability, or a physical or mental health condition that has "
+            "lasted or is expected to last 12 months or more?"
+        ),
+        max_length=20,
+        choices=YES_NO_CHOICES,
+        default=PREFER_NOT_TO_SAY,
+    )
+    postcode_district = models.CharField(
+        _("The first part of your postcode"),
+        max_length=4,
+        blank=True,
+        validators=[validate_outward_code],
+        help_text=_(
+            "For example S10 or BS5. Leave this blank if you prefer not to say. "
+            "We never ask for your full postcode."
+        ),
+    )
+
+    objects = EqualityMonitoringQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("equality monitoring answers")
+        verbose_name_plural = _("equality monitoring answers")
+
+    def __str__(self) -> str:
+        # Never the answers themselves: this may end up in a log or an error report.
+        return f"Equality monitoring answers #{self.pk}"
+
+    def ethnic_group_label(self) -> str:
+        """The answer with its group, as "Asian or Asian British: Indian"."""
+        for group, options in ETHNIC_GROUP_CHOICES:
+            if isinstance(options, list) and self.ethnic_group in dict(options):
+                return f"{group}: {dict(options)[self.ethnic_group]}"
+        return self.get_ethnic_group_display()
