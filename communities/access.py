@@ -1,0 +1,45 @@
+"""Who may see and do what in a community: the one place that decides."""
+
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404
+
+from communities.models import Community, Membership
+
+
+def get_membership(user, community: Community) -> Membership | None:
+    if not user.is_authenticated:
+        return None
+    membership = (
+        Membership.objects.filter(community=community, user=user)
+        .prefetch_related("perspective_set", "involvement")
+        .first()
+    )
+    if membership is not None:
+        membership.community = community  # already loaded: save a query
+    return membership
+
+
+def may_coordinate(user, community: Community) -> bool:
+    """Coordinators of this community, and site staff, run it."""
+    if not user.is_authenticated:
+        return False
+    if user.is_staff:
+        return True
+    return Membership.objects.coordinators().filter(community=community, user=user).exists()
+
+
+def coordinator_required(view):
+    """The view gets `community` instead of `slug`; others get 403, visitors the login page."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, slug, *args, **kwargs):
+        community = get_object_or_404(Community, slug=slug)
+        if not may_coordinate(request.user, community):
+            raise PermissionDenied
+        return view(request, community, *args, **kwargs)
+
+    return wrapper

@@ -1,0 +1,279 @@
+"""The coordinators' area, /c/<slug>/manage/: members, requests, invitations and settings."""
+
+import csv
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from communities import services
+from communities.access import coordinator_required
+from communities.forms import (
+    CommunityForm,
+    DecisionForm,
+    InvitationForm,
+    InvolvementOptionForm,
+    MemberFilterForm,
+    PartnerForm,
+    RoleForm,
+)
+from communities.models import Invitation, Membership
+
+PAGE_SIZE = 25
+
+
+def _refused(request, error, *to):
+    messages.error(request, " ".join(error.messages))
+    return redirect(*to)
+
+
+@coordinator_required
+def dashboard(request, community):
+    memberships = Membership.objects.filter(community=community)
+    return render(
+        request,
+        "communities/manage/dashboard.html",
+        {
+            "community": community,
+            "status_counts": memberships.status_counts(),
+            "pending_invitations": community.invitations.pending().count(),
+        },
+    )
+
+
+def _filtered_members(request, community):
+    form = MemberFilterForm(request.GET or None, community=community)
+    memberships = form.filter(Membership.objects.filter(community=community)).distinct()
+    return form, memberships.with_details().order_by("user__name", "user__email")
+
+
+@coordinator_required
+def members(request, community):
+    form, memberships = _filtered_members(request, community)
+    page = Paginator(memberships, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "communities/manage/members.html",
+        {"community": community, "form": form, "page": page, "query": query.urlencode()},
+    )
+
+
+@never_cache
+@coordinator_required
+def members_csv(request, community):
+    """The members list as CSV. No special-category data: no access needs, no monitoring."""
+    _form, memberships = _filtered_members(request, community)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{community.slug}-members.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["name", "email", "role", "status", "perspectives", "involvement", "joined"])
+    for m in memberships.iterator(chunk_size=500):
+        writer.writerow(
+            [
+                m.user.display_name,
+                "" if m.user.erased_at else m.user.email,
+                m.get_role_display(),
+                m.get_status_display(),
+                "; ".join(m.perspective_labels()),
+                "; ".join(option.name for option in m.involvement.all()),
+                m.joined_at.date().isoformat() if m.joined_at else "",
+            ]
+        )
+    return response
+
+
+def _member(community, pk):
+    return get_object_or_404(Membership.objects.with_details().filter(community=community), pk=pk)
+
+
+@never_cache  # shows access needs, which can be health information
+@coordinator_required
+def member_detail(request, community, pk):
+    membership = _member(community, pk)
+    form = RoleForm(request.POST or None, instance=membership)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.change_role(
+                membership=membership, role=form.cleaned_data["role"], by=request.user
+            )
+        except services.MembershipError as error:
+            return _refused(request, error, request.path)
+        messages.success(request, _("Role changed."))
+        return redirect("communities:manage_members", slug=community.slug)
+    return render(
+        request,
+        "communities/manage/member_detail.html",
+        {"community": community, "membership": membership, "form": form},
+    )
+
+
+@require_POST
+@coordinator_required
+def member_remove(request, community, pk):
+    membership = _member(community, pk)
+    try:
+        services.remove_member(membership=membership, by=request.user)
+    except services.MembershipError as error:
+        return _refused(request, error, "communities:manage_member", community.slug, pk)
+    messages.success(request, _("%s was removed from the community.") % membership.user)
+    return redirect("communities:manage_members", slug=community.slug)
+
+
+@coordinator_required
+def requests(request, community):
+    pending = (
+        Membership.objects.filter(community=community, status=Membership.Status.REQUESTED)
+        .with_details()
+        .order_by("status_changed_at")
+    )
+    page = Paginator(pending, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "communities/manage/requests.html",
+        {"community": community, "page": page, "form": DecisionForm()},
+    )
+
+
+@require_POST
+@coordinator_required
+def decide(request, community, pk):
+    membership = _member(community, pk)
+    form = DecisionForm(request.POST)
+    if form.is_valid():
+        approve = form.cleaned_data["decision"] == "approve"
+        try:
+            services.decide_request(
+                membership=membership,
+                approve=approve,
+                by=request.user,
+                message=form.cleaned_data["message"],
+            )
+        except services.MembershipError as error:
+            return _refused(request, error, "communities:manage_requests", community.slug)
+        if approve:
+            messages.success(request, _("%s is now a member.") % membership.user)
+        else:
+            messages.success(request, _("The request from %s was declined.") % membership.user)
+    return redirect("communities:manage_requests", slug=community.slug)
+
+
+@coordinator_required
+def invitations(request, community):
+    form = InvitationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invitation = services.invite(
+                community=community,
+                by=request.user,
+                **form.cleaned_data,
+            )
+        except services.MembershipError as error:
+            form.add_error("email", error)
+        else:
+            messages.success(request, _("Invitation sent to %s.") % invitation.email)
+            return redirect("communities:manage_invitations", slug=community.slug)
+    pending = community.invitations.filter(accepted_at=None, revoked_at=None).select_related(
+        "invited_by"
+    )
+    page = Paginator(pending, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "communities/manage/invitations.html",
+        {"community": community, "form": form, "page": page},
+    )
+
+
+def _invitation(community, pk):
+    return get_object_or_404(Invitation, community=community, pk=pk)
+
+
+@require_POST
+@coordinator_required
+def invitation_resend(request, community, pk):
+    invitation = _invitation(community, pk)
+    try:
+        services.resend_invitation(invitation=invitation)
+    except services.MembershipError as error:
+        return _refused(request, error, "communities:manage_invitations", community.slug)
+    messages.success(request, _("Invitation sent again to %s.") % invitation.email)
+    return redirect("communities:manage_invitations", slug=community.slug)
+
+
+@require_POST
+@coordinator_required
+def invitation_revoke(request, community, pk):
+    invitation = _invitation(community, pk)
+    try:
+        services.revoke_invitation(invitation=invitation)
+    except services.MembershipError as error:
+        return _refused(request, error, "communities:manage_invitations", community.slug)
+    messages.success(request, _("The invitation to %s was withdrawn.") % invitation.email)
+    return redirect("communities:manage_invitations", slug=community.slug)
+
+
+@coordinator_required
+def edit(request, community):
+    form = CommunityForm(request.POST or None, instance=community)
+    if request.method == "POST" and form.is_valid():
+        community = services.update_community(
+            community=form.save(commit=False), changed=form.changed_data
+        )
+        messages.success(request, _("Community details saved."))
+        return redirect("communities:manage", slug=community.slug)
+    return render(request, "communities/manage/edit.html", {"community": community, "form": form})
+
+
+@coordinator_required
+def involvement(request, community, pk=None):
+    option = get_object_or_404(community.involvement_options, pk=pk) if pk else None
+    form = InvolvementOptionForm(request.POST or None, instance=option, community=community)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Saved “%s”.") % form.instance.name)
+        return redirect("communities:manage_involvement", slug=community.slug)
+    return render(
+        request,
+        "communities/manage/involvement.html",
+        {
+            "community": community,
+            "form": form,
+            "option": option,
+            "options": community.involvement_options.all(),
+        },
+    )
+
+
+@coordinator_required
+def partners(request, community, pk=None):
+    partner = get_object_or_404(community.partners, pk=pk) if pk else None
+    form = PartnerForm(request.POST or None, instance=partner)
+    if request.method == "POST" and form.is_valid():
+        partner = form.save()
+        community.partners.add(partner)
+        messages.success(request, _("Saved %s.") % partner.name)
+        return redirect("communities:manage_partners", slug=community.slug)
+    return render(
+        request,
+        "communities/manage/partners.html",
+        {
+            "community": community,
+            "form": form,
+            "partner": partner,
+            "partners": community.partners.all(),
+        },
+    )
+
+
+@require_POST
+@coordinator_required
+def partner_unlink(request, community, pk):
+    partner = get_object_or_404(community.partners, pk=pk)
+    community.partners.remove(partner)
+    messages.success(request, _("%s is no longer listed as a partner.") % partner.name)
+    return redirect("communities:manage_partners", slug=community.slug)

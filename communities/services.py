@@ -1,0 +1,332 @@
+"""Writes about communities and membership. Each is one transaction; emails go after commit."""
+
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from communities.emails import email_person
+from communities.models import (
+    INVITATION_LIFETIME,
+    Community,
+    Invitation,
+    InvolvementOption,
+    Membership,
+    MembershipPerspective,
+)
+from members.models import User, normalise_email
+
+Status = Membership.Status
+
+
+class MembershipError(ValidationError):
+    """A membership change that is refused, with a message to show the person."""
+
+
+def _ensure_open(community: Community) -> None:
+    if community.is_archived:
+        raise MembershipError(
+            _("This community is archived. Its record can be read but not changed.")
+        )
+
+
+def _set_choices(
+    *, membership: Membership, perspectives: Iterable[str], involvement: Iterable[InvolvementOption]
+) -> None:
+    membership.perspective_set.all().delete()
+    MembershipPerspective.objects.bulk_create(
+        MembershipPerspective(membership=membership, perspective=p)
+        for p in sorted(set(perspectives))
+    )
+    membership.involvement.set(involvement)
+
+
+def _record_agreement(membership: Membership) -> None:
+    membership.rules_version_agreed = membership.community.ground_rules_version
+    membership.rules_agreed_at = timezone.now()
+    membership.save(update_fields=["rules_version_agreed", "rules_agreed_at"])
+
+
+def _refuse_if_last_coordinator(membership: Membership, message: str) -> None:
+    """Every community keeps at least one coordinator. Reads the saved state, with the
+    coordinators locked, so two coordinators stepping down at once cannot both succeed."""
+    coordinators = set(
+        Membership.objects.coordinators()
+        .filter(community_id=membership.community_id)
+        .select_for_update()
+        .values_list("pk", flat=True)
+    )
+    if coordinators == {membership.pk}:
+        raise MembershipError(message)
+
+
+@transaction.atomic
+def join_community(
+    *,
+    community: Community,
+    user: User,
+    perspectives: Iterable[str],
+    involvement: Iterable[InvolvementOption],
+    message: str = "",
+) -> Membership:
+    """Join an open community, or ask to join one that needs approval.
+
+    Refused for invitation-only communities, for people already in, and for people a
+    coordinator removed. Coordinators are told of a request by email.
+    """
+    _ensure_open(community)
+    if community.join_policy == Community.JoinPolicy.INVITATION:
+        raise MembershipError(
+            _("This community is open by invitation only. Ask a coordinator to invite you.")
+        )
+    target = (
+        Status.ACTIVE if community.join_policy == Community.JoinPolicy.OPEN else Status.REQUESTED
+    )
+    membership = (
+        Membership.objects.select_for_update().filter(community=community, user=user).first()
+    )
+    if membership is None:
+        membership = Membership.objects.create(
+            community=community,
+            user=user,
+            status=target,
+            request_message=message,
+            joined_at=timezone.now() if target == Status.ACTIVE else None,
+        )
+    elif membership.status in (Status.ACTIVE, Status.REQUESTED, Status.INVITED):
+        raise MembershipError(
+            {
+                Status.ACTIVE: _("You are already a member of this community."),
+                Status.REQUESTED: _("You have already asked to join. A coordinator will reply."),
+                Status.INVITED: _("You have been invited: use the link in your invitation email."),
+            }[membership.status]
+        )
+    elif membership.status == Status.REMOVED:
+        raise MembershipError(
+            _("A coordinator removed you from this community. Ask them to invite you back.")
+        )
+    else:
+        membership.request_message = message
+        membership.role = Membership.Role.MEMBER
+        membership.save(update_fields=["request_message", "role"])
+        membership.set_status(target)
+    _set_choices(membership=membership, perspectives=perspectives, involvement=involvement)
+    _record_agreement(membership)
+    if target == Status.REQUESTED:
+        for coordinator in User.objects.filter(
+            memberships__in=Membership.objects.coordinators().filter(community=community)
+        ):
+            email_person(
+                to=coordinator.email,
+                template="join_request",
+                context={"community": community, "person": user, "membership": membership},
+            )
+    return membership
+
+
+@transaction.atomic
+def decide_request(
+    *, membership: Membership, approve: bool, by: User, message: str = ""
+) -> Membership:
+    """Approve or decline a request to join; the person is emailed either way."""
+    _ensure_open(membership.community)
+    if membership.status != Status.REQUESTED:
+        raise MembershipError(_("This request has already been answered."))
+    membership.decision_message = message
+    membership.decided_by = by
+    membership.decided_at = timezone.now()
+    membership.save(update_fields=["decision_message", "decided_by", "decided_at"])
+    membership.set_status(Status.ACTIVE if approve else Status.DECLINED)
+    email_person(
+        to=membership.user.email,
+        template="request_approved" if approve else "request_declined",
+        context={"community": membership.community, "membership": membership},
+    )
+    return membership
+
+
+@transaction.atomic
+def update_choices(
+    *, membership: Membership, perspectives: Iterable[str], involvement: Iterable[InvolvementOption]
+) -> None:
+    _ensure_open(membership.community)
+    _set_choices(membership=membership, perspectives=perspectives, involvement=involvement)
+
+
+@transaction.atomic
+def agree_to_ground_rules(*, membership: Membership) -> None:
+    _record_agreement(membership)
+
+
+@transaction.atomic
+def leave_community(*, membership: Membership, erasing: bool = False) -> None:
+    """Leave a community. The last coordinator cannot leave: someone must run it. A person
+    deleting their account leaves even an archived community."""
+    if not erasing:
+        _ensure_open(membership.community)
+    _refuse_if_last_coordinator(
+        membership,
+        _(
+            "You are the only coordinator of %(community)s, so you cannot leave yet. Make "
+            "someone else a coordinator first."
+        )
+        % {"community": membership.community.name},
+    )
+    membership.set_status(Status.LEFT)
+
+
+@transaction.atomic
+def change_role(*, membership: Membership, role: str, by: User) -> None:
+    _ensure_open(membership.community)
+    if role != Membership.Role.COORDINATOR:
+        _refuse_if_last_coordinator(
+            membership,
+            _("This is the only coordinator. Make someone else a coordinator first."),
+        )
+    membership.role = role
+    membership.save(update_fields=["role"])
+
+
+@transaction.atomic
+def remove_member(*, membership: Membership, by: User) -> None:
+    _ensure_open(membership.community)
+    _refuse_if_last_coordinator(
+        membership, _("This is the only coordinator. Make someone else a coordinator first.")
+    )
+    membership.set_status(Status.REMOVED)
+
+
+@transaction.atomic
+def update_community(*, community: Community, changed: Iterable[str]) -> Community:
+    """Save a coordinator's edits. Changed ground rules get a new version, which every
+    member is asked to agree to on their next visit."""
+    fields = set(changed)
+    if "ground_rules" in fields:
+        community.ground_rules_version += 1
+        fields.add("ground_rules_version")
+    community.save()
+    return community
+
+
+# --- Invitations ----------------------------------------------------------------------------
+
+
+def _send_invitation(invitation: Invitation) -> None:
+    email_person(
+        to=invitation.email,
+        template="invitation",
+        context={"invitation": invitation, "community": invitation.community},
+    )
+
+
+@transaction.atomic
+def invite(
+    *, community: Community, email: str, role: str, by: User, message: str = ""
+) -> Invitation:
+    """Email a single-use link that lets the person join (signing up first if they must)."""
+    _ensure_open(community)
+    email = normalise_email(email)
+    existing = Membership.objects.filter(community=community, user__email=email).first()
+    if existing and existing.status in (Status.ACTIVE, Status.INVITED):
+        raise MembershipError(
+            _("%(email)s is already a member or has been invited.") % {"email": email}
+        )
+    # An expired invitation to the same address gives way to the new one.
+    Invitation.objects.filter(
+        community=community,
+        email=email,
+        accepted_at=None,
+        revoked_at=None,
+        expires_at__lte=timezone.now(),
+    ).update(revoked_at=timezone.now())
+    try:
+        with transaction.atomic():
+            invitation = Invitation.objects.create(
+                community=community, email=email, role=role, invited_by=by, message=message
+            )
+    except IntegrityError:
+        raise MembershipError(
+            _("%(email)s already has an invitation waiting. Resend it instead.") % {"email": email}
+        ) from None
+    # Someone who already has an account sees the invitation waiting in their communities.
+    if existing:
+        existing.role = role
+        existing.save(update_fields=["role"])
+        existing.set_status(Status.INVITED)
+    else:
+        invitee = User.objects.filter(email=email).first()
+        if invitee:
+            Membership.objects.create(
+                community=community, user=invitee, role=role, status=Status.INVITED
+            )
+    _send_invitation(invitation)
+    return invitation
+
+
+@transaction.atomic
+def resend_invitation(*, invitation: Invitation) -> None:
+    """Send the invitation again with a fresh expiry date."""
+    if invitation.state not in ("pending", "expired"):
+        raise MembershipError(_("This invitation was already used or withdrawn."))
+    now = timezone.now()
+    invitation.last_sent_at = now
+    invitation.expires_at = now + INVITATION_LIFETIME
+    invitation.times_sent += 1
+    invitation.save(update_fields=["last_sent_at", "expires_at", "times_sent"])
+    _send_invitation(invitation)
+
+
+@transaction.atomic
+def revoke_invitation(*, invitation: Invitation) -> None:
+    if invitation.state != "pending" and invitation.state != "expired":
+        raise MembershipError(_("This invitation was already used or withdrawn."))
+    invitation.revoked_at = timezone.now()
+    invitation.save(update_fields=["revoked_at"])
+    Membership.objects.filter(
+        community=invitation.community, user__email=invitation.email, status=Status.INVITED
+    ).update(status=Status.REMOVED, status_changed_at=timezone.now())
+
+
+@transaction.atomic
+def accept_invitation(
+    *,
+    invitation: Invitation,
+    user: User,
+    perspectives: Iterable[str],
+    involvement: Iterable[InvolvementOption],
+) -> Membership:
+    """Use an invitation: the person becomes an active member in the invited role.
+
+    Single use: the row is locked, and a used, withdrawn or expired invitation is refused.
+    """
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    _ensure_open(invitation.community)
+    if invitation.state != "pending":
+        raise MembershipError(invitation_problem(invitation))
+    membership, created = Membership.objects.get_or_create(
+        community=invitation.community,
+        user=user,
+        defaults={"role": invitation.role, "status": Status.ACTIVE, "joined_at": timezone.now()},
+    )
+    if not created:
+        if membership.is_active:
+            raise MembershipError(_("You are already a member of this community."))
+        membership.role = invitation.role
+        membership.save(update_fields=["role"])
+        membership.set_status(Status.ACTIVE)
+    _set_choices(membership=membership, perspectives=perspectives, involvement=involvement)
+    _record_agreement(membership)
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = user
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    return membership
+
+
+def invitation_problem(invitation: Invitation) -> str:
+    return {
+        "accepted": _("This invitation has already been used. Sign in to reach the community."),
+        "revoked": _("This invitation was withdrawn. Ask a coordinator for a new one."),
+        "expired": _("This invitation has expired. Ask a coordinator to send it again."),
+    }.get(invitation.state, "")
