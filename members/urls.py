@@ -1,7 +1,14 @@
 from django.urls import path
 
+from members import views
+
 app_name = "members"
 
-urlpatterns: list = [
-    path("", lambda request: None, name="profile"),  # replaced by the profile view
+urlpatterns = [
+    path("", views.profile, name="profile"),
+    path("equality/", views.equality, name="equality"),
+    path("equality/withdraw/", views.equality_withdraw, name="equality_withdraw"),
+    path("data/", views.my_data, name="data"),
+    path("data/download/", views.download_data, name="download_data"),
+    path("data/delete/", views.delete_account, name="delete_account"),
 ]

@@ -1,8 +1,15 @@
-from django.http import JsonResponse
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from members import health
+from members import health, personal_data, services
+from members.forms import DeleteAccountForm, EqualityMonitoringForm, ProfileForm
+from members.models import EqualityMonitoring
 
 
 @require_GET
@@ -14,3 +21,79 @@ def healthz(request):
     """
     body = health.report()
     return JsonResponse(body, status=503 if body["failing"] else 200)
+
+
+# The pages below show access needs or equality monitoring answers, so every one of them is
+# sent with `Cache-Control: no-store` (never_cache): no browser or proxy keeps a copy.
+
+
+@login_required
+@never_cache
+def profile(request):
+    form = ProfileForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Your profile is saved."))
+        return redirect("members:profile")
+    return render(request, "members/profile.html", {"form": form})
+
+
+@login_required
+@never_cache
+def equality(request):
+    existing = EqualityMonitoring.objects.filter(user=request.user).first()
+    form = EqualityMonitoringForm(request.POST or None, instance=existing)
+    if request.method == "POST" and form.is_valid():
+        answers = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        services.record_equality_monitoring(user=request.user, answers=answers)
+        messages.success(request, _("Thank you. Your answers are saved."))
+        return redirect("members:equality")
+    return render(request, "members/equality.html", {"form": form, "has_answers": bool(existing)})
+
+
+@login_required
+@never_cache
+@require_POST
+def equality_withdraw(request):
+    if services.withdraw_equality_consent(user=request.user):
+        messages.success(
+            request, _("You have withdrawn your consent. We have deleted your answers.")
+        )
+    else:
+        messages.info(request, _("We do not hold any equality monitoring answers from you."))
+    return redirect("members:equality")
+
+
+@login_required
+@never_cache
+def my_data(request):
+    return _render_my_data(request, DeleteAccountForm(user=request.user))
+
+
+@login_required
+@never_cache
+@require_POST
+def download_data(request):
+    response = HttpResponse(personal_data.export_zip(request.user), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{personal_data.EXPORT_FILENAME}"'
+    return response
+
+
+@login_required
+@never_cache
+@require_POST
+def delete_account(request):
+    form = DeleteAccountForm(request.POST, user=request.user)
+    if not form.is_valid():
+        return _render_my_data(request, form)
+    services.erase_person(user=request.user)
+    logout(request)
+    messages.success(
+        request,
+        _("Your account is deleted. What you gave to communities stays, without your name."),
+    )
+    return redirect("home")
+
+
+def _render_my_data(request, form: DeleteAccountForm):
+    return render(request, "members/my_data.html", {"delete_form": form})
