@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -86,7 +87,12 @@ def delete_account(request):
     form = DeleteAccountForm(request.POST, user=request.user)
     if not form.is_valid():
         return _render_my_data(request, form)
-    services.erase_person(user=request.user)
+    try:
+        services.erase_person(user=request.user)
+    except ValidationError as error:
+        # Another app refused, e.g. the person is the only coordinator of a community.
+        form.add_error(None, error)
+        return _render_my_data(request, form)
     logout(request)
     messages.success(
         request,

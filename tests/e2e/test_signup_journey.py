@@ -49,10 +49,19 @@ def test_visitor_signs_up_confirms_email_logs_in_and_out(
     tab_to(page, "form.account-form button[type=submit]")
     page.keyboard.press("Space")
 
-    expect(page.get_by_role("heading", name="Sign In")).to_be_visible()
-    expect(page.get_by_role("status")).to_contain_text("You have confirmed")
+    # Confirming in the same browser signs the person in.
+    expect(page.get_by_role("status").first).to_contain_text("You have confirmed")
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     assert_accessible(page)
+    tab_to(page, "nav >> text=Sign out")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("link", name="Sign in")).to_be_visible()
 
+    # Later, they sign in with their password.
+    tab_to(page, "nav >> text=Sign in")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Sign In")).to_be_visible()
+    assert_accessible(page)
     type_into(page, "#id_login", "nia.visitor@example.org")
     type_into(page, "#id_password", PASSWORD)
     page.keyboard.press("Enter")

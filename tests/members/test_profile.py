@@ -74,7 +74,12 @@ def test_profile_page_links_to_equality_data_email_and_password(client, member):
     for name in ("members:equality", "members:data", "account_email", "account_change_password"):
         assert f'href="{reverse(name)}"' in page
     assert "My communities" in page
-    assert "You have not joined a community yet." in page
+    assert "Bowel care together" in page
+
+
+def test_profile_page_says_when_someone_has_no_communities(client, outsider):
+    client.force_login(outsider)
+    assert "You have not joined a community yet." in client.get(PROFILE).content.decode()
 
 
 def test_profile_page_is_never_cached(client, member):
@@ -84,8 +89,9 @@ def test_profile_page_is_never_cached(client, member):
 
 def test_profile_page_query_count(client, member, django_assert_num_queries):
     client.force_login(member)
-    # 1: the session; 2: the signed-in person (the form edits that same row).
-    with django_assert_num_queries(2):
+    # 1: the session; 2: the signed-in person (the form edits that same row); 3: their
+    # communities, with each community joined in.
+    with django_assert_num_queries(3):
         response = client.get(PROFILE)
     assert response.status_code == 200
 
