@@ -15,7 +15,7 @@ SAVE = "form.member-form button[type=submit]"
 
 
 def test_member_edits_profile_answers_equality_downloads_data_and_deletes_account(
-    page, live_server, log_in, assert_accessible, member, tmp_path
+    page, live_server, log_in, assert_accessible, member, coordinator, community, tmp_path
 ):
     log_in(page, member)
     page.goto(live_server.url)
@@ -123,4 +123,11 @@ def test_member_edits_profile_answers_equality_downloads_data_and_deletes_accoun
     page.keyboard.press("Enter")
     expect(page.locator("form.account-form")).to_contain_text("not correct")
     expect(page.get_by_role("link", name="Sign in")).to_be_visible()
+    assert_accessible(page)
+
+    # What they gave stays in the community's record, as from a former member.
+    log_in(page, coordinator)
+    page.goto(f"{live_server.url}/c/{community.slug}/manage/members/?status=left")
+    expect(page.get_by_role("link", name="a former member")).to_be_visible()
+    expect(page.locator("main")).not_to_contain_text("michael@example.org")
     assert_accessible(page)
