@@ -31,6 +31,14 @@ class InvolvementOptionInline(admin.TabularInline):
     extra = 0
 
 
+@admin.register(InvolvementOption)
+class InvolvementOptionAdmin(admin.ModelAdmin):
+    list_display = ["name", "community", "position", "is_active"]
+    list_filter = ["is_active", "community"]
+    search_fields = ["name", "description", "community__name"]
+    list_select_related = ["community"]
+
+
 @admin.register(Community)
 class CommunityAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "status", "join_policy", "listed", "created_at"]

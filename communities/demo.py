@@ -55,6 +55,42 @@ DEMO_ROLES = [
 ]
 
 
+# More people, so the members list and its filters show something real. They cannot sign
+# in (no usable password); the demo logins above are for that.
+DEMO_CROWD = [
+    ("Adaeze Okafor", ["patient"]),
+    ("Bilal Hussain", ["carer"]),
+    ("Ceri Jones", ["clinician"]),
+    ("Dorota Nowak", ["staff"]),
+    ("Errol Campbell", ["patient", "voluntary"]),
+    ("Fatima Begum", ["researcher"]),
+    ("Gareth Lewis", ["analyst"]),
+    ("Hannah Price", ["patient", "carer"]),
+]
+
+
+def _crowd(community, options) -> None:
+    for i, (name, perspectives) in enumerate(DEMO_CROWD):
+        email = name.lower().replace(" ", ".") + "@example.org"
+        person, created = User.objects.get_or_create(email=email, defaults={"name": name})
+        if created:
+            person.set_unusable_password()
+            person.save(update_fields=["password"])
+        membership, _ = Membership.objects.get_or_create(
+            community=community,
+            user=person,
+            defaults={
+                "status": Membership.Status.ACTIVE,
+                "rules_version_agreed": community.ground_rules_version,
+            },
+        )
+        for perspective in perspectives:
+            MembershipPerspective.objects.get_or_create(
+                membership=membership, perspective=perspective
+            )
+        membership.involvement.set(options[i % len(options) :][:2])
+
+
 def seed(*, out) -> None:
     for fields in DEMO_COMMUNITIES:
         fields = dict(fields)
@@ -83,4 +119,5 @@ def seed(*, out) -> None:
                     membership=membership, perspective=perspective
                 )
             membership.involvement.set(options[:3])
+        _crowd(community, options)
     out.write(f"Demo communities: {', '.join(c['name'] for c in DEMO_COMMUNITIES)}")

@@ -34,8 +34,15 @@ def community_detail(request, slug):
             "membership": get_membership(request.user, community),
             "partners": community.partners.all(),
             "may_coordinate": may_coordinate(request.user, community),
+            # Offered once, just after joining; never pressed.
+            "offer_equality": request.session.pop("offer_equality", False),
         },
     )
+
+
+def _offer_equality_monitoring(request) -> None:
+    if not hasattr(request.user, "equality_monitoring"):
+        request.session["offer_equality"] = True
 
 
 def _refusal(request, community, error):
@@ -64,6 +71,7 @@ def join(request, slug):
             return _refusal(request, community, error)
         if membership.is_active:
             messages.success(request, _("Welcome! You are now a member of %s.") % community.name)
+            _offer_equality_monitoring(request)
         else:
             messages.success(
                 request,
@@ -178,6 +186,7 @@ def invitation(request, slug, token):
         if not request.user.is_authenticated:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, _("Welcome! You are now a member of %s.") % community.name)
+        _offer_equality_monitoring(request)
         return HttpResponseRedirect(community.get_absolute_url())
     context["form"] = form
     return render(request, "communities/invitation.html", context)

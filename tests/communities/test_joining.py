@@ -173,3 +173,15 @@ def test_status_transitions_are_checked(member, community):
     membership.set_status("left")
     with pytest.raises(Exception, match="cannot become request declined"):
         membership.set_status("declined")
+
+
+def test_equality_monitoring_is_offered_once_after_joining(client, open_community, outsider):
+    client.force_login(outsider)
+    response = client.post(
+        reverse("communities:join", args=[open_community.slug]),
+        join_data(open_community),
+        follow=True,
+    )
+    assert "Help us see whose voices are missing" in response.content.decode()
+    again = client.get(open_community.get_absolute_url()).content.decode()
+    assert "Help us see whose voices are missing" not in again

@@ -67,6 +67,7 @@ def test_a_visitor_finds_a_community_signs_up_and_joins(
     press(page, page.get_by_role("button", name="Join"))
     expect(page.get_by_role("status")).to_contain_text("You are now a member")
     expect(page.get_by_text("You are a member of this community (Member).")).to_be_visible()
+    expect(page.get_by_role("link", name="Answer the optional questions")).to_be_visible()
     assert_accessible(page)
 
     membership = Membership.objects.get(user__email="amara@example.org")
