@@ -22,6 +22,7 @@ from communities.forms import (
     RoleForm,
 )
 from communities.models import Invitation, Membership
+from members import outbox
 
 PAGE_SIZE = 25
 
@@ -41,8 +42,36 @@ def dashboard(request, community):
             "community": community,
             "status_counts": memberships.status_counts(),
             "pending_invitations": community.invitations.pending().count(),
+            "failed_deliveries": community.notifications.filter(state="failed").count(),
+            "to_contact": community.notifications.call_and_letter().count(),
         },
     )
+
+
+@coordinator_required
+def contact_list(request, community):
+    """People who asked for a letter or a call instead of email: a printable list of what to
+    tell them. Each is marked done once they have been written to or phoned."""
+    rows = (
+        community.notifications.call_and_letter()
+        .select_related("recipient", "about_type", "community")
+        .order_by("recipient__name", "created_at")
+    )
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    for row in page.object_list:
+        row.summary = outbox.describe(row)
+    return render(
+        request, "communities/manage/contact_list.html", {"community": community, "page": page}
+    )
+
+
+@require_POST
+@coordinator_required
+def contact_done(request, community, pk):
+    row = get_object_or_404(community.notifications.call_and_letter(), pk=pk)
+    outbox.mark_contacted(row=row)
+    messages.success(request, _("Marked as done."))
+    return redirect("communities:manage_contact_list", slug=community.slug)
 
 
 def _filtered_members(request, community):

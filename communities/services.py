@@ -5,9 +5,9 @@ from collections.abc import Iterable
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from communities.emails import email_person
 from communities.models import (
     INVITATION_LIFETIME,
     Community,
@@ -17,6 +17,7 @@ from communities.models import (
     MembershipPerspective,
 )
 from members.models import User, normalise_email
+from members.outbox import notify, notify_address
 
 Status = Membership.Status
 
@@ -115,14 +116,17 @@ def join_community(
     _set_choices(membership=membership, perspectives=perspectives, involvement=involvement)
     _record_agreement(membership)
     if target == Status.REQUESTED:
-        for coordinator in User.objects.filter(
-            memberships__in=Membership.objects.coordinators().filter(community=community)
-        ):
-            email_person(
-                to=coordinator.email,
-                template="join_request",
-                context={"community": community, "person": user, "membership": membership},
-            )
+        notify(
+            recipients=User.objects.filter(
+                memberships__in=Membership.objects.coordinators().filter(community=community)
+            ),
+            kind="join_request",
+            about=membership,
+            community=community,
+            context={"person_name": user.display_name},
+            # Asking again after a decline is a new request to tell coordinators about.
+            key=membership.status_changed_at.isoformat(),
+        )
     return membership
 
 
@@ -139,10 +143,13 @@ def decide_request(
     membership.decided_at = timezone.now()
     membership.save(update_fields=["decision_message", "decided_by", "decided_at"])
     membership.set_status(Status.ACTIVE if approve else Status.DECLINED)
-    email_person(
-        to=membership.user.email,
-        template="request_approved" if approve else "request_declined",
-        context={"community": membership.community, "membership": membership},
+    notify(
+        recipients=[membership.user],
+        kind="request_approved" if approve else "request_declined",
+        about=membership,
+        community=membership.community,
+        context={"message": message},
+        key=membership.status_changed_at.isoformat(),
     )
     return membership
 
@@ -214,10 +221,16 @@ def update_community(*, community: Community, changed: Iterable[str]) -> Communi
 
 
 def _send_invitation(invitation: Invitation) -> None:
-    email_person(
-        to=invitation.email,
-        template="invitation",
-        context={"invitation": invitation, "community": invitation.community},
+    notify_address(
+        email=invitation.email,
+        kind="invitation",
+        about=invitation,
+        community=invitation.community,
+        context={
+            "message": invitation.message,
+            "expires": date_format(timezone.localtime(invitation.expires_at), "j F Y"),
+        },
+        key=str(invitation.times_sent),
     )
 
 

@@ -34,6 +34,12 @@ urlpatterns = [
         name="manage_invitation_revoke",
     ),
     path("<slug:slug>/manage/edit/", manage_views.edit, name="manage_edit"),
+    path("<slug:slug>/manage/contact/", manage_views.contact_list, name="manage_contact_list"),
+    path(
+        "<slug:slug>/manage/contact/<int:pk>/done/",
+        manage_views.contact_done,
+        name="manage_contact_done",
+    ),
     path("<slug:slug>/manage/involvement/", manage_views.involvement, name="manage_involvement"),
     path(
         "<slug:slug>/manage/involvement/<int:pk>/",

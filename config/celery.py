@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from celery import Celery
+from celery.schedules import crontab
 from celery.signals import beat_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -17,6 +18,18 @@ app.autodiscover_tasks()
 
 app.conf.beat_schedule = {
     "heartbeat": {"task": "members.tasks.heartbeat", "schedule": 60.0},
+    # Anything the after-commit task missed (a broker outage, a killed worker).
+    "sweep-outbox": {"task": "members.tasks.sweep_outbox", "schedule": 60.0},
+    "daily-digests": {
+        "task": "members.tasks.send_digests",
+        "schedule": crontab(hour=8, minute=0),
+        "args": ["daily"],
+    },
+    "weekly-digests": {
+        "task": "members.tasks.send_digests",
+        "schedule": crontab(hour=8, minute=0, day_of_week="monday"),
+        "args": ["weekly"],
+    },
 }
 
 

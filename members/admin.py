@@ -3,7 +3,8 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.utils.translation import gettext_lazy as _
 
-from members.models import Heartbeat, User
+from members import outbox
+from members.models import Heartbeat, Notification, User
 
 # EqualityMonitoring is deliberately not registered. Its answers are special-category data
 # (ethnicity, disability, sex and gender identity): nobody, site staff included, may read one
@@ -49,8 +50,18 @@ class UserAdmin(DjangoUserAdmin):
         (None, {"fields": ["email", "password"]}),
         (_("About"), {"fields": ["name", "pronouns", "access_needs", "language"]}),
         (
-            _("Email preferences"),
-            {"fields": ["email_reminders", "email_updates", "email_digests", "digest_frequency"]},
+            _("How we keep in touch"),
+            {
+                "fields": [
+                    "reminders_delivery",
+                    "updates_delivery",
+                    "news_delivery",
+                    "alerts_delivery",
+                    "contact_channel",
+                    "phone",
+                    "postal_address",
+                ]
+            },
         ),
         (
             _("Permissions"),
@@ -70,3 +81,40 @@ class UserAdmin(DjangoUserAdmin):
 class HeartbeatAdmin(admin.ModelAdmin):
     list_display = ["name", "beat_at"]
     readonly_fields = ["name", "beat_at"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = [
+        "kind",
+        "to",
+        "community",
+        "state",
+        "channel",
+        "attempts",
+        "created_at",
+        "sent_at",
+    ]
+    list_filter = ["state", "kind", "channel", "delivery", "community"]
+    search_fields = ["email", "recipient__email", "recipient__name"]
+    list_select_related = ["recipient", "community"]
+    date_hierarchy = "created_at"
+    actions = ["retry"]
+    readonly_fields = [
+        "recipient", "email", "kind", "group", "channel", "delivery", "community", "about_type",
+        "about_id", "key", "state", "attempts", "last_error", "claim", "claimed_at",
+        "next_attempt_at", "created_at", "sent_at",
+    ]  # fmt: skip
+    exclude = ["context"]  # account emails hold secret links until sent
+
+    @admin.display(description=_("to"), ordering="email")
+    def to(self, row):
+        return row.email or row.recipient
+
+    @admin.action(description=_("Try the selected failed notifications again"))
+    def retry(self, request, queryset):
+        count = outbox.retry_failed(rows=queryset)
+        self.message_user(request, _("%d notifications will be tried again.") % count)
+
+    def has_add_permission(self, request):
+        return False

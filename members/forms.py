@@ -16,10 +16,10 @@ class ProfileForm(forms.ModelForm):
             "pronouns",
             "access_needs",
             "language",
-            "email_reminders",
-            "email_updates",
-            "email_digests",
-            "digest_frequency",
+            "reminders_delivery",
+            "updates_delivery",
+            "news_delivery",
+            "alerts_delivery",
         ]
         help_texts = {
             "name": _("What you like to be called. People in your communities see this name."),
@@ -27,7 +27,6 @@ class ProfileForm(forms.ModelForm):
         widgets = {
             "name": forms.TextInput(attrs={"autocomplete": "nickname"}),
             "access_needs": forms.Textarea(attrs={"rows": 4}),
-            "digest_frequency": forms.RadioSelect,
         }
 
     def __init__(self, *args, **kwargs):
@@ -37,13 +36,13 @@ class ProfileForm(forms.ModelForm):
         self.helper.disable_csrf = True
         self.helper.layout = Layout(
             Fieldset(_("About you"), "name", "pronouns", "access_needs"),
+            Fieldset(_("Language"), "language"),
             Fieldset(
-                _("Language and emails"),
-                "language",
-                "email_reminders",
-                "email_updates",
-                "email_digests",
-                "digest_frequency",
+                _("Emails: when would you like each kind?"),
+                "reminders_delivery",
+                "updates_delivery",
+                "news_delivery",
+                "alerts_delivery",
             ),
         )
 

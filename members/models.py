@@ -39,6 +39,22 @@ class UserManager(BaseUserManager):
         return self.get(email=normalise_email(username))
 
 
+class NotificationGroup(models.TextChoices):
+    """What a notification is about, which decides how (and whether) a person gets it."""
+
+    REMINDERS = "reminders", _("Reminders")
+    UPDATES = "updates", _("Updates about my input")
+    NEWS = "news", _("Community news")
+    ALERTS = "alerts", _("Coordinator alerts")
+
+
+class Delivery(models.TextChoices):
+    IMMEDIATELY = "immediately", _("Straight away")
+    DAILY = "daily", _("In a daily digest")
+    WEEKLY = "weekly", _("In a weekly digest")
+    NEVER = "never", _("Never")
+
+
 class User(AbstractBaseUser, PermissionsMixin):
     """A person with an account. They log in with their email address; there is no username.
 
@@ -49,9 +65,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     class Language(models.TextChoices):
         ENGLISH = "en-gb", _("English")
 
-    class DigestFrequency(models.TextChoices):
-        DAILY = "daily", _("Daily")
-        WEEKLY = "weekly", _("Weekly")
+    class ContactChannel(models.TextChoices):
+        EMAIL = "email", _("Email")
+        POST = "post", _("A letter by post")
+        PHONE = "phone", _("A phone call")
 
     email = models.EmailField(_("email address"), unique=True)
     name = models.CharField(_("preferred name"), max_length=150, blank=True)
@@ -74,21 +91,40 @@ class User(AbstractBaseUser, PermissionsMixin):
     language = models.CharField(
         _("language"), max_length=10, choices=Language.choices, default=Language.ENGLISH
     )
-    email_reminders = models.BooleanField(
-        _("Email me reminders about sessions I have registered for"), default=True
+    # How each group of notifications reaches the person (see NotificationGroup).
+    reminders_delivery = models.CharField(
+        _("reminders about sessions I have registered for"),
+        max_length=12,
+        choices=Delivery.choices,
+        default=Delivery.IMMEDIATELY,
     )
-    email_updates = models.BooleanField(
-        _("Email me when something is done with my feedback or ideas"), default=True
+    updates_delivery = models.CharField(
+        _("updates about what was done with my input"),
+        max_length=12,
+        choices=Delivery.choices,
+        default=Delivery.IMMEDIATELY,
     )
-    email_digests = models.BooleanField(
-        _("Email me a digest of news from my communities"), default=True
+    news_delivery = models.CharField(
+        _("news from my communities"),
+        max_length=12,
+        choices=Delivery.choices,
+        default=Delivery.WEEKLY,
     )
-    digest_frequency = models.CharField(
-        _("how often to send the digest"),
+    alerts_delivery = models.CharField(
+        _("alerts for coordinators"),
+        max_length=12,
+        choices=Delivery.choices,
+        default=Delivery.IMMEDIATELY,
+    )
+    contact_channel = models.CharField(
+        _("how to reach me"),
         max_length=10,
-        choices=DigestFrequency.choices,
-        default=DigestFrequency.WEEKLY,
+        choices=ContactChannel.choices,
+        default=ContactChannel.EMAIL,
+        help_text=_("People entered from paper may ask for a letter or a call instead of email."),
     )
+    phone = models.CharField(_("phone number"), max_length=40, blank=True)
+    postal_address = models.TextField(_("postal address"), blank=True)
     is_staff = models.BooleanField(
         _("site staff"),
         default=False,
@@ -134,6 +170,18 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_full_name(self) -> str:
         return self.display_name
+
+    def delivery_for(self, group: str) -> str:
+        return getattr(self, f"{group}_delivery")
+
+    @property
+    def has_usable_email(self) -> bool:
+        return (
+            self.is_active
+            and self.erased_at is None
+            and bool(self.email)
+            and not self.email.endswith(".invalid")
+        )
 
     def get_short_name(self) -> str:
         return self.display_name
@@ -328,3 +376,116 @@ class EqualityMonitoring(models.Model):
             if isinstance(options, list) and self.ethnic_group in dict(options):
                 return f"{group}: {dict(options)[self.ethnic_group]}"
         return self.get_ethnic_group_display()
+
+
+# --- The notification outbox -----------------------------------------------------------------
+
+
+class NotificationQuerySet(models.QuerySet):
+    def due(self, now=None):
+        """Email rows ready to send straight away: pending, not held for a digest, and past any
+        back-off after a failed try."""
+        now = now or timezone.now()
+        return self.filter(
+            state=Notification.State.PENDING,
+            channel=Notification.Channel.EMAIL,
+            delivery=Delivery.IMMEDIATELY,
+            next_attempt_at__lte=now,
+        )
+
+    def call_and_letter(self):
+        """Rows for people who asked for a letter or a call: coordinators contact them."""
+        return self.filter(
+            state=Notification.State.PENDING,
+            channel__in=[Notification.Channel.POST, Notification.Channel.PHONE],
+        )
+
+
+class Notification(models.Model):
+    """One row of the outbox: tell this person (or address) about this object, once.
+
+    Written in the same transaction as the change that causes it; delivered by Celery.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting to be sent")
+        SENDING = "sending", _("Being sent")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        SKIPPED = "skipped", _("Not sent")
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("Email")
+        POST = "post", _("Letter")
+        PHONE = "phone", _("Phone call")
+
+    recipient = models.ForeignKey(
+        User, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    # The address at the time of writing; the only address for someone with no account yet.
+    email = models.EmailField(blank=True)
+    kind = models.CharField(max_length=50)
+    group = models.CharField(
+        max_length=20,
+        choices=NotificationGroup.choices,
+        blank=True,
+        help_text=_("Empty for messages a person cannot turn off, such as account emails."),
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
+    delivery = models.CharField(
+        max_length=12, choices=Delivery.choices, default=Delivery.IMMEDIATELY
+    )
+    community = models.ForeignKey(
+        "communities.Community",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+    )
+    about_type = models.ForeignKey(
+        "contenttypes.ContentType", on_delete=models.CASCADE, null=True, blank=True
+    )
+    about_id = models.CharField(max_length=64, blank=True)
+    # Tells apart deliberate repeats about the same object, such as an invitation sent again.
+    key = models.CharField(max_length=40, blank=True, default="")
+    context = models.JSONField(default=dict, blank=True)
+
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    claim = models.CharField(max_length=32, blank=True, db_index=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "kind", "about_type", "about_id", "key"],
+                condition=models.Q(recipient__isnull=False),
+                name="members_notification_once_per_person",
+            ),
+            models.UniqueConstraint(
+                fields=["email", "kind", "about_type", "about_id", "key"],
+                condition=models.Q(recipient__isnull=True),
+                name="members_notification_once_per_address",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["state", "channel", "delivery", "next_attempt_at"]),
+            models.Index(fields=["community", "state"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.email or self.recipient_id} ({self.state})"
+
+    @property
+    def message_id(self) -> str:
+        """The same for every try, so that a receiving system can fold a repeat."""
+        return f"<notification-{self.pk}@convene>"

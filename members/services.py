@@ -4,7 +4,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from members import personal_data
-from members.models import EqualityMonitoring, Heartbeat, User
+from members.models import (
+    Delivery,
+    EqualityMonitoring,
+    Heartbeat,
+    Notification,
+    NotificationGroup,
+    User,
+)
 
 
 def record_heartbeat(*, name: str) -> Heartbeat:
@@ -50,7 +57,9 @@ def erase_person(*, user: User) -> None:
 
     user.email = f"former-member-{user.pk}@invalid.invalid"
     user.name = user.pronouns = user.access_needs = ""
-    user.email_reminders = user.email_updates = user.email_digests = False
+    user.phone = user.postal_address = ""
+    for group in NotificationGroup.values:
+        setattr(user, f"{group}_delivery", Delivery.NEVER)
     user.is_active = user.is_staff = user.is_superuser = False
     user.set_unusable_password()
     user.last_login = None
@@ -59,6 +68,9 @@ def erase_person(*, user: User) -> None:
     user.groups.clear()
     user.user_permissions.clear()
 
+    Notification.objects.filter(
+        recipient=user, state__in=[Notification.State.PENDING, Notification.State.SENDING]
+    ).update(state=Notification.State.SKIPPED, last_error="The person deleted their account.")
     EmailAddress.objects.filter(user=user).delete()
     EqualityMonitoring.objects.filter(user=user).delete()
     _delete_sessions(user)
@@ -73,3 +85,18 @@ def _delete_sessions(user: User) -> None:
         if session.get_decoded().get("_auth_user_id") == user_id:
             theirs.append(session.pk)
     Session.objects.filter(pk__in=theirs).delete()
+
+
+@transaction.atomic
+def set_delivery(*, user: User, group: str, delivery: str) -> None:
+    """Change how one group of notifications reaches the person. Turning a group off also
+    skips what was waiting to be sent for it."""
+    setattr(user, f"{group}_delivery", delivery)
+    user.save(update_fields=[f"{group}_delivery"])
+    waiting = Notification.objects.filter(
+        recipient=user, group=group, state=Notification.State.PENDING
+    )
+    if delivery == Delivery.NEVER:
+        waiting.update(state=Notification.State.SKIPPED, last_error="Turned off by the person.")
+    else:
+        waiting.update(delivery=delivery)

@@ -1,9 +1,28 @@
 from celery import shared_task
 
-from members import services
+from members import outbox, services
 
 
 @shared_task(ignore_result=True)
 def heartbeat() -> None:
     """Record that the scheduler and a worker are alive. Idempotent: it only moves a time."""
     services.record_heartbeat(name="scheduler")
+
+
+@shared_task(ignore_result=True)
+def deliver_notifications(ids: list[int]) -> None:
+    """Send these outbox rows. Idempotent: rows already sent or taken are skipped."""
+    outbox.deliver(ids=ids)
+
+
+@shared_task(ignore_result=True)
+def sweep_outbox() -> None:
+    """Deliver whatever is due and requeue rows a dead worker left. Safe to overlap."""
+    outbox.sweep()
+
+
+@shared_task(ignore_result=True)
+def send_digests(delivery: str) -> None:
+    """Gather each person's held rows into one email per group. Safe to overlap: rows are
+    claimed before they are sent."""
+    outbox.send_digests(delivery=delivery)

@@ -11,4 +11,10 @@ urlpatterns = [
     path("data/", views.my_data, name="data"),
     path("data/download/", views.download_data, name="download_data"),
     path("data/delete/", views.delete_account, name="delete_account"),
+    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path(
+        "unsubscribe/<str:token>/one-click/",
+        views.unsubscribe_one_click,
+        name="unsubscribe_one_click",
+    ),
 ]

@@ -1,16 +1,18 @@
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from members import health, personal_data, services
+from members import health, outbox, personal_data, services
 from members.forms import DeleteAccountForm, EqualityMonitoringForm, ProfileForm
-from members.models import EqualityMonitoring
+from members.models import Delivery, EqualityMonitoring, NotificationGroup, User
 
 
 @require_GET
@@ -103,3 +105,46 @@ def delete_account(request):
 
 def _render_my_data(request, form: DeleteAccountForm):
     return render(request, "members/my_data.html", {"delete_form": form})
+
+
+# --- Unsubscribing from an email, without signing in ------------------------------------------
+
+
+def _person_and_group(token):
+    try:
+        user_id, group = outbox.read_unsubscribe_token(token)
+    except signing.BadSignature:
+        return None, None
+    person = User.objects.filter(pk=user_id, erased_at=None).first()
+    return person, group
+
+
+def _bad_link(request):
+    return render(request, "members/unsubscribe_invalid.html", status=400)
+
+
+@never_cache
+def unsubscribe(request, token):
+    """The link in every email. Opening it asks to confirm (mail scanners open links too);
+    the button turns that group of emails off and says how to turn it on again."""
+    person, group = _person_and_group(token)
+    if person is None:
+        return _bad_link(request)
+    context = {"token": token, "group_label": NotificationGroup(group).label}
+    if request.method == "POST":
+        on = request.POST.get("on") == "1"
+        services.set_delivery(
+            user=person, group=group, delivery=Delivery.IMMEDIATELY if on else Delivery.NEVER
+        )
+        context["done"] = "on" if on else "off"
+    return render(request, "members/unsubscribe.html", context)
+
+
+@csrf_exempt  # RFC 8058: mail providers POST here with no cookie; the signed token is the key.
+@require_POST
+def unsubscribe_one_click(request, token):
+    person, group = _person_and_group(token)
+    if person is None:
+        return HttpResponse(status=400)
+    services.set_delivery(user=person, group=group, delivery=Delivery.NEVER)
+    return HttpResponse(_("Unsubscribed."), content_type="text/plain; charset=utf-8")

@@ -45,6 +45,19 @@ def _cache_of_its_own(settings):
     }
 
 
+@pytest.fixture(autouse=True)
+def _tasks_run_in_process():
+    """Celery tasks run in the test's own process (emails land in Django's test outbox).
+    Tests about the broker and workers turn this off and start real worker processes."""
+    from celery import current_app
+
+    current_app.conf.task_always_eager = True
+    current_app.conf.task_eager_propagates = True
+    yield
+    current_app.conf.task_always_eager = False
+    current_app.conf.task_eager_propagates = False
+
+
 def make_person(email: str, *, name: str = "", is_staff: bool = False) -> User:
     """A person with a verified email address, able to log in through allauth."""
     user = User.objects.create_user(

@@ -24,17 +24,17 @@ def test_member_edits_profile_answers_equality_downloads_data_and_deletes_accoun
     expect(page.get_by_role("heading", name="My profile", level=1)).to_be_visible()
     assert_accessible(page)
 
-    # The profile: preferred name, pronouns, access needs, and no digests.
+    # The profile: preferred name, pronouns, access needs, and no community news.
     type_into(page, "#id_name", "Mick")
     type_into(page, "#id_pronouns", "he/him")
     type_into(page, "#id_access_needs", "A hearing loop, please.")
-    tab_to(page, "#id_email_digests")
-    page.keyboard.press("Space")
+    tab_to(page, "#id_news_delivery")
+    page.keyboard.press("End")
     tab_to(page, SAVE)
     page.keyboard.press("Enter")
     expect(page.get_by_role("status")).to_contain_text("Your profile is saved.")
     expect(page.locator("#id_name")).to_have_value("Mick")
-    expect(page.locator("#id_email_digests")).not_to_be_checked()
+    expect(page.locator("#id_news_delivery")).to_have_value("never")
     assert_accessible(page)
 
     tab_to(page, "a[href='/me/equality/']")
@@ -92,7 +92,7 @@ def test_member_edits_profile_answers_equality_downloads_data_and_deletes_accoun
         profile = archive.read("profile.csv").decode("utf-8-sig")
     [me] = data["profile"]
     assert (me["email"], me["preferred_name"], me["pronouns"]) == (member.email, "Mick", "he/him")
-    assert me["access_needs"] == "A hearing loop, please." and me["email_digests"] is False
+    assert me["access_needs"] == "A hearing loop, please." and me["news_delivery"] == "never"
     [answers] = data["equality"]
     assert answers["age"] == "35 to 44"
     assert answers["ethnic_group"] == "Asian or Asian British: Indian"

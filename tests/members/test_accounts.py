@@ -2,7 +2,7 @@ import pytest
 from django.db import IntegrityError
 from django.urls import reverse
 
-from members.models import User
+from members.models import Notification, User
 from tests.conftest import PASSWORD, make_person
 
 pytestmark = pytest.mark.django_db
@@ -27,15 +27,21 @@ def test_create_superuser_is_staff():
     assert admin.is_staff and admin.is_superuser
 
 
-def test_sign_up_sends_a_verification_email_and_does_not_log_in(client, mailoutbox):
-    response = client.post(
-        reverse("account_signup"),
-        {"email": "new@example.org", "password1": PASSWORD, "password2": PASSWORD},
-    )
+def test_sign_up_sends_a_verification_email_and_does_not_log_in(
+    client, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("account_signup"),
+            {"email": "new@example.org", "password1": PASSWORD, "password2": PASSWORD},
+        )
     assert response.status_code == 302
     assert response["Location"] == reverse("account_email_verification_sent")
     assert len(mailoutbox) == 1
     assert "/accounts/confirm-email/" in mailoutbox[0].body
+    # Sent through the outbox, which then forgets the secret link.
+    [row] = Notification.objects.filter(kind="account")
+    assert row.state == "sent" and row.context == {}
     assert "_auth_user_id" not in client.session
 
 

@@ -178,7 +178,7 @@ def test_download_is_a_zip_of_json_and_a_csv_per_section(client, member):
     assert data["equality"][0]["sex"] == "Female"
     rows = list(csv.DictReader(io.StringIO(archive.read("profile.csv").decode("utf-8-sig"))))
     assert rows[0]["email"] == member.email
-    assert rows[0]["email_digests"] == "True"
+    assert rows[0]["news_delivery"] == "weekly"
 
 
 @pytest.mark.parametrize("persona", ["member", "coordinator", "partner", "outsider", "staff"])
@@ -233,7 +233,7 @@ def test_erase_person_anonymises_the_row_and_removes_what_identifies_them(member
     assert (member.name, member.pronouns, member.access_needs) == ("", "", "")
     assert not member.is_active and not member.has_usable_password()
     assert member.erased_at is not None
-    assert not (member.email_reminders or member.email_updates or member.email_digests)
+    assert {member.delivery_for(g) for g in ("reminders", "updates", "news", "alerts")} == {"never"}
     assert str(member) == "a former member"
     assert not EmailAddress.objects.filter(user=member).exists()
     assert not EqualityMonitoring.objects.filter(user=member).exists()

@@ -15,9 +15,10 @@ def _profile_data(**overrides) -> dict:
         "pronouns": "he/him",
         "access_needs": "A hearing loop, please.",
         "language": "en-gb",
-        "email_reminders": "on",
-        "email_updates": "on",
-        "digest_frequency": "daily",
+        "reminders_delivery": "immediately",
+        "updates_delivery": "daily",
+        "news_delivery": "never",
+        "alerts_delivery": "weekly",
     }
     return {**data, **overrides}
 
@@ -38,8 +39,9 @@ def test_an_erased_person_shows_as_a_former_member():
 
 
 def test_communication_preferences_are_on_by_default(member):
-    assert member.email_reminders and member.email_updates and member.email_digests
-    assert member.digest_frequency == User.DigestFrequency.WEEKLY
+    assert member.reminders_delivery == member.updates_delivery == "immediately"
+    assert member.alerts_delivery == "immediately"
+    assert member.news_delivery == "weekly"
     assert member.language == "en-gb"
 
 
@@ -105,9 +107,10 @@ def test_saving_the_profile_keeps_the_changes_and_says_so(client, member):
     assert member.name == "Mick"
     assert member.pronouns == "he/him"
     assert member.access_needs == "A hearing loop, please."
-    assert member.email_reminders and member.email_updates
-    assert not member.email_digests  # an unticked box is off
-    assert member.digest_frequency == "daily"
+    assert member.reminders_delivery == "immediately"
+    assert member.updates_delivery == "daily"
+    assert member.news_delivery == "never"
+    assert member.alerts_delivery == "weekly"
     # The email address is changed through allauth, never here.
     assert member.email == "michael@example.org"
 
@@ -125,7 +128,7 @@ def test_the_profile_form_cannot_change_other_fields(client, member):
     [
         ("name", "N" * 151, "at most 150 characters"),
         ("pronouns", "p" * 41, "at most 40 characters"),
-        ("digest_frequency", "hourly", "Select a valid choice"),
+        ("updates_delivery", "hourly", "Select a valid choice"),
         ("language", "xx", "Select a valid choice"),
     ],
 )
@@ -161,5 +164,5 @@ def test_staff_see_the_new_fields_and_filter_erased_people(client, staff, member
     not_erased = client.get("/admin/members/user/?erased=no").content.decode()
     assert staff.email in not_erased and member.email not in not_erased
     change = client.get(f"/admin/members/user/{member.pk}/change/").content.decode()
-    for field in ("pronouns", "access_needs", "digest_frequency", "email_digests"):
+    for field in ("pronouns", "access_needs", "updates_delivery", "contact_channel"):
         assert f'name="{field}"' in change

@@ -21,6 +21,13 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 CELERY = str(Path(sys.executable).parent / "celery")
 
 
+@pytest.fixture(autouse=True)
+def _through_the_broker(_tasks_run_in_process):
+    from celery import current_app
+
+    current_app.conf.task_always_eager = False
+
+
 @pytest.fixture
 def broker_env(settings):
     """The environment for child processes: this test's database and the suite's broker."""

@@ -1,0 +1,491 @@
+"""The notification outbox: how Convene tells people things, losing nothing and sending
+nothing twice.
+
+Features call `notify()` inside the transaction that makes the change. It writes one row per
+recipient (unique per person, kind, object and key), so the promise to tell someone is
+committed with the change itself, or not at all. After commit a Celery task delivers the new
+rows; a sweep scheduled every minute delivers anything the task missed (a broker outage, a
+killed worker). Rows are claimed with a conditional UPDATE, so no two workers send one row.
+"""
+
+import logging
+import random
+import smtplib
+import socket
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core import signing
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import models, transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from members.models import Delivery, Notification, NotificationGroup, User
+
+logger = logging.getLogger(__name__)
+
+State = Notification.State
+MAX_ATTEMPTS = 6
+BATCH_SIZE = 100
+UNSUBSCRIBE_SALT = "convene.unsubscribe"
+
+
+# --- Kinds ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A kind of notification. `group` decides whether a person may turn it off (None: an
+    account or invitation email, always sent at once). Templates live in
+    templates/notifications/<name>_subject.txt, <name>.txt and <name>.html, and get the row's
+    context plus `recipient`, `community`, `about`, `link` and `site_url`."""
+
+    name: str
+    group: str | None
+    # The path of the thing itself, given the object the notification is about.
+    link: Callable[[models.Model], str] | None = None
+
+
+_kinds: dict[str, Kind] = {}
+
+
+def register_kind(kind: Kind) -> Kind:
+    _kinds[kind.name] = kind
+    return kind
+
+
+def get_kind(name: str) -> Kind:
+    try:
+        return _kinds[name]
+    except KeyError:
+        raise LookupError(f"No notification kind named {name!r} is registered.") from None
+
+
+# --- Writing rows ---------------------------------------------------------------------------
+
+
+def _about_key(about: models.Model | None) -> dict:
+    if about is None:
+        return {"about_type": None, "about_id": ""}
+    return {
+        "about_type": ContentType.objects.get_for_model(about, for_concrete_model=False),
+        "about_id": str(about.pk),
+    }
+
+
+def _row_for_person(person: User, kind: Kind) -> dict:
+    if not person.has_usable_email and person.contact_channel == User.ContactChannel.EMAIL:
+        return {"state": State.SKIPPED, "last_error": "No usable email address."}
+    delivery = person.delivery_for(kind.group) if kind.group else Delivery.IMMEDIATELY
+    if delivery == Delivery.NEVER:
+        return {
+            "state": State.SKIPPED,
+            "delivery": delivery,
+            "last_error": "Turned off by the person.",
+        }
+    return {"delivery": delivery, "channel": person.contact_channel}
+
+
+def notify(
+    *,
+    recipients: Iterable[User],
+    kind: str,
+    about: models.Model,
+    context: dict | None = None,
+    community=None,
+    key: str = "",
+) -> int:
+    """Promise to tell each recipient about `about`, once. Call it inside the transaction
+    that makes the change. Rows the person turned off are kept as skipped. Returns how many
+    new rows were written (a person told before about the same thing is not told again)."""
+    spec = get_kind(kind)
+    common = {
+        "kind": kind,
+        "group": spec.group or "",
+        "community": community,
+        "context": context or {},
+        "key": key,
+        **_about_key(about),
+    }
+    rows = [
+        Notification(
+            recipient=person, email=person.email, **common, **_row_for_person(person, spec)
+        )
+        for person in recipients
+    ]
+    return _write(rows)
+
+
+def notify_address(
+    *,
+    email: str,
+    kind: str,
+    about: models.Model | None,
+    context: dict | None = None,
+    community=None,
+    key: str = "",
+) -> int:
+    """Like notify(), for an address with no account behind it yet (an invitation)."""
+    spec = get_kind(kind)
+    row = Notification(
+        email=email,
+        kind=kind,
+        group=spec.group or "",
+        community=community,
+        context=context or {},
+        key=key,
+        **_about_key(about),
+    )
+    return _write([row])
+
+
+def _write(rows: list[Notification]) -> int:
+    if not rows:
+        return 0
+    batch = uuid.uuid4().hex
+    for row in rows:
+        row.claim = f"new-{batch}"
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    written = Notification.objects.filter(claim=f"new-{batch}")
+    ids = list(written.filter(state=State.PENDING).values_list("pk", flat=True))
+    count = written.update(claim="")
+    if ids:
+        transaction.on_commit(partial(enqueue_delivery, ids), robust=True)
+    return count
+
+
+def enqueue_delivery(ids: list[int]) -> None:
+    """Hand rows to a worker. A broker that is down or hung costs the request at most the
+    socket timeout; the rows wait for the sweep."""
+    from members.tasks import deliver_notifications
+
+    for start in range(0, len(ids), BATCH_SIZE):
+        try:
+            deliver_notifications.apply_async(args=[ids[start : start + BATCH_SIZE]], retry=False)
+        except Exception:  # noqa: BLE001 - any broker failure: the sweep delivers later
+            logger.warning("Broker unavailable; %d notifications wait for the sweep", len(ids))
+            return
+
+
+# --- Delivering -----------------------------------------------------------------------------
+
+
+def claim(ids: Iterable[int]) -> list[Notification]:
+    """Take pending, due email rows for this worker with one conditional UPDATE. A row
+    another worker took first (or that is no longer due) is left alone."""
+    token = uuid.uuid4().hex
+    now = timezone.now()
+    Notification.objects.due(now).filter(pk__in=list(ids)).update(
+        state=State.SENDING, claim=token, claimed_at=now, attempts=F("attempts") + 1
+    )
+    return list(
+        Notification.objects.filter(claim=token)
+        .select_related("recipient", "community", "about_type")
+        .order_by("pk")
+    )
+
+
+class PermanentFailure(Exception):
+    """The mail server refused this message for good (a 5xx reply)."""
+
+
+def _classify(error: Exception) -> bool:
+    """True if trying again later may work."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(code < 500 for code, _msg in error.recipients.values())
+    if isinstance(error, smtplib.SMTPResponseException):
+        return error.smtp_code < 500
+    return isinstance(error, (smtplib.SMTPException, OSError, socket.timeout))
+
+
+def backoff(attempts: int) -> timedelta:
+    """Exponential back-off with jitter: about 1, 2, 4, 8… minutes, capped at an hour."""
+    base = min(60 * 2 ** max(attempts - 1, 0), 3600)
+    return timedelta(seconds=base * random.uniform(0.5, 1.5))
+
+
+def _mark_sent(row: Notification) -> None:
+    done = {"state": State.SENT, "sent_at": timezone.now(), "last_error": "", "claim": ""}
+    if "prerendered" in row.context:
+        # Account emails carry secret links; once sent, the outbox forgets them.
+        done["context"] = {}
+    Notification.objects.filter(pk=row.pk, claim=row.claim).update(**done)
+
+
+def _mark_failed_try(row: Notification, error: Exception) -> None:
+    retry = _classify(error) and row.attempts < MAX_ATTEMPTS
+    Notification.objects.filter(pk=row.pk, claim=row.claim).update(
+        state=State.PENDING if retry else State.FAILED,
+        next_attempt_at=timezone.now() + backoff(row.attempts),
+        last_error=f"{error.__class__.__name__}: {error}"[:1000],
+        claim="",
+    )
+
+
+def deliver(*, ids: Iterable[int]) -> int:
+    """Send the given rows that are still due, over one SMTP connection. Idempotent: rows
+    already sent, or taken by another worker, are skipped. Returns how many were sent."""
+    rows = claim(ids)
+    if not rows:
+        return 0
+    sent = 0
+    connection = get_connection(fail_silently=False)
+    try:
+        connection.open()
+    except Exception as error:  # noqa: BLE001 - cannot reach the server: all rows retry
+        for row in rows:
+            _mark_failed_try(row, error)
+        return 0
+    try:
+        for row in rows:
+            try:
+                build_message(row, connection=connection).send()
+            except Exception as error:  # noqa: BLE001 - recorded on the row, retried or failed
+                logger.warning("Notification %s not sent: %s", row.pk, error)
+                _mark_failed_try(row, error)
+                if isinstance(error, (smtplib.SMTPServerDisconnected, OSError)):
+                    _reopen(connection)
+            else:
+                _mark_sent(row)
+                sent += 1
+    finally:
+        try:
+            connection.close()
+        except Exception:  # noqa: BLE001 - closing a broken connection
+            pass
+    return sent
+
+
+def _reopen(connection) -> None:
+    try:
+        connection.close()
+    except Exception:  # noqa: BLE001
+        pass
+    connection.connection = None
+    try:
+        connection.open()
+    except Exception:  # noqa: BLE001 - the next send fails and is recorded
+        pass
+
+
+def requeue_stuck(*, older_than: timedelta | None = None) -> int:
+    """Rows left 'sending' by a worker that died go back to pending."""
+    limit = older_than or timedelta(seconds=settings.OUTBOX_STUCK_SECONDS)
+    return Notification.objects.filter(
+        state=State.SENDING, claimed_at__lt=timezone.now() - limit
+    ).update(state=State.PENDING, claim="", next_attempt_at=timezone.now())
+
+
+def sweep() -> int:
+    """Deliver everything due, batch by batch; requeue rows stuck with a dead worker. Safe to
+    run in several places at once: every row is claimed before it is sent."""
+    requeue_stuck()
+    sent, after = 0, 0
+    while True:
+        due = Notification.objects.due().filter(pk__gt=after).order_by("pk")
+        ids = list(due.values_list("pk", flat=True)[:BATCH_SIZE])
+        if not ids:
+            return sent
+        sent += deliver(ids=ids)
+        after = ids[-1]
+
+
+# --- Digests --------------------------------------------------------------------------------
+
+
+def send_digests(*, delivery: str) -> int:
+    """One email per person and group gathering their rows held for this digest. Returns how
+    many digests were sent."""
+    now = timezone.now()
+    held = Notification.objects.filter(
+        state=State.PENDING, channel=Notification.Channel.EMAIL, delivery=delivery
+    )
+    pairs = held.values_list("recipient_id", "group").distinct().order_by("recipient_id", "group")
+    count = 0
+    for recipient_id, group in pairs:
+        token = uuid.uuid4().hex
+        held.filter(recipient_id=recipient_id, group=group).update(
+            state=State.SENDING, claim=token, claimed_at=now, attempts=F("attempts") + 1
+        )
+        rows = list(
+            Notification.objects.filter(claim=token)
+            .select_related("recipient", "community", "about_type")
+            .order_by("created_at")
+        )
+        if not rows:
+            continue
+        try:
+            build_digest(rows, delivery=delivery).send()
+        except Exception as error:  # noqa: BLE001 - each row records the failure
+            for row in rows:
+                _mark_failed_try(row, error)
+            continue
+        Notification.objects.filter(claim=token).update(
+            state=State.SENT, sent_at=timezone.now(), last_error="", claim=""
+        )
+        count += 1
+    return count
+
+
+# --- Messages -------------------------------------------------------------------------------
+
+
+def unsubscribe_token(*, user: User, group: str) -> str:
+    return signing.dumps({"u": user.pk, "g": group}, salt=UNSUBSCRIBE_SALT, compress=True)
+
+
+def read_unsubscribe_token(token: str) -> tuple[int, str]:
+    """The person and group a token names. Raises signing.BadSignature if it was altered."""
+    data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+    if data.get("g") not in NotificationGroup.values:
+        raise signing.BadSignature("Unknown group")
+    return data["u"], data["g"]
+
+
+def _absolute(path: str) -> str:
+    return settings.SITE_URL + path
+
+
+def _render_context(row: Notification) -> dict:
+    spec = get_kind(row.kind)
+    model = row.about_type.model_class() if row.about_type else None
+    about = model._default_manager.filter(pk=row.about_id).first() if model else None
+    return {
+        **row.context,
+        "recipient": row.recipient,
+        "community": row.community,
+        "about": about,
+        "link": _absolute(spec.link(about)) if spec.link and about else "",
+        "site_url": settings.SITE_URL,
+    }
+
+
+def _unsubscribe(row_user: User | None, group: str) -> dict:
+    if not (row_user and group):
+        return {}
+    token = unsubscribe_token(user=row_user, group=group)
+    return {
+        "unsubscribe_url": _absolute(reverse("members:unsubscribe", args=[token])),
+        "one_click_url": _absolute(reverse("members:unsubscribe_one_click", args=[token])),
+        "group_label": NotificationGroup(group).label,
+    }
+
+
+def _message(
+    *,
+    to: str,
+    subject: str,
+    text: str,
+    html: str,
+    unsubscribe: dict,
+    connection=None,
+    message_id: str,
+):
+    headers = {"Message-ID": message_id}
+    if unsubscribe:
+        headers["List-Unsubscribe"] = f"<{unsubscribe['one_click_url']}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message = EmailMultiAlternatives(
+        subject=" ".join(subject.split()),
+        body=text,
+        to=[to],
+        headers=headers,
+        connection=connection,
+    )
+    if html.strip():
+        message.attach_alternative(html, "text/html")
+    return message
+
+
+def build_message(row: Notification, *, connection=None) -> EmailMultiAlternatives:
+    """The email for one row: plain text and HTML from the kind's templates."""
+    unsubscribe = _unsubscribe(row.recipient, row.group)
+    with translation.override(getattr(row.recipient, "language", None) or settings.LANGUAGE_CODE):
+        context = {**_render_context(row), **unsubscribe}
+        if "prerendered" in row.context:
+            subject, text, html = (
+                row.context["prerendered"][k] for k in ("subject", "text", "html")
+            )
+        else:
+            subject = render_to_string(f"notifications/{row.kind}_subject.txt", context)
+            text = render_to_string(f"notifications/{row.kind}.txt", context)
+            html = render_to_string(f"notifications/{row.kind}.html", context)
+        text += render_to_string("notifications/footer.txt", context)
+    return _message(
+        to=row.email,
+        subject=subject,
+        text=text,
+        html=html,
+        unsubscribe=unsubscribe,
+        connection=connection,
+        message_id=row.message_id,
+    )
+
+
+def build_digest(rows: list[Notification], *, delivery: str) -> EmailMultiAlternatives:
+    first = rows[0]
+    items = []
+    for row in rows:
+        context = _render_context(row)
+        items.append(
+            {
+                "subject": " ".join(
+                    render_to_string(f"notifications/{row.kind}_subject.txt", context).split()
+                ),
+                "community": row.community,
+                "link": context["link"],
+            }
+        )
+    unsubscribe = _unsubscribe(first.recipient, first.group)
+    context = {
+        "items": items,
+        "recipient": first.recipient,
+        "group_label": NotificationGroup(first.group).label,
+        "daily": delivery == Delivery.DAILY,
+        "site_url": settings.SITE_URL,
+        **unsubscribe,
+    }
+    subject = render_to_string("notifications/digest_subject.txt", context)
+    text = render_to_string("notifications/digest.txt", context)
+    text += render_to_string("notifications/footer.txt", context)
+    html = render_to_string("notifications/digest.html", context)
+    return _message(
+        to=first.email,
+        subject=subject,
+        text=text,
+        html=html,
+        unsubscribe=unsubscribe,
+        message_id=f"<digest-{first.pk}-{len(rows)}@convene>",
+    )
+
+
+def retry_failed(*, rows) -> int:
+    """Put failed rows back in the queue (an admin action)."""
+    ids = list(rows.filter(state=State.FAILED).values_list("pk", flat=True))
+    Notification.objects.filter(pk__in=ids).update(
+        state=State.PENDING, attempts=0, next_attempt_at=timezone.now(), last_error=""
+    )
+    if ids:
+        transaction.on_commit(partial(enqueue_delivery, ids), robust=True)
+    return len(ids)
+
+
+def mark_contacted(*, row: Notification) -> None:
+    """A coordinator wrote or phoned the person: the row is done."""
+    Notification.objects.filter(pk=row.pk, state=State.PENDING).update(
+        state=State.SENT, sent_at=timezone.now()
+    )
+
+
+def describe(row: Notification) -> str:
+    """A short line saying what a row is about, for the call-and-letter list."""
+    context = _render_context(row)
+    return " ".join(render_to_string(f"notifications/{row.kind}_subject.txt", context).split())
