@@ -453,7 +453,7 @@ class Notification(models.Model):
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
-    claim = models.CharField(max_length=32, blank=True, db_index=True)
+    claim = models.CharField(max_length=40, blank=True, db_index=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     next_attempt_at = models.DateTimeField(default=timezone.now)
     created_at = models.DateTimeField(default=timezone.now)
