@@ -193,7 +193,7 @@ else:
     # Kombu's filesystem transport: a real broker in a folder, so the worker and beat really
     # run on a machine with no Redis.
     CELERY_BROKER_URL = "filesystem://"
-    CELERY_BROKER_FOLDER = BASE_DIR / ".celery" / "broker"
+    CELERY_BROKER_FOLDER = Path(_str("CELERY_BROKER_FOLDER", str(BASE_DIR / ".celery" / "broker")))
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_BROKER_FOLDER),
         "data_folder_out": str(CELERY_BROKER_FOLDER),

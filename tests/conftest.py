@@ -170,3 +170,50 @@ def assert_accessible():
 def pytest_configure(config):
     if IN_CI and shutil.which("chromium") is None and not CHROMIUM.exists():
         raise pytest.UsageError("CI needs Debian's Chromium: apt-get install -y chromium")
+
+
+# --- Real workers ---------------------------------------------------------------------------
+
+
+def reset_broker_connections() -> None:
+    """Drop pooled broker connections, so the next publish uses the broker now configured."""
+    from celery import current_app
+
+    if current_app._pool is not None:
+        current_app._pool.force_close_all()
+        current_app._pool = None
+    current_app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def broker_env(settings, _tasks_run_in_process, tmp_path):
+    """A broker of the test's own, for the test and the worker processes it starts: a Redis
+    database emptied first (Redis is required in CI), or a fresh embedded broker folder."""
+    from celery import current_app
+
+    if IN_CI:
+        assert settings.REDIS_URL.startswith("redis://"), "CI must run against a real Redis"
+    from tests.subprocesses import test_database_url
+
+    env = {"DATABASE_URL": test_database_url()}
+    original = current_app.conf.broker_url, dict(current_app.conf.broker_transport_options)
+    if settings.REDIS_URL:
+        import redis
+
+        url = settings.REDIS_URL.rsplit("/", 1)[0] + "/15"
+        redis.Redis.from_url(url).flushdb()
+        env["REDIS_URL"] = current_app.conf.broker_url = url
+    else:
+        folder = tmp_path / "broker"
+        folder.mkdir()
+        env["CELERY_BROKER_FOLDER"] = str(folder)
+        current_app.conf.broker_transport_options = {
+            **original[1],
+            "data_folder_in": str(folder),
+            "data_folder_out": str(folder),
+        }
+    current_app.conf.task_always_eager = False
+    reset_broker_connections()
+    yield env
+    current_app.conf.broker_url, current_app.conf.broker_transport_options = original
+    reset_broker_connections()

@@ -13,7 +13,7 @@ from django.utils import timezone
 from communities.models import Community, Membership
 from members import outbox, services
 from members.models import Notification
-from tests.conftest import make_person
+from tests.conftest import make_person, reset_broker_connections
 from tests.smtp import SMTPSink
 
 pytestmark = pytest.mark.django_db
@@ -319,10 +319,10 @@ def broker_down(request, transactional_db):
         url = f"redis://127.0.0.1:{silent.getsockname()[1]}/0"
     original = current_app.conf.broker_url, current_app.conf.task_always_eager
     current_app.conf.broker_url, current_app.conf.task_always_eager = url, False
-    current_app.pool.force_close_all()
+    reset_broker_connections()
     yield
     current_app.conf.broker_url, current_app.conf.task_always_eager = original
-    current_app.pool.force_close_all()
+    reset_broker_connections()
     if silent:
         silent.close()
 
