@@ -2,9 +2,11 @@
 
 from functools import wraps
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext as _
 
 from communities.models import Community, Membership
 
@@ -32,7 +34,8 @@ def may_coordinate(user, community: Community) -> bool:
 
 
 def coordinator_required(view):
-    """The view gets `community` instead of `slug`; others get 403, visitors the login page."""
+    """The view gets `community` instead of `slug`; others get 403, visitors the login page.
+    An archived community is read-only: its coordinators can look but not change anything."""
 
     @login_required
     @wraps(view)
@@ -40,6 +43,13 @@ def coordinator_required(view):
         community = get_object_or_404(Community, slug=slug)
         if not may_coordinate(request.user, community):
             raise PermissionDenied
+        if request.method == "POST" and community.is_archived:
+            messages.error(
+                request,
+                _("This community is archived, so nothing in it can be changed. Site staff can "
+                  "bring it back if it is needed again."),
+            )  # fmt: skip
+            return redirect("communities:manage", slug=community.slug)
         return view(request, community, *args, **kwargs)
 
     return wrapper

@@ -3,6 +3,7 @@ import csv
 from django.contrib import admin, messages
 from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from communities import services
 from communities.models import (
@@ -15,15 +16,24 @@ from communities.models import (
 )
 from members.admin import UserAdmin
 from members.models import User
+from members.personal_data import csv_cell
 
 
 class MembershipInline(admin.TabularInline):
+    """Read-only, one query for all rows: change a membership on its own page."""
+
     model = Membership
     extra = 0
     fields = ["user", "role", "status", "joined_at"]
-    readonly_fields = ["joined_at"]
-    autocomplete_fields = ["user"]
+    readonly_fields = fields
+    can_delete = False
     show_change_link = True
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user", "community")
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 class InvolvementOptionInline(admin.TabularInline):
@@ -80,13 +90,23 @@ class MembershipAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Approve the selected requests to join"))
     def approve_requests(self, request, queryset):
-        approved = 0
+        approved, refused = 0, []
         for membership in queryset.filter(status=Membership.Status.REQUESTED).select_related(
             "community", "user"
         ):
-            services.decide_request(membership=membership, approve=True, by=request.user)
-            approved += 1
-        self.message_user(request, _("%d requests approved.") % approved, messages.SUCCESS)
+            try:
+                services.decide_request(membership=membership, approve=True, by=request.user)
+            except services.MembershipError as error:
+                refused.append(f"{membership}: {' '.join(error.messages)}")
+            else:
+                approved += 1
+        self.message_user(
+            request,
+            ngettext("%d request approved.", "%d requests approved.", approved) % approved,
+            messages.SUCCESS,
+        )
+        for reason in refused:
+            self.message_user(request, reason, messages.WARNING)
 
     @admin.action(description=_("Export the selected memberships as CSV"))
     def export_csv(self, request, queryset):
@@ -95,9 +115,15 @@ class MembershipAdmin(admin.ModelAdmin):
         writer = csv.writer(response)
         writer.writerow(["community", "name", "email", "role", "status", "joined"])
         for m in queryset.select_related("community", "user").iterator(chunk_size=500):
-            writer.writerow(
-                [m.community.slug, m.user.display_name, m.user.email, m.role, m.status, m.joined_at]
-            )
+            row = [
+                m.community.slug,
+                m.user.display_name,
+                m.user.email,
+                m.role,
+                m.status,
+                m.joined_at,
+            ]
+            writer.writerow([csv_cell(value) for value in row])
         return response
 
 
@@ -115,8 +141,15 @@ class MembershipForPersonInline(admin.TabularInline):
     fk_name = "user"
     extra = 0
     fields = ["community", "role", "status", "joined_at"]
-    readonly_fields = ["joined_at"]
+    readonly_fields = fields
+    can_delete = False
     show_change_link = True
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("community", "user")
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 # The person's page in the admin shows their memberships too. communities adds the inline

@@ -20,6 +20,7 @@ class CommunitiesConfig(AppConfig):
             return membership.community.get_absolute_url()
 
         register_kind(Kind("join_request", group="alerts", link=manage_requests))
+        register_kind(Kind("request_withdrawn", group="alerts", link=manage_requests))
         # Answers to something the person asked for: always sent, like account emails.
         register_kind(Kind("request_approved", group=None, link=community_page))
         register_kind(Kind("request_declined", group=None, link=community_page))

@@ -147,6 +147,7 @@ class InvolvementOptionForm(forms.ModelForm):
     class Meta:
         model = InvolvementOption
         fields = ["name", "description", "position", "is_active"]
+        error_messages = {"position": {"min_value": _("Use 0 or a higher number.")}}
 
     def __init__(self, *args, community: Community, **kwargs):
         super().__init__(*args, **kwargs)

@@ -21,8 +21,9 @@ from communities.forms import (
     PartnerForm,
     RoleForm,
 )
-from communities.models import Invitation, Membership
+from communities.models import Community, Invitation, InvolvementOption, Membership
 from members import outbox
+from members.personal_data import csv_cell
 
 PAGE_SIZE = 25
 
@@ -101,19 +102,22 @@ def members_csv(request, community):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{community.slug}-members.csv"'
     writer = csv.writer(response)
-    writer.writerow(["name", "email", "role", "status", "perspectives", "involvement", "joined"])
+    writer.writerow(
+        [_("name"), _("email"), _("role"), _("status"), _("perspectives"), _("involvement"),
+         _("joined")]
+    )  # fmt: skip
     for m in memberships.iterator(chunk_size=500):
-        writer.writerow(
-            [
-                m.user.display_name,
-                "" if m.user.erased_at else m.user.email,
-                m.get_role_display(),
-                m.get_status_display(),
-                "; ".join(m.perspective_labels()),
-                "; ".join(option.name for option in m.involvement.all()),
-                m.joined_at.date().isoformat() if m.joined_at else "",
-            ]
-        )
+        row = [
+            m.user.display_name,
+            "" if m.user.erased_at else m.user.email,
+            m.get_role_display(),
+            m.get_status_display(),
+            "; ".join(m.perspective_labels()),
+            "; ".join(option.name for option in m.involvement.all()),
+            m.joined_at.date() if m.joined_at else "",
+        ]
+        # Names are typed by people: a spreadsheet must not run them as formulas.
+        writer.writerow([csv_cell(value) for value in row])
     return response
 
 
@@ -248,20 +252,27 @@ def invitation_revoke(request, community, pk):
 
 @coordinator_required
 def edit(request, community):
-    form = CommunityForm(request.POST or None, instance=community)
+    # The form edits its own copy, so a refused save leaves the page's links and names alone.
+    form = CommunityForm(request.POST or None, instance=Community.objects.get(pk=community.pk))
     if request.method == "POST" and form.is_valid():
-        community = services.update_community(
-            community=form.save(commit=False), changed=form.changed_data
-        )
+        try:
+            saved = services.update_community(
+                community=form.save(commit=False),
+                changed=form.changed_data,
+                old_rules=community.ground_rules,
+            )
+        except services.MembershipError as error:
+            return _refused(request, error, "communities:manage", community.slug)
         messages.success(request, _("Community details saved."))
-        return redirect("communities:manage", slug=community.slug)
+        return redirect("communities:manage", slug=saved.slug)
     return render(request, "communities/manage/edit.html", {"community": community, "form": form})
 
 
 @coordinator_required
 def involvement(request, community, pk=None):
     option = get_object_or_404(community.involvement_options, pk=pk) if pk else None
-    form = InvolvementOptionForm(request.POST or None, instance=option, community=community)
+    editing = InvolvementOption.objects.get(pk=option.pk) if option else None
+    form = InvolvementOptionForm(request.POST or None, instance=editing, community=community)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, _("Saved “%s”.") % form.instance.name)
@@ -281,7 +292,19 @@ def involvement(request, community, pk=None):
 @coordinator_required
 def partners(request, community, pk=None):
     partner = get_object_or_404(community.partners, pk=pk) if pk else None
-    form = PartnerForm(request.POST or None, instance=partner)
+    # An organisation that works with other communities too is changed by site staff only,
+    # so one community's coordinator cannot rewrite what another community shows.
+    shared = bool(
+        partner
+        and not request.user.is_staff
+        and partner.communities.exclude(pk=community.pk).exists()
+    )
+    form = None if shared else PartnerForm(request.POST or None, instance=partner)
+    if request.method == "POST" and form is None:
+        messages.error(
+            request, _("Only site staff can change an organisation other communities share.")
+        )
+        return redirect("communities:manage_partners", slug=community.slug)
     if request.method == "POST" and form.is_valid():
         partner = form.save()
         community.partners.add(partner)
@@ -294,6 +317,7 @@ def partners(request, community, pk=None):
             "community": community,
             "form": form,
             "partner": partner,
+            "shared": shared,
             "partners": community.partners.all(),
         },
     )

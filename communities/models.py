@@ -13,6 +13,10 @@ from django.utils.translation import gettext_lazy as _
 INVITATION_LIFETIME = timedelta(days=14)
 
 
+class MembershipError(ValidationError):
+    """A membership change that is refused, with a message to show the person."""
+
+
 def validate_time_zone(value: str) -> None:
     try:
         zoneinfo.ZoneInfo(value)
@@ -99,10 +103,13 @@ class Community(models.Model):
         max_length=60,
         unique=True,
         help_text=_(
-            "The short name in the community's address, /c/<this>/. Changing it breaks "
-            "links and QR codes already printed."
+            "The short name in the community's web address, as in /c/our-community/. "
+            "Changing it breaks links and QR codes already printed."
         ),
-        error_messages={"unique": _("Another community already uses this web address.")},
+        error_messages={
+            "unique": _("Another community already uses this web address."),
+            "invalid": _("Use only lower-case letters, numbers and hyphens."),
+        },
     )
     purpose = models.TextField(
         _("purpose"), help_text=_("Our common ambition, in a sentence or two.")
@@ -265,12 +272,14 @@ class Membership(models.Model):
         blank=True,
         related_name="+",
     )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    rules_version_agreed = models.PositiveIntegerField(null=True, blank=True)
-    rules_agreed_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    rules_version_agreed = models.PositiveIntegerField(
+        _("ground rules version agreed"), null=True, blank=True
+    )
+    rules_agreed_at = models.DateTimeField(_("ground rules agreed"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     joined_at = models.DateTimeField(_("joined"), null=True, blank=True)
-    status_changed_at = models.DateTimeField(default=timezone.now)
+    status_changed_at = models.DateTimeField(_("status changed"), default=timezone.now)
 
     objects = MembershipQuerySet.as_manager()
 
@@ -317,12 +326,12 @@ class Membership(models.Model):
         if status == self.status:
             return
         if status not in self.NEXT_STATUSES[self.status]:
-            raise ValidationError(
-                _("A membership that is %(now)s cannot become %(next)s."),
-                params={
-                    "now": self.get_status_display().lower(),
-                    "next": self.Status(status).label.lower(),
-                },
+            raise MembershipError(
+                _(
+                    "That cannot be done now: this membership's status is “%(now)s”. "
+                    "Reload the page to see the latest."
+                ),
+                params={"now": self.get_status_display()},
             )
         self.status = status
         self.status_changed_at = timezone.now()
@@ -370,7 +379,7 @@ class Invitation(models.Model):
     role = models.CharField(
         _("role"), max_length=20, choices=Membership.Role.choices, default=Membership.Role.MEMBER
     )
-    message = models.TextField(_("personal message"), blank=True)
+    message = models.TextField(_("personal message"), blank=True, max_length=2000)
     token = models.CharField(max_length=64, unique=True, default=_new_token, editable=False)
     invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"

@@ -2,8 +2,8 @@
 
 from collections.abc import Iterable
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -14,16 +14,13 @@ from communities.models import (
     Invitation,
     InvolvementOption,
     Membership,
+    MembershipError,
     MembershipPerspective,
 )
 from members.models import User, normalise_email
 from members.outbox import notify, notify_address
 
 Status = Membership.Status
-
-
-class MembershipError(ValidationError):
-    """A membership change that is refused, with a message to show the person."""
 
 
 def _ensure_open(community: Community) -> None:
@@ -48,6 +45,18 @@ def _record_agreement(membership: Membership) -> None:
     membership.rules_version_agreed = membership.community.ground_rules_version
     membership.rules_agreed_at = timezone.now()
     membership.save(update_fields=["rules_version_agreed", "rules_agreed_at"])
+
+
+def _coordinators_of(community: Community):
+    return User.objects.filter(
+        memberships__in=Membership.objects.coordinators().filter(community=community)
+    )
+
+
+def normalise_text(text: str) -> str:
+    """Text as a browser sends it (CRLF line ends, trailing spaces), for fair comparison."""
+    lines = (text or "").replace("\r\n", "\n").split("\n")
+    return "\n".join(line.rstrip() for line in lines).strip()
 
 
 def _refuse_if_last_coordinator(membership: Membership, message: str) -> None:
@@ -89,13 +98,18 @@ def join_community(
         Membership.objects.select_for_update().filter(community=community, user=user).first()
     )
     if membership is None:
-        membership = Membership.objects.create(
-            community=community,
-            user=user,
-            status=target,
-            request_message=message,
-            joined_at=timezone.now() if target == Status.ACTIVE else None,
-        )
+        try:
+            with transaction.atomic():
+                membership = Membership.objects.create(
+                    community=community,
+                    user=user,
+                    status=target,
+                    request_message=message,
+                    joined_at=timezone.now() if target == Status.ACTIVE else None,
+                )
+        except IntegrityError:
+            # The same person pressed Join twice at once; the other press got there first.
+            raise MembershipError(_("You have already joined or asked to join.")) from None
     elif membership.status in (Status.ACTIVE, Status.REQUESTED, Status.INVITED):
         raise MembershipError(
             {
@@ -117,9 +131,7 @@ def join_community(
     _record_agreement(membership)
     if target == Status.REQUESTED:
         notify(
-            recipients=User.objects.filter(
-                memberships__in=Membership.objects.coordinators().filter(community=community)
-            ),
+            recipients=_coordinators_of(community),
             kind="join_request",
             about=membership,
             community=community,
@@ -169,19 +181,33 @@ def agree_to_ground_rules(*, membership: Membership) -> None:
 
 @transaction.atomic
 def leave_community(*, membership: Membership, erasing: bool = False) -> None:
-    """Leave a community. The last coordinator cannot leave: someone must run it. A person
-    deleting their account leaves even an archived community."""
+    """Leave a community, or withdraw a request to join (coordinators are told). The last
+    coordinator cannot leave: someone must run it. A person deleting their account leaves
+    even an archived community."""
     if not erasing:
         _ensure_open(membership.community)
-    _refuse_if_last_coordinator(
-        membership,
-        _(
+    if erasing:
+        refusal = _(
+            "You are the only coordinator of %(community)s, so you cannot delete your account "
+            "yet. Make someone else a coordinator first."
+        )
+    else:
+        refusal = _(
             "You are the only coordinator of %(community)s, so you cannot leave yet. Make "
             "someone else a coordinator first."
         )
-        % {"community": membership.community.name},
-    )
+    _refuse_if_last_coordinator(membership, refusal % {"community": membership.community.name})
+    withdrawn = membership.status == Status.REQUESTED
     membership.set_status(Status.LEFT)
+    if withdrawn and not erasing:
+        notify(
+            recipients=_coordinators_of(membership.community),
+            kind="request_withdrawn",
+            about=membership,
+            community=membership.community,
+            context={"person_name": membership.user.display_name},
+            key=membership.status_changed_at.isoformat(),
+        )
 
 
 @transaction.atomic
@@ -199,6 +225,10 @@ def change_role(*, membership: Membership, role: str, by: User) -> None:
 @transaction.atomic
 def remove_member(*, membership: Membership, by: User) -> None:
     _ensure_open(membership.community)
+    if not membership.is_active:
+        raise MembershipError(
+            _("Only active members can be removed. This person is no longer active here.")
+        )
     _refuse_if_last_coordinator(
         membership, _("This is the only coordinator. Make someone else a coordinator first.")
     )
@@ -206,14 +236,21 @@ def remove_member(*, membership: Membership, by: User) -> None:
 
 
 @transaction.atomic
-def update_community(*, community: Community, changed: Iterable[str]) -> Community:
-    """Save a coordinator's edits. Changed ground rules get a new version, which every
-    member is asked to agree to on their next visit."""
+def update_community(*, community: Community, changed: Iterable[str], old_rules: str) -> Community:
+    """Save a coordinator's edits: only the fields they changed, so two coordinators editing
+    different things do not overwrite each other. Ground rules whose words changed get a new
+    version, which every member is asked to agree to on their next visit."""
+    _ensure_open(Community.objects.get(pk=community.pk))
     fields = set(changed)
-    if "ground_rules" in fields:
-        community.ground_rules_version += 1
-        fields.add("ground_rules_version")
-    community.save()
+    community.ground_rules = normalise_text(community.ground_rules)
+    if normalise_text(old_rules) != community.ground_rules:
+        community.ground_rules_version = F("ground_rules_version") + 1
+        fields |= {"ground_rules", "ground_rules_version"}
+    else:
+        fields.discard("ground_rules")
+    if fields:
+        community.save(update_fields=fields)
+        community.refresh_from_db()
     return community
 
 
@@ -238,13 +275,21 @@ def _send_invitation(invitation: Invitation) -> None:
 def invite(
     *, community: Community, email: str, role: str, by: User, message: str = ""
 ) -> Invitation:
-    """Email a single-use link that lets the person join (signing up first if they must)."""
+    """Email a single-use link that lets the person join (signing up first if they must).
+
+    No membership row is made until the invitation is accepted: whether an address has an
+    account, and anything about that person, stays hidden from the coordinator."""
     _ensure_open(community)
     email = normalise_email(email)
     existing = Membership.objects.filter(community=community, user__email=email).first()
     if existing and existing.status in (Status.ACTIVE, Status.INVITED):
         raise MembershipError(
             _("%(email)s is already a member or has been invited.") % {"email": email}
+        )
+    if existing and existing.status == Status.REQUESTED:
+        raise MembershipError(
+            _("%(email)s has already asked to join. Approve their request instead.")
+            % {"email": email}
         )
     # An expired invitation to the same address gives way to the new one.
     Invitation.objects.filter(
@@ -263,17 +308,6 @@ def invite(
         raise MembershipError(
             _("%(email)s already has an invitation waiting. Resend it instead.") % {"email": email}
         ) from None
-    # Someone who already has an account sees the invitation waiting in their communities.
-    if existing:
-        existing.role = role
-        existing.save(update_fields=["role"])
-        existing.set_status(Status.INVITED)
-    else:
-        invitee = User.objects.filter(email=email).first()
-        if invitee:
-            Membership.objects.create(
-                community=community, user=invitee, role=role, status=Status.INVITED
-            )
     _send_invitation(invitation)
     return invitation
 
@@ -281,6 +315,7 @@ def invite(
 @transaction.atomic
 def resend_invitation(*, invitation: Invitation) -> None:
     """Send the invitation again with a fresh expiry date."""
+    _ensure_open(invitation.community)
     if invitation.state not in ("pending", "expired"):
         raise MembershipError(_("This invitation was already used or withdrawn."))
     now = timezone.now()
@@ -293,13 +328,11 @@ def resend_invitation(*, invitation: Invitation) -> None:
 
 @transaction.atomic
 def revoke_invitation(*, invitation: Invitation) -> None:
-    if invitation.state != "pending" and invitation.state != "expired":
+    _ensure_open(invitation.community)
+    if invitation.state not in ("pending", "expired"):
         raise MembershipError(_("This invitation was already used or withdrawn."))
     invitation.revoked_at = timezone.now()
     invitation.save(update_fields=["revoked_at"])
-    Membership.objects.filter(
-        community=invitation.community, user__email=invitation.email, status=Status.INVITED
-    ).update(status=Status.REMOVED, status_changed_at=timezone.now())
 
 
 @transaction.atomic

@@ -10,6 +10,11 @@ urlpatterns = [
     path("<slug:slug>/my-involvement/", views.choices, name="choices"),
     path("<slug:slug>/ground-rules/agree/", views.agree_rules, name="agree_rules"),
     path("<slug:slug>/leave/", views.leave, name="leave"),
+    path(
+        "<slug:slug>/equality-offer/dismiss/",
+        views.dismiss_equality_offer,
+        name="dismiss_equality_offer",
+    ),
     path("<slug:slug>/invitations/<str:token>/", views.invitation, name="invitation"),
     path("<slug:slug>/manage/", manage_views.dashboard, name="manage"),
     path("<slug:slug>/manage/members/", manage_views.members, name="manage_members"),

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -6,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -14,7 +17,7 @@ from communities import services
 from communities.access import get_membership, may_coordinate
 from communities.forms import ChoicesForm, InvitationSignupForm, JoinForm
 from communities.models import Community, Invitation, Membership
-from members.models import User
+from members.models import EqualityMonitoring, User
 
 
 def home(request):
@@ -26,23 +29,46 @@ def home(request):
 def community_detail(request, slug):
     # Unlisted communities are reachable by their address; archived ones stay readable.
     community = get_object_or_404(Community, slug=slug)
+    request._membership = membership = get_membership(request.user, community)
     return render(
         request,
         "communities/community_detail.html",
         {
             "community": community,
-            "membership": get_membership(request.user, community),
+            "membership": membership,
             "partners": community.partners.all(),
             "may_coordinate": may_coordinate(request.user, community),
-            # Offered once, just after joining; never pressed.
-            "offer_equality": request.session.pop("offer_equality", False),
+            "offer_equality": _should_offer_equality(request, community),
         },
     )
 
 
+EQUALITY_OFFER_DAYS = 14
+
+
+def _should_offer_equality(request, community) -> bool:
+    """Offer the optional equality questions to someone who joined in the last two weeks
+    (whether openly, by invitation or by approval) until they answer or say not now."""
+    membership = getattr(request, "_membership", None)
+    return bool(
+        membership
+        and membership.is_active
+        and membership.joined_at
+        and timezone.now() - membership.joined_at < timedelta(days=EQUALITY_OFFER_DAYS)
+        and not request.session.get("equality_offer_dismissed")
+        and not EqualityMonitoring.objects.filter(user=request.user).exists()
+    )
+
+
+@require_POST
+@login_required
+def dismiss_equality_offer(request, slug):
+    request.session["equality_offer_dismissed"] = True
+    return redirect("communities:detail", slug=slug)
+
+
 def _offer_equality_monitoring(request) -> None:
-    if not hasattr(request.user, "equality_monitoring"):
-        request.session["offer_equality"] = True
+    request.session.pop("equality_offer_dismissed", None)
 
 
 def _refusal(request, community, error):
@@ -54,8 +80,11 @@ def _refusal(request, community, error):
 def join(request, slug):
     community = get_object_or_404(Community, slug=slug)
     membership = get_membership(request.user, community)
-    if membership and membership.is_active:
-        messages.info(request, _("You are already a member of this community."))
+    if membership and membership.status in (Membership.Status.ACTIVE, Membership.Status.REQUESTED):
+        if membership.is_active:
+            messages.info(request, _("You are already a member of this community."))
+        else:
+            messages.info(request, _("You have already asked to join. A coordinator will reply."))
         return redirect(community)
     form = JoinForm(request.POST or None, community=community)
     if request.method == "POST" and form.is_valid():
@@ -92,6 +121,9 @@ def choices(request, slug):
     membership = get_membership(request.user, community)
     if membership is None or not membership.is_active:
         return redirect("communities:join", slug=slug)
+    if membership.needs_to_agree_rules:
+        messages.info(request, _("Please read and agree to the new ground rules first."))
+        return redirect(community)
     initial = {
         "perspectives": membership.perspectives,
         "involvement": list(membership.involvement.all()),
@@ -142,10 +174,11 @@ def leave(request, slug):
 
 def invitation(request, slug, token):
     """An invitation link: sign up and join in one step, or join with an existing account."""
-    invite = get_object_or_404(
-        Invitation.objects.select_related("community"), community__slug=slug, token=token
-    )
+    invite = get_object_or_404(Invitation.objects.select_related("community"), token=token)
     community = invite.community
+    if community.slug != slug:
+        # The community's address changed after the email went out.
+        return redirect(invite)
     problem = services.invitation_problem(invite)
     context = {"community": community, "invitation": invite, "problem": problem}
     if problem:

@@ -1,14 +1,15 @@
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from communities import views as community_views
 from members import views as member_views
 
 # The admin logs in through allauth, so its rate limits cover the admin too.
 admin.site.login = secure_admin_login(admin.site.login)
-admin.site.site_header = "Convene administration"
-admin.site.site_title = "Convene admin"
+admin.site.site_header = _("Convene administration")
+admin.site.site_title = _("Convene admin")
 
 urlpatterns = [
     path("", community_views.home, name="home"),

@@ -71,7 +71,7 @@ def export_for(user: User) -> dict[str, list[dict]]:
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _csv_cell(value) -> str:
+def csv_cell(value) -> str:
     if value is None:
         return ""
     text = value.isoformat() if hasattr(value, "isoformat") else str(value)
@@ -85,7 +85,7 @@ def _csv(rows: list[dict]) -> str:
         writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\r\n")
         writer.writeheader()
         for row in rows:
-            writer.writerow({key: _csv_cell(value) for key, value in row.items()})
+            writer.writerow({key: csv_cell(value) for key, value in row.items()})
     return out.getvalue()
 
 

@@ -94,7 +94,8 @@ def test_someone_with_an_account_is_asked_to_sign_in_first(client, community, co
     invitation = services.invite(
         community=community, email="known@example.org", role="member", by=coordinator
     )
-    assert Membership.objects.get(user=existing).status == "invited"
+    # Nothing about the person shows to coordinators until they accept.
+    assert not Membership.objects.filter(user=existing).exists()
     page = client.get(invitation.get_absolute_url()).content.decode()
     assert "Sign in to accept" in page
     client.force_login(existing)
@@ -111,8 +112,15 @@ def test_the_wrong_account_cannot_use_someone_elses_invitation(client, invitatio
     assert not Membership.objects.filter(user=outsider).exists()
 
 
-def test_a_token_for_another_community_is_not_found(client, invitation, other_community):
-    url = reverse("communities:invitation", args=[other_community.slug, invitation.token])
+def test_a_link_whose_community_address_changed_still_works(client, invitation, community):
+    url = reverse("communities:invitation", args=["old-address", invitation.token])
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"] == invitation.get_absolute_url()
+
+
+def test_an_unknown_token_is_not_found(client, community):
+    url = reverse("communities:invitation", args=[community.slug, "not-a-real-token"])
     assert client.get(url).status_code == 404
 
 

@@ -1,5 +1,6 @@
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from communities import services
 from communities.models import Community, Membership
@@ -158,6 +159,10 @@ def test_changed_ground_rules_ask_members_to_agree_again(
 
 def test_a_member_changes_how_they_take_part(client, open_community, member):
     client.force_login(member)
+    # Changed ground rules come first: nothing else waits for them.
+    response = client.get(reverse("communities:choices", args=[open_community.slug]))
+    assert response.status_code == 302 and response["Location"] == open_community.get_absolute_url()
+    services.agree_to_ground_rules(membership=Membership.objects.get(user=member))
     options = list(open_community.involvement_options.all())
     client.post(
         reverse("communities:choices", args=[open_community.slug]),
@@ -171,17 +176,79 @@ def test_a_member_changes_how_they_take_part(client, open_community, member):
 def test_status_transitions_are_checked(member, community):
     membership = Membership.objects.get(user=member)
     membership.set_status("left")
-    with pytest.raises(Exception, match="cannot become request declined"):
+    with pytest.raises(Exception, match="status is “Left”"):
         membership.set_status("declined")
 
 
-def test_equality_monitoring_is_offered_once_after_joining(client, open_community, outsider):
+OFFER = "Help us see whose voices are missing"
+
+
+def test_equality_monitoring_is_offered_after_joining_until_not_now(
+    client, open_community, outsider
+):
     client.force_login(outsider)
     response = client.post(
         reverse("communities:join", args=[open_community.slug]),
         join_data(open_community),
         follow=True,
     )
-    assert "Help us see whose voices are missing" in response.content.decode()
-    again = client.get(open_community.get_absolute_url()).content.decode()
-    assert "Help us see whose voices are missing" not in again
+    assert OFFER in response.content.decode()
+    client.post(reverse("communities:dismiss_equality_offer", args=[open_community.slug]))
+    assert OFFER not in client.get(open_community.get_absolute_url()).content.decode()
+
+
+def test_equality_monitoring_is_offered_after_approval_too(
+    client, open_community, outsider, coordinator
+):
+    open_community.join_policy = Community.JoinPolicy.APPROVAL
+    open_community.save()
+    membership = services.join_community(
+        community=open_community, user=outsider, perspectives=["carer"], involvement=[]
+    )
+    client.force_login(outsider)
+    assert OFFER not in client.get(open_community.get_absolute_url()).content.decode()
+    services.decide_request(membership=membership, approve=True, by=coordinator)
+    assert OFFER in client.get(open_community.get_absolute_url()).content.decode()
+
+
+def test_no_offer_to_someone_who_has_answered(client, open_community, outsider):
+    from members.models import EqualityMonitoring
+
+    EqualityMonitoring.objects.create(user=outsider, consented_at=timezone.now())
+    client.force_login(outsider)
+    response = client.post(
+        reverse("communities:join", args=[open_community.slug]),
+        join_data(open_community),
+        follow=True,
+    )
+    assert OFFER not in response.content.decode()
+
+
+def test_opening_join_with_a_request_waiting_says_so(client, open_community, outsider):
+    open_community.join_policy = Community.JoinPolicy.APPROVAL
+    open_community.save()
+    services.join_community(
+        community=open_community, user=outsider, perspectives=["carer"], involvement=[]
+    )
+    client.force_login(outsider)
+    response = client.get(reverse("communities:join", args=[open_community.slug]), follow=True)
+    assert "already asked to join" in response.content.decode()
+
+
+def test_pressing_join_twice_at_once_is_answered_not_a_server_error(
+    open_community, outsider, monkeypatch
+):
+    # The second press finds no row (the first is not committed yet) and then collides with it.
+    Membership.objects.create(community=open_community, user=outsider, status="active")
+    real_filter = Membership.objects.select_for_update
+
+    class NoRowYet:
+        def filter(self, **kwargs):
+            return Membership.objects.none()
+
+    monkeypatch.setattr(Membership.objects, "select_for_update", lambda: NoRowYet())
+    with pytest.raises(services.MembershipError, match="already joined or asked"):
+        services.join_community(
+            community=open_community, user=outsider, perspectives=["patient"], involvement=[]
+        )
+    assert real_filter

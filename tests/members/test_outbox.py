@@ -305,7 +305,7 @@ def test_a_broker_that_refuses_never_breaks_the_request_and_the_sweep_delivers_l
 
 
 @pytest.fixture(params=["refused", "hung"])
-def broker_down(request, transactional_db):
+def broker_down(request, transactional_db, settings):
     """The broker refuses connections, or accepts them and never answers."""
     from celery import current_app
 
@@ -317,11 +317,25 @@ def broker_down(request, transactional_db):
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)
         url = f"redis://127.0.0.1:{silent.getsockname()[1]}/0"
-    original = current_app.conf.broker_url, current_app.conf.task_always_eager
+    original = (
+        current_app.conf.broker_url,
+        current_app.conf.task_always_eager,
+        current_app.conf.broker_transport_options,
+    )
     current_app.conf.broker_url, current_app.conf.task_always_eager = url, False
+    # The options a Redis broker runs with (settings.py), even where the suite uses the
+    # embedded broker.
+    current_app.conf.broker_transport_options = {
+        "socket_timeout": settings.REDIS_SOCKET_TIMEOUT,
+        "socket_connect_timeout": settings.REDIS_SOCKET_TIMEOUT,
+    }
     reset_broker_connections()
     yield
-    current_app.conf.broker_url, current_app.conf.task_always_eager = original
+    (
+        current_app.conf.broker_url,
+        current_app.conf.task_always_eager,
+        current_app.conf.broker_transport_options,
+    ) = original
     reset_broker_connections()
     if silent:
         silent.close()
