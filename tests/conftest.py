@@ -178,10 +178,11 @@ def pytest_configure(config):
 def reset_broker_connections() -> None:
     """Drop pooled broker connections, so the next publish uses the broker now configured."""
     from celery import current_app
+    from kombu import pools
 
-    if current_app._pool is not None:
-        current_app._pool.force_close_all()
-        current_app._pool = None
+    # kombu keeps pools in a registry of its own, keyed by broker; empty it as well.
+    pools.reset()
+    current_app._pool = None
     current_app.amqp._producer_pool = None
 
 
