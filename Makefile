@@ -7,7 +7,7 @@ PORT ?= 8000
 SITE_URL ?= http://127.0.0.1:$(PORT)
 export PORT SITE_URL
 
-.PHONY: install migrate demo run worker beat test lint format clean
+.PHONY: install migrate demo run worker beat test lint format clean bench-notify
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ beat: install
 ## The whole test suite, browser tests included.
 test: install
 	$(BIN)/python -m pytest -n 2
+
+## Time one change that emails 10,000 people through a real worker and SMTP server.
+bench-notify: install
+	$(BIN)/python manage.py bench_notify --recipients 10000
 
 lint: install
 	$(BIN)/ruff check .

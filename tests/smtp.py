@@ -1,6 +1,7 @@
 """A real SMTP server for tests: aiosmtpd on a free local port, recording what it accepts."""
 
 import email
+import logging
 import socket
 import threading
 from collections import Counter
@@ -52,6 +53,8 @@ class _Handler:
 
 class SMTPSink:
     def __init__(self):
+        # aiosmtpd logs every SMTP command; only problems are worth reading here.
+        logging.getLogger("mail.log").setLevel(logging.WARNING)
         self.port = free_port()
         self.handler = _Handler()
         self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)

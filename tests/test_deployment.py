@@ -113,7 +113,7 @@ def test_commands_match_the_makefile_and_the_image(compose):
 
 def test_the_makefile_offers_the_documented_commands():
     makefile = (ROOT / "Makefile").read_text()
-    for target in ("run", "test", "lint", "worker", "beat", "demo"):
+    for target in ("run", "test", "lint", "worker", "beat", "demo", "bench-notify"):
         assert re.search(rf"^{target}:", makefile, flags=re.MULTILINE), target
     procfile = (ROOT / "Procfile").read_text()
     assert {line.split(":")[0] for line in procfile.splitlines() if line} == {
