@@ -187,7 +187,7 @@ def reset_broker_connections() -> None:
 
 
 @pytest.fixture
-def broker_env(settings, _tasks_run_in_process, tmp_path):
+def broker_env(settings, _tasks_run_in_process, tmp_path, worker_id):
     """A broker of the test's own, for the test and the worker processes it starts: a Redis
     database emptied first (Redis is required in CI), or a fresh embedded broker folder."""
     from celery import current_app
@@ -201,7 +201,10 @@ def broker_env(settings, _tasks_run_in_process, tmp_path):
     if settings.REDIS_URL:
         import redis
 
-        url = settings.REDIS_URL.rsplit("/", 1)[0] + "/15"
+        # Each xdist process has a database of its own (15, 14, …): tests running side by
+        # side must not empty or read each other's queues.
+        number = 15 - (int(worker_id[2:]) if worker_id.startswith("gw") else 0)
+        url = settings.REDIS_URL.rsplit("/", 1)[0] + f"/{number}"
         redis.Redis.from_url(url).flushdb()
         env["REDIS_URL"] = current_app.conf.broker_url = url
     else:
