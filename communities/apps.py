@@ -19,12 +19,13 @@ class CommunitiesConfig(AppConfig):
         def community_page(membership):
             return membership.community.get_absolute_url()
 
-        register_kind(Kind("join_request", group="alerts", link=manage_requests))
-        register_kind(Kind("request_withdrawn", group="alerts", link=manage_requests))
+        with_community = ("community",)
+        register_kind(Kind("join_request", "alerts", manage_requests, with_community))
+        register_kind(Kind("request_withdrawn", "alerts", manage_requests, with_community))
         # Answers to something the person asked for: always sent, like account emails.
-        register_kind(Kind("request_approved", group=None, link=community_page))
-        register_kind(Kind("request_declined", group=None, link=community_page))
-        register_kind(Kind("invitation", group=None, link=lambda i: i.get_absolute_url()))
+        register_kind(Kind("request_approved", None, community_page, with_community))
+        register_kind(Kind("request_declined", None, community_page, with_community))
+        register_kind(Kind("invitation", None, lambda i: i.get_absolute_url(), with_community))
 
         register(
             Section(

@@ -59,8 +59,7 @@ def contact_list(request, community):
         .order_by("recipient__name", "created_at")
     )
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    for row in page.object_list:
-        row.summary = outbox.describe(row)
+    outbox.describe_all(list(page.object_list))
     return render(
         request, "communities/manage/contact_list.html", {"community": community, "page": page}
     )

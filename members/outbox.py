@@ -52,6 +52,8 @@ class Kind:
     group: str | None
     # The path of the thing itself, given the object the notification is about.
     link: Callable[[models.Model], str] | None = None
+    # Relations of that object the link and templates use, loaded with it in one query.
+    about_related: tuple[str, ...] = ()
 
 
 _kinds: dict[str, Kind] = {}
@@ -236,6 +238,7 @@ def deliver(*, ids: Iterable[int]) -> int:
     rows = claim(ids)
     if not rows:
         return 0
+    loaded = load_abouts(rows)
     sent = 0
     connection = get_connection(fail_silently=False)
     try:
@@ -247,7 +250,7 @@ def deliver(*, ids: Iterable[int]) -> int:
     try:
         for row in rows:
             try:
-                build_message(row, connection=connection).send()
+                build_message(row, connection=connection, about=_about(row, loaded)).send()
             except Exception as error:  # noqa: BLE001 - recorded on the row, retried or failed
                 logger.warning("Notification %s not sent: %s", row.pk, error)
                 _mark_failed_try(row, error)
@@ -354,10 +357,14 @@ def _absolute(path: str) -> str:
     return settings.SITE_URL + path
 
 
-def _render_context(row: Notification) -> dict:
+_UNLOADED = object()
+
+
+def _render_context(row: Notification, about=_UNLOADED) -> dict:
     spec = get_kind(row.kind)
-    model = row.about_type.model_class() if row.about_type else None
-    about = model._default_manager.filter(pk=row.about_id).first() if model else None
+    if about is _UNLOADED:
+        model = row.about_type.model_class() if row.about_type else None
+        about = model._default_manager.filter(pk=row.about_id).first() if model else None
     return {
         **row.context,
         "recipient": row.recipient,
@@ -405,11 +412,11 @@ def _message(
     return message
 
 
-def build_message(row: Notification, *, connection=None) -> EmailMultiAlternatives:
+def build_message(row: Notification, *, connection=None, about=_UNLOADED) -> EmailMultiAlternatives:
     """The email for one row: plain text and HTML from the kind's templates."""
     unsubscribe = _unsubscribe(row.recipient, row.group)
     with translation.override(getattr(row.recipient, "language", None) or settings.LANGUAGE_CODE):
-        context = {**_render_context(row), **unsubscribe}
+        context = {**_render_context(row, about), **unsubscribe}
         if "prerendered" in row.context:
             subject, text, html = (
                 row.context["prerendered"][k] for k in ("subject", "text", "html")
@@ -433,8 +440,9 @@ def build_message(row: Notification, *, connection=None) -> EmailMultiAlternativ
 def build_digest(rows: list[Notification], *, delivery: str) -> EmailMultiAlternatives:
     first = rows[0]
     items = []
+    loaded = load_abouts(rows)
     for row in rows:
-        context = _render_context(row)
+        context = _render_context(row, _about(row, loaded))
         items.append(
             {
                 "subject": " ".join(
@@ -485,7 +493,33 @@ def mark_contacted(*, row: Notification) -> None:
     )
 
 
-def describe(row: Notification) -> str:
-    """A short line saying what a row is about, for the call-and-letter list."""
-    context = _render_context(row)
-    return " ".join(render_to_string(f"notifications/{row.kind}_subject.txt", context).split())
+def load_abouts(rows: list[Notification]) -> dict:
+    """The objects these rows are about, with what their kinds' links use: one query per kind
+    of object and set of relations, however many rows."""
+    wanted: dict = {}
+    for row in rows:
+        if row.about_type_id:
+            related = get_kind(row.kind).about_related
+            wanted.setdefault((row.about_type, related), set()).add(row.about_id)
+    loaded = {}
+    for (content_type, related), ids in wanted.items():
+        model = content_type.model_class()
+        if model is None:
+            continue
+        for obj in model._default_manager.select_related(*related).filter(pk__in=ids):
+            loaded[(content_type.pk, str(obj.pk))] = obj
+    return loaded
+
+
+def _about(row: Notification, loaded: dict):
+    return loaded.get((row.about_type_id, row.about_id))
+
+
+def describe_all(rows: list[Notification]) -> None:
+    """Give each row a `summary`: a short line saying what it is about, for the
+    call-and-letter list."""
+    loaded = load_abouts(rows)
+    for row in rows:
+        context = _render_context(row, about=_about(row, loaded))
+        subject = render_to_string(f"notifications/{row.kind}_subject.txt", context)
+        row.summary = " ".join(subject.split())

@@ -41,6 +41,7 @@ MANAGE_PAGES = [
     "communities:manage_edit",
     "communities:manage_involvement",
     "communities:manage_partners",
+    "communities:manage_contact_list",
 ]
 
 

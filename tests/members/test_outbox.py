@@ -346,3 +346,17 @@ def test_services_set_delivery_skips_what_was_waiting(people, community):
     services.set_delivery(user=people[0], group="alerts", delivery="never")
     row = Notification.objects.get(recipient=people[0])
     assert row.state == State.SKIPPED
+
+
+@pytest.mark.parametrize("size", [3, 30])
+def test_delivery_costs_one_query_per_email_and_a_fixed_few_per_batch(
+    community, sink, size, django_assert_num_queries
+):
+    people = [make_person(f"q{size}-{i}@example.org") for i in range(size)]
+    notify(people, community)
+    ids = list(Notification.objects.values_list("pk", flat=True))
+    # claim (UPDATE), the claimed rows with recipient, community and kind of object, the
+    # objects they are about with their community; then one UPDATE per email marking it sent
+    # the moment the server accepts it.
+    with django_assert_num_queries(3 + size):
+        assert outbox.deliver(ids=ids) == size
