@@ -40,14 +40,14 @@ def test_a_visitor_finds_a_community_signs_up_and_joins(
     assert_accessible(page)
 
     press(page, page.get_by_role("link", name="Join this community"))
-    expect(page.get_by_role("heading", name="Sign In")).to_be_visible()
-    press(page, page.locator("main").get_by_role("link", name="sign up"))
-    expect(page.get_by_role("heading", name="Sign Up")).to_be_visible()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    press(page, page.locator("main").get_by_role("link", name="Create an account"))
+    expect(page.get_by_role("heading", name="Create an account")).to_be_visible()
     type_into(page, "#id_email", "amara@example.org")
     type_into(page, "#id_password1", PASSWORD)
     type_into(page, "#id_password2", PASSWORD)
     page.keyboard.press("Enter")
-    expect(page.get_by_role("heading", name="Verify Your Email Address")).to_be_visible()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
 
     page.goto(link_in(mailoutbox[-1], live_server))
     press(page, "form.account-form button[type=submit]")

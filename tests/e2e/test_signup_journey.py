@@ -19,7 +19,7 @@ def test_visitor_signs_up_confirms_email_logs_in_and_out(
 
     tab_to(page, "nav >> text=Sign up")
     page.keyboard.press("Enter")
-    expect(page.get_by_role("heading", name="Sign Up")).to_be_visible()
+    expect(page.get_by_role("heading", name="Create an account")).to_be_visible()
     assert_accessible(page)
 
     # A password that is too short is refused next to the field; the email stays typed.
@@ -35,7 +35,7 @@ def test_visitor_signs_up_confirms_email_logs_in_and_out(
     type_into(page, "#id_password2", PASSWORD)
     tab_to(page, "form.account-form button[type=submit]")
     page.keyboard.press("Enter")
-    expect(page.get_by_role("heading", name="Verify Your Email Address")).to_be_visible()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
     assert_accessible(page)
 
     assert len(mailoutbox) == 1
@@ -44,7 +44,7 @@ def test_visitor_signs_up_confirms_email_logs_in_and_out(
     link = re.search(r"https?://\S+/accounts/confirm-email/\S+/", email.body).group(0)
 
     page.goto(link)
-    expect(page.get_by_role("heading", name="Confirm Email Address")).to_be_visible()
+    expect(page.get_by_role("heading", name="Confirm your email address")).to_be_visible()
     assert_accessible(page)
     tab_to(page, "form.account-form button[type=submit]")
     page.keyboard.press("Space")
@@ -60,7 +60,7 @@ def test_visitor_signs_up_confirms_email_logs_in_and_out(
     # Later, they sign in with their password.
     tab_to(page, "nav >> text=Sign in")
     page.keyboard.press("Enter")
-    expect(page.get_by_role("heading", name="Sign In")).to_be_visible()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     assert_accessible(page)
     type_into(page, "#id_login", "nia.visitor@example.org")
     type_into(page, "#id_password", PASSWORD)
