@@ -5,3 +5,31 @@ from django.utils.translation import gettext_lazy as _
 class EngagementConfig(AppConfig):
     name = "engagement"
     verbose_name = _("Engagement")
+
+    def ready(self):
+        from engagement import calendar
+        from members.outbox import Kind, register_kind
+
+        def session_page(registration):
+            return registration.session.get_absolute_url()
+
+        def calendar_file(registration):
+            ics = calendar.session_ics(registration.session, registered=True)
+            return [("session.ics", ics, "text/calendar")]
+
+        related = ("session__community", "session__venue")
+        # Answers to something the person did: always sent.
+        for name, attach in [
+            ("registration_confirmed", calendar_file),
+            ("waiting_list_joined", None),
+            ("waiting_list_promoted", calendar_file),
+        ]:
+            register_kind(Kind(name, None, session_page, related, attach))
+        register_kind(
+            Kind(
+                "session_reminder",
+                "reminders",
+                lambda session: session.get_absolute_url(),
+                ("community", "venue"),
+            )
+        )

@@ -54,6 +54,8 @@ class Kind:
     link: Callable[[models.Model], str] | None = None
     # Relations of that object the link and templates use, loaded with it in one query.
     about_related: tuple[str, ...] = ()
+    # Files to attach, given the object: [(filename, content, mimetype)], e.g. a calendar file.
+    attach: Callable[[models.Model], list[tuple[str, bytes, str]]] | None = None
 
 
 _kinds: dict[str, Kind] = {}
@@ -426,7 +428,7 @@ def build_message(row: Notification, *, connection=None, about=_UNLOADED) -> Ema
             text = render_to_string(f"notifications/{row.kind}.txt", context)
             html = render_to_string(f"notifications/{row.kind}.html", context)
         text += render_to_string("notifications/footer.txt", context)
-    return _message(
+    message = _message(
         to=row.email,
         subject=subject,
         text=text,
@@ -435,6 +437,11 @@ def build_message(row: Notification, *, connection=None, about=_UNLOADED) -> Ema
         connection=connection,
         message_id=row.message_id,
     )
+    spec = get_kind(row.kind)
+    if spec.attach and context.get("about") is not None:
+        for filename, content, mimetype in spec.attach(context["about"]):
+            message.attach(filename, content, mimetype)
+    return message
 
 
 def build_digest(rows: list[Notification], *, delivery: str) -> EmailMultiAlternatives:

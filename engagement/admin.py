@@ -1,0 +1,45 @@
+from django.contrib import admin
+
+from engagement.models import Registration, Session, Venue
+
+
+@admin.register(Venue)
+class VenueAdmin(admin.ModelAdmin):
+    list_display = ["name", "community", "kind", "step_free", "hearing_loop"]
+    list_filter = ["kind", "community", "step_free", "accessible_toilet", "hearing_loop"]
+    search_fields = ["name", "address"]
+    list_select_related = ["community"]
+
+
+class RegistrationInline(admin.TabularInline):
+    model = Registration
+    extra = 0
+    fields = ["user", "status", "access_requirements", "access_details", "attended"]
+    readonly_fields = ["user"]
+    can_delete = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user", "session")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Session)
+class SessionAdmin(admin.ModelAdmin):
+    list_display = ["title", "community", "kind", "starts_at", "status", "capacity"]
+    list_filter = ["status", "kind", "community"]
+    search_fields = ["title", "description"]
+    list_select_related = ["community"]
+    date_hierarchy = "starts_at"
+    autocomplete_fields = ["venue", "facilitators"]
+    inlines = [RegistrationInline]
+
+
+@admin.register(Registration)
+class RegistrationAdmin(admin.ModelAdmin):
+    list_display = ["user", "session", "status", "queued_at", "attended"]
+    list_filter = ["status", "attended", "session__community"]
+    search_fields = ["user__email", "user__name", "session__title"]
+    list_select_related = ["user", "session"]
+    raw_id_fields = ["user", "session"]

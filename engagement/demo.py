@@ -1,0 +1,62 @@
+"""Demo venues and sessions: meeting where people already are."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from communities.models import Community, Membership
+from engagement.models import Registration, Session, Venue
+
+ACCESSIBLE = {"step_free": True, "accessible_toilet": True, "public_transport": True}
+VENUES = [
+    ("Firth Park Community Centre", Venue.Kind.COMMUNITY_CENTRE, "Firth Park Road, Sheffield",
+     {**ACCESSIBLE, "hearing_loop": True}),
+    ("Central Library", Venue.Kind.LIBRARY, "Surrey Street, Sheffield",
+     {**ACCESSIBLE, "quiet_space": True}),
+    ("Online", Venue.Kind.ONLINE, "", {}),
+]  # fmt: skip
+
+SESSIONS = [
+    # (title, kind, days from now, venue index, capacity)
+    ("What makes a clinic letter clear?", Session.Kind.WORKSHOP, 6, 0, 12),
+    ("Drop-in: tell us about getting an appointment", Session.Kind.DROP_IN, 13, 1, None),
+    ("Delivery group", Session.Kind.DELIVERY_GROUP, 20, 2, 8),
+    ("First listening session", Session.Kind.FOCUS_GROUP, -14, 0, 10),
+]
+
+
+def seed(*, out) -> None:
+    community = Community.objects.get(slug="ibd-together")
+    venues = []
+    for name, kind, address, facts in VENUES:
+        venue, _ = Venue.objects.update_or_create(
+            community=community, name=name, defaults={"kind": kind, "address": address, **facts}
+        )
+        venues.append(venue)
+    partner = community.partners.first()
+    today = timezone.localtime().replace(hour=14, minute=0, second=0, microsecond=0)
+    member = Membership.objects.get(community=community, user__email="member@example.org").user
+    for title, kind, days, venue_index, capacity in SESSIONS:
+        start = today + timedelta(days=days)
+        session, _ = Session.objects.update_or_create(
+            community=community,
+            title=title,
+            defaults={
+                "kind": kind,
+                "starts_at": start,
+                "ends_at": start + timedelta(hours=2),
+                "venue": venues[venue_index],
+                "host": partner if venue_index == 0 else None,
+                "capacity": capacity,
+                "registration_required": kind != Session.Kind.DROP_IN,
+                "offers_refreshments": True,
+                "offers_travel": True,
+                "offers_payment": kind == Session.Kind.DELIVERY_GROUP,
+                "status": Session.Status.PUBLISHED if days > 0 else Session.Status.COMPLETED,
+            },
+        )
+        if session.registration_required:
+            Registration.objects.get_or_create(
+                session=session, user=member, defaults={"status": Registration.Status.REGISTERED}
+            )
+    out.write(f"Demo sessions: {len(SESSIONS)} at {len(VENUES)} venues")

@@ -1,0 +1,253 @@
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from communities.models import Community, PartnerOrganisation
+
+
+class Venue(models.Model):
+    """Where a community meets: ideally somewhere people already go."""
+
+    class Kind(models.TextChoices):
+        COMMUNITY_CENTRE = "community_centre", _("Community centre")
+        FAITH = "faith", _("Faith venue")
+        LIBRARY = "library", _("Library")
+        HEALTH = "health", _("Health or care setting")
+        UNIVERSITY = "university", _("University")
+        WORKPLACE = "workplace", _("Workplace")
+        ONLINE = "online", _("Online")
+        OTHER = "other", _("Other")
+
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="venues")
+    name = models.CharField(_("name"), max_length=150)
+    address = models.TextField(_("address"), blank=True)
+    kind = models.CharField(_("kind of place"), max_length=20, choices=Kind.choices)
+    step_free = models.BooleanField(_("step-free access"), default=False)
+    accessible_toilet = models.BooleanField(_("accessible toilet"), default=False)
+    hearing_loop = models.BooleanField(_("hearing loop"), default=False)
+    quiet_space = models.BooleanField(_("quiet space"), default=False)
+    parking = models.BooleanField(_("parking"), default=False)
+    public_transport = models.BooleanField(_("near public transport"), default=False)
+    interpreters = models.BooleanField(_("interpreters on request"), default=False)
+    map_link = models.URLField(
+        _("map link"), blank=True, help_text=_("A link to the place on a map website.")
+    )
+    notes = models.TextField(_("getting there"), blank=True)
+
+    ACCESS_FACTS = [
+        "step_free",
+        "accessible_toilet",
+        "hearing_loop",
+        "quiet_space",
+        "parking",
+        "public_transport",
+        "interpreters",
+    ]
+
+    class Meta:
+        verbose_name = _("venue")
+        verbose_name_plural = _("venues")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def access_facts(self) -> list[str]:
+        """The accessibility facts that are true here, as labels."""
+        return [
+            str(self._meta.get_field(f).verbose_name) for f in self.ACCESS_FACTS if getattr(self, f)
+        ]
+
+
+class SessionQuerySet(models.QuerySet):
+    def visible(self):
+        return self.exclude(status=Session.Status.DRAFT)
+
+    def upcoming(self, now=None):
+        return self.filter(ends_at__gte=now or timezone.now()).order_by("starts_at")
+
+    def past(self, now=None):
+        return self.filter(ends_at__lt=now or timezone.now()).order_by("-starts_at")
+
+    def with_counts(self):
+        return self.annotate(
+            registered_count=Count(
+                "registrations", filter=Q(registrations__status=Registration.Status.REGISTERED)
+            ),
+            waiting_count=Count(
+                "registrations", filter=Q(registrations__status=Registration.Status.WAITING)
+            ),
+        )
+
+
+class Session(models.Model):
+    """A time when people meet: a workshop, a drop-in, a focus group, outreach, online."""
+
+    class Kind(models.TextChoices):
+        WORKSHOP = "workshop", _("Workshop")
+        DROP_IN = "drop_in", _("Drop-in")
+        FOCUS_GROUP = "focus_group", _("Focus group")
+        OUTREACH = "outreach", _("Outreach")
+        DELIVERY_GROUP = "delivery_group", _("Delivery group meeting")
+        ONLINE = "online", _("Online")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+        CANCELLED = "cancelled", _("Cancelled")
+        COMPLETED = "completed", _("Completed")
+
+    NEXT_STATUSES = {
+        Status.DRAFT: {Status.PUBLISHED, Status.CANCELLED},
+        Status.PUBLISHED: {Status.CANCELLED, Status.COMPLETED, Status.DRAFT},
+        Status.CANCELLED: set(),
+        Status.COMPLETED: set(),
+    }
+
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="sessions")
+    title = models.CharField(_("title"), max_length=150)
+    description = models.TextField(_("description"), blank=True)
+    kind = models.CharField(_("kind of session"), max_length=20, choices=Kind.choices)
+    starts_at = models.DateTimeField(_("starts"))
+    ends_at = models.DateTimeField(_("ends"))
+    venue = models.ForeignKey(
+        Venue, on_delete=models.PROTECT, null=True, blank=True, related_name="sessions"
+    )
+    online_link = models.URLField(
+        _("online link"), blank=True, help_text=_("Shown only to people who have registered.")
+    )
+    host = models.ForeignKey(
+        PartnerOrganisation,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="hosted_sessions",
+        verbose_name=_("hosted by"),
+    )
+    facilitators = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="facilitated_sessions"
+    )
+    capacity = models.PositiveIntegerField(
+        _("places"), null=True, blank=True, help_text=_("Leave empty for no limit.")
+    )
+    registration_required = models.BooleanField(
+        _("people register first"),
+        default=True,
+        help_text=_("Untick for an open drop-in where anyone can turn up."),
+    )
+    offers_payment = models.BooleanField(_("payment for your time"), default=False)
+    offers_refreshments = models.BooleanField(_("refreshments"), default=False)
+    offers_travel = models.BooleanField(_("travel expenses"), default=False)
+    offers_childcare = models.BooleanField(_("childcare"), default=False)
+    languages = models.CharField(_("languages"), max_length=200, blank=True, default="English")
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.DRAFT
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SessionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions")
+        ordering = ["starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")),
+                name="engagement_session_ends_after_start",
+            )
+        ]
+        indexes = [models.Index(fields=["community", "status", "starts_at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("engagement:session", kwargs={"slug": self.community.slug, "pk": self.pk})
+
+    def clean(self):
+        super().clean()
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValidationError({"ends_at": _("The end must be after the start.")})
+
+    @property
+    def zone(self):
+        return zoneinfo.ZoneInfo(self.community.time_zone)
+
+    @property
+    def is_open_for_registration(self) -> bool:
+        return (
+            self.status == self.Status.PUBLISHED
+            and self.registration_required
+            and self.ends_at > timezone.now()
+        )
+
+    def offers(self) -> list[str]:
+        fields = ["offers_payment", "offers_refreshments", "offers_travel", "offers_childcare"]
+        return [str(self._meta.get_field(f).verbose_name) for f in fields if getattr(self, f)]
+
+    def set_status(self, status: str) -> None:
+        if status == self.status:
+            return
+        if status not in self.NEXT_STATUSES[self.status]:
+            raise ValidationError(
+                _("A session that is “%(now)s” cannot become “%(next)s”."),
+                params={"now": self.get_status_display(), "next": self.Status(status).label},
+            )
+        self.status = status
+        self.save(update_fields=["status", "updated_at"])
+
+
+class AccessRequirement(models.TextChoices):
+    WHEELCHAIR = "wheelchair", _("Wheelchair access")
+    BSL = "bsl", _("A British Sign Language interpreter")
+    HEARING_LOOP = "hearing_loop", _("A hearing loop")
+    LARGE_PRINT = "large_print", _("Large print")
+    DIETARY = "dietary", _("Dietary needs")
+    CARER = "carer", _("I am bringing a carer")
+    OTHER = "other", _("Something else")
+
+
+class Registration(models.Model):
+    """A person's place at a session, or on its waiting list."""
+
+    class Status(models.TextChoices):
+        REGISTERED = "registered", _("Registered")
+        WAITING = "waiting", _("On the waiting list")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="registrations")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="registrations"
+    )
+    status = models.CharField(max_length=12, choices=Status.choices)
+    access_requirements = models.JSONField(_("access requirements"), default=list, blank=True)
+    access_details = models.TextField(
+        _("anything else we should know"), blank=True, max_length=1000
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    # When the person joined the waiting list, or took a place: the list moves up in order.
+    queued_at = models.DateTimeField(default=timezone.now)
+    attended = models.BooleanField(_("came"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("registration")
+        verbose_name_plural = _("registrations")
+        ordering = ["queued_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "user"], name="engagement_register_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} at {self.session} ({self.get_status_display()})"
+
+    def access_labels(self) -> list[str]:
+        labels = dict(AccessRequirement.choices)
+        return [str(labels[a]) for a in self.access_requirements if a in labels]

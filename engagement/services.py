@@ -1,0 +1,154 @@
+"""Registering for sessions: places are counted under a lock, so a session is never overbooked."""
+
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from communities.models import Membership
+from engagement.models import Registration, Session
+from members.models import User
+from members.outbox import notify
+
+Status = Registration.Status
+
+
+class RegistrationError(ValidationError):
+    """A registration that is refused, with a reason to show the person."""
+
+
+def _taken(session: Session) -> int:
+    return session.registrations.filter(status=Status.REGISTERED).count()
+
+
+def _has_room(session: Session) -> bool:
+    return session.capacity is None or _taken(session) < session.capacity
+
+
+@transaction.atomic
+def register(
+    *,
+    session: Session,
+    user: User,
+    access_requirements: Iterable[str] = (),
+    access_details: str = "",
+) -> Registration:
+    """Take a place, or a place on the waiting list when the session is full. The session row
+    is locked while places are counted, so two people can never both take the last one."""
+    session = Session.objects.select_for_update().select_related("community").get(pk=session.pk)
+    if not session.is_open_for_registration:
+        raise RegistrationError(_("This session is not taking registrations."))
+    if not Membership.objects.active().filter(community=session.community, user=user).exists():
+        raise RegistrationError(_("Join the community first to register for its sessions."))
+    status = Status.REGISTERED if _has_room(session) else Status.WAITING
+    registration = Registration.objects.filter(session=session, user=user).first()
+    fields = {
+        "status": status,
+        "access_requirements": sorted(set(access_requirements)),
+        "access_details": access_details,
+        "queued_at": timezone.now(),
+    }
+    if registration is None:
+        try:
+            with transaction.atomic():
+                registration = Registration.objects.create(session=session, user=user, **fields)
+        except IntegrityError:
+            raise RegistrationError(_("You are already registered for this session.")) from None
+    elif registration.status != Status.CANCELLED:
+        raise RegistrationError(
+            _("You are already registered for this session.")
+            if registration.status == Status.REGISTERED
+            else _("You are already on the waiting list for this session.")
+        )
+    else:
+        for name, value in fields.items():
+            setattr(registration, name, value)
+        registration.save(update_fields=list(fields))
+    notify(
+        recipients=[user],
+        kind="registration_confirmed" if status == Status.REGISTERED else "waiting_list_joined",
+        about=registration,
+        community=session.community,
+        key=registration.queued_at.isoformat(),
+    )
+    return registration
+
+
+@transaction.atomic
+def cancel_registration(*, registration: Registration) -> Registration | None:
+    """Give up a place (or a place in the queue). The first person waiting moves up and is
+    told. Returns the registration that was promoted, if any."""
+    session = (
+        Session.objects.select_for_update()
+        .select_related("community")
+        .get(pk=registration.session_id)
+    )
+    registration.refresh_from_db()
+    if registration.status == Status.CANCELLED:
+        return None
+    registration.status = Status.CANCELLED
+    registration.save(update_fields=["status"])
+    return _promote_waiting(session)
+
+
+def _promote_waiting(session: Session) -> Registration | None:
+    if session.ends_at <= timezone.now() or not _has_room(session):
+        return None
+    promoted = (
+        session.registrations.filter(status=Status.WAITING).order_by("queued_at", "pk").first()
+    )
+    if promoted is None:
+        return None
+    promoted.status = Status.REGISTERED
+    promoted.save(update_fields=["status"])
+    notify(
+        recipients=[promoted.user],
+        kind="waiting_list_promoted",
+        about=promoted,
+        community=session.community,
+        key=timezone.now().isoformat(),
+    )
+    return promoted
+
+
+# --- Reminders ------------------------------------------------------------------------------
+
+MORNING_HOUR = 7
+
+
+def send_session_reminders(*, now=None) -> int:
+    """Write reminder rows for sessions coming up: a day before, and on the morning of the
+    session. Found by a query each time beat runs, never by far-ahead Celery ETAs. Safe to
+    run twice at once: each person's reminder row is unique per session and moment."""
+    now = now or timezone.now()
+    written = 0
+    soon = Session.objects.filter(
+        status=Session.Status.PUBLISHED, starts_at__gt=now, starts_at__lte=now + timedelta(hours=24)
+    ).select_related("community")
+    for session in soon:
+        registered = session.registrations.filter(status=Status.REGISTERED)
+        # A day before: for those who registered before then (others just had a confirmation).
+        day_before = registered.filter(created_at__lte=session.starts_at - timedelta(hours=24))
+        written += notify(
+            recipients=User.objects.filter(registrations__in=day_before),
+            kind="session_reminder",
+            about=session,
+            community=session.community,
+            context={"when": "tomorrow"},
+            key="day-before",
+        )
+        local_now = now.astimezone(session.zone)
+        local_start = session.starts_at.astimezone(session.zone)
+        if local_now.date() == local_start.date() and local_now.hour >= MORNING_HOUR:
+            written += notify(
+                recipients=User.objects.filter(registrations__in=registered),
+                kind="session_reminder",
+                about=session,
+                community=session.community,
+                context={"when": "today"},
+                key="morning",
+            )
+    return written
