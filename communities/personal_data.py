@@ -35,6 +35,17 @@ def erase_memberships(user) -> None:
         if membership.status in (Membership.Status.ACTIVE, Membership.Status.REQUESTED):
             services.leave_community(membership=membership, erasing=True)
     Membership.objects.filter(user=user).update(request_message="", decision_message="")
+    # Coordinators' alerts about this person's requests carried their name.
+    from django.contrib.contenttypes.models import ContentType
+
+    from members.models import Notification
+
+    Notification.objects.filter(
+        about_type=ContentType.objects.get_for_model(Membership),
+        about_id__in=[
+            str(pk) for pk in Membership.objects.filter(user=user).values_list("pk", flat=True)
+        ],
+    ).update(context={})
 
 
 def export_invitations(user) -> list[dict]:

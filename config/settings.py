@@ -224,7 +224,14 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / ".celery" / "beat-schedule")
 
 # How long a notification may stay "being sent" before the sweep decides its worker died.
-OUTBOX_STUCK_SECONDS = _int("OUTBOX_STUCK_SECONDS", 300)
+OUTBOX_STUCK_SECONDS = _int("OUTBOX_STUCK_SECONDS", 600)
+
+if OUTBOX_STUCK_SECONDS <= CELERY_TASK_TIME_LIMIT + 30:
+    # A live worker's batch must never look stuck: it would be handed to another worker.
+    raise ImproperlyConfigured(
+        f"OUTBOX_STUCK_SECONDS must be more than {CELERY_TASK_TIME_LIMIT + 30} (the task time "
+        f"limit, {CELERY_TASK_TIME_LIMIT} s, and a margin), not {OUTBOX_STUCK_SECONDS}."
+    )
 
 # How long without a heartbeat before /healthz calls the scheduler unhealthy.
 HEARTBEAT_MAX_AGE_SECONDS = _int("HEARTBEAT_MAX_AGE_SECONDS", 180)

@@ -487,5 +487,10 @@ class Notification(models.Model):
 
     @property
     def message_id(self) -> str:
-        """The same for every try, so that a receiving system can fold a repeat."""
-        return f"<notification-{self.pk}@convene>"
+        """The same for every try, so that a receiving system can fold a repeat; the site's
+        host name keeps one site's ids apart from another's."""
+        from urllib.parse import urlsplit
+
+        from django.conf import settings
+
+        return f"<notification-{self.pk}@{urlsplit(settings.SITE_URL).hostname or 'convene'}>"

@@ -12,17 +12,19 @@ import logging
 import random
 import smtplib
 import socket
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import models, transaction
+from django.db import DatabaseError, models, transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -35,6 +37,9 @@ logger = logging.getLogger(__name__)
 State = Notification.State
 MAX_ATTEMPTS = 6
 BATCH_SIZE = 100
+# A sweep or digest run stops taking new work after this long: well inside Celery's soft
+# time limit (settings.CELERY_TASK_SOFT_TIME_LIMIT), so no run is cut off mid-email.
+SWEEP_BUDGET_SECONDS = 150
 UNSUBSCRIBE_SALT = "convene.unsubscribe"
 
 
@@ -166,17 +171,28 @@ def _write(rows: list[Notification]) -> int:
     return count
 
 
+# After the broker fails, this process leaves enqueueing to the sweep for a while, so a
+# request that commits several times waits for a dead broker once, not once per commit.
+BROKER_REST_SECONDS = 30
+_broker_failed_at = None
+
+
 def enqueue_delivery(ids: list[int]) -> None:
-    """Hand rows to a worker. A broker that is down or hung costs the request at most the
-    socket timeout; the rows wait for the sweep."""
+    """Hand rows to a worker. A broker that is down or hung costs a request at most the
+    socket timeout, once; the rows wait for the sweep."""
+    global _broker_failed_at
     from members.tasks import deliver_notifications
 
+    if _broker_failed_at is not None and time.monotonic() - _broker_failed_at < BROKER_REST_SECONDS:
+        return
     for start in range(0, len(ids), BATCH_SIZE):
         try:
             deliver_notifications.apply_async(args=[ids[start : start + BATCH_SIZE]], retry=False)
         except Exception:  # noqa: BLE001 - any broker failure: the sweep delivers later
+            _broker_failed_at = time.monotonic()
             logger.warning("Broker unavailable; %d notifications wait for the sweep", len(ids))
             return
+    _broker_failed_at = None
 
 
 # --- Delivering -----------------------------------------------------------------------------
@@ -216,17 +232,33 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=base * random.uniform(0.5, 1.5))
 
 
-def _mark_sent(row: Notification) -> None:
-    done = {"state": State.SENT, "sent_at": timezone.now(), "last_error": "", "claim": ""}
+def _mark_sent(row: Notification) -> bool:
+    """Record the send, if this worker still holds the row. Retried a few times: a row the
+    server accepted must not be left looking unsent (it would be sent again)."""
+    done = {
+        "state": State.SENT,
+        "sent_at": timezone.now(),
+        "last_error": "",
+        "claim": "",
+        "email": row.email,  # the address it actually went to
+    }
     if "prerendered" in row.context:
         # Account emails carry secret links; once sent, the outbox forgets them.
         done["context"] = {}
-    Notification.objects.filter(pk=row.pk, claim=row.claim).update(**done)
+    for attempt in range(3):
+        try:
+            mine = Notification.objects.filter(pk=row.pk, claim=row.claim, state=State.SENDING)
+            return mine.update(**done) == 1
+        except DatabaseError:
+            if attempt == 2:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+    return False
 
 
 def _mark_failed_try(row: Notification, error: Exception) -> None:
     retry = _classify(error) and row.attempts < MAX_ATTEMPTS
-    Notification.objects.filter(pk=row.pk, claim=row.claim).update(
+    Notification.objects.filter(pk=row.pk, claim=row.claim, state=State.SENDING).update(
         state=State.PENDING if retry else State.FAILED,
         next_attempt_at=timezone.now() + backoff(row.attempts),
         last_error=f"{error.__class__.__name__}: {error}"[:1000],
@@ -234,14 +266,75 @@ def _mark_failed_try(row: Notification, error: Exception) -> None:
     )
 
 
-def deliver(*, ids: Iterable[int]) -> int:
+def _skip(row: Notification, reason: str) -> None:
+    Notification.objects.filter(pk=row.pk, claim=row.claim, state=State.SENDING).update(
+        state=State.SKIPPED, last_error=reason, claim=""
+    )
+
+
+def _still_mine(row: Notification) -> bool:
+    """Renew this worker's claim just before sending. A row the sweep handed to another
+    worker (because this one seemed dead) is left to that worker."""
+    return (
+        Notification.objects.filter(pk=row.pk, claim=row.claim, state=State.SENDING).update(
+            claimed_at=timezone.now()
+        )
+        == 1
+    )
+
+
+def _why_not_send(row: Notification) -> str:
+    """A reason not to send this row now, checked against the person as they are at the
+    moment of sending: they may have turned the group off or deleted their account since
+    the row was written. Empty when it should go."""
+    if row.kind not in _kinds:
+        return f"No notification kind named {row.kind!r} is registered."
+    person = row.recipient
+    if person is None:
+        return ""
+    if not person.has_usable_email:
+        return "No usable email address."
+    if row.group and person.delivery_for(row.group) == Delivery.NEVER:
+        return "Turned off by the person."
+    return ""
+
+
+def _send_one(row: Notification, *, connection, about) -> bool:
+    """Send one claimed row, checking first that it should still go and is still ours."""
+    reason = _why_not_send(row)
+    if reason:
+        _skip(row, reason)
+        return False
+    if not _still_mine(row):
+        return False
+    if row.recipient is not None:
+        row.email = row.recipient.email
+    try:
+        count = build_message(row, connection=connection, about=about).send()
+    except SoftTimeLimitExceeded:
+        raise  # the row stays "sending"; the sweep gives it back after the timeout
+    except Exception as error:  # noqa: BLE001 - recorded on the row, retried or failed
+        logger.warning("Notification %s not sent: %s", row.pk, error)
+        _mark_failed_try(row, error)
+        # After any error the conversation with the server is in an unknown state.
+        _reopen(connection)
+        return False
+    if count != 1:
+        _mark_failed_try(row, smtplib.SMTPException("The message had no recipient."))
+        return False
+    return _mark_sent(row)
+
+
+def deliver(*, ids: Iterable[int], deadline: float | None = None) -> int:
     """Send the given rows that are still due, over one SMTP connection. Idempotent: rows
-    already sent, or taken by another worker, are skipped. Returns how many were sent."""
+    already sent, or taken by another worker, are skipped. Each person is checked again at
+    sending (their address and their choices as they are now). Stops taking new rows after
+    `deadline` (a time.monotonic() value), leaving them for the sweep. Returns how many
+    were sent."""
     rows = claim(ids)
     if not rows:
         return 0
-    loaded = load_abouts(rows)
-    sent = 0
+    loaded = load_abouts([row for row in rows if row.kind in _kinds])
     connection = get_connection(fail_silently=False)
     try:
         connection.open()
@@ -249,18 +342,13 @@ def deliver(*, ids: Iterable[int]) -> int:
         for row in rows:
             _mark_failed_try(row, error)
         return 0
+    sent = 0
     try:
-        for row in rows:
-            try:
-                build_message(row, connection=connection, about=_about(row, loaded)).send()
-            except Exception as error:  # noqa: BLE001 - recorded on the row, retried or failed
-                logger.warning("Notification %s not sent: %s", row.pk, error)
-                _mark_failed_try(row, error)
-                if isinstance(error, (smtplib.SMTPServerDisconnected, OSError)):
-                    _reopen(connection)
-            else:
-                _mark_sent(row)
-                sent += 1
+        for index, row in enumerate(rows):
+            if deadline is not None and time.monotonic() > deadline:
+                _release(rows[index:])
+                break
+            sent += _send_one(row, connection=connection, about=_about(row, loaded))
     finally:
         try:
             connection.close()
@@ -281,44 +369,61 @@ def _reopen(connection) -> None:
         pass
 
 
+def _release(rows: list[Notification]) -> None:
+    """Give back rows this worker claimed but will not reach, for the next sweep."""
+    for row in rows:
+        Notification.objects.filter(pk=row.pk, claim=row.claim, state=State.SENDING).update(
+            state=State.PENDING, claim="", attempts=F("attempts") - 1
+        )
+
+
 def requeue_stuck(*, older_than: timedelta | None = None) -> int:
     """Rows left 'sending' by a worker that died go back to pending."""
-    limit = older_than or timedelta(seconds=settings.OUTBOX_STUCK_SECONDS)
+    limit = (
+        older_than if older_than is not None else timedelta(seconds=settings.OUTBOX_STUCK_SECONDS)
+    )
     return Notification.objects.filter(
         state=State.SENDING, claimed_at__lt=timezone.now() - limit
     ).update(state=State.PENDING, claim="", next_attempt_at=timezone.now())
 
 
-def sweep() -> int:
-    """Deliver everything due, batch by batch; requeue rows stuck with a dead worker. Safe to
-    run in several places at once: every row is claimed before it is sent."""
+def sweep(*, budget_seconds: float = SWEEP_BUDGET_SECONDS) -> int:
+    """Deliver what is due, batch by batch, and requeue rows stuck with a dead worker. Safe
+    to run in several places at once: every row is claimed before it is sent. Stops within
+    `budget_seconds`, well inside Celery's time limit; the next sweep carries on."""
+    deadline = time.monotonic() + budget_seconds
     requeue_stuck()
     sent, after = 0, 0
-    while True:
+    while time.monotonic() < deadline:
         due = Notification.objects.due().filter(pk__gt=after).order_by("pk")
         ids = list(due.values_list("pk", flat=True)[:BATCH_SIZE])
         if not ids:
-            return sent
-        sent += deliver(ids=ids)
+            break
+        sent += deliver(ids=ids, deadline=deadline)
         after = ids[-1]
+    return sent
 
 
 # --- Digests --------------------------------------------------------------------------------
 
 
-def send_digests(*, delivery: str) -> int:
-    """One email per person and group gathering their rows held for this digest. Returns how
-    many digests were sent."""
-    now = timezone.now()
+def send_digests(*, delivery: str, budget_seconds: float = SWEEP_BUDGET_SECONDS) -> int:
+    """One email per person and group gathering their rows held for this digest, over one
+    SMTP connection. Stops taking new people after `budget_seconds` (well inside Celery's
+    time limit); `digests_waiting()` then says to run again. Returns how many were sent."""
+    deadline = time.monotonic() + budget_seconds
     held = Notification.objects.filter(
         state=State.PENDING, channel=Notification.Channel.EMAIL, delivery=delivery
     )
     pairs = held.values_list("recipient_id", "group").distinct().order_by("recipient_id", "group")
     count = 0
-    for recipient_id, group in pairs:
+    connection = get_connection(fail_silently=False)
+    for recipient_id, group in pairs.iterator():
+        if time.monotonic() > deadline:
+            break
         token = uuid.uuid4().hex
         held.filter(recipient_id=recipient_id, group=group).update(
-            state=State.SENDING, claim=token, claimed_at=now, attempts=F("attempts") + 1
+            state=State.SENDING, claim=token, claimed_at=timezone.now(), attempts=F("attempts") + 1
         )
         rows = list(
             Notification.objects.filter(claim=token)
@@ -327,17 +432,36 @@ def send_digests(*, delivery: str) -> int:
         )
         if not rows:
             continue
+        reason = _why_not_send(rows[0])
+        if reason:
+            for row in rows:
+                _skip(row, reason)
+            continue
+        rows[0].email = rows[0].recipient.email
         try:
-            build_digest(rows, delivery=delivery).send()
+            build_digest(rows, delivery=delivery, connection=connection).send()
+        except SoftTimeLimitExceeded:
+            raise
         except Exception as error:  # noqa: BLE001 - each row records the failure
             for row in rows:
                 _mark_failed_try(row, error)
+            _reopen(connection)
             continue
-        Notification.objects.filter(claim=token).update(
+        Notification.objects.filter(claim=token, state=State.SENDING).update(
             state=State.SENT, sent_at=timezone.now(), last_error="", claim=""
         )
         count += 1
+    try:
+        connection.close()
+    except Exception:  # noqa: BLE001 - closing a broken connection
+        pass
     return count
+
+
+def digests_waiting(*, delivery: str) -> bool:
+    return Notification.objects.filter(
+        state=State.PENDING, channel=Notification.Channel.EMAIL, delivery=delivery
+    ).exists()
 
 
 # --- Messages -------------------------------------------------------------------------------
@@ -444,7 +568,9 @@ def build_message(row: Notification, *, connection=None, about=_UNLOADED) -> Ema
     return message
 
 
-def build_digest(rows: list[Notification], *, delivery: str) -> EmailMultiAlternatives:
+def build_digest(
+    rows: list[Notification], *, delivery: str, connection=None
+) -> EmailMultiAlternatives:
     first = rows[0]
     items = []
     loaded = load_abouts(rows)
@@ -478,7 +604,8 @@ def build_digest(rows: list[Notification], *, delivery: str) -> EmailMultiAltern
         text=text,
         html=html,
         unsubscribe=unsubscribe,
-        message_id=f"<digest-{first.pk}-{len(rows)}@convene>",
+        connection=connection,
+        message_id=first.message_id.replace("notification-", f"digest-{len(rows)}-"),
     )
 
 

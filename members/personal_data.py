@@ -157,6 +157,26 @@ def _export_equality(user: User) -> list[dict]:
 
 # `erase_person` anonymises the person's row and deletes their email addresses and equality
 # answers itself, so these sections need no `erase` of their own.
+def _export_notifications(user: User) -> list[dict]:
+    from members.models import Notification
+
+    rows = Notification.objects.filter(recipient=user).order_by("created_at")
+    return [
+        {"kind": row.kind, "state": row.get_state_display(), "written": row.created_at,
+         "sent": row.sent_at, "channel": row.get_channel_display()}
+        for row in rows.iterator(chunk_size=500)
+    ]  # fmt: skip
+
+
+def _erase_notifications(user: User) -> None:
+    """The record that a message existed stays; who it went to and what it said do not."""
+    from members.models import Notification
+
+    Notification.objects.filter(recipient=user).update(email="", context={})
+    Notification.objects.filter(recipient=None, email=user.email).update(email="", context={})
+
+
 register(Section(name="profile", export=_export_profile))
 register(Section(name="email_addresses", export=_export_email_addresses))
 register(Section(name="equality", export=_export_equality))
+register(Section(name="notifications", export=_export_notifications, erase=_erase_notifications))

@@ -70,7 +70,9 @@ def erase_person(*, user: User) -> None:
 
     Notification.objects.filter(
         recipient=user, state__in=[Notification.State.PENDING, Notification.State.SENDING]
-    ).update(state=Notification.State.SKIPPED, last_error="The person deleted their account.")
+    ).update(
+        state=Notification.State.SKIPPED, last_error="The person deleted their account.", claim=""
+    )
     EmailAddress.objects.filter(user=user).delete()
     EqualityMonitoring.objects.filter(user=user).delete()
     _delete_sessions(user)
@@ -97,6 +99,8 @@ def set_delivery(*, user: User, group: str, delivery: str) -> None:
         recipient=user, group=group, state=Notification.State.PENDING
     )
     if delivery == Delivery.NEVER:
-        waiting.update(state=Notification.State.SKIPPED, last_error="Turned off by the person.")
+        waiting.update(
+            state=Notification.State.SKIPPED, last_error="Turned off by the person.", claim=""
+        )
     else:
-        waiting.update(delivery=delivery)
+        waiting.update(delivery=delivery, next_attempt_at=timezone.now())

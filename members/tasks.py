@@ -26,3 +26,6 @@ def send_digests(delivery: str) -> None:
     """Gather each person's held rows into one email per group. Safe to overlap: rows are
     claimed before they are sent."""
     outbox.send_digests(delivery=delivery)
+    if outbox.digests_waiting(delivery=delivery):
+        # More people than one run may take inside the time limit: carry on in a new task.
+        send_digests.delay(delivery)

@@ -36,6 +36,12 @@ def profile(request):
     form = ProfileForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
         form.save()
+        # Rows already waiting follow the new choices too (turned off: skipped).
+        for group in NotificationGroup.values:
+            if f"{group}_delivery" in form.changed_data:
+                services.set_delivery(
+                    user=request.user, group=group, delivery=form.cleaned_data[f"{group}_delivery"]
+                )
         messages.success(request, _("Your profile is saved."))
         return redirect("members:profile")
     return render(request, "members/profile.html", {"form": form})
@@ -132,19 +138,26 @@ def unsubscribe(request, token):
         return _bad_link(request)
     context = {"token": token, "group_label": NotificationGroup(group).label}
     if request.method == "POST":
-        on = request.POST.get("on") == "1"
-        services.set_delivery(
-            user=person, group=group, delivery=Delivery.IMMEDIATELY if on else Delivery.NEVER
-        )
-        context["done"] = "on" if on else "off"
+        restore = request.POST.get("restore", "")
+        if restore in Delivery.values and restore != Delivery.NEVER:
+            services.set_delivery(user=person, group=group, delivery=restore)
+            context["done"] = "on"
+        else:
+            context["previous"] = person.delivery_for(group)
+            services.set_delivery(user=person, group=group, delivery=Delivery.NEVER)
+            context["done"] = "off"
     return render(request, "members/unsubscribe.html", context)
 
 
-@csrf_exempt  # RFC 8058: mail providers POST here with no cookie; the signed token is the key.
-@require_POST
+# RFC 8058: mail providers POST here with no cookie and no CSRF token; the signed token in the
+# address is what authorises it. The one exception to CSRF protection in Convene.
+@csrf_exempt
 def unsubscribe_one_click(request, token):
+    if request.method != "POST":
+        # A mail client that opens the address in a browser gets the ordinary page.
+        return unsubscribe(request, token)
     person, group = _person_and_group(token)
-    if person is None:
+    if person is None or request.POST.get("List-Unsubscribe") != "One-Click":
         return HttpResponse(status=400)
     services.set_delivery(user=person, group=group, delivery=Delivery.NEVER)
     return HttpResponse(_("Unsubscribed."), content_type="text/plain; charset=utf-8")

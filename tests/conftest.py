@@ -221,3 +221,16 @@ def broker_env(settings, _tasks_run_in_process, tmp_path, worker_id):
     yield env
     current_app.conf.broker_url, current_app.conf.broker_transport_options = original
     reset_broker_connections()
+
+
+@pytest.fixture
+def sink(settings):
+    """A real SMTP server (aiosmtpd) that this process's emails go to."""
+    from tests.smtp import SMTPSink
+
+    with SMTPSink() as server:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
+        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+        settings.EMAIL_TIMEOUT = 2
+        yield server

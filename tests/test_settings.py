@@ -99,3 +99,10 @@ def test_production_settings_pass_the_deployment_checklist():
 def test_sessions_are_kept_in_the_database():
     values = read_settings(["SESSION_ENGINE"], REDIS_URL="redis://127.0.0.1:6379/0")
     assert values["SESSION_ENGINE"] == "django.contrib.sessions.backends.db"
+
+
+def test_a_stuck_timeout_shorter_than_a_task_is_refused():
+    # A live worker's batch would look stuck and be handed to a second worker: sent twice.
+    result = manage("check", env=child_env(OUTBOX_STUCK_SECONDS="120"))
+    assert result.returncode != 0
+    assert "OUTBOX_STUCK_SECONDS must be more than 330" in result.stderr

@@ -26,7 +26,7 @@ def test_the_link_asks_first_then_turns_the_group_off_without_signing_in(
     coordinator.refresh_from_db()
     assert coordinator.alerts_delivery == "never"
     assert coordinator.reminders_delivery == "immediately"
-    client.post(reverse("members:unsubscribe", args=[token]), {"on": "1"})
+    client.post(reverse("members:unsubscribe", args=[token]), {"restore": "immediately"})
     coordinator.refresh_from_db()
     assert coordinator.alerts_delivery == "immediately"
 
