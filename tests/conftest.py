@@ -51,8 +51,12 @@ def _tasks_run_in_process():
     Tests about the broker and workers turn this off and start real worker processes."""
     from celery import current_app
 
+    from members import outbox
+
     current_app.conf.task_always_eager = True
     current_app.conf.task_eager_propagates = True
+    # A broker failure in one test must not make the next one skip enqueueing.
+    outbox._broker_failed_at = None
     yield
     current_app.conf.task_always_eager = False
     current_app.conf.task_eager_propagates = False
