@@ -14,6 +14,7 @@ admin.site.site_title = _("Convene admin")
 urlpatterns = [
     path("", community_views.home, name="home"),
     path("c/<slug:slug>/sessions/", include("engagement.urls")),
+    path("c/<slug:slug>/manage/sessions/", include("engagement.manage_urls")),
     path("c/", include("communities.urls")),
     path("me/", include("members.urls")),
     path("accounts/", include("allauth.urls")),

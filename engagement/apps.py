@@ -25,6 +25,11 @@ class EngagementConfig(AppConfig):
             ("waiting_list_promoted", calendar_file),
         ]:
             register_kind(Kind(name, None, session_page, related, attach))
+        for name in ("session_changed", "session_cancelled"):
+            # People must hear that the time or place changed, whatever their choices.
+            register_kind(
+                Kind(name, None, lambda session: session.get_absolute_url(), ("community", "venue"))
+            )
         register_kind(
             Kind(
                 "session_reminder",

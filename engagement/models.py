@@ -149,6 +149,10 @@ class Session(models.Model):
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.DRAFT
     )
+    # After the session: people who came without registering, counted, not named.
+    walk_in_count = models.PositiveIntegerField(_("walk-ins"), default=0)
+    walk_in_perspectives = models.JSONField(_("walk-ins' perspectives"), default=list, blank=True)
+    attendance_notes = models.TextField(_("notes about who came"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -152,3 +152,89 @@ def send_session_reminders(*, now=None) -> int:
                 key="morning",
             )
     return written
+
+
+# --- Running sessions (coordinators and partners) ---------------------------------------------
+
+CHANGES_WORTH_TELLING = {"starts_at", "ends_at", "venue", "online_link"}
+
+
+def _people_expected(session: Session):
+    return User.objects.filter(
+        registrations__session=session,
+        registrations__status__in=[Status.REGISTERED, Status.WAITING],
+    )
+
+
+@transaction.atomic
+def save_session(*, session: Session, changed: Iterable[str]) -> Session:
+    """Create or change a session. People registered or waiting are told when a published
+    session's time, place or link changes."""
+    creating = session.pk is None
+    session.save()
+    worth_telling = CHANGES_WORTH_TELLING & set(changed)
+    if not creating and worth_telling and session.status == Session.Status.PUBLISHED:
+        notify(
+            recipients=_people_expected(session),
+            kind="session_changed",
+            about=session,
+            community=session.community,
+            key=f"changed-{session.updated_at.isoformat()}",
+        )
+    return session
+
+
+@transaction.atomic
+def publish_session(*, session: Session) -> None:
+    session.set_status(Session.Status.PUBLISHED)
+
+
+@transaction.atomic
+def cancel_session(*, session: Session) -> int:
+    """Cancel, and tell everyone registered or waiting. Returns how many were told."""
+    session.set_status(Session.Status.CANCELLED)
+    return notify(
+        recipients=_people_expected(session),
+        kind="session_cancelled",
+        about=session,
+        community=session.community,
+    )
+
+
+@transaction.atomic
+def copy_session(*, session: Session) -> Session:
+    """A draft with the same details, for the next time; facilitators come along too."""
+    facilitators = list(session.facilitators.all())
+    copy = Session.objects.get(pk=session.pk)
+    copy.pk = None
+    copy.status = Session.Status.DRAFT
+    copy.title = _("%(title)s (copy)") % {"title": session.title}
+    copy.walk_in_count, copy.walk_in_perspectives, copy.attendance_notes = 0, [], ""
+    copy.save()
+    copy.facilitators.set(facilitators)
+    return copy
+
+
+@transaction.atomic
+def record_attendance(
+    *,
+    session: Session,
+    came: Iterable[int],
+    walk_in_count: int,
+    walk_in_perspectives: Iterable[str],
+    attendance_notes: str,
+    completed: bool,
+) -> None:
+    """Who came and who did not, walk-ins counted (not named), and optionally completed."""
+    came = {int(pk) for pk in came}
+    registered = session.registrations.filter(status=Status.REGISTERED)
+    registered.filter(pk__in=came).update(attended=True)
+    registered.exclude(pk__in=came).update(attended=False)
+    session.walk_in_count = walk_in_count
+    session.walk_in_perspectives = sorted(set(walk_in_perspectives))
+    session.attendance_notes = attendance_notes
+    session.save(
+        update_fields=["walk_in_count", "walk_in_perspectives", "attendance_notes", "updated_at"]
+    )
+    if completed and session.status == Session.Status.PUBLISHED:
+        session.set_status(Session.Status.COMPLETED)

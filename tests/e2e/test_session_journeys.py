@@ -62,3 +62,54 @@ def test_a_member_registers_cancels_and_the_waiting_member_is_promoted(
     assert promoted.to == [waiting.email]
     assert "A place came free" in promoted.subject
     assert promoted.attachments[0][0] == "session.ics"
+
+
+def test_a_coordinator_plans_a_hosted_session_and_records_who_came(
+    page, live_server, assert_accessible, log_in, community, coordinator, member
+):
+    from communities.models import PartnerOrganisation
+
+    Venue.objects.create(community=community, name="Al-Noor Centre", kind="faith", step_free=True)
+    community.partners.add(
+        PartnerOrganisation.objects.create(name="Carers Together", kind="charity")
+    )
+    log_in(page, coordinator)
+    page.goto(live_server.url + f"/c/{community.slug}/manage/")
+    press(page, page.get_by_role("link", name="Sessions", exact=True))
+    expect(page.get_by_role("heading", name="Sessions", level=1)).to_be_visible()
+    assert_accessible(page)
+    press(page, page.get_by_role("link", name="Plan a session"))
+    expect(page.get_by_role("heading", name="Plan a session")).to_be_visible()
+    assert_accessible(page)
+
+    start = (timezone.localtime() + timedelta(days=7)).replace(hour=18, minute=0)
+    page.get_by_label("Title").fill("Listening evening")
+    page.get_by_label("Kind of session").select_option("focus_group")
+    page.get_by_label("Starts").fill(start.strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_label("Ends").fill(start.strftime("%Y-%m-%dT") + "17:00")
+    page.get_by_label("Venue").select_option(label="Al-Noor Centre")
+    page.get_by_label("Hosted by").select_option(label="Carers Together")
+    press(page, page.get_by_role("button", name="Save"))
+    expect(page.get_by_text("The end must be after the start.")).to_be_visible()
+    expect(page.get_by_label("Title")).to_have_value("Listening evening")
+    assert_accessible(page)
+    page.get_by_label("Ends").fill(start.strftime("%Y-%m-%dT") + "20:00")
+    press(page, page.get_by_role("button", name="Save"))
+    expect(page.get_by_role("heading", name="Listening evening")).to_be_visible()
+    press(page, page.get_by_role("button", name="Publish"))
+    expect(page.get_by_role("status")).to_contain_text("Published")
+    assert_accessible(page)
+
+    session = Session.objects.get(title="Listening evening")
+    assert session.host.name == "Carers Together" and session.venue.name == "Al-Noor Centre"
+    services.register(session=session, user=member)
+    page.reload()
+    tick(page, page.get_by_label(member.display_name))
+    page.get_by_label("How many came without registering?").fill("3")
+    tick(page, page.get_by_label("Carer or family member"))
+    press(page, page.get_by_role("button", name="Save attendance"))
+    expect(page.get_by_role("status")).to_contain_text("Attendance saved")
+    assert_accessible(page)
+    session.refresh_from_db()
+    assert session.walk_in_count == 3 and session.walk_in_perspectives == ["carer"]
+    assert Registration.objects.get(user=member).attended is True

@@ -1,0 +1,97 @@
+import zoneinfo
+from datetime import datetime
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from communities.models import Perspective
+from engagement.models import Session, Venue
+
+LOCAL = "%Y-%m-%dT%H:%M"
+
+
+class SessionForm(forms.ModelForm):
+    """Times are typed in the community's time zone and stored in UTC."""
+
+    starts_at = forms.DateTimeField(
+        label=_("Starts"), input_formats=[LOCAL],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL),
+    )  # fmt: skip
+    ends_at = forms.DateTimeField(
+        label=_("Ends"), input_formats=[LOCAL],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL),
+    )  # fmt: skip
+    online_link = forms.URLField(label=_("Online link"), required=False, assume_scheme="https")
+
+    class Meta:
+        model = Session
+        fields = [
+            "title", "description", "kind", "starts_at", "ends_at", "venue", "online_link", "host",
+            "capacity", "registration_required", "offers_payment", "offers_refreshments",
+            "offers_travel", "offers_childcare", "languages",
+        ]  # fmt: skip
+        widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args, community, **kwargs):
+        self.community = community
+        self.zone = zoneinfo.ZoneInfo(community.time_zone)
+        super().__init__(*args, **kwargs)
+        self.instance.community = community
+        self.fields["venue"].queryset = Venue.objects.filter(community=community)
+        self.fields["host"].queryset = community.partners.all()
+        for name in ("starts_at", "ends_at"):
+            value = getattr(self.instance, name)
+            if value and not self.is_bound:
+                self.initial[name] = value.astimezone(self.zone).replace(tzinfo=None)
+
+    def _local(self, name):
+        value = self.cleaned_data.get(name)
+        if value is None:
+            return None
+        naive = value.replace(tzinfo=None) if isinstance(value, datetime) else value
+        return naive.replace(tzinfo=self.zone)
+
+    def clean(self):
+        cleaned = super().clean()
+        starts, ends = self._local("starts_at"), self._local("ends_at")
+        if starts and ends:
+            cleaned["starts_at"], cleaned["ends_at"] = starts, ends
+            if ends <= starts:
+                self.add_error("ends_at", _("The end must be after the start."))
+        capacity = cleaned.get("capacity")
+        if capacity is not None and self.instance.pk:
+            taken = self.instance.registrations.filter(status="registered").count()
+            if capacity < taken:
+                self.add_error(
+                    "capacity",
+                    _("%(taken)d people already have a place. Keep at least that many places.")
+                    % {"taken": taken},
+                )
+        return cleaned
+
+
+class AttendanceForm(forms.Form):
+    came = forms.MultipleChoiceField(
+        label=_("Who came?"), required=False, widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "Tick everyone who came. Anyone registered and not ticked is recorded as not coming."
+        ),
+    )  # fmt: skip
+    walk_in_count = forms.IntegerField(
+        label=_("How many came without registering?"), min_value=0, initial=0,
+        error_messages={"min_value": _("Use 0 or a higher number.")},
+    )  # fmt: skip
+    walk_in_perspectives = forms.MultipleChoiceField(
+        label=_("Perspectives of those who came without registering (optional)"),
+        choices=Perspective.choices, required=False, widget=forms.CheckboxSelectMultiple,
+    )  # fmt: skip
+    attendance_notes = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=4000
+    )
+    completed = forms.BooleanField(
+        label=_("Mark the session as completed"), required=False, initial=True
+    )
+
+    def __init__(self, *args, registrations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["came"].choices = [(str(r.pk), r.user.display_name) for r in registrations]

@@ -1,0 +1,201 @@
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from engagement import services
+from engagement.models import Registration, Session, Venue
+from tests.engagement.test_sessions import make_session, members_of
+
+pytestmark = pytest.mark.django_db
+
+PERSONAS = ["anonymous", "member", "partner", "coordinator", "other_coordinator", "staff"]
+EXPECTED = {"anonymous": 302, "member": 403, "partner": 200, "coordinator": 200,
+            "other_coordinator": 403, "staff": 200}  # fmt: skip
+
+
+def url(name, community, *args):
+    return reverse(f"engagement_manage:{name}", args=[community.slug, *args])
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_who_may_run_sessions(
+    client, request, community, persona, member, partner, coordinator, other_coordinator, staff
+):
+    session = make_session(community)
+    if persona != "anonymous":
+        client.force_login(request.getfixturevalue(persona))
+    addresses = [
+        url("sessions", community),
+        url("new", community),
+        url("session", community, session.pk),
+        url("edit", community, session.pk),
+    ]
+    for address in addresses:
+        assert client.get(address).status_code == EXPECTED[persona], address
+    response = client.post(url("cancel", community, session.pk))
+    session.refresh_from_db()
+    assert (session.status == "cancelled") == (EXPECTED[persona] == 200)
+    if EXPECTED[persona] != 200:
+        assert response.status_code == EXPECTED[persona]
+
+
+def test_a_session_from_another_community_is_not_found(
+    client, community, other_community, coordinator
+):
+    theirs = make_session(other_community)
+    client.force_login(coordinator)
+    for name in ("session", "edit"):
+        assert client.get(url(name, community, theirs.pk)).status_code == 404
+    for name in ("publish", "cancel", "copy"):
+        assert client.post(url(name, community, theirs.pk)).status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.status == "published"
+
+
+def form_data(venue, **extra):
+    return {
+        "title": "Appointments drop-in", "kind": "drop_in", "starts_at": "2027-03-28T10:00",
+        "ends_at": "2027-03-28T12:00", "venue": venue.pk, "capacity": "", "languages": "English",
+        "registration_required": "on", "offers_refreshments": "on", **extra,
+    }  # fmt: skip
+
+
+@pytest.fixture
+def venue(community):
+    return Venue.objects.create(community=community, name="Library", kind="library")
+
+
+def test_a_coordinator_plans_a_session_in_the_communitys_time_zone(
+    client, community, coordinator, venue
+):
+    client.force_login(coordinator)
+    # 28 March 2027 is after the clocks go forward in the UK: 10:00 there is 09:00 UTC.
+    response = client.post(url("new", community), form_data(venue))
+    session = Session.objects.get()
+    assert response.status_code == 302 and session.status == "draft"
+    assert session.starts_at.isoformat() == "2027-03-28T09:00:00+00:00"
+    page = client.get(url("edit", community, session.pk)).content.decode()
+    assert 'value="2027-03-28T10:00"' in page
+
+
+def test_bad_input_is_refused_next_to_the_field_and_kept(client, community, coordinator, venue):
+    session = make_session(community, capacity=5)
+    for person in members_of(community, 3):
+        services.register(session=session, user=person)
+    client.force_login(coordinator)
+    data = form_data(venue, title="Typed title", ends_at="2027-03-28T09:00", capacity="2")
+    response = client.post(url("edit", community, session.pk), data)
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "The end must be after the start." in page
+    assert "3 people already have a place" in page
+    assert 'value="Typed title"' in page
+    # A venue that is not this community's (a tampered form) is not a choice.
+    tampered = client.post(url("new", community), {**form_data(venue), "venue": 99999})
+    assert "Select a valid choice" in tampered.content.decode()
+
+
+def test_changing_the_time_tells_everyone_registered_or_waiting(
+    client, community, coordinator, venue, django_capture_on_commit_callbacks
+):
+    session = make_session(community, capacity=1, venue=venue)
+    first, second = members_of(community, 2)
+    services.register(session=session, user=first)
+    services.register(session=session, user=second)
+    mail.outbox.clear()
+    client.force_login(coordinator)
+    local = session.starts_at.astimezone(session.zone)
+    later = local + timedelta(days=1)
+    data = form_data(
+        venue,
+        title=session.title,
+        kind=session.kind,
+        capacity="1",
+        starts_at=later.strftime("%Y-%m-%dT%H:%M"),
+        ends_at=(later + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url("edit", community, session.pk), data)
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([first.email, second.email])
+    assert all(m.subject.startswith("Changed:") for m in mail.outbox)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url("edit", community, session.pk), {**data, "description": "Words only"})
+    assert mail.outbox == []  # a change of wording tells nobody
+
+
+def test_cancelling_tells_everyone_and_copying_makes_a_draft(
+    client, community, coordinator, django_capture_on_commit_callbacks
+):
+    session = make_session(community)
+    [person] = members_of(community, 1)
+    services.register(session=session, user=person)
+    mail.outbox.clear()
+    client.force_login(coordinator)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url("cancel", community, session.pk))
+    assert [m.subject for m in mail.outbox] == [f"Cancelled: {session.title}"]
+    response = client.post(url("copy", community, session.pk), follow=True)
+    copy = Session.objects.exclude(pk=session.pk).get()
+    assert copy.status == "draft" and copy.title.endswith("(copy)")
+    assert "A copy was made" in response.content.decode()
+    again = client.post(url("publish", community, session.pk), follow=True)
+    assert "cannot become" in again.content.decode()
+
+
+def test_attendance_and_walk_ins_are_recorded(client, community, coordinator):
+    start = timezone.now() - timedelta(days=1)
+    session = make_session(community, days=3)
+    came, stayed_away = members_of(community, 2)
+    a = services.register(session=session, user=came)
+    services.register(session=session, user=stayed_away)
+    Session.objects.filter(pk=session.pk).update(
+        starts_at=start, ends_at=start + timedelta(hours=2)
+    )
+    client.force_login(coordinator)
+    client.post(
+        url("session", community, session.pk),
+        {"came": [a.pk], "walk_in_count": 4, "walk_in_perspectives": ["carer", "patient"],
+         "attendance_notes": "Two came with interpreters.", "completed": "on"},
+    )  # fmt: skip
+    session.refresh_from_db()
+    assert session.status == "completed" and session.walk_in_count == 4
+    assert session.walk_in_perspectives == ["carer", "patient"]
+    attended = dict(Registration.objects.values_list("user__email", "attended"))
+    assert attended == {came.email: True, stayed_away.email: False}
+    bad = client.post(url("session", community, session.pk), {"walk_in_count": -1})
+    assert "Use 0 or a higher number." in bad.content.decode()
+
+
+def test_access_requirements_show_to_those_running_the_session(client, community, coordinator):
+    session = make_session(community)
+    [person] = members_of(community, 1)
+    services.register(
+        session=session, user=person, access_requirements=["bsl"], access_details="Two BSL users"
+    )
+    client.force_login(coordinator)
+    response = client.get(url("session", community, session.pk))
+    page = response.content.decode()
+    assert "A British Sign Language interpreter" in page and "Two BSL users" in page
+    assert "no-store" in response["Cache-Control"]
+
+
+@pytest.mark.parametrize("count", [3, 30])
+def test_running_pages_do_not_grow_with_the_data(
+    client, community, coordinator, count, django_assert_num_queries
+):
+    for i in range(count):
+        make_session(community, title=f"S{i}", days=i + 1)
+    session = make_session(community, capacity=100)
+    for person in members_of(community, count, prefix=f"r{count}-"):
+        services.register(session=session, user=person, access_requirements=["dietary"])
+    client.force_login(coordinator)
+    # session, user, community, may they run sessions, count, page of sessions with counts.
+    with django_assert_num_queries(6):
+        assert client.get(url("sessions", community)).status_code == 200
+    # session, user, community, may they run sessions, the session, its registrations.
+    with django_assert_num_queries(6):
+        assert client.get(url("session", community, session.pk)).status_code == 200
