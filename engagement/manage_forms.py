@@ -95,3 +95,13 @@ class AttendanceForm(forms.Form):
     def __init__(self, *args, registrations, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["came"].choices = [(str(r.pk), r.user.display_name) for r in registrations]
+
+
+class KeyPointForm(forms.Form):
+    text = forms.CharField(
+        label=_("What did you hear?"),
+        help_text=_("One point in a sentence or two. Key points can become ideas later."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+        error_messages={"required": _("Write the key point first.")},
+    )

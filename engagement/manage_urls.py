@@ -12,4 +12,10 @@ urlpatterns = [
     path("<int:pk>/publish/", manage_views.publish, name="publish"),
     path("<int:pk>/cancel/", manage_views.cancel, name="cancel"),
     path("<int:pk>/copy/", manage_views.copy, name="copy"),
+    path("<int:pk>/key-points/", manage_views.add_key_point, name="add_key_point"),
+    path(
+        "<int:pk>/key-points/<int:point>/remove/",
+        manage_views.remove_key_point,
+        name="remove_key_point",
+    ),
 ]

@@ -14,8 +14,8 @@ from django.views.decorators.http import require_POST
 from communities.access import may_coordinate
 from communities.models import Community, Membership
 from engagement import services
-from engagement.manage_forms import AttendanceForm, SessionForm
-from engagement.models import Registration, Session
+from engagement.manage_forms import AttendanceForm, KeyPointForm, SessionForm
+from engagement.models import KeyPoint, Registration, Session
 
 
 def may_run_sessions(user, community) -> bool:
@@ -99,7 +99,14 @@ def session(request, community, pk):
     return render(
         request,
         "engagement/manage/session.html",
-        {"community": community, "session": session, "registrations": registrations, "form": form},
+        {
+            "community": community,
+            "session": session,
+            "registrations": registrations,
+            "form": form,
+            "key_points": session.key_points.all(),
+            "key_point_form": KeyPointForm(),
+        },
     )
 
 
@@ -140,3 +147,26 @@ def copy(request, community, pk):
     copied = services.copy_session(session=_session(community, pk))
     messages.success(request, _("A copy was made as a draft. Change its date, then publish it."))
     return redirect("engagement_manage:edit", slug=community.slug, pk=copied.pk)
+
+
+@require_POST
+@session_runner_required
+def add_key_point(request, community, pk):
+    session = _session(community, pk)
+    form = KeyPointForm(request.POST)
+    if form.is_valid():
+        KeyPoint.objects.create(
+            session=session, text=form.cleaned_data["text"], created_by=request.user
+        )
+        messages.success(request, _("Key point added."))
+    else:
+        messages.error(request, " ".join(form.errors["text"]))
+    return redirect("engagement_manage:session", slug=community.slug, pk=pk)
+
+
+@require_POST
+@session_runner_required
+def remove_key_point(request, community, pk, point):
+    get_object_or_404(KeyPoint, session__community=community, session_id=pk, pk=point).delete()
+    messages.success(request, _("Key point removed."))
+    return redirect("engagement_manage:session", slug=community.slug, pk=pk)

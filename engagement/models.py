@@ -255,3 +255,22 @@ class Registration(models.Model):
     def access_labels(self) -> list[str]:
         labels = dict(AccessRequirement.choices)
         return [str(labels[a]) for a in self.access_requirements if a in labels]
+
+
+class KeyPoint(models.Model):
+    """Something heard at a session, in a sentence or two: the raw material of ideas."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="key_points")
+    text = models.TextField(_("what we heard"), max_length=2000)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("key point")
+        verbose_name_plural = _("key points")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.text[:60]

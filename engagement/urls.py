@@ -11,4 +11,6 @@ urlpatterns = [
     path("<int:pk>/register/", views.register, name="register"),
     path("<int:pk>/cancel/", views.cancel, name="cancel"),
     path("<int:pk>/session.ics", views.session_ics, name="session_ics"),
+    path("<int:pk>/poster/", views.poster, name="poster"),
+    path("<int:pk>/poster/qr.svg", views.poster_qr, name="poster_qr"),
 ]

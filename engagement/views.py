@@ -1,3 +1,7 @@
+import io
+
+import segno
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -136,3 +140,28 @@ def community_feed(request, slug):
     )
     response["Content-Disposition"] = f'inline; filename="{community.slug}-sessions.ics"'
     return response
+
+
+def poster(request, slug, pk):
+    """A printable A4 poster for a community venue: large type and a QR code."""
+    community = _community(slug)
+    session = _session(request, community, pk)
+    return render(
+        request,
+        "engagement/poster.html",
+        {
+            "community": community,
+            "session": session,
+            "address": settings.SITE_URL + session.get_absolute_url(),
+        },
+    )
+
+
+def poster_qr(request, slug, pk):
+    community = _community(slug)
+    session = _session(request, community, pk)
+    out = io.BytesIO()
+    segno.make(settings.SITE_URL + session.get_absolute_url(), error="m").save(
+        out, kind="svg", scale=10, border=2
+    )
+    return HttpResponse(out.getvalue(), content_type="image/svg+xml")

@@ -113,3 +113,15 @@ def test_a_coordinator_plans_a_hosted_session_and_records_who_came(
     session.refresh_from_db()
     assert session.walk_in_count == 3 and session.walk_in_perspectives == ["carer"]
     assert Registration.objects.get(user=member).attended is True
+
+
+def test_the_poster_is_accessible_and_fits_a_phone(page, live_server, assert_accessible, community):
+    start = timezone.now() + timedelta(days=3)
+    session = Session.objects.create(
+        community=community, title="Drop-in at the library", kind="drop_in", starts_at=start,
+        ends_at=start + timedelta(hours=2), status="published", registration_required=False,
+    )  # fmt: skip
+    page.goto(live_server.url + f"/c/{community.slug}/sessions/{session.pk}/poster/")
+    expect(page.get_by_role("heading", name="Drop-in at the library")).to_be_visible()
+    expect(page.get_by_role("img", name="A QR code")).to_be_visible()
+    assert_accessible(page)

@@ -196,6 +196,45 @@ def test_running_pages_do_not_grow_with_the_data(
     # session, user, community, may they run sessions, count, page of sessions with counts.
     with django_assert_num_queries(6):
         assert client.get(url("sessions", community)).status_code == 200
-    # session, user, community, may they run sessions, the session, its registrations.
-    with django_assert_num_queries(6):
+    # session, user, community, may they run sessions, the session, its registrations, its
+    # key points.
+    with django_assert_num_queries(7):
         assert client.get(url("session", community, session.pk)).status_code == 200
+
+
+def test_key_points_are_written_and_removed(client, community, coordinator, member):
+    from engagement.models import KeyPoint
+
+    session = make_session(community)
+    client.force_login(coordinator)
+    client.post(
+        url("add_key_point", community, session.pk), {"text": "Letters use too much jargon."}
+    )
+    empty = client.post(url("add_key_point", community, session.pk), {"text": ""}, follow=True)
+    assert "Write the key point first." in empty.content.decode()
+    point = KeyPoint.objects.get()
+    assert point.text == "Letters use too much jargon." and point.created_by == coordinator
+    page = client.get(url("session", community, session.pk)).content.decode()
+    assert "Letters use too much jargon." in page
+    client.force_login(member)
+    assert client.post(url("remove_key_point", community, session.pk, point.pk)).status_code == 403
+    client.force_login(coordinator)
+    client.post(url("remove_key_point", community, session.pk, point.pk))
+    assert not KeyPoint.objects.exists()
+
+
+def test_a_printable_poster_with_a_qr_code_for_the_session(client, community):
+    import segno  # noqa: F401 - the QR code library the poster uses
+
+    session = make_session(community, title="Clinic letters")
+    page = client.get(
+        reverse("engagement:poster", args=[community.slug, session.pk])
+    ).content.decode()
+    assert "Clinic letters" in page and session.get_absolute_url() in page
+    assert 'alt="A QR code' in page
+    qr = client.get(reverse("engagement:poster_qr", args=[community.slug, session.pk]))
+    assert qr["Content-Type"] == "image/svg+xml" and qr.content.startswith(b"<?xml")
+    draft = make_session(community, status="draft")
+    assert (
+        client.get(reverse("engagement:poster", args=[community.slug, draft.pk])).status_code == 404
+    )
