@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from communities.models import Community, Membership
-from engagement.models import Registration, Session, Venue
+from engagement.models import KeyPoint, Registration, Session, Venue
 
 ACCESSIBLE = {"step_free": True, "accessible_toilet": True, "public_transport": True}
 VENUES = [
@@ -56,7 +56,21 @@ def seed(*, out) -> None:
             },
         )
         if session.registration_required:
-            Registration.objects.get_or_create(
+            registration, _ = Registration.objects.get_or_create(
                 session=session, user=member, defaults={"status": Registration.Status.REGISTERED}
+            )
+        if days < 0:
+            # The past session: who came, and the people who turned up without registering.
+            Registration.objects.filter(pk=registration.pk).update(attended=True)
+            Session.objects.filter(pk=session.pk).update(
+                walk_in_count=6,
+                walk_in_perspectives=["carer", "patient"],
+                attendance_notes="Two people came with a community leader from the centre.",
+            )
+            KeyPoint.objects.get_or_create(
+                session=session, text="Clinic letters use words people do not understand."
+            )
+            KeyPoint.objects.get_or_create(
+                session=session, text="It is hard to get through on the phone to change a time."
             )
     out.write(f"Demo sessions: {len(SESSIONS)} at {len(VENUES)} venues")

@@ -75,8 +75,8 @@ def test_community_page_query_count_is_fixed(
 ):
     client.force_login(request.getfixturevalue(persona))
     # session, user, community, the person's membership (+ perspectives, involvement),
-    # partners, and whether they may coordinate.
-    with django_assert_num_queries(8):
+    # partners, whether they may coordinate, and the next sessions.
+    with django_assert_num_queries(9):
         response = client.get(busy_community.get_absolute_url())
     assert response.status_code == 200
 
