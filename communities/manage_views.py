@@ -60,8 +60,19 @@ def contact_list(request, community):
     )
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     outbox.describe_all(list(page.object_list))
+    # People whose email could not be used: skipped, and listed here so someone can reach
+    # them another way (the newest first, a page's worth).
+    unreachable = list(
+        community.notifications.unreachable()
+        .exclude(recipient=None)
+        .select_related("recipient", "about_type", "community")
+        .order_by("-created_at")[:PAGE_SIZE]
+    )
+    outbox.describe_all(unreachable)
     return render(
-        request, "communities/manage/contact_list.html", {"community": community, "page": page}
+        request,
+        "communities/manage/contact_list.html",
+        {"community": community, "page": page, "unreachable": unreachable},
     )
 
 

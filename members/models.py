@@ -381,6 +381,9 @@ class EqualityMonitoring(models.Model):
 # --- The notification outbox -----------------------------------------------------------------
 
 
+NO_USABLE_ADDRESS = "No usable email address."
+
+
 class NotificationQuerySet(models.QuerySet):
     def due(self, now=None):
         """Email rows ready to send straight away: pending, not held for a digest, and past any
@@ -392,6 +395,11 @@ class NotificationQuerySet(models.QuerySet):
             delivery=Delivery.IMMEDIATELY,
             next_attempt_at__lte=now,
         )
+
+    def unreachable(self):
+        """Rows skipped because the person had no usable email address: someone should find
+        another way to tell them."""
+        return self.filter(state=Notification.State.SKIPPED, last_error=NO_USABLE_ADDRESS)
 
     def call_and_letter(self):
         """Rows for people who asked for a letter or a call: coordinators contact them."""

@@ -30,7 +30,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from members.models import Delivery, Notification, NotificationGroup, User
+from members.models import NO_USABLE_ADDRESS, Delivery, Notification, NotificationGroup, User
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ def _about_key(about: models.Model | None) -> dict:
 
 def _row_for_person(person: User, kind: Kind) -> dict:
     if not person.has_usable_email and person.contact_channel == User.ContactChannel.EMAIL:
-        return {"state": State.SKIPPED, "last_error": "No usable email address."}
+        return {"state": State.SKIPPED, "last_error": NO_USABLE_ADDRESS}
     delivery = person.delivery_for(kind.group) if kind.group else Delivery.IMMEDIATELY
     if delivery == Delivery.NEVER:
         return {
@@ -293,7 +293,7 @@ def _why_not_send(row: Notification) -> str:
     if person is None:
         return ""
     if not person.has_usable_email:
-        return "No usable email address."
+        return NO_USABLE_ADDRESS
     if row.group and person.delivery_for(row.group) == Delivery.NEVER:
         return "Turned off by the person."
     return ""

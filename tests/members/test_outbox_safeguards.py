@@ -191,3 +191,17 @@ def test_erasure_removes_the_address_and_words_from_the_outbox(
     assert own.email == "" and own.context == {}
     assert "Priya" not in str(alert.context)
     assert Membership.objects.get(pk=membership.pk).status == "left"
+
+
+def test_people_with_no_usable_address_are_listed_for_coordinators(client, community, coordinator):
+    person = make_person("gone@example.org", name="Nobody Reachable")
+    person.is_active = False
+    person.save()
+    membership = Membership.objects.create(community=community, user=person, status="requested")
+    outbox.notify(
+        recipients=[person], kind="request_approved", about=membership, community=community
+    )
+    assert Notification.objects.get().state == State.SKIPPED
+    client.force_login(coordinator)
+    page = client.get(f"/c/{community.slug}/manage/contact/").content.decode()
+    assert "People we could not email" in page and "Nobody Reachable" in page
