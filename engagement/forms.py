@@ -7,7 +7,10 @@ from engagement.models import AccessRequirement
 class RegistrationForm(forms.Form):
     access_requirements = forms.MultipleChoiceField(
         label=_("Is there anything you need to take part?"),
-        help_text=_("Choose any that apply. Only the session's hosts see this."),
+        help_text=_(
+            "Choose any that apply. Only the community's coordinators and the people running "
+            "this session see this, to get things ready for you."
+        ),
         choices=AccessRequirement.choices,
         widget=forms.CheckboxSelectMultiple,
         required=False,

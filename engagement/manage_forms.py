@@ -88,9 +88,7 @@ class AttendanceForm(forms.Form):
     attendance_notes = forms.CharField(
         label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=4000
     )
-    completed = forms.BooleanField(
-        label=_("Mark the session as completed"), required=False, initial=True
-    )
+    completed = forms.BooleanField(label=_("Mark the session as completed"), required=False)
 
     def __init__(self, *args, registrations, **kwargs):
         super().__init__(*args, **kwargs)

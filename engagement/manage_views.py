@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -18,14 +19,19 @@ from engagement.manage_forms import AttendanceForm, KeyPointForm, SessionForm
 from engagement.models import KeyPoint, Registration, Session
 
 
-def may_run_sessions(user, community) -> bool:
-    """Coordinators and site staff, and the community's partners, who host sessions."""
-    return may_coordinate(user, community) or (
-        user.is_authenticated
-        and Membership.objects.active()
+def _is_partner(user, community) -> bool:
+    return (
+        Membership.objects.active()
         .filter(community=community, user=user, role=Membership.Role.PARTNER)
         .exists()
     )
+
+
+def _sessions_run_by(request, community):
+    sessions = Session.objects.filter(community=community)
+    if not request.coordinating:
+        sessions = sessions.filter(facilitators=request.user)
+    return sessions
 
 
 def session_runner_required(view):
@@ -33,7 +39,10 @@ def session_runner_required(view):
     @wraps(view)
     def wrapper(request, slug, *args, **kwargs):
         community = get_object_or_404(Community, slug=slug)
-        if not may_run_sessions(request.user, community):
+        # Coordinators and site staff run every session; the community's partners run the
+        # sessions they facilitate (and plan new ones, which they then facilitate).
+        request.coordinating = may_coordinate(request.user, community)
+        if not request.coordinating and not _is_partner(request.user, community):
             raise PermissionDenied
         if request.method == "POST" and community.is_archived:
             messages.error(
@@ -45,9 +54,11 @@ def session_runner_required(view):
     return wrapper
 
 
-def _session(community, pk) -> Session:
+def _session(request, community, pk) -> Session:
+    """A session this person runs: any of the community's for a coordinator, those they
+    facilitate for a partner. Another community's, or someone else's, is not found."""
     session = get_object_or_404(
-        Session.objects.select_related("venue", "host"), community=community, pk=pk
+        _sessions_run_by(request, community).select_related("venue", "host"), pk=pk
     )
     session.community = community
     return session
@@ -55,32 +66,57 @@ def _session(community, pk) -> Session:
 
 @session_runner_required
 def sessions(request, community):
-    rows = Session.objects.filter(community=community).with_counts().select_related("venue")
+    rows = _sessions_run_by(request, community).with_counts().select_related("venue")
     page = Paginator(rows.order_by("-starts_at"), 25).get_page(request.GET.get("page"))
     return render(
-        request, "engagement/manage/sessions.html", {"community": community, "page": page}
+        request,
+        "engagement/manage/sessions.html",
+        {"community": community, "page": page, "partner_only": not request.coordinating},
     )
 
 
 @session_runner_required
 def edit(request, community, pk=None):
-    session = _session(community, pk) if pk else Session(community=community)
+    session = _session(request, community, pk) if pk else Session(community=community)
+    if session.status in (Session.Status.CANCELLED, Session.Status.COMPLETED):
+        messages.error(request, _("A cancelled or completed session cannot be changed."))
+        return redirect("engagement_manage:session", slug=community.slug, pk=pk)
+    # Stored times, before the form writes the typed ones onto the session; to the minute,
+    # as the form shows them.
+    before = {
+        name: value.replace(second=0, microsecond=0) if value else None
+        for name, value in (("starts_at", session.starts_at), ("ends_at", session.ends_at))
+    }
     form = SessionForm(request.POST or None, instance=session, community=community)
     if request.method == "POST" and form.is_valid():
-        saved = services.save_session(session=form.save(commit=False), changed=form.changed_data)
-        messages.success(request, _("Session saved."))
-        return redirect("engagement_manage:session", slug=community.slug, pk=saved.pk)
+        # Django compares typed times in the site's zone; compare them as the community sees them.
+        changed = [f for f in form.changed_data if f not in before]
+        changed += [f for f, value in before.items() if form.cleaned_data[f] != value]
+        try:
+            saved = services.save_session(session=form.save(commit=False), changed=changed)
+        except services.RegistrationError as error:
+            form.add_error(None, error)
+        else:
+            if not pk and not request.coordinating:
+                saved.facilitators.add(request.user)  # a partner runs what they plan
+            messages.success(request, _("Session saved."))
+            return redirect("engagement_manage:session", slug=community.slug, pk=saved.pk)
     return render(
         request,
         "engagement/manage/edit.html",
-        {"community": community, "form": form, "session": session if pk else None},
+        {
+            "community": community,
+            "form": form,
+            "session": session if pk else None,
+            "partner_only": not request.coordinating,
+        },
     )
 
 
 @never_cache  # shows access requirements, which can be health information
 @session_runner_required
 def session(request, community, pk):
-    session = _session(community, pk)
+    session = _session(request, community, pk)
     registrations = list(
         session.registrations.exclude(status=Registration.Status.CANCELLED).select_related("user")
     )
@@ -93,8 +129,12 @@ def session(request, community, pk):
     }
     form = AttendanceForm(request.POST or None, registrations=registered, initial=initial)
     if request.method == "POST" and form.is_valid():
-        services.record_attendance(session=session, **form.cleaned_data)
-        messages.success(request, _("Attendance saved."))
+        try:
+            services.record_attendance(session=session, **form.cleaned_data)
+        except services.RegistrationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Attendance saved."))
         return redirect("engagement_manage:session", slug=community.slug, pk=session.pk)
     return render(
         request,
@@ -106,12 +146,14 @@ def session(request, community, pk):
             "form": form,
             "key_points": session.key_points.all(),
             "key_point_form": KeyPointForm(),
+            "partner_only": not request.coordinating,
+            "started": session.starts_at <= timezone.now(),
         },
     )
 
 
 def _act(request, community, pk, action, done):
-    session = _session(community, pk)
+    session = _session(request, community, pk)
     try:
         action(session=session)
     except ValidationError as error:
@@ -144,7 +186,7 @@ def cancel(request, community, pk):
 @require_POST
 @session_runner_required
 def copy(request, community, pk):
-    copied = services.copy_session(session=_session(community, pk))
+    copied = services.copy_session(session=_session(request, community, pk))
     messages.success(request, _("A copy was made as a draft. Change its date, then publish it."))
     return redirect("engagement_manage:edit", slug=community.slug, pk=copied.pk)
 
@@ -152,7 +194,7 @@ def copy(request, community, pk):
 @require_POST
 @session_runner_required
 def add_key_point(request, community, pk):
-    session = _session(community, pk)
+    session = _session(request, community, pk)
     form = KeyPointForm(request.POST)
     if form.is_valid():
         KeyPoint.objects.create(

@@ -43,7 +43,8 @@ def register(
         raise RegistrationError(_("This session is not taking registrations."))
     if not Membership.objects.active().filter(community=session.community, user=user).exists():
         raise RegistrationError(_("Join the community first to register for its sessions."))
-    status = Status.REGISTERED if _has_room(session) else Status.WAITING
+    queue = session.registrations.filter(status=Status.WAITING).exclude(user=user).exists()
+    status = Status.REGISTERED if _has_room(session) and not queue else Status.WAITING
     registration = Registration.objects.filter(session=session, user=user).first()
     fields = {
         "status": status,
@@ -89,13 +90,23 @@ def cancel_registration(*, registration: Registration) -> Registration | None:
     registration.refresh_from_db()
     if registration.status == Status.CANCELLED:
         return None
+    if session.starts_at <= timezone.now():
+        raise RegistrationError(
+            _("This session has started, so places can no longer be cancelled.")
+        )
     registration.status = Status.CANCELLED
     registration.save(update_fields=["status"])
     return _promote_waiting(session)
 
 
 def _promote_waiting(session: Session) -> Registration | None:
-    if session.ends_at <= timezone.now() or not _has_room(session):
+    """Move the first person waiting into a free place, and tell them. Only for a published
+    session that has not ended."""
+    if (
+        session.status != Session.Status.PUBLISHED
+        or session.ends_at <= timezone.now()
+        or not _has_room(session)
+    ):
         return None
     promoted = (
         session.registrations.filter(status=Status.WAITING).order_by("queued_at", "pk").first()
@@ -169,10 +180,23 @@ def _people_expected(session: Session):
 @transaction.atomic
 def save_session(*, session: Session, changed: Iterable[str]) -> Session:
     """Create or change a session. People registered or waiting are told when a published
-    session's time, place or link changes."""
+    session's time, place or link changes. More places move the waiting list up, in order;
+    fewer places than people registered are refused (checked with the session locked)."""
     creating = session.pk is None
+    changed = set(changed)
+    if not creating and "capacity" in changed:
+        Session.objects.select_for_update().get(pk=session.pk)
+        taken = _taken(session)
+        if session.capacity is not None and session.capacity < taken:
+            raise RegistrationError(
+                {"capacity": _("%(taken)d people already have a place. Keep at least that many "
+                               "places.") % {"taken": taken}}
+            )  # fmt: skip
     session.save()
-    worth_telling = CHANGES_WORTH_TELLING & set(changed)
+    if not creating and "capacity" in changed:
+        while _promote_waiting(session):
+            pass
+    worth_telling = CHANGES_WORTH_TELLING & changed
     if not creating and worth_telling and session.status == Session.Status.PUBLISHED:
         notify(
             recipients=_people_expected(session),
@@ -225,7 +249,10 @@ def record_attendance(
     attendance_notes: str,
     completed: bool,
 ) -> None:
-    """Who came and who did not, walk-ins counted (not named), and optionally completed."""
+    """Who came and who did not, walk-ins counted (not named), and optionally completed.
+    Only once the session has started."""
+    if session.starts_at > timezone.now():
+        raise RegistrationError(_("Attendance can be recorded once the session has started."))
     came = {int(pk) for pk in came}
     registered = session.registrations.filter(status=Status.REGISTERED)
     registered.filter(pk__in=came).update(attended=True)

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -68,6 +69,7 @@ def session_detail(request, slug, pk):
             "registration": registration,
             "membership": get_membership(request.user, community),
             "form": RegistrationForm(),
+            "now": timezone.now(),
         },
     )
 
@@ -113,8 +115,12 @@ def cancel(request, slug, pk):
     registration = _registration_of(request.user, session)
     if registration is None or registration.status == Registration.Status.CANCELLED:
         raise Http404
-    services.cancel_registration(registration=registration)
-    messages.success(request, _("You have cancelled. Thank you for letting us know."))
+    try:
+        services.cancel_registration(registration=registration)
+    except services.RegistrationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("You have cancelled. Thank you for letting us know."))
     return redirect(session)
 
 
@@ -134,7 +140,9 @@ def community_feed(request, slug):
     community = _community(slug)
     sessions = Session.objects.filter(community=community).visible().select_related("venue")
     # The calendar shows what is coming and the recent past, not the whole history.
-    sessions = sessions.order_by("-starts_at")[:200]
+    sessions = list(sessions.order_by("-starts_at")[:200])
+    for session in sessions:
+        session.community = community  # each event's address needs it: no query per session
     response = HttpResponse(
         calendar.community_feed(community, sessions), content_type="text/calendar"
     )

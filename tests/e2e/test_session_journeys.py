@@ -103,15 +103,20 @@ def test_a_coordinator_plans_a_hosted_session_and_records_who_came(
     session = Session.objects.get(title="Listening evening")
     assert session.host.name == "Carers Together" and session.venue.name == "Al-Noor Centre"
     services.register(session=session, user=member)
+    # A week later: the session has happened, and who came can be recorded.
+    past = timezone.now() - timedelta(hours=3)
+    Session.objects.filter(pk=session.pk).update(starts_at=past, ends_at=past + timedelta(hours=2))
     page.reload()
     tick(page, page.get_by_label(member.display_name))
     page.get_by_label("How many came without registering?").fill("3")
     tick(page, page.get_by_label("Carer or family member"))
+    tick(page, page.get_by_label("Mark the session as completed"))
     press(page, page.get_by_role("button", name="Save attendance"))
     expect(page.get_by_role("status")).to_contain_text("Attendance saved")
     assert_accessible(page)
     session.refresh_from_db()
     assert session.walk_in_count == 3 and session.walk_in_perspectives == ["carer"]
+    assert session.status == "completed"
     assert Registration.objects.get(user=member).attended is True
 
 
