@@ -1,7 +1,8 @@
 import zoneinfo
-from datetime import datetime
+from datetime import UTC
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from communities.models import Perspective
@@ -10,14 +11,24 @@ from engagement.models import Session, Venue
 LOCAL = "%Y-%m-%dT%H:%M"
 
 
+class LocalDateTimeField(forms.DateTimeField):
+    """A date and time as typed, with no time zone yet: the form places it in the
+    community's zone (not the site's), and explains the clock-change hours in plain words."""
+
+    def to_python(self, value):
+        with timezone.override(UTC):  # UTC has no gaps or repeats: nothing to refuse here
+            result = super().to_python(value)
+        return result.replace(tzinfo=None) if result else result
+
+
 class SessionForm(forms.ModelForm):
     """Times are typed in the community's time zone and stored in UTC."""
 
-    starts_at = forms.DateTimeField(
+    starts_at = LocalDateTimeField(
         label=_("Starts"), input_formats=[LOCAL],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL),
     )  # fmt: skip
-    ends_at = forms.DateTimeField(
+    ends_at = LocalDateTimeField(
         label=_("Ends"), input_formats=[LOCAL],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL),
     )  # fmt: skip
@@ -45,11 +56,19 @@ class SessionForm(forms.ModelForm):
                 self.initial[name] = value.astimezone(self.zone).replace(tzinfo=None)
 
     def _local(self, name):
-        value = self.cleaned_data.get(name)
-        if value is None:
+        naive = self.cleaned_data.get(name)
+        if naive is None:
             return None
-        naive = value.replace(tzinfo=None) if isinstance(value, datetime) else value
-        return naive.replace(tzinfo=self.zone)
+        local = naive.replace(tzinfo=self.zone)
+        # A time inside the hour the clocks skip does not exist: it comes back different.
+        if local.astimezone(UTC).astimezone(self.zone).replace(tzinfo=None) != naive:
+            self.add_error(
+                name,
+                _("That time does not exist here: the clocks go forward then. Choose a time "
+                  "an hour later."),
+            )  # fmt: skip
+            return None
+        return local
 
     def clean(self):
         cleaned = super().clean()

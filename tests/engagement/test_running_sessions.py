@@ -369,3 +369,25 @@ def test_the_calendar_feed_does_not_grow_with_the_data(
     # the community, the sessions with their venues.
     with django_assert_num_queries(2):
         assert client.get(reverse("engagement:feed", args=[community.slug])).status_code == 200
+
+
+def test_times_in_the_hour_the_clocks_skip_are_explained(client, community, coordinator, venue):
+    client.force_login(coordinator)
+    # In the UK the clocks jump from 01:00 to 02:00 on 28 March 2027.
+    response = client.post(
+        url("new", community),
+        form_data(venue, starts_at="2027-03-28T01:30", ends_at="2027-03-28T03:00"),
+    )
+    assert "That time does not exist here: the clocks go forward then." in response.content.decode()
+    assert not Session.objects.exists()
+
+
+def test_a_community_in_another_zone_plans_in_its_own_time(client, community, coordinator, venue):
+    community.time_zone = "America/New_York"
+    community.save()
+    client.force_login(coordinator)
+    client.post(
+        url("new", community),
+        form_data(venue, starts_at="2027-01-15T10:00", ends_at="2027-01-15T11:00"),
+    )
+    assert Session.objects.get().starts_at.isoformat() == "2027-01-15T15:00:00+00:00"
