@@ -5,8 +5,9 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from communities.models import Perspective
+from communities.models import Membership, Perspective
 from engagement.models import Session, Venue
+from members.models import User
 
 LOCAL = "%Y-%m-%dT%H:%M"
 
@@ -38,10 +39,14 @@ class SessionForm(forms.ModelForm):
         model = Session
         fields = [
             "title", "description", "kind", "starts_at", "ends_at", "venue", "online_link", "host",
+            "facilitators",
             "capacity", "registration_required", "offers_payment", "offers_refreshments",
             "offers_travel", "offers_childcare", "languages",
         ]  # fmt: skip
-        widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 4}),
+            "facilitators": forms.CheckboxSelectMultiple,
+        }
 
     def __init__(self, *args, community, **kwargs):
         self.community = community
@@ -50,6 +55,16 @@ class SessionForm(forms.ModelForm):
         self.instance.community = community
         self.fields["venue"].queryset = Venue.objects.filter(community=community)
         self.fields["host"].queryset = community.partners.all()
+        # Facilitators come from the community's coordinators and partners.
+        self.fields["facilitators"].queryset = User.objects.filter(
+            memberships__community=community,
+            memberships__status=Membership.Status.ACTIVE,
+            memberships__role__in=[Membership.Role.COORDINATOR, Membership.Role.PARTNER],
+        ).order_by("name", "email")
+        self.fields["facilitators"].label_from_instance = lambda user: user.display_name
+        self.fields["facilitators"].help_text = _(
+            "Partners see and run only the sessions they facilitate."
+        )
         for name in ("starts_at", "ends_at"):
             value = getattr(self.instance, name)
             if value and not self.is_bound:
@@ -122,3 +137,22 @@ class KeyPointForm(forms.Form):
         max_length=2000,
         error_messages={"required": _("Write the key point first.")},
     )
+
+
+class VenueForm(forms.ModelForm):
+    map_link = forms.URLField(label=_("Map link"), required=False, assume_scheme="https")
+
+    class Meta:
+        model = Venue
+        fields = [
+            "name", "kind", "address", "step_free", "accessible_toilet", "hearing_loop",
+            "quiet_space", "parking", "public_transport", "interpreters", "map_link", "notes",
+        ]  # fmt: skip
+        widgets = {
+            "address": forms.Textarea(attrs={"rows": 3}),
+            "notes": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, community, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.community = community

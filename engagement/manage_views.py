@@ -15,8 +15,8 @@ from django.views.decorators.http import require_POST
 from communities.access import may_coordinate
 from communities.models import Community, Membership
 from engagement import services
-from engagement.manage_forms import AttendanceForm, KeyPointForm, SessionForm
-from engagement.models import KeyPoint, Registration, Session
+from engagement.manage_forms import AttendanceForm, KeyPointForm, SessionForm, VenueForm
+from engagement.models import KeyPoint, Registration, Session, Venue
 
 
 def _is_partner(user, community) -> bool:
@@ -97,6 +97,7 @@ def edit(request, community, pk=None):
         except services.RegistrationError as error:
             form.add_error(None, error)
         else:
+            form.save_m2m()  # the facilitators
             if not pk and not request.coordinating:
                 saved.facilitators.add(request.user)  # a partner runs what they plan
             messages.success(request, _("Session saved."))
@@ -212,3 +213,26 @@ def remove_key_point(request, community, pk, point):
     get_object_or_404(KeyPoint, session__community=community, session_id=pk, pk=point).delete()
     messages.success(request, _("Key point removed."))
     return redirect("engagement_manage:session", slug=community.slug, pk=pk)
+
+
+@session_runner_required
+def venues(request, community, pk=None):
+    """The places this community meets: add one, or change one."""
+    venue = get_object_or_404(Venue, community=community, pk=pk) if pk else None
+    editing = Venue.objects.get(pk=venue.pk) if venue else None
+    form = VenueForm(request.POST or None, instance=editing, community=community)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Saved %s.") % form.instance.name)
+        return redirect("engagement_manage:venues", slug=community.slug)
+    return render(
+        request,
+        "engagement/manage/venues.html",
+        {
+            "community": community,
+            "form": form,
+            "venue": venue,
+            "venues": Venue.objects.filter(community=community),
+            "partner_only": not request.coordinating,
+        },
+    )

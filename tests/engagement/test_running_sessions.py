@@ -391,3 +391,42 @@ def test_a_community_in_another_zone_plans_in_its_own_time(client, community, co
         form_data(venue, starts_at="2027-01-15T10:00", ends_at="2027-01-15T11:00"),
     )
     assert Session.objects.get().starts_at.isoformat() == "2027-01-15T15:00:00+00:00"
+
+
+def test_coordinators_add_and_change_the_places_they_meet(
+    client, community, other_community, coordinator, member
+):
+    client.force_login(coordinator)
+    data = {"name": "Sikh Gurdwara", "kind": "faith", "step_free": "on",
+            "map_link": "maps.example.org/gurdwara"}  # fmt: skip
+    client.post(url("venues", community), data)
+    venue = Venue.objects.get(name="Sikh Gurdwara")
+    assert venue.community == community and venue.step_free
+    assert venue.map_link == "https://maps.example.org/gurdwara"
+    bad = client.post(url("venues", community), {"name": "", "kind": "castle"})
+    assert "This field is required." in bad.content.decode()
+    assert "Select a valid choice" in bad.content.decode()
+    theirs = Venue.objects.create(community=other_community, name="Elsewhere", kind="other")
+    assert client.get(url("venue", community, theirs.pk)).status_code == 404
+    client.force_login(member)
+    assert client.get(url("venues", community)).status_code == 403
+
+
+def test_facilitators_are_chosen_from_coordinators_and_partners(
+    client, community, coordinator, partner, member, venue
+):
+    client.force_login(coordinator)
+    form = client.get(url("new", community)).context["form"]
+    choices = set(form.fields["facilitators"].queryset)
+    assert choices == {coordinator, partner}
+    client.post(url("new", community), {**form_data(venue), "facilitators": [partner.pk]})
+    assert list(Session.objects.get().facilitators.all()) == [partner]
+    bad = client.post(url("new", community), {**form_data(venue), "facilitators": [member.pk]})
+    assert "Select a valid choice" in bad.content.decode()
+
+
+def test_an_open_online_drop_in_shows_its_link_to_everyone(client, community):
+    session = make_session(
+        community, registration_required=False, online_link="https://meet.example.org/open"
+    )
+    assert "meet.example.org/open" in client.get(session.get_absolute_url()).content.decode()
