@@ -213,10 +213,6 @@ def claim(ids: Iterable[int]) -> list[Notification]:
     )
 
 
-class PermanentFailure(Exception):
-    """The mail server refused this message for good (a 5xx reply)."""
-
-
 def _classify(error: Exception) -> bool:
     """True if trying again later may work."""
     if isinstance(error, smtplib.SMTPRecipientsRefused):
