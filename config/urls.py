@@ -15,6 +15,7 @@ urlpatterns = [
     path("", community_views.home, name="home"),
     path("c/<slug:slug>/sessions/", include("engagement.urls")),
     path("c/<slug:slug>/manage/sessions/", include("engagement.manage_urls")),
+    path("c/<slug:slug>/surveys/", include("engagement.survey_urls")),
     path("c/", include("communities.urls")),
     path("me/", include("members.urls")),
     path("accounts/", include("allauth.urls")),

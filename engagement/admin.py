@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from engagement.models import Registration, Session, Venue
+from engagement.models import Choice, Question, Registration, Response, Session, Survey, Venue
 
 
 @admin.register(Venue)
@@ -43,3 +43,40 @@ class RegistrationAdmin(admin.ModelAdmin):
     search_fields = ["user__email", "user__name", "session__title"]
     list_select_related = ["user", "session"]
     raw_id_fields = ["user", "session"]
+
+
+class QuestionInline(admin.StackedInline):
+    model = Question
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(Survey)
+class SurveyAdmin(admin.ModelAdmin):
+    list_display = ["title", "community", "audience", "published", "opens_at", "closes_at"]
+    list_filter = ["published", "audience", "community"]
+    search_fields = ["title", "introduction"]
+    list_select_related = ["community"]
+    inlines = [QuestionInline]
+
+
+class ChoiceInline(admin.TabularInline):
+    model = Choice
+    extra = 0
+
+
+@admin.register(Question)
+class QuestionAdmin(admin.ModelAdmin):
+    list_display = ["text", "survey", "kind", "required", "position"]
+    list_filter = ["kind", "survey__community"]
+    search_fields = ["text"]
+    list_select_related = ["survey"]
+    inlines = [ChoiceInline]
+
+
+@admin.register(Response)
+class ResponseAdmin(admin.ModelAdmin):
+    list_display = ["survey", "user", "created_at", "updated_at"]
+    list_filter = ["survey__community", "survey"]
+    list_select_related = ["survey", "user"]
+    raw_id_fields = ["user"]

@@ -274,3 +274,142 @@ class KeyPoint(models.Model):
 
     def __str__(self) -> str:
         return self.text[:60]
+
+
+# --- Surveys and feedback forms ----------------------------------------------------------------
+
+
+class SurveyQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(published=True)
+
+
+class Survey(models.Model):
+    """A survey or feedback form: many ways to give input, from a one-off answer to feedback
+    after a session."""
+
+    class Audience(models.TextChoices):
+        MEMBERS = "members", _("Members of the community")
+        ANYONE = "anyone", _("Anyone with the link")
+
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="surveys")
+    session = models.ForeignKey(
+        Session,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="surveys",
+        help_text=_("For feedback after a session."),
+    )
+    title = models.CharField(_("title"), max_length=150)
+    introduction = models.TextField(_("introduction"), blank=True)
+    opens_at = models.DateTimeField(_("opens"), default=timezone.now)
+    closes_at = models.DateTimeField(_("closes"), null=True, blank=True)
+    audience = models.CharField(
+        _("who can answer"), max_length=10, choices=Audience.choices, default=Audience.MEMBERS
+    )
+    allow_anonymous = models.BooleanField(
+        _("people may answer without giving their name"), default=False
+    )
+    published = models.BooleanField(_("published"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SurveyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("survey")
+        verbose_name_plural = _("surveys")
+        ordering = ["-opens_at"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("surveys:survey", kwargs={"slug": self.community.slug, "pk": self.pk})
+
+    def is_open(self, now=None) -> bool:
+        now = now or timezone.now()
+        return (
+            self.published
+            and self.opens_at <= now
+            and (self.closes_at is None or now < self.closes_at)
+        )
+
+
+class Question(models.Model):
+    class Kind(models.TextChoices):
+        SHORT_TEXT = "short_text", _("Short text")
+        LONG_TEXT = "long_text", _("Long text")
+        SINGLE = "single", _("Choose one")
+        MULTIPLE = "multiple", _("Choose any")
+        RATING = "rating", _("Rating from 1 to 5")
+        YES_NO = "yes_no", _("Yes or no")
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="questions")
+    text = models.CharField(_("question"), max_length=300)
+    help_text = models.CharField(_("extra explanation"), max_length=300, blank=True)
+    kind = models.CharField(_("kind of answer"), max_length=12, choices=Kind.choices)
+    required = models.BooleanField(_("an answer is needed"), default=False)
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class Choice(models.Model):
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="choices")
+    text = models.CharField(_("choice"), max_length=200)
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class Response(models.Model):
+    """One person's answers to a survey: a member's (one each, changeable until it closes),
+    an anonymous or public one, or one entered from paper on someone's behalf."""
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="responses")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="survey_responses",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["survey", "user"],
+                condition=Q(user__isnull=False),
+                name="engagement_one_response_per_member",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Response to {self.survey}"
+
+
+class Answer(models.Model):
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="answers")
+    text = models.TextField(blank=True)
+    number = models.PositiveSmallIntegerField(null=True, blank=True)
+    choices = models.ManyToManyField(Choice, blank=True, related_name="answers")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["response", "question"], name="engagement_answer_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"Answer to {self.question}"

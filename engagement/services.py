@@ -265,3 +265,52 @@ def record_attendance(
     )
     if completed and session.status == Session.Status.PUBLISHED:
         session.set_status(Session.Status.COMPLETED)
+
+
+# --- Survey answers -------------------------------------------------------------------------
+
+
+class SurveyError(ValidationError):
+    """An answer that cannot be taken, with a reason to show."""
+
+
+def may_answer(*, survey, user) -> bool:
+    if survey.audience == survey.Audience.ANYONE:
+        return True
+    return bool(
+        user.is_authenticated
+        and Membership.objects.active().filter(community=survey.community, user=user).exists()
+    )
+
+
+@transaction.atomic
+def save_response(*, survey, user, answers, anonymous: bool = False):
+    """Record answers. A member answers once and may change their answers until the survey
+    closes; an anonymous or public answer is kept without a name."""
+    from engagement.models import Answer, Question, Response
+
+    if not survey.is_open():
+        raise SurveyError(_("This survey is closed."))
+    if not may_answer(survey=survey, user=user):
+        raise SurveyError(_("This survey is for members of the community."))
+    named = user.is_authenticated and not (anonymous and survey.allow_anonymous)
+    if named:
+        response, _created = Response.objects.select_for_update().get_or_create(
+            survey=survey, user=user
+        )
+        response.answers.all().delete()
+        response.save(update_fields=["updated_at"])
+    else:
+        response = Response.objects.create(survey=survey)
+    for question, value in answers:
+        answer = Answer(response=response, question=question)
+        if question.kind in (Question.Kind.SINGLE, Question.Kind.MULTIPLE):
+            answer.save()
+            answer.choices.set([int(v) for v in ([value] if isinstance(value, str) else value)])
+            continue
+        if question.kind == Question.Kind.RATING:
+            answer.number = int(value)
+        else:
+            answer.text = value
+        answer.save()
+    return response

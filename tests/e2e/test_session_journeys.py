@@ -9,7 +9,7 @@ from communities.models import Membership
 from engagement import services
 from engagement.models import Registration, Session, Venue
 from tests.conftest import make_person
-from tests.e2e.keyboard import press, tick
+from tests.e2e.keyboard import press, tab_to, tick
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -130,3 +130,38 @@ def test_the_poster_is_accessible_and_fits_a_phone(page, live_server, assert_acc
     expect(page.get_by_role("heading", name="Drop-in at the library")).to_be_visible()
     expect(page.get_by_role("img", name="A QR code")).to_be_visible()
     assert_accessible(page)
+
+
+def test_a_visitor_answers_a_public_survey_on_a_small_phone(
+    browser, live_server, assert_accessible, community
+):
+    from engagement.models import Response, Survey
+    from tests.engagement.test_surveys import make_survey
+
+    survey, clear, topics, rating, words = make_survey(community, audience=Survey.Audience.ANYONE)
+    context = browser.new_context(viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    page.goto(live_server.url + survey.get_absolute_url())
+    expect(page.get_by_role("heading", name=survey.title)).to_be_visible()
+    assert_accessible(page)
+    # The required question is missed first; what was typed stays.
+    tick(page, page.get_by_label("Length"))
+    page.get_by_label("Anything else?").fill("Please send them sooner.")
+    press(page, page.get_by_role("button", name="Send my answers"))
+    expect(page.get_by_text("Please answer this question.")).to_be_visible()
+    expect(page.get_by_label("Anything else?")).to_have_value("Please send them sooner.")
+    expect(page.get_by_label("Length")).to_be_checked()
+    assert_accessible(page)
+    # A radio group takes one Tab; the arrow keys choose within it.
+    tab_to(page, page.get_by_role("radio", name="Yes", exact=True))
+    page.keyboard.press("ArrowDown")
+    expect(page.get_by_role("radio", name="No", exact=True)).to_be_checked()
+    tab_to(page, page.get_by_role("radio", name="1", exact=True))
+    for _ in range(3):
+        page.keyboard.press("ArrowDown")
+    expect(page.get_by_role("radio", name="4", exact=True)).to_be_checked()
+    press(page, page.get_by_role("button", name="Send my answers"))
+    expect(page.get_by_role("status")).to_contain_text("Your answers are saved")
+    assert_accessible(page)
+    context.close()
+    assert Response.objects.get().answers.count() == 4

@@ -1,0 +1,80 @@
+from django.contrib import messages
+from django.core.cache import cache
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from communities.access import may_coordinate
+from engagement import services
+from engagement.models import Response, Survey
+from engagement.survey_forms import SurveyAnswerForm
+
+# Public answers from one address: enough for a family sharing a phone, not for a flood.
+PUBLIC_ANSWERS_PER_HOUR = 20
+
+
+def _survey(request, slug, pk) -> Survey:
+    survey = get_object_or_404(
+        Survey.objects.select_related("community"), community__slug=slug, pk=pk
+    )
+    if not survey.published and not may_coordinate(request.user, survey.community):
+        raise Http404
+    return survey
+
+
+def _too_many(request, survey) -> bool:
+    key = f"survey-answers:{survey.pk}:{request.META.get('REMOTE_ADDR', '')}"
+    count = cache.get_or_set(key, 0, timeout=3600)
+    cache.incr(key)
+    return count >= PUBLIC_ANSWERS_PER_HOUR
+
+
+def survey(request, slug, pk):
+    """Answer a survey: on a phone, by keyboard and by screen reader."""
+    survey = _survey(request, slug, pk)
+    questions = survey.questions.prefetch_related("choices")
+    allowed = services.may_answer(survey=survey, user=request.user)
+    previous = None
+    if request.user.is_authenticated:
+        previous = Response.objects.filter(survey=survey, user=request.user).first()
+    initial = {}
+    if previous:
+        for answer in previous.answers.prefetch_related("choices"):
+            key = f"q{answer.question_id}"
+            chosen = [str(c.pk) for c in answer.choices.all()]
+            initial[key] = (
+                chosen
+                if answer.question.kind == "multiple"
+                else (
+                    chosen[0] if chosen else (str(answer.number) if answer.number else answer.text)
+                )
+            )
+    form = SurveyAnswerForm(request.POST or None, questions=questions, initial=initial)
+    if request.method == "POST" and allowed and survey.is_open() and form.is_valid():
+        if not request.user.is_authenticated and _too_many(request, survey):
+            messages.error(
+                request, _("Too many answers from here just now. Please try again later.")
+            )
+        else:
+            try:
+                services.save_response(
+                    survey=survey, user=request.user, answers=list(form.answers()),
+                    anonymous=request.POST.get("anonymous") == "on",
+                )  # fmt: skip
+            except services.SurveyError as error:
+                messages.error(request, " ".join(error.messages))
+            else:
+                messages.success(request, _("Thank you. Your answers are saved."))
+                return redirect(survey)
+    return render(
+        request,
+        "engagement/survey.html",
+        {
+            "community": survey.community,
+            "survey": survey,
+            "form": form,
+            "allowed": allowed,
+            "is_open": survey.is_open(),
+            "previous": previous,
+        },
+    )

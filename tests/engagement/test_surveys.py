@@ -1,0 +1,139 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from engagement.models import Answer, Choice, Question, Response, Survey
+from tests.engagement.test_sessions import members_of
+
+pytestmark = pytest.mark.django_db
+
+
+def make_survey(community, **fields):
+    survey = Survey.objects.create(
+        community=community, title="How were your clinic letters?", published=True, **fields
+    )
+    clear = Question.objects.create(
+        survey=survey, text="Were they clear?", kind="yes_no", required=True, position=1
+    )
+    topics = Question.objects.create(
+        survey=survey, text="What should change?", kind="multiple", position=2
+    )
+    for i, text in enumerate(["Words", "Length", "Timing"]):
+        Choice.objects.create(question=topics, text=text, position=i)
+    rating = Question.objects.create(
+        survey=survey, text="Overall, out of 5", kind="rating", position=3
+    )
+    words = Question.objects.create(
+        survey=survey, text="Anything else?", kind="long_text", position=4
+    )
+    return survey, clear, topics, rating, words
+
+
+def test_a_member_answers_once_and_can_change_their_answers(client, community):
+    survey, clear, topics, rating, words = make_survey(community)
+    [person] = members_of(community, 1)
+    client.force_login(person)
+    words_choice = topics.choices.get(text="Words")
+    data = {f"q{clear.pk}": "no", f"q{topics.pk}": [words_choice.pk], f"q{rating.pk}": "2",
+            f"q{words.pk}": "Too much jargon & abbreviations"}  # fmt: skip
+    response = client.post(survey.get_absolute_url(), data, follow=True)
+    assert "Your answers are saved" in response.content.decode()
+    page = client.get(survey.get_absolute_url()).content.decode()
+    assert "You have answered already" in page and "Too much jargon &amp; abbreviations" in page
+    client.post(survey.get_absolute_url(), {**data, f"q{clear.pk}": "yes"})
+    assert Response.objects.count() == 1
+    answers = {a.question_id: a for a in Answer.objects.prefetch_related("choices")}
+    assert answers[clear.pk].text == "yes" and answers[rating.pk].number == 2
+    assert list(answers[topics.pk].choices.all()) == [words_choice]
+
+
+def test_a_missing_required_answer_is_asked_for_and_the_rest_kept(client, community):
+    survey, clear, topics, rating, words = make_survey(community)
+    [person] = members_of(community, 1)
+    client.force_login(person)
+    response = client.post(survey.get_absolute_url(), {f"q{words.pk}": "My words stay"})
+    page = response.content.decode()
+    assert "Please answer this question." in page and "My words stay" in page
+    assert not Response.objects.exists()
+
+
+def test_a_choice_never_offered_is_refused(client, community, other_community):
+    survey, clear, topics, rating, words = make_survey(community)
+    foreign = Choice.objects.create(question=make_survey(other_community)[2], text="Elsewhere")
+    [person] = members_of(community, 1)
+    client.force_login(person)
+    response = client.post(
+        survey.get_absolute_url(),
+        {f"q{clear.pk}": "maybe", f"q{topics.pk}": [foreign.pk], f"q{rating.pk}": "9"},
+    )
+    assert response.content.decode().count("Select a valid choice") == 3
+    assert not Response.objects.exists()
+
+
+def test_a_closed_survey_takes_no_answers(client, community):
+    survey, clear, *_ = make_survey(community, closes_at=timezone.now() - timedelta(hours=1))
+    [person] = members_of(community, 1)
+    client.force_login(person)
+    page = client.post(survey.get_absolute_url(), {f"q{clear.pk}": "yes"}).content.decode()
+    assert "This survey is closed." in page and not Response.objects.exists()
+
+
+def test_a_members_survey_is_closed_to_others_and_a_public_one_open_to_all(
+    client, community, outsider
+):
+    survey, clear, *_ = make_survey(community)
+    client.force_login(outsider)
+    client.post(survey.get_absolute_url(), {f"q{clear.pk}": "yes"})
+    assert not Response.objects.exists()
+    client.logout()
+    survey.audience = Survey.Audience.ANYONE
+    survey.save()
+    client.post(survey.get_absolute_url(), {f"q{clear.pk}": "yes"})
+    client.post(survey.get_absolute_url(), {f"q{clear.pk}": "no"})
+    assert Response.objects.filter(user=None).count() == 2
+
+
+def test_public_answers_from_one_address_are_limited(client, community, monkeypatch):
+    from engagement import survey_views
+
+    monkeypatch.setattr(survey_views, "PUBLIC_ANSWERS_PER_HOUR", 2)
+    survey, clear, *_ = make_survey(community, audience=Survey.Audience.ANYONE)
+    for _ in range(3):
+        response = client.post(survey.get_absolute_url(), {f"q{clear.pk}": "yes"}, follow=True)
+    assert "Too many answers from here" in response.content.decode()
+    assert Response.objects.count() == 2
+
+
+def test_a_member_may_answer_without_their_name_where_allowed(client, community):
+    survey, clear, *_ = make_survey(community, allow_anonymous=True)
+    [person] = members_of(community, 1)
+    client.force_login(person)
+    client.post(survey.get_absolute_url(), {f"q{clear.pk}": "yes", "anonymous": "on"})
+    assert Response.objects.get().user is None
+
+
+def test_an_unpublished_survey_is_hidden_from_all_but_coordinators(
+    client, community, coordinator, member
+):
+    survey, *_ = make_survey(community)
+    survey.published = False
+    survey.save()
+    client.force_login(member)
+    assert client.get(survey.get_absolute_url()).status_code == 404
+    client.force_login(coordinator)
+    assert client.get(survey.get_absolute_url()).status_code == 200
+
+
+@pytest.mark.parametrize("choices", [3, 30])
+def test_the_answer_page_does_not_grow_with_the_questions(
+    client, community, member, choices, django_assert_num_queries
+):
+    survey, clear, topics, *_ = make_survey(community)
+    for i in range(choices):
+        Choice.objects.create(question=topics, text=f"Extra {i}", position=10 + i)
+    client.force_login(member)
+    # session, user, survey with community, may they answer, their earlier response,
+    # the questions, their choices.
+    with django_assert_num_queries(7):
+        assert client.get(survey.get_absolute_url()).status_code == 200
