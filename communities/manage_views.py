@@ -44,6 +44,7 @@ def dashboard(request, community):
             "status_counts": memberships.status_counts(),
             "pending_invitations": community.invitations.pending().count(),
             "failed_deliveries": community.notifications.filter(state="failed").count(),
+            "surveys": community.surveys.order_by("-opens_at")[:10],
             "to_contact": community.notifications.call_and_letter().count(),
         },
     )

@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from communities import views as community_views
+from engagement import survey_views
 from members import views as member_views
 
 # The admin logs in through allauth, so its rate limits cover the admin too.
@@ -16,6 +17,16 @@ urlpatterns = [
     path("c/<slug:slug>/sessions/", include("engagement.urls")),
     path("c/<slug:slug>/manage/sessions/", include("engagement.manage_urls")),
     path("c/<slug:slug>/surveys/", include("engagement.survey_urls")),
+    path(
+        "c/<slug:slug>/manage/surveys/<int:pk>/results/",
+        survey_views.results,
+        name="survey_results",
+    ),
+    path(
+        "c/<slug:slug>/manage/surveys/<int:pk>/results.csv",
+        survey_views.results_csv,
+        name="survey_results_csv",
+    ),
     path("c/", include("communities.urls")),
     path("me/", include("members.urls")),
     path("accounts/", include("allauth.urls")),

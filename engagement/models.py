@@ -336,6 +336,15 @@ class Survey(models.Model):
         )
 
 
+RATINGS_LABELS = {
+    1: _("1 (poor)"),
+    2: "2",
+    3: "3",
+    4: "4",
+    5: _("5 (very good)"),
+}
+
+
 class Question(models.Model):
     class Kind(models.TextChoices):
         SHORT_TEXT = "short_text", _("Short text")

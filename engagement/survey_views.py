@@ -1,13 +1,17 @@
+import csv
+
 from django.contrib import messages
 from django.core.cache import cache
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
-from communities.access import may_coordinate
+from communities.access import coordinator_required, may_coordinate
+from engagement import results as results_module
 from engagement import services
-from engagement.models import Response, Survey
+from engagement.models import Question, Response, Survey
 from engagement.survey_forms import SurveyAnswerForm
+from members.personal_data import csv_cell
 
 # Public answers from one address: enough for a family sharing a phone, not for a flood.
 PUBLIC_ANSWERS_PER_HOUR = 20
@@ -78,3 +82,50 @@ def survey(request, slug, pk):
             "previous": previous,
         },
     )
+
+
+@coordinator_required
+def results(request, community, pk):
+    survey = get_object_or_404(Survey, community=community, pk=pk)
+    search = request.GET.get("q", "").strip()[:100]
+    summary = results_module.summarise(survey)
+    written = results_module.texts(survey, search=search)
+    for item in summary:
+        item["written"] = written.get(item["question"].pk, [])
+    return render(
+        request,
+        "engagement/survey_results.html",
+        {
+            "community": community,
+            "survey": survey,
+            "summary": summary,
+            "search": search,
+            "responses": survey.responses.count(),
+        },
+    )
+
+
+@coordinator_required
+def results_csv(request, community, pk):
+    """Every response as a row, every question as a column. Cells a spreadsheet would run
+    as formulas are escaped."""
+    survey = get_object_or_404(Survey, community=community, pk=pk)
+    questions = list(survey.questions.all())
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="survey-{survey.pk}.csv"'
+    writer = csv.writer(response)
+    writer.writerow([_("answered"), _("named")] + [q.text for q in questions])
+    responses = survey.responses.prefetch_related("answers__choices").order_by("created_at")
+    for row in responses.iterator(chunk_size=500):
+        by_question = {a.question_id: a for a in row.answers.all()}
+        cells = [row.created_at.isoformat(), _("yes") if row.user_id else _("no")]
+        for question in questions:
+            answer = by_question.get(question.pk)
+            if answer is None:
+                cells.append("")
+            elif question.kind in (Question.Kind.SINGLE, Question.Kind.MULTIPLE):
+                cells.append("; ".join(c.text for c in answer.choices.all()))
+            else:
+                cells.append(answer.number if answer.number is not None else answer.text)
+        writer.writerow([csv_cell(cell) for cell in cells])
+    return response

@@ -165,3 +165,23 @@ def test_a_visitor_answers_a_public_survey_on_a_small_phone(
     assert_accessible(page)
     context.close()
     assert Response.objects.get().answers.count() == 4
+
+
+def test_a_coordinator_reads_a_surveys_results(
+    page, live_server, assert_accessible, log_in, community, coordinator
+):
+    from tests.engagement.test_surveys import answer, make_survey
+
+    survey, clear, topics, rating, words = make_survey(community, audience="anyone")
+    answer(
+        survey, [clear, topics, rating, words], data=["no", None, "2", "Shorter letters, please"]
+    )
+    log_in(page, coordinator)
+    page.goto(live_server.url + f"/c/{community.slug}/manage/")
+    press(page, page.get_by_role("link", name=f"results {survey.title}"))
+    expect(page.get_by_role("heading", name=f"Results: {survey.title}")).to_be_visible()
+    expect(
+        page.get_by_role("img", name="Bar chart of the answers to “Were they clear?”")
+    ).to_be_visible()
+    expect(page.get_by_text("Shorter letters, please")).to_be_visible()
+    assert_accessible(page)

@@ -137,3 +137,103 @@ def test_the_answer_page_does_not_grow_with_the_questions(
     # the questions, their choices.
     with django_assert_num_queries(7):
         assert client.get(survey.get_absolute_url()).status_code == 200
+
+
+def answer(survey, questions, user=None, **values):
+    from engagement import services
+    from engagement.survey_forms import SurveyAnswerForm
+
+    pairs = zip(questions, values["data"], strict=True)
+    data = {f"q{q.pk}": v for q, v in pairs if v is not None}
+    form = SurveyAnswerForm(data=data, questions=survey.questions.prefetch_related("choices"))
+    assert form.is_valid(), form.errors
+    from django.contrib.auth.models import AnonymousUser
+
+    return services.save_response(
+        survey=survey, user=user or AnonymousUser(), answers=list(form.answers())
+    )
+
+
+@pytest.fixture
+def answered(community):
+    survey, clear, topics, rating, words = make_survey(community, audience=Survey.Audience.ANYONE)
+    words_, length, timing = topics.choices.all()
+    qs = [clear, topics, rating, words]
+    answer(survey, qs, data=["no", [words_.pk, length.pk], "2", "Too much jargon"])
+    answer(survey, qs, data=["no", [words_.pk], "4", "=cmd|' /C calc'!A0"])
+    answer(survey, qs, data=["yes", None, "5", None])
+    return survey
+
+
+def test_results_count_and_show_every_answer(client, community, coordinator, answered):
+    client.force_login(coordinator)
+    response = client.get(f"/c/{community.slug}/manage/surveys/{answered.pk}/results/")
+    page = response.content.decode()
+    assert "3 responses so far." in page
+    summary = {item["question"].text: item for item in response.context["summary"]}
+    assert [
+        (r["label"], r["count"], r["percent"]) for r in summary["Were they clear?"]["rows"]
+    ] == [("Yes", 1, 33), ("No", 2, 67)]
+    assert [(r["label"], r["count"]) for r in summary["What should change?"]["rows"]] == [
+        ("Words", 2),
+        ("Length", 1),
+        ("Timing", 0),
+    ]
+    assert "Too much jargon" in page
+    assert 'role="img"' in page and "<title" in page and "<table" in page
+    filtered = client.get(
+        f"/c/{community.slug}/manage/surveys/{answered.pk}/results/", {"q": "jargon"}
+    )
+    assert (
+        "Too much jargon" in filtered.content.decode() and "calc" not in filtered.content.decode()
+    )
+
+
+def test_results_csv_has_a_row_per_response_and_escapes_formulas(
+    client, community, coordinator, answered
+):
+    import csv
+    import io
+
+    client.force_login(coordinator)
+    text = client.get(
+        f"/c/{community.slug}/manage/surveys/{answered.pk}/results.csv"
+    ).content.decode()
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0][2:] == [
+        "Were they clear?",
+        "What should change?",
+        "Overall, out of 5",
+        "Anything else?",
+    ]
+    assert len(rows) == 4
+    assert rows[1][3] == "Words; Length"
+    assert rows[2][5].startswith("'=")
+
+
+@pytest.mark.parametrize("persona", ["anonymous", "member", "partner", "other_coordinator"])
+def test_only_coordinators_see_results(client, request, community, answered, persona):
+    if persona != "anonymous":
+        client.force_login(request.getfixturevalue(persona))
+    for suffix in ("results/", "results.csv"):
+        response = client.get(f"/c/{community.slug}/manage/surveys/{answered.pk}/{suffix}")
+        assert response.status_code == (302 if persona == "anonymous" else 403)
+
+
+@pytest.mark.parametrize("extra", [3, 30])
+def test_results_do_not_grow_with_the_answers(
+    client, community, coordinator, answered, extra, django_assert_num_queries
+):
+    from engagement.models import Question
+
+    qs = list(Question.objects.filter(survey=answered).order_by("position"))
+    for _ in range(extra):
+        answer(answered, qs, data=["yes", None, "3", "More words"])
+    client.force_login(coordinator)
+    # session, user, community, coordinator check, survey, questions, answered counts,
+    # choice counts, yes/no and ratings, written answers, number of responses.
+    with django_assert_num_queries(11):
+        assert (
+            client.get(f"/c/{community.slug}/manage/surveys/{answered.pk}/results/").status_code
+            == 200
+        )
