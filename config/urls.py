@@ -17,6 +17,23 @@ urlpatterns = [
     path("c/<slug:slug>/sessions/", include("engagement.urls")),
     path("c/<slug:slug>/manage/sessions/", include("engagement.manage_urls")),
     path("c/<slug:slug>/surveys/", include("engagement.survey_urls")),
+    path("c/<slug:slug>/manage/surveys/", survey_views.manage_surveys, name="surveys"),
+    path("c/<slug:slug>/manage/surveys/<int:pk>/", survey_views.manage_surveys, name="survey_edit"),
+    path(
+        "c/<slug:slug>/manage/surveys/<int:pk>/questions/",
+        survey_views.manage_question,
+        name="survey_question_new",
+    ),
+    path(
+        "c/<slug:slug>/manage/surveys/<int:pk>/questions/<int:question>/",
+        survey_views.manage_question,
+        name="survey_question",
+    ),
+    path(
+        "c/<slug:slug>/manage/surveys/<int:pk>/questions/<int:question>/delete/",
+        survey_views.delete_question,
+        name="survey_question_delete",
+    ),
     path(
         "c/<slug:slug>/manage/surveys/<int:pk>/results/",
         survey_views.results,

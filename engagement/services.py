@@ -314,3 +314,25 @@ def save_response(*, survey, user, answers, anonymous: bool = False):
             answer.text = value
         answer.save()
     return response
+
+
+@transaction.atomic
+def save_question(*, question, choices: list[str]):
+    """Save a question and its choices. Once people have answered, its choices are kept
+    as they are (changing them would change what people said)."""
+    from engagement.models import Choice, Question
+
+    question.save()
+    if question.kind not in (Question.Kind.SINGLE, Question.Kind.MULTIPLE):
+        question.choices.all().delete()
+        return question
+    existing = [c.text for c in question.choices.all()]
+    if existing == choices:
+        return question
+    if question.answers.exists():
+        raise SurveyError(_("People have answered this question, so its choices cannot change."))
+    question.choices.all().delete()
+    Choice.objects.bulk_create(
+        Choice(question=question, text=text, position=i) for i, text in enumerate(choices)
+    )
+    return question

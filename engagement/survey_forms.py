@@ -47,3 +47,67 @@ class SurveyAnswerForm(forms.Form):
             value = self.cleaned_data.get(f"q{question.pk}")
             if value not in (None, "", []):
                 yield question, value
+
+
+class SurveyForm(forms.ModelForm):
+    class Meta:
+        from engagement.models import Survey
+
+        model = Survey
+        fields = ["title", "introduction", "session", "opens_at", "closes_at", "audience",
+                  "allow_anonymous", "published"]  # fmt: skip
+        widgets = {
+            "introduction": forms.Textarea(attrs={"rows": 3}),
+            "opens_at": forms.DateTimeInput(
+                attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
+            ),
+            "closes_at": forms.DateTimeInput(
+                attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
+            ),
+        }
+
+    def __init__(self, *args, community, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.community = community
+        self.fields["session"].queryset = community.sessions.order_by("-starts_at")
+        for name in ("opens_at", "closes_at"):
+            self.fields[name].input_formats = ["%Y-%m-%dT%H:%M"]
+
+    def clean(self):
+        cleaned = super().clean()
+        opens, closes = cleaned.get("opens_at"), cleaned.get("closes_at")
+        if opens and closes and closes <= opens:
+            self.add_error("closes_at", _("The survey must close after it opens."))
+        return cleaned
+
+
+class QuestionForm(forms.ModelForm):
+    choices_text = forms.CharField(
+        label=_("Choices, one on each line"),
+        help_text=_("Only for questions where people choose one or several."),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+    )
+
+    class Meta:
+        model = Question
+        fields = ["text", "help_text", "kind", "required", "position"]
+        error_messages = {"position": {"min_value": _("Use 0 or a higher number.")}}
+
+    def __init__(self, *args, survey, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.survey = survey
+        if self.instance.pk and not self.is_bound:
+            self.initial["choices_text"] = "\n".join(c.text for c in self.instance.choices.all())
+
+    def clean(self):
+        cleaned = super().clean()
+        lines = [
+            line.strip() for line in cleaned.get("choices_text", "").splitlines() if line.strip()
+        ]
+        if cleaned.get("kind") in (Question.Kind.SINGLE, Question.Kind.MULTIPLE) and len(lines) < 2:
+            self.add_error("choices_text", _("Give at least two choices, one on each line."))
+        if len(set(lines)) != len(lines):
+            self.add_error("choices_text", _("Each choice must be different."))
+        cleaned["choices"] = lines
+        return cleaned

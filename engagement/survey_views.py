@@ -5,12 +5,13 @@ from django.core.cache import cache
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from communities.access import coordinator_required, may_coordinate
 from engagement import results as results_module
 from engagement import services
 from engagement.models import Question, Response, Survey
-from engagement.survey_forms import SurveyAnswerForm
+from engagement.survey_forms import QuestionForm, SurveyAnswerForm, SurveyForm
 from members.personal_data import csv_cell
 
 # Public answers from one address: enough for a family sharing a phone, not for a flood.
@@ -129,3 +130,61 @@ def results_csv(request, community, pk):
                 cells.append(answer.number if answer.number is not None else answer.text)
         writer.writerow([csv_cell(cell) for cell in cells])
     return response
+
+
+@coordinator_required
+def manage_surveys(request, community, pk=None):
+    """The list of surveys, and the form for a new one or a survey's details."""
+    survey = get_object_or_404(Survey, community=community, pk=pk) if pk else None
+    form = SurveyForm(request.POST or None, instance=survey, community=community)
+    if request.method == "POST" and form.is_valid():
+        saved = form.save()
+        messages.success(request, _("Survey saved. Add or change its questions below."))
+        return redirect("survey_edit", slug=community.slug, pk=saved.pk)
+    questions = survey.questions.prefetch_related("choices") if survey else []
+    return render(
+        request,
+        "engagement/manage_surveys.html",
+        {
+            "community": community,
+            "survey": survey,
+            "form": form,
+            "questions": questions,
+            "question_form": QuestionForm(survey=survey) if survey else None,
+            "surveys": community.surveys.order_by("-opens_at"),
+        },
+    )
+
+
+@coordinator_required
+def manage_question(request, community, pk, question=None):
+    survey = get_object_or_404(Survey, community=community, pk=pk)
+    instance = get_object_or_404(Question, survey=survey, pk=question) if question else None
+    form = QuestionForm(request.POST or None, instance=instance, survey=survey)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_question(
+                question=form.save(commit=False), choices=form.cleaned_data["choices"]
+            )
+        except services.SurveyError as error:
+            form.add_error("choices_text", error)
+        else:
+            messages.success(request, _("Question saved."))
+            return redirect("survey_edit", slug=community.slug, pk=survey.pk)
+    return render(
+        request,
+        "engagement/manage_question.html",
+        {"community": community, "survey": survey, "form": form, "question": instance},
+    )
+
+
+@require_POST
+@coordinator_required
+def delete_question(request, community, pk, question):
+    target = get_object_or_404(Question, survey__community=community, survey_id=pk, pk=question)
+    if target.answers.exists():
+        messages.error(request, _("People have answered this question, so it stays."))
+    else:
+        target.delete()
+        messages.success(request, _("Question removed."))
+    return redirect("survey_edit", slug=community.slug, pk=pk)

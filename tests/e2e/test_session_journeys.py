@@ -185,3 +185,33 @@ def test_a_coordinator_reads_a_surveys_results(
     ).to_be_visible()
     expect(page.get_by_text("Shorter letters, please")).to_be_visible()
     assert_accessible(page)
+
+
+def test_a_coordinator_builds_a_survey_and_previews_it(
+    page, live_server, assert_accessible, log_in, community, coordinator
+):
+    log_in(page, coordinator)
+    page.goto(live_server.url + f"/c/{community.slug}/manage/")
+    press(page, page.get_by_role("link", name="Build and change surveys"))
+    expect(page.get_by_role("heading", name="Surveys", level=1)).to_be_visible()
+    assert_accessible(page)
+    page.get_by_label("Title").fill("Feedback on the drop-in")
+    page.get_by_label("Who can answer").select_option("anyone")
+    tick(page, page.get_by_label("Published"))
+    press(page, page.get_by_role("button", name="Save"))
+    expect(page.get_by_role("heading", name="Feedback on the drop-in")).to_be_visible()
+    assert_accessible(page)
+    press(page, page.get_by_role("link", name="Add a question"))
+    expect(page.get_by_role("heading", name="Add a question")).to_be_visible()
+    page.get_by_label("Question").fill("Was the venue easy to get to?")
+    page.get_by_label("Kind of answer").select_option("single")
+    press(page, page.get_by_role("button", name="Save the question"))
+    expect(page.get_by_text("Give at least two choices")).to_be_visible()
+    expect(page.get_by_label("Question")).to_have_value("Was the venue easy to get to?")
+    assert_accessible(page)
+    page.get_by_label("Choices, one on each line").fill("Yes, easy\nQuite hard\nVery hard")
+    press(page, page.get_by_role("button", name="Save the question"))
+    expect(page.get_by_role("link", name="Was the venue easy to get to?")).to_be_visible()
+    press(page, page.get_by_role("link", name="Preview or answer"))
+    expect(page.get_by_role("radio", name="Quite hard")).to_be_visible()
+    assert_accessible(page)
