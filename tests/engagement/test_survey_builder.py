@@ -79,8 +79,8 @@ def test_only_coordinators_build_surveys(client, request, community, other_commu
     survey = Survey.objects.create(community=community, title="S")
     if persona != "anonymous":
         client.force_login(request.getfixturevalue(persona))
-    for address in (f"/c/{community.slug}/manage/surveys/", f"/c/{community.slug}/manage/surveys/{survey.pk}/",
-                    f"/c/{community.slug}/manage/surveys/{survey.pk}/questions/"):  # fmt: skip
+    base = f"/c/{community.slug}/manage/surveys/"
+    for address in (base, f"{base}{survey.pk}/", f"{base}{survey.pk}/questions/"):
         assert client.get(address).status_code == (302 if persona == "anonymous" else 403)
     client.post(
         f"/c/{community.slug}/manage/surveys/{survey.pk}/questions/",
