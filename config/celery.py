@@ -22,6 +22,10 @@ app.conf.beat_schedule = {
     "sweep-outbox": {"task": "members.tasks.sweep_outbox", "schedule": 60.0},
     # Reminders are found by a query each time, never by far-ahead ETAs.
     "session-reminders": {"task": "engagement.tasks.send_session_reminders", "schedule": 600.0},
+    "survey-closing-reminders": {
+        "task": "engagement.tasks.send_survey_closing_reminders",
+        "schedule": 3600.0,
+    },
     "daily-digests": {
         "task": "members.tasks.send_digests",
         "schedule": crontab(hour=8, minute=0),

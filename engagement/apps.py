@@ -25,6 +25,14 @@ class EngagementConfig(AppConfig):
             ("waiting_list_promoted", calendar_file),
         ]:
             register_kind(Kind(name, None, session_page, related, attach))
+        register_kind(
+            Kind(
+                "survey_closing",
+                "reminders",
+                lambda survey: survey.get_absolute_url(),
+                ("community",),
+            )
+        )
         for name in ("session_changed", "session_cancelled"):
             # People must hear that the time or place changed, whatever their choices.
             register_kind(

@@ -73,4 +73,48 @@ def seed(*, out) -> None:
             KeyPoint.objects.get_or_create(
                 session=session, text="It is hard to get through on the phone to change a time."
             )
-    out.write(f"Demo sessions: {len(SESSIONS)} at {len(VENUES)} venues")
+    _survey(community, member)
+    out.write(f"Demo sessions: {len(SESSIONS)} at {len(VENUES)} venues, and a survey")
+
+
+def _survey(community, member) -> None:
+    from engagement.models import Choice, Question, Response, Survey
+    from engagement.services import _save_answers
+
+    survey, created = Survey.objects.get_or_create(
+        community=community,
+        title="Your clinic letters",
+        defaults={
+            "introduction": "Five short questions about the letters the IBD clinic sends you.",
+            "closes_at": timezone.now() + timedelta(days=21),
+            "audience": Survey.Audience.ANYONE,
+            "published": True,
+        },
+    )
+    if not created:
+        return
+    clear = Question.objects.create(
+        survey=survey, text="Are our letters clear?", kind="yes_no", required=True, position=1
+    )
+    change = Question.objects.create(
+        survey=survey, text="What should we change first?", kind="single", position=2
+    )
+    choices = [
+        Choice.objects.create(question=change, text=text, position=i)
+        for i, text in enumerate(["Plainer words", "Shorter letters", "Sent sooner"])
+    ]
+    rating = Question.objects.create(
+        survey=survey, text="How useful are they, from 1 to 5?", kind="rating", position=3
+    )
+    words = Question.objects.create(
+        survey=survey, text="Anything else?", kind="long_text", position=4
+    )
+    for i, (yes_no, pick, score, text) in enumerate(
+        [("no", 0, 2, "Too many abbreviations."), ("no", 1, 3, ""), ("yes", 2, 4, ""),
+         ("no", 0, 1, "I could not tell what the result meant.")]
+    ):  # fmt: skip
+        response = Response.objects.create(survey=survey, user=member if i == 0 else None)
+        answers = [(clear, yes_no), (change, str(choices[pick].pk)), (rating, str(score))]
+        if text:
+            answers.append((words, text))
+        _save_answers(response, answers)

@@ -394,6 +394,23 @@ class Response(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+    # Answers collected on paper, typed in by a coordinator or partner for someone else.
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    on_behalf_of = models.CharField(_("whose answers these are"), max_length=200, blank=True)
+    contact_by = models.CharField(
+        _("how they agreed to be contacted"),
+        max_length=10,
+        choices=[("", _("Not to be contacted")), ("email", _("Email")), ("phone", _("Phone")),
+                 ("post", _("Post"))],
+        blank=True,
+    )  # fmt: skip
+    contact_details = models.CharField(_("contact details"), max_length=300, blank=True)
 
     class Meta:
         constraints = [

@@ -284,11 +284,17 @@ def may_answer(*, survey, user) -> bool:
 
 
 @transaction.atomic
-def save_response(*, survey, user, answers, anonymous: bool = False):
+def save_response(*, survey, user, answers, anonymous: bool = False, paper: dict | None = None):
     """Record answers. A member answers once and may change their answers until the survey
-    closes; an anonymous or public answer is kept without a name."""
-    from engagement.models import Answer, Question, Response
+    closes; an anonymous or public answer is kept without a name. `paper` records answers
+    collected on paper, entered by `user` on someone's behalf (even after closing: the paper
+    was filled in while it was open)."""
+    from engagement.models import Response
 
+    if paper is not None:
+        response = Response.objects.create(survey=survey, entered_by=user, **paper)
+        _save_answers(response, answers)
+        return response
     if not survey.is_open():
         raise SurveyError(_("This survey is closed."))
     if not may_answer(survey=survey, user=user):
@@ -302,6 +308,13 @@ def save_response(*, survey, user, answers, anonymous: bool = False):
         response.save(update_fields=["updated_at"])
     else:
         response = Response.objects.create(survey=survey)
+    _save_answers(response, answers)
+    return response
+
+
+def _save_answers(response, answers) -> None:
+    from engagement.models import Answer, Question
+
     for question, value in answers:
         answer = Answer(response=response, question=question)
         if question.kind in (Question.Kind.SINGLE, Question.Kind.MULTIPLE):
@@ -313,7 +326,6 @@ def save_response(*, survey, user, answers, anonymous: bool = False):
         else:
             answer.text = value
         answer.save()
-    return response
 
 
 @transaction.atomic
@@ -336,3 +348,40 @@ def save_question(*, question, choices: list[str]):
         Choice(question=question, text=text, position=i) for i, text in enumerate(choices)
     )
     return question
+
+
+def send_survey_closing_reminders(*, now=None) -> int:
+    """Remind members who chose to take part through surveys, and have not answered, that a
+    survey closes within two days. Written once per person and survey, however often beat
+    runs."""
+    from django.db.models import Q as Where
+
+    from engagement.models import Survey
+
+    now = now or timezone.now()
+    closing = Survey.objects.filter(
+        published=True,
+        audience=Survey.Audience.MEMBERS,
+        opens_at__lte=now,
+        closes_at__gt=now,
+        closes_at__lte=now + timedelta(days=2),
+    ).select_related("community")
+    written = 0
+    for survey in closing:
+        members = Membership.objects.active().filter(community=survey.community)
+        # "Chose surveys": the community's way of taking part that mentions surveys.
+        chose = members.filter(involvement__name__icontains="survey")
+        recipients = (
+            User.objects.filter(memberships__in=chose)
+            .exclude(survey_responses__survey=survey)
+            .exclude(Where(erased_at__isnull=False))
+            .distinct()
+        )
+        written += notify(
+            recipients=recipients,
+            kind="survey_closing",
+            about=survey,
+            community=survey.community,
+            key="closing",
+        )
+    return written

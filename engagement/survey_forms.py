@@ -111,3 +111,30 @@ class QuestionForm(forms.ModelForm):
             self.add_error("choices_text", _("Each choice must be different."))
         cleaned["choices"] = lines
         return cleaned
+
+
+class PaperDetailsForm(forms.Form):
+    """Who the answers on paper came from, and whether they agreed to hear back."""
+
+    on_behalf_of = forms.CharField(
+        label=_("Whose answers are these?"),
+        help_text=_("A name, or a description such as “a carer at the Tuesday drop-in”."),
+        max_length=200,
+        error_messages={"required": _("Say whose answers these are.")},
+    )
+    contact_by = forms.ChoiceField(
+        label=_("Did they agree to be contacted about what happens next?"),
+        choices=[("", _("No")), ("email", _("Yes, by email")), ("phone", _("Yes, by phone")),
+                 ("post", _("Yes, by post"))],
+        required=False,
+        widget=forms.RadioSelect,
+    )  # fmt: skip
+    contact_details = forms.CharField(
+        label=_("Their email, phone number or address"), max_length=300, required=False
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("contact_by") and not cleaned.get("contact_details"):
+            self.add_error("contact_details", _("Add how to reach them, or choose No."))
+        return cleaned

@@ -1,5 +1,8 @@
 import csv
+import io
 
+import segno
+from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.http import Http404, HttpResponse
@@ -10,8 +13,9 @@ from django.views.decorators.http import require_POST
 from communities.access import coordinator_required, may_coordinate
 from engagement import results as results_module
 from engagement import services
+from engagement.manage_views import session_runner_required
 from engagement.models import Question, Response, Survey
-from engagement.survey_forms import QuestionForm, SurveyAnswerForm, SurveyForm
+from engagement.survey_forms import PaperDetailsForm, QuestionForm, SurveyAnswerForm, SurveyForm
 from members.personal_data import csv_cell
 
 # Public answers from one address: enough for a family sharing a phone, not for a flood.
@@ -188,3 +192,46 @@ def delete_question(request, community, pk, question):
         target.delete()
         messages.success(request, _("Question removed."))
     return redirect("survey_edit", slug=community.slug, pk=pk)
+
+
+@session_runner_required
+def paper(request, community, pk):
+    """Enter answers collected on paper, on someone's behalf: coordinators and partners."""
+    survey = get_object_or_404(Survey, community=community, pk=pk)
+    questions = survey.questions.prefetch_related("choices")
+    details = PaperDetailsForm(request.POST or None, prefix="paper")
+    form = SurveyAnswerForm(request.POST or None, questions=questions)
+    if request.method == "POST" and details.is_valid() and form.is_valid():
+        services.save_response(
+            survey=survey,
+            user=request.user,
+            answers=list(form.answers()),
+            paper=details.cleaned_data,
+        )
+        messages.success(request, _("Answers from paper saved. You can enter another set."))
+        return redirect("survey_paper", slug=community.slug, pk=survey.pk)
+    return render(
+        request,
+        "engagement/survey_paper.html",
+        {"community": community, "survey": survey, "form": form, "details": details},
+    )
+
+
+def poster(request, slug, pk):
+    """A printable A4 poster with a QR code for a survey's public address."""
+    survey = _survey(request, slug, pk)
+    return render(
+        request,
+        "engagement/survey_poster.html",
+        {"community": survey.community, "survey": survey,
+         "address": settings.SITE_URL + survey.get_absolute_url()},
+    )  # fmt: skip
+
+
+def poster_qr(request, slug, pk):
+    survey = _survey(request, slug, pk)
+    out = io.BytesIO()
+    segno.make(settings.SITE_URL + survey.get_absolute_url(), error="m").save(
+        out, kind="svg", scale=10, border=2
+    )
+    return HttpResponse(out.getvalue(), content_type="image/svg+xml")
