@@ -76,7 +76,7 @@ class QuestionAdmin(admin.ModelAdmin):
 
 @admin.register(Response)
 class ResponseAdmin(admin.ModelAdmin):
-    list_display = ["survey", "user", "created_at", "updated_at"]
+    list_display = ["survey", "user", "on_behalf_of", "contact_by", "entered_by", "created_at"]
     list_filter = ["survey__community", "survey"]
     list_select_related = ["survey", "user"]
-    raw_id_fields = ["user"]
+    raw_id_fields = ["user", "entered_by"]

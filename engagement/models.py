@@ -439,3 +439,21 @@ class Answer(models.Model):
 
     def __str__(self) -> str:
         return f"Answer to {self.question}"
+
+
+class Participation(models.Model):
+    """That a member has answered a survey, kept apart from their answers: it keeps them to
+    one answer even when they answer without their name, and stops the reminder."""
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="participations")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="survey_participations"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["survey", "user"], name="engagement_participate_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} answered {self.survey}"

@@ -65,16 +65,16 @@ def summarise(survey: Survey) -> list[dict]:
 
 
 def texts(survey: Survey, *, search: str = "", limit: int = 200) -> dict[int, list[str]]:
-    """What people wrote, newest first, optionally only answers containing `search`."""
-    answers = Answer.objects.filter(
-        question__survey=survey,
-        question__kind__in=[Question.Kind.SHORT_TEXT, Question.Kind.LONG_TEXT],
-    ).exclude(text="")
-    if search:
-        answers = answers.filter(text__icontains=search)
-    written = defaultdict(list)
-    for question_id, text in answers.order_by("-response__created_at").values_list(
-        "question_id", "text"
-    )[:limit]:
-        written[question_id].append(text)
+    """What people wrote to each written question, newest first, `limit` per question,
+    optionally only answers containing `search`. One query per written question."""
+    written = {}
+    for question in survey.questions.filter(
+        kind__in=[Question.Kind.SHORT_TEXT, Question.Kind.LONG_TEXT]
+    ):
+        answers = Answer.objects.filter(question=question).exclude(text="")
+        if search:
+            answers = answers.filter(text__icontains=search)
+        written[question.pk] = list(
+            answers.order_by("-response__created_at").values_list("text", flat=True)[:limit]
+        )
     return written

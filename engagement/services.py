@@ -292,14 +292,30 @@ def save_response(*, survey, user, answers, anonymous: bool = False, paper: dict
     from engagement.models import Response
 
     if paper is not None:
+        if not paper.get("contact_by"):
+            paper = {**paper, "contact_details": ""}  # keep nothing they did not agree to
         response = Response.objects.create(survey=survey, entered_by=user, **paper)
         _save_answers(response, answers)
         return response
+    from engagement.models import Participation
+
     if not survey.is_open():
         raise SurveyError(_("This survey is closed."))
     if not may_answer(survey=survey, user=user):
         raise SurveyError(_("This survey is for members of the community."))
     named = user.is_authenticated and not (anonymous and survey.allow_anonymous)
+    if user.is_authenticated:
+        _participation, first_time = Participation.objects.get_or_create(survey=survey, user=user)
+        mine = Response.objects.select_for_update().filter(survey=survey, user=user).first()
+        if not first_time and mine is None:
+            # They answered without their name: nothing links those answers to them, so
+            # they cannot be changed, and a second set would count them twice.
+            raise SurveyError(
+                _("You have already answered without your name, so your answers cannot be "
+                  "changed.")
+            )  # fmt: skip
+        if not named and mine is not None:
+            mine.delete()  # switching to no name: the named copy goes
     if named:
         response, _created = Response.objects.select_for_update().get_or_create(
             survey=survey, user=user
@@ -334,6 +350,12 @@ def save_question(*, question, choices: list[str]):
     as they are (changing them would change what people said)."""
     from engagement.models import Choice, Question
 
+    if question.pk:
+        stored = Question.objects.get(pk=question.pk)
+        if stored.kind != question.kind and question.answers.exists():
+            raise SurveyError(
+                _("People have answered this question, so its kind of answer cannot change.")
+            )
     question.save()
     if question.kind not in (Question.Kind.SINGLE, Question.Kind.MULTIPLE):
         question.choices.all().delete()
@@ -373,7 +395,7 @@ def send_survey_closing_reminders(*, now=None) -> int:
         chose = members.filter(involvement__name__icontains="survey")
         recipients = (
             User.objects.filter(memberships__in=chose)
-            .exclude(survey_responses__survey=survey)
+            .exclude(survey_participations__survey=survey)
             .exclude(Where(erased_at__isnull=False))
             .distinct()
         )

@@ -109,6 +109,10 @@ class QuestionForm(forms.ModelForm):
             self.add_error("choices_text", _("Give at least two choices, one on each line."))
         if len(set(lines)) != len(lines):
             self.add_error("choices_text", _("Each choice must be different."))
+        if any(len(line) > 200 for line in lines):
+            self.add_error("choices_text", _("Keep each choice to 200 characters or fewer."))
+        if len(lines) > 50:
+            self.add_error("choices_text", _("Offer 50 choices at most."))
         cleaned["choices"] = lines
         return cleaned
 

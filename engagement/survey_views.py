@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.cache import cache
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -33,9 +34,13 @@ def _survey(request, slug, pk) -> Survey:
 
 def _too_many(request, survey) -> bool:
     key = f"survey-answers:{survey.pk}:{request.META.get('REMOTE_ADDR', '')}"
-    count = cache.get_or_set(key, 0, timeout=3600)
-    cache.incr(key)
-    return count >= PUBLIC_ANSWERS_PER_HOUR
+    cache.add(key, 0, timeout=3600)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between the two calls
+        cache.set(key, 1, timeout=3600)
+        count = 1
+    return count > PUBLIC_ANSWERS_PER_HOUR
 
 
 def survey(request, slug, pk):
@@ -48,7 +53,7 @@ def survey(request, slug, pk):
         previous = Response.objects.filter(survey=survey, user=request.user).first()
     initial = {}
     if previous:
-        for answer in previous.answers.prefetch_related("choices"):
+        for answer in previous.answers.select_related("question").prefetch_related("choices"):
             key = f"q{answer.question_id}"
             chosen = [str(c.pk) for c in answer.choices.all()]
             initial[key] = (
@@ -58,7 +63,8 @@ def survey(request, slug, pk):
                     chosen[0] if chosen else (str(answer.number) if answer.number else answer.text)
                 )
             )
-    form = SurveyAnswerForm(request.POST or None, questions=questions, initial=initial)
+    data = request.POST if request.method == "POST" else None
+    form = SurveyAnswerForm(data, questions=questions, initial=initial)
     if request.method == "POST" and allowed and survey.is_open() and form.is_valid():
         if not request.user.is_authenticated and _too_many(request, survey):
             messages.error(
@@ -84,6 +90,9 @@ def survey(request, slug, pk):
             "form": form,
             "allowed": allowed,
             "is_open": survey.is_open(),
+            "not_yet": survey.published and survey.opens_at > timezone.now(),
+            # A coordinator looking at an unpublished survey sees the form as people will.
+            "preview": not survey.published,
             "previous": previous,
         },
     )
@@ -92,7 +101,7 @@ def survey(request, slug, pk):
 @coordinator_required
 def results(request, community, pk):
     survey = get_object_or_404(Survey, community=community, pk=pk)
-    search = request.GET.get("q", "").strip()[:100]
+    search = request.GET.get("q", "").replace("\x00", "").strip()[:100]
     summary = results_module.summarise(survey)
     written = results_module.texts(survey, search=search)
     for item in summary:
@@ -119,11 +128,19 @@ def results_csv(request, community, pk):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="survey-{survey.pk}.csv"'
     writer = csv.writer(response)
-    writer.writerow([_("answered"), _("named")] + [q.text for q in questions])
+    header = [_("answered"), _("named"), _("entered from paper for"), _("may be contacted by"),
+              _("contact details")] + [q.text for q in questions]  # fmt: skip
+    writer.writerow([csv_cell(cell) for cell in header])
     responses = survey.responses.prefetch_related("answers__choices").order_by("created_at")
     for row in responses.iterator(chunk_size=500):
         by_question = {a.question_id: a for a in row.answers.all()}
-        cells = [row.created_at.isoformat(), _("yes") if row.user_id else _("no")]
+        cells = [
+            row.created_at.isoformat(),
+            _("yes") if row.user_id else _("no"),
+            row.on_behalf_of,
+            row.get_contact_by_display() if row.contact_by else "",
+            row.contact_details,
+        ]
         for question in questions:
             answer = by_question.get(question.pk)
             if answer is None:
@@ -196,8 +213,12 @@ def delete_question(request, community, pk, question):
 
 @session_runner_required
 def paper(request, community, pk):
-    """Enter answers collected on paper, on someone's behalf: coordinators and partners."""
-    survey = get_object_or_404(Survey, community=community, pk=pk)
+    """Enter answers collected on paper, on someone's behalf: coordinators for any of the
+    community's surveys, partners for published surveys about sessions they facilitate."""
+    surveys = Survey.objects.filter(community=community)
+    if not request.coordinating:
+        surveys = surveys.filter(published=True, session__facilitators=request.user)
+    survey = get_object_or_404(surveys, pk=pk)
     questions = survey.questions.prefetch_related("choices")
     details = PaperDetailsForm(request.POST or None, prefix="paper")
     form = SurveyAnswerForm(request.POST or None, questions=questions)

@@ -14,7 +14,11 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_partner_enters_answers_from_paper_on_someones_behalf(client, community, partner):
-    survey, clear, topics, rating, words = make_survey(community)
+    from tests.engagement.test_sessions import make_session
+
+    session = make_session(community)
+    session.facilitators.add(partner)
+    survey, clear, topics, rating, words = make_survey(community, session=session)
     client.force_login(partner)
     url = f"/c/{community.slug}/manage/surveys/{survey.pk}/paper/"
     missing = client.post(url, {"paper-contact_by": "phone", f"q{clear.pk}": "yes"})
@@ -76,3 +80,26 @@ def test_members_who_chose_surveys_and_have_not_answered_are_reminded_once(commu
 def test_no_reminder_while_a_survey_has_days_to_run(community):
     make_survey(community, closes_at=timezone.now() + timedelta(days=5))
     assert services.send_survey_closing_reminders() == 0
+
+
+def test_a_partner_cannot_enter_paper_answers_for_a_session_they_do_not_run(
+    client, community, partner
+):
+    survey, clear, *_ = make_survey(community)
+    client.force_login(partner)
+    response = client.post(
+        f"/c/{community.slug}/manage/surveys/{survey.pk}/paper/",
+        {"paper-on_behalf_of": "Invented", f"q{clear.pk}": "yes"},
+    )
+    assert response.status_code == 404 and not Response.objects.exists()
+
+
+def test_contact_details_are_kept_only_with_consent(client, community, coordinator):
+    survey, clear, *_ = make_survey(community)
+    client.force_login(coordinator)
+    client.post(
+        f"/c/{community.slug}/manage/surveys/{survey.pk}/paper/",
+        {"paper-on_behalf_of": "A visitor", "paper-contact_by": "",
+         "paper-contact_details": "07000 000000", f"q{clear.pk}": "yes"},
+    )  # fmt: skip
+    assert Response.objects.get().contact_details == ""

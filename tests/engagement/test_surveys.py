@@ -200,15 +200,15 @@ def test_results_csv_has_a_row_per_response_and_escapes_formulas(
         f"/c/{community.slug}/manage/surveys/{answered.pk}/results.csv"
     ).content.decode()
     rows = list(csv.reader(io.StringIO(text)))
-    assert rows[0][2:] == [
+    assert rows[0][5:] == [
         "Were they clear?",
         "What should change?",
         "Overall, out of 5",
         "Anything else?",
     ]
     assert len(rows) == 4
-    assert rows[1][3] == "Words; Length"
-    assert rows[2][5].startswith("'=")
+    assert rows[1][6] == "Words; Length"
+    assert rows[2][8].startswith("'=")
 
 
 @pytest.mark.parametrize("persona", ["anonymous", "member", "partner", "other_coordinator"])
@@ -231,9 +231,60 @@ def test_results_do_not_grow_with_the_answers(
         answer(answered, qs, data=["yes", None, "3", "More words"])
     client.force_login(coordinator)
     # session, user, community, coordinator check, survey, questions, answered counts,
-    # choice counts, yes/no and ratings, written answers, number of responses.
-    with django_assert_num_queries(11):
+    # choice counts, yes/no and ratings, the written questions and their answers (one
+    # query each; one here), number of responses.
+    with django_assert_num_queries(12):
         assert (
             client.get(f"/c/{community.slug}/manage/surveys/{answered.pk}/results/").status_code
             == 200
         )
+
+
+def test_a_member_cannot_answer_again_without_their_name(client, community):
+    survey, clear, *_ = make_survey(community, allow_anonymous=True)
+    [person] = members_of(community, 1)
+    client.force_login(person)
+    client.post(survey.get_absolute_url(), {f"q{clear.pk}": "yes"})
+    client.post(survey.get_absolute_url(), {f"q{clear.pk}": "no", "anonymous": "on"})
+    assert Response.objects.count() == 1 and Response.objects.get().user is None
+    data = {f"q{clear.pk}": "yes", "anonymous": "on"}
+    again = client.post(survey.get_absolute_url(), data, follow=True)
+    assert "already answered without your name" in again.content.decode()
+    assert Response.objects.count() == 1
+
+
+def test_an_answered_questions_kind_cannot_change(client, community, coordinator):
+    survey, clear, topics, rating, words = make_survey(community, audience="anyone")
+    first = topics.choices.first().pk
+    answer(survey, [clear, topics, rating, words], data=["yes", [first], "3", None])
+    client.force_login(coordinator)
+    response = client.post(
+        f"/c/{community.slug}/manage/surveys/{survey.pk}/questions/{topics.pk}/",
+        {"text": topics.text, "kind": "short_text", "position": 2},
+    )
+    assert "its kind of answer cannot change" in response.content.decode()
+    assert Question.objects.get(pk=topics.pk).kind == "multiple"
+    assert Answer.objects.filter(question=topics, choices__isnull=False).exists()
+
+
+def test_odd_input_to_results_and_choices_is_answered_not_a_server_error(
+    client, community, coordinator
+):
+    survey, *_ = make_survey(community)
+    client.force_login(coordinator)
+    base = f"/c/{community.slug}/manage/surveys/{survey.pk}/"
+    assert client.get(base + "results/?q=a%00b").status_code == 200
+    response = client.post(
+        base + "questions/",
+        {"text": "Long", "kind": "single", "position": 1, "choices_text": "a\n" + "x" * 250},
+    )
+    assert "200 characters or fewer" in response.content.decode()
+
+
+def test_coordinators_preview_an_unpublished_survey(client, community, coordinator):
+    survey, clear, *_ = make_survey(community)
+    survey.published = False
+    survey.save()
+    client.force_login(coordinator)
+    page = client.get(survey.get_absolute_url()).content.decode()
+    assert "A preview" in page and clear.text in page and "Send my answers" not in page
