@@ -32,8 +32,18 @@ def _survey(request, slug, pk) -> Survey:
     return survey
 
 
+def client_address(request) -> str:
+    """The visitor's address. Behind the TLS proxy production runs with (settings'
+    SECURE_PROXY_SSL_HEADER), the proxy appends the address it saw to X-Forwarded-For; only
+    that last entry is the proxy's word, anything before it the visitor could have written."""
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None) and forwarded:
+        return forwarded.split(",")[-1].strip()
+    return request.META.get("REMOTE_ADDR", "")
+
+
 def _too_many(request, survey) -> bool:
-    key = f"survey-answers:{survey.pk}:{request.META.get('REMOTE_ADDR', '')}"
+    key = f"survey-answers:{survey.pk}:{client_address(request)}"
     cache.add(key, 0, timeout=3600)
     try:
         count = cache.incr(key)
