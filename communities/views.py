@@ -29,7 +29,7 @@ def home(request):
 def community_detail(request, slug):
     # Unlisted communities are reachable by their address; archived ones stay readable.
     community = get_object_or_404(Community, slug=slug)
-    request._membership = membership = get_membership(request.user, community)
+    membership = get_membership(request.user, community)
     return render(
         request,
         "communities/community_detail.html",
@@ -38,7 +38,7 @@ def community_detail(request, slug):
             "membership": membership,
             "partners": community.partners.all(),
             "may_coordinate": may_coordinate(request.user, community),
-            "offer_equality": _should_offer_equality(request, community),
+            "offer_equality": _should_offer_equality(request, membership),
         },
     )
 
@@ -46,10 +46,9 @@ def community_detail(request, slug):
 EQUALITY_OFFER_DAYS = 14
 
 
-def _should_offer_equality(request, community) -> bool:
+def _should_offer_equality(request, membership) -> bool:
     """Offer the optional equality questions to someone who joined in the last two weeks
     (whether openly, by invitation or by approval) until they answer or say not now."""
-    membership = getattr(request, "_membership", None)
     return bool(
         membership
         and membership.is_active

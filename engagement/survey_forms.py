@@ -1,3 +1,5 @@
+import uuid
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -75,6 +77,11 @@ class SurveyForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        has_questions = self.instance.pk and self.instance.questions.exists()
+        if cleaned.get("published") and not has_questions:
+            self.add_error(
+                "published", _("Add at least one question before publishing the survey.")
+            )
         opens, closes = cleaned.get("opens_at"), cleaned.get("closes_at")
         if opens and closes and closes <= opens:
             self.add_error("closes_at", _("The survey must close after it opens."))
@@ -119,6 +126,9 @@ class QuestionForm(forms.ModelForm):
 
 class PaperDetailsForm(forms.Form):
     """Who the answers on paper came from, and whether they agreed to hear back."""
+
+    # A new one for each sheet of paper: pressing Save twice must not record the sheet twice.
+    sheet = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
 
     on_behalf_of = forms.CharField(
         label=_("Whose answers are these?"),

@@ -233,13 +233,14 @@ def paper(request, community, pk):
     details = PaperDetailsForm(request.POST or None, prefix="paper")
     form = SurveyAnswerForm(request.POST or None, questions=questions)
     if request.method == "POST" and details.is_valid() and form.is_valid():
-        services.save_response(
-            survey=survey,
-            user=request.user,
-            answers=list(form.answers()),
-            paper=details.cleaned_data,
-        )
-        messages.success(request, _("Answers from paper saved. You can enter another set."))
+        paper = dict(details.cleaned_data)
+        if not cache.add(f"paper-sheet:{paper.pop('sheet')}", True, timeout=24 * 3600):
+            messages.info(request, _("Those answers were already saved."))
+        else:
+            services.save_response(
+                survey=survey, user=request.user, answers=list(form.answers()), paper=paper
+            )
+            messages.success(request, _("Answers from paper saved. You can enter another set."))
         return redirect("survey_paper", slug=community.slug, pk=survey.pk)
     return render(
         request,

@@ -197,7 +197,6 @@ def test_a_coordinator_builds_a_survey_and_previews_it(
     assert_accessible(page)
     page.get_by_label("Title").fill("Feedback on the drop-in")
     page.get_by_label("Who can answer").select_option("anyone")
-    tick(page, page.get_by_label("Published"))
     press(page, page.get_by_role("button", name="Save"))
     expect(page.get_by_role("heading", name="Feedback on the drop-in")).to_be_visible()
     assert_accessible(page)

@@ -10,7 +10,7 @@ def test_a_coordinator_builds_a_survey_with_questions_and_choices(client, commun
     client.force_login(coordinator)
     details = {
         "title": "After the drop-in", "opens_at": "2027-01-10T09:00",
-        "closes_at": "2027-01-20T17:00", "audience": "anyone", "published": "on",
+        "closes_at": "2027-01-20T17:00", "audience": "anyone",
     }  # fmt: skip
     client.post(f"/c/{community.slug}/manage/surveys/", details)
     survey = Survey.objects.get()
@@ -96,3 +96,18 @@ def test_another_communitys_survey_is_not_found(client, community, other_communi
                     f"/c/{community.slug}/manage/surveys/{theirs.pk}/questions/",
                     f"/c/{community.slug}/manage/surveys/{theirs.pk}/results/"):  # fmt: skip
         assert client.get(address).status_code == 404
+
+
+def test_a_survey_is_published_only_once_it_has_questions(client, community, coordinator):
+    client.force_login(coordinator)
+    details = {"title": "Empty", "opens_at": "2027-01-10T09:00", "audience": "members",
+               "published": "on"}  # fmt: skip
+    response = client.post(f"/c/{community.slug}/manage/surveys/", details)
+    assert "Add at least one question before publishing" in response.content.decode()
+    assert not Survey.objects.exists()
+    client.post(f"/c/{community.slug}/manage/surveys/", {**details, "published": ""})
+    survey = Survey.objects.get()
+    Question.objects.create(survey=survey, text="Any thoughts?", kind="long_text")
+    client.post(f"/c/{community.slug}/manage/surveys/{survey.pk}/", details)
+    survey.refresh_from_db()
+    assert survey.published

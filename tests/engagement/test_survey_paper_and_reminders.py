@@ -1,3 +1,4 @@
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -25,6 +26,7 @@ def test_a_partner_enters_answers_from_paper_on_someones_behalf(client, communit
     page = missing.content.decode()
     assert "Say whose answers these are." in page and "Add how to reach them" in page
     data = {
+        "paper-sheet": str(uuid.uuid4()),
         "paper-on_behalf_of": "A carer at the Tuesday drop-in",
         "paper-contact_by": "phone",
         "paper-contact_details": "0114 000 0000",
@@ -89,7 +91,7 @@ def test_a_partner_cannot_enter_paper_answers_for_a_session_they_do_not_run(
     client.force_login(partner)
     response = client.post(
         f"/c/{community.slug}/manage/surveys/{survey.pk}/paper/",
-        {"paper-on_behalf_of": "Invented", f"q{clear.pk}": "yes"},
+        {"paper-sheet": str(uuid.uuid4()), "paper-on_behalf_of": "Invented", f"q{clear.pk}": "yes"},
     )
     assert response.status_code == 404 and not Response.objects.exists()
 
@@ -99,7 +101,29 @@ def test_contact_details_are_kept_only_with_consent(client, community, coordinat
     client.force_login(coordinator)
     client.post(
         f"/c/{community.slug}/manage/surveys/{survey.pk}/paper/",
-        {"paper-on_behalf_of": "A visitor", "paper-contact_by": "",
-         "paper-contact_details": "07000 000000", f"q{clear.pk}": "yes"},
-    )  # fmt: skip
+        {
+            "paper-sheet": str(uuid.uuid4()),
+            "paper-on_behalf_of": "A visitor",
+            "paper-contact_by": "",
+            "paper-contact_details": "07000 000000",
+            f"q{clear.pk}": "yes",
+        },
+    )
     assert Response.objects.get().contact_details == ""
+
+
+def test_saving_the_same_sheet_twice_records_it_once(client, community, coordinator):
+    survey, clear, *_ = make_survey(community)
+    client.force_login(coordinator)
+    url = f"/c/{community.slug}/manage/surveys/{survey.pk}/paper/"
+    data = {
+        "paper-sheet": str(uuid.uuid4()),
+        "paper-on_behalf_of": "A visitor",
+        f"q{clear.pk}": "yes",
+    }
+    client.post(url, data)
+    again = client.post(url, data, follow=True)
+    assert "already saved" in again.content.decode()
+    assert Response.objects.count() == 1
+    form = client.get(url).context["details"]
+    assert form["sheet"].value() != data["paper-sheet"]  # a fresh sheet for the next paper
