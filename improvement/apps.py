@@ -5,3 +5,33 @@ from django.utils.translation import gettext_lazy as _
 class ImprovementConfig(AppConfig):
     name = "improvement"
     verbose_name = _("Improvement")
+
+    def ready(self):
+        from django.urls import reverse
+
+        from improvement import personal_data
+        from members.outbox import Kind, register_kind
+        from members.personal_data import Section, register
+
+        for name in ("ideas", "supports", "comments", "scores"):
+            register(Section(name=name, export=getattr(personal_data, f"export_{name}")))
+
+        register_kind(
+            Kind(
+                "comment_reported",
+                "alerts",
+                lambda report: reverse(
+                    "improvement_manage:reports", args=[report.comment.idea.community.slug]
+                ),
+                ("comment__idea__community",),
+            )
+        )
+        # A personal invitation to do something: always sent, like a session confirmation.
+        register_kind(
+            Kind(
+                "scoring_invitation",
+                None,
+                lambda round_: round_.get_absolute_url(),
+                ("community",),
+            )
+        )

@@ -1,0 +1,673 @@
+"""Ideas and what becomes of them: themes, support, discussion, prioritisation, decisions."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, Lower
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
+from communities.models import Community, Perspective
+from engagement.models import Answer, KeyPoint, Registration, Response, Session, Survey
+
+# Authors may correct a comment for this long after posting it.
+COMMENT_EDIT_WINDOW = timedelta(minutes=15)
+
+CONTACT_CHOICES = [
+    ("", _("Not to be contacted")),
+    ("email", _("Email")),
+    ("phone", _("Phone")),
+    ("post", _("Post")),
+]
+
+
+class IdeaError(ValidationError):
+    """A change to an idea that is refused, with a message that says why."""
+
+
+class Theme(models.Model):
+    """A strand of what a community hears, such as access or communication."""
+
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="themes")
+    name = models.CharField(_("name"), max_length=60)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("theme")
+        verbose_name_plural = _("themes")
+        ordering = ["position", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                "community", Lower("name"), name="improvement_theme_name_once_per_community"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def _count_of(model, field: str = "idea", **conditions):
+    """The number of `model` rows pointing at each idea, as a subquery: it does not multiply
+    rows the way joining two counts would."""
+    rows = (
+        model.objects.filter(**{field: OuterRef("pk")}, **conditions)
+        .order_by()
+        .values(field)
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows, output_field=models.IntegerField()), 0)
+
+
+@dataclass(frozen=True)
+class OnBehalfContact:
+    """Someone without an account whose input was typed in from paper, and who agreed to be
+    contacted."""
+
+    name: str
+    contact_by: str
+    contact_details: str
+
+    @property
+    def contact_label(self) -> str:
+        return str(dict(CONTACT_CHOICES).get(self.contact_by, ""))
+
+
+@dataclass
+class Contributors:
+    """Everyone whose input an idea (or several) holds: people with accounts, and people
+    entered from paper who agreed to be contacted. Each person appears once."""
+
+    members: models.QuerySet
+    on_behalf: list[OnBehalfContact]
+
+    def __len__(self) -> int:
+        return self.members.count() + len(self.on_behalf)
+
+
+class IdeaQuerySet(models.QuerySet):
+    def listed(self):
+        """Ideas that stand on their own: a merged idea lives on in the one it joined."""
+        return self.exclude(status=Idea.Status.MERGED)
+
+    def with_counts(self):
+        return self.annotate(
+            support_count=_count_of(Support),
+            comment_count=_count_of(Comment, hidden_at__isnull=True),
+        )
+
+    def search(self, text: str):
+        text = text.strip()
+        if not text:
+            return self
+        return self.filter(Q(title__icontains=text) | Q(description__icontains=text))
+
+    def with_merged(self):
+        """These ideas and every idea merged into them."""
+        ids = self.values("pk")
+        return Idea.objects.filter(Q(pk__in=ids) | Q(merged_into__in=ids))
+
+    def contributors(self) -> Contributors:
+        """Who contributed to these ideas, merged ideas included: authors, supporters,
+        commenters, people whose survey answers the ideas were made from, people who came to
+        the sessions they were made at, and people entered from paper who agreed to be
+        contacted. People who deleted their account are left out."""
+        from members.models import User
+
+        group = self.with_merged()
+        ids = group.values("pk")
+        members = User.objects.filter(
+            Q(pk__in=group.values("author"))
+            | Q(pk__in=Support.objects.filter(idea__in=ids).values("user"))
+            | Q(pk__in=Comment.objects.filter(idea__in=ids).values("author"))
+            | Q(pk__in=Response.objects.filter(answers__ideas__in=ids).values("user"))
+            | Q(
+                pk__in=Registration.objects.filter(attended=True, session__ideas__in=ids).values(
+                    "user"
+                )
+            ),
+            is_active=True,
+            erased_at__isnull=True,
+        ).order_by("pk")
+        on_behalf = {}
+        fields = ("on_behalf_of", "contact_by", "contact_details")
+        paper = list(group.exclude(contact_by="").values_list(*fields)) + list(
+            Response.objects.filter(answers__ideas__in=ids)
+            .exclude(contact_by="")
+            .values_list(*fields)
+        )
+        for name, contact_by, details in paper:
+            key = (contact_by, " ".join(details.split()).lower())
+            on_behalf.setdefault(key, OnBehalfContact(name, contact_by, details.strip()))
+        return Contributors(members=members, on_behalf=list(on_behalf.values()))
+
+
+class Idea(models.Model):
+    """Something a community could do, from a member, a session, a survey or paper."""
+
+    class Source(models.TextChoices):
+        ONLINE = "online", _("Online")
+        SESSION = "session", _("At a session")
+        SURVEY = "survey", _("From a survey answer")
+        PAPER = "paper", _("From paper")
+
+    class Status(models.TextChoices):
+        NEW = "new", _("New")
+        CONSIDERING = "considering", _("Under consideration")
+        PRIORITISED = "prioritised", _("Prioritised")
+        IN_PROGRESS = "in_progress", _("In progress")
+        DONE = "done", _("Done")
+        NOT_TAKEN_FORWARD = "not_taken_forward", _("Not taken forward")
+        MERGED = "merged", _("Merged")
+
+    # Which status may follow which. "Merged" comes only through merging, and "not taken
+    # forward" only with a reason, so nothing is dropped silently.
+    NEXT_STATUSES = {
+        Status.NEW: {Status.CONSIDERING, Status.PRIORITISED, Status.NOT_TAKEN_FORWARD,
+                     Status.MERGED},
+        Status.CONSIDERING: {Status.PRIORITISED, Status.NOT_TAKEN_FORWARD, Status.MERGED},
+        Status.PRIORITISED: {Status.CONSIDERING, Status.IN_PROGRESS, Status.NOT_TAKEN_FORWARD,
+                             Status.MERGED},
+        Status.IN_PROGRESS: {Status.PRIORITISED, Status.DONE, Status.NOT_TAKEN_FORWARD},
+        Status.DONE: set(),
+        Status.NOT_TAKEN_FORWARD: {Status.CONSIDERING, Status.PRIORITISED},
+        Status.MERGED: set(),
+    }  # fmt: skip
+
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="ideas")
+    title = models.CharField(_("title"), max_length=150)
+    description = models.TextField(_("description"), max_length=4000)
+    themes = models.ManyToManyField(
+        Theme, blank=True, related_name="ideas", verbose_name=_("themes")
+    )
+    source = models.CharField(
+        _("where it came from"), max_length=10, choices=Source.choices, default=Source.ONLINE
+    )
+    session = models.ForeignKey(
+        Session,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="ideas",
+        verbose_name=_("session"),
+    )
+    key_point = models.ForeignKey(
+        KeyPoint, on_delete=models.SET_NULL, null=True, blank=True, related_name="ideas"
+    )
+    survey = models.ForeignKey(
+        Survey, on_delete=models.SET_NULL, null=True, blank=True, related_name="ideas"
+    )
+    survey_answer = models.ForeignKey(
+        Answer, on_delete=models.SET_NULL, null=True, blank=True, related_name="ideas"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="ideas",
+        verbose_name=_("author"),
+    )
+    # An idea typed in by a coordinator or partner for someone else, from paper or a session.
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("entered by"),
+    )
+    on_behalf_of = models.CharField(
+        _("whose idea this is"),
+        max_length=200,
+        blank=True,
+        help_text=_("A name, or a description such as “a parent at the Firth Park drop-in”."),
+    )
+    contact_by = models.CharField(
+        _("how they agreed to be contacted"), max_length=10, choices=CONTACT_CHOICES, blank=True
+    )
+    contact_details = models.CharField(_("contact details"), max_length=300, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.NEW
+    )
+    status_changed_at = models.DateTimeField(_("status changed"), default=timezone.now)
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_ideas",
+        verbose_name=_("merged into"),
+    )
+    decided_at = models.DateTimeField(_("last decided"), null=True, blank=True)
+    created_at = models.DateTimeField(_("added"), default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = IdeaQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("idea")
+        verbose_name_plural = _("ideas")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["community", "status", "-created_at"]),
+            models.Index(fields=["community", "-decided_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="merged") | Q(merged_into__isnull=False),
+                name="improvement_merged_idea_points_somewhere",
+            ),
+            models.CheckConstraint(
+                condition=~Q(merged_into=models.F("pk")),
+                name="improvement_idea_not_merged_into_itself",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("improvement:idea", args=[self.community.slug, self.pk])
+
+    @property
+    def is_open_for_discussion(self) -> bool:
+        return self.status != self.Status.MERGED
+
+    @property
+    def source_label(self) -> str:
+        return self.get_source_display()
+
+    def transition_error(self, status: str, *, reason: str = "") -> str | None:
+        """Why this idea cannot move to `status` now, or None if it can."""
+        labels = dict(self.Status.choices)
+        if status == self.status:
+            return None
+        if self.status == self.Status.MERGED:
+            return str(_("This idea was merged into another one. Change that idea instead."))
+        if self.status == self.Status.DONE:
+            return str(
+                _("This idea is done, so its status stays as it is. Publish an update to say "
+                  "more about it.")
+            )  # fmt: skip
+        if status == self.Status.MERGED and self.merged_into_id is None:
+            return str(_("Merge the idea into another one, so nothing it holds is lost."))
+        if status == self.Status.NOT_TAKEN_FORWARD and not reason.strip():
+            return str(
+                _("Say why the idea is not taken forward: record a decision with its reason.")
+            )
+        if status not in self.NEXT_STATUSES[self.status]:
+            options = sorted(str(labels[s]) for s in self.NEXT_STATUSES[self.status])
+            return str(
+                format_lazy(
+                    _("An idea that is “{now}” cannot become “{new}” directly. From here it can "
+                      "become: {options}."),
+                    now=labels[self.status],
+                    new=labels.get(status, status),
+                    options=", ".join(f"“{o}”" for o in options),
+                )
+            )  # fmt: skip
+        return None
+
+    def set_status(self, status: str, *, reason: str = "") -> bool:
+        """Move to `status` if the table allows it; save only what changed. Returns whether
+        the status changed."""
+        error = self.transition_error(status, reason=reason)
+        if error:
+            raise IdeaError(error)
+        if status == self.status:
+            return False
+        self.status = status
+        self.status_changed_at = timezone.now()
+        self.save(update_fields=["status", "status_changed_at", "merged_into", "updated_at"])
+        return True
+
+    def allowed_statuses(self) -> list[tuple[str, str]]:
+        """The statuses a coordinator may pick by hand (merging and "not taken forward"
+        have their own forms)."""
+        hand = self.NEXT_STATUSES[self.status] - {
+            self.Status.MERGED,
+            self.Status.NOT_TAKEN_FORWARD,
+        }
+        return [(value, label) for value, label in self.Status.choices if value in hand]
+
+
+class IdeaEvent(models.Model):
+    """One line of an idea's history."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Added")
+        STATUS = "status", _("Status changed")
+        MERGED_INTO = "merged_into", _("Merged into another idea")
+        MERGED_FROM = "merged_from", _("Another idea merged into this one")
+        PRIORITISED = "prioritised", _("Prioritised")
+        DECIDED = "decided", _("Decided")
+
+    idea = models.ForeignKey(Idea, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=20, choices=Idea.Status.choices, blank=True)
+    other_idea = models.ForeignKey(
+        Idea, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    note = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("idea history entry")
+        verbose_name_plural = _("idea history")
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.idea}"
+
+
+class Support(models.Model):
+    """A member saying "I want this too". Once each; they can withdraw it."""
+
+    idea = models.ForeignKey(Idea, on_delete=models.CASCADE, related_name="supports")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="idea_supports"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("support")
+        verbose_name_plural = _("supports")
+        constraints = [
+            models.UniqueConstraint(fields=["idea", "user"], name="improvement_support_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} supports {self.idea}"
+
+
+class Comment(models.Model):
+    """Discussion under an idea, under the community's ground rules."""
+
+    idea = models.ForeignKey(Idea, on_delete=models.CASCADE, related_name="comments")
+    # Where a comment was first made, when its idea was merged into another.
+    moved_from = models.ForeignKey(
+        Idea, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="idea_comments",
+    )
+    text = models.TextField(_("comment"), max_length=2000)
+    created_at = models.DateTimeField(default=timezone.now)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    hidden_at = models.DateTimeField(null=True, blank=True)
+    hidden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    hidden_reason = models.TextField(_("why it was hidden"), blank=True)
+
+    class Meta:
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["author", "-created_at"])]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.hidden_at is not None
+
+    def editable_by(self, user, now=None) -> bool:
+        now = now or timezone.now()
+        return (
+            user.is_authenticated
+            and self.author_id == user.pk
+            and not self.is_hidden
+            and now - self.created_at <= COMMENT_EDIT_WINDOW
+        )
+
+
+class CommentReport(models.Model):
+    """A member telling coordinators that a comment may break the ground rules."""
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="reports")
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    reason = models.TextField(_("what is wrong"), max_length=1000)
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("comment report")
+        verbose_name_plural = _("comment reports")
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["comment", "reporter"], name="improvement_report_comment_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Report on {self.comment}"
+
+
+class Decision(models.Model):
+    """What was decided about an idea, always with a plain-language reason."""
+
+    class Outcome(models.TextChoices):
+        ADOPT = "adopt", _("Adopt")
+        ADAPT = "adapt", _("Adapt")
+        NOT_NOW = "not_now", _("Not now")
+        NOT_TAKEN_FORWARD = "not_taken_forward", _("Not taken forward")
+
+    idea = models.ForeignKey(Idea, on_delete=models.CASCADE, related_name="decisions")
+    outcome = models.CharField(_("decision"), max_length=20, choices=Outcome.choices)
+    reason = models.TextField(_("why, in plain language"), max_length=3000)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("decision")
+        verbose_name_plural = _("decisions")
+        ordering = ["-decided_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(reason=""), name="improvement_decision_has_a_reason"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_outcome_display()}: {self.idea}"
+
+
+# --- Prioritisation --------------------------------------------------------------------------
+
+DEFAULT_CRITERIA = [
+    (_("Impact"), _("How much difference it would make to people's health and care.")),
+    (
+        _("Reach and fairness"),
+        _("How many people it would help, and whether it helps those heard least."),
+    ),
+    (
+        _("Feasibility with the resources we have"),
+        _("Whether we can do it with the people, time and money we have now."),
+    ),
+]
+
+# Perspectives whose scores show as the community's; the rest show as professionals'.
+COMMUNITY_PERSPECTIVES = {
+    Perspective.PATIENT,
+    Perspective.CARER,
+    Perspective.VOLUNTARY,
+    Perspective.OTHER,
+}
+
+
+class RoundError(ValidationError):
+    """A change to a prioritisation round that is refused."""
+
+
+class PrioritisationRound(models.Model):
+    """Scoring chosen ideas against agreed criteria, so the community and professionals can
+    see each other's view before a decision."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Being set up")
+        OPEN = "open", _("Open for scoring")
+        CLOSED = "closed", _("Closed")
+
+    NEXT_STATUSES = {
+        Status.DRAFT: {Status.OPEN},
+        Status.OPEN: {Status.CLOSED},
+        Status.CLOSED: set(),
+    }
+
+    community = models.ForeignKey(
+        Community, on_delete=models.CASCADE, related_name="prioritisation_rounds"
+    )
+    title = models.CharField(_("title"), max_length=150)
+    description = models.TextField(_("what scorers should know"), blank=True, max_length=3000)
+    ideas = models.ManyToManyField(Idea, related_name="rounds", verbose_name=_("ideas"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("prioritisation round")
+        verbose_name_plural = _("prioritisation rounds")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("improvement:score", args=[self.community.slug, self.pk])
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+    def set_status(self, status: str) -> None:
+        if status not in self.NEXT_STATUSES[self.status]:
+            messages = {
+                self.Status.OPEN: _("This round is already open."),
+                self.Status.CLOSED: _("This round is closed, so it cannot change."),
+            }
+            raise RoundError(messages.get(self.status, _("Open the round before closing it.")))
+        self.status = status
+        now = timezone.now()
+        if status == self.Status.OPEN:
+            self.opened_at = now
+        else:
+            self.closed_at = now
+        self.save(update_fields=["status", "opened_at", "closed_at"])
+
+
+class Criterion(models.Model):
+    round = models.ForeignKey(
+        PrioritisationRound, on_delete=models.CASCADE, related_name="criteria"
+    )
+    name = models.CharField(_("criterion"), max_length=100)
+    description = models.CharField(_("what it means"), max_length=250, blank=True)
+    weight = models.PositiveSmallIntegerField(
+        _("weight"),
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(10)],
+        help_text=_("How much this criterion counts, from 1 to 10."),
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("criterion")
+        verbose_name_plural = _("criteria")
+        ordering = ["position", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(weight__gte=1, weight__lte=10), name="improvement_weight_1_to_10"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Scorer(models.Model):
+    """Someone invited to score a round, and the view their scores stand for."""
+
+    class Group(models.TextChoices):
+        COMMUNITY = "community", _("Community members")
+        PROFESSIONAL = "professional", _("Professionals")
+
+    round = models.ForeignKey(PrioritisationRound, on_delete=models.CASCADE, related_name="scorers")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="scoring"
+    )
+    group = models.CharField(_("scores count as"), max_length=12, choices=Group.choices)
+    invited_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("scorer")
+        verbose_name_plural = _("scorers")
+        ordering = ["group", "user__email"]
+        constraints = [
+            models.UniqueConstraint(fields=["round", "user"], name="improvement_scorer_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_group_display()})"
+
+    @classmethod
+    def group_for(cls, perspectives) -> str:
+        """The group a person's scores count in, from the perspectives they bring: anyone
+        with lived experience is heard as the community."""
+        if not perspectives or set(perspectives) & COMMUNITY_PERSPECTIVES:
+            return cls.Group.COMMUNITY
+        return cls.Group.PROFESSIONAL
+
+
+class Score(models.Model):
+    scorer = models.ForeignKey(Scorer, on_delete=models.CASCADE, related_name="scores")
+    idea = models.ForeignKey(Idea, on_delete=models.CASCADE, related_name="scores")
+    criterion = models.ForeignKey(Criterion, on_delete=models.CASCADE, related_name="scores")
+    value = models.PositiveSmallIntegerField(
+        _("score"), validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("score")
+        verbose_name_plural = _("scores")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scorer", "idea", "criterion"], name="improvement_score_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(value__gte=1, value__lte=5), name="improvement_score_1_to_5"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.value} for {self.idea} on {self.criterion}"
