@@ -24,12 +24,18 @@ def get_membership(user, community: Community) -> Membership | None:
     return membership
 
 
-def may_coordinate(user, community: Community) -> bool:
-    """Coordinators of this community, and site staff, run it."""
+NOT_LOADED = object()
+
+
+def may_coordinate(user, community: Community, membership=NOT_LOADED) -> bool:
+    """Coordinators of this community, and site staff, run it. A view that has already
+    loaded the person's membership passes it, to save a query."""
     if not user.is_authenticated:
         return False
     if user.is_staff:
         return True
+    if membership is not NOT_LOADED:
+        return membership is not None and membership.is_coordinator
     return Membership.objects.coordinators().filter(community=community, user=user).exists()
 
 

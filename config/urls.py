@@ -17,6 +17,8 @@ urlpatterns = [
     path("c/<slug:slug>/sessions/", include("engagement.urls")),
     path("c/<slug:slug>/manage/sessions/", include("engagement.manage_urls")),
     path("c/<slug:slug>/surveys/", include("engagement.survey_urls")),
+    path("c/<slug:slug>/ideas/", include("improvement.urls")),
+    path("c/<slug:slug>/manage/ideas/", include("improvement.manage_urls")),
     path("c/<slug:slug>/manage/surveys/", survey_views.manage_surveys, name="surveys"),
     path("c/<slug:slug>/manage/surveys/<int:pk>/paper/", survey_views.paper, name="survey_paper"),
     path("c/<slug:slug>/manage/surveys/<int:pk>/", survey_views.manage_surveys, name="survey_edit"),

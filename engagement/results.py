@@ -64,9 +64,12 @@ def summarise(survey: Survey) -> list[dict]:
     return summary
 
 
-def texts(survey: Survey, *, search: str = "", limit: int = 200) -> dict[int, list[str]]:
-    """What people wrote to each written question, newest first, `limit` per question,
-    optionally only answers containing `search`. One query per written question."""
+def texts(
+    survey: Survey, *, search: str = "", limit: int = 200
+) -> dict[int, list[tuple[int, str]]]:
+    """What people wrote to each written question, as (answer id, text), newest first,
+    `limit` per question, optionally only answers containing `search`. One query per written
+    question."""
     written = {}
     for question in survey.questions.filter(
         kind__in=[Question.Kind.SHORT_TEXT, Question.Kind.LONG_TEXT]
@@ -75,6 +78,6 @@ def texts(survey: Survey, *, search: str = "", limit: int = 200) -> dict[int, li
         if search:
             answers = answers.filter(text__icontains=search)
         written[question.pk] = list(
-            answers.order_by("-response__created_at").values_list("text", flat=True)[:limit]
+            answers.order_by("-response__created_at").values_list("pk", "text")[:limit]
         )
     return written

@@ -164,6 +164,14 @@ class User(AbstractBaseUser, PermissionsMixin):
             return str(_("a former member"))
         return self.name or self.email.split("@")[0]
 
+    @property
+    def public_name(self) -> str:
+        """How the person is shown on public pages: their preferred name if they gave one,
+        never a part of their email address."""
+        if self.erased_at is not None:
+            return str(_("a former member"))
+        return self.name or str(_("a member"))
+
     def clean(self):
         super().clean()
         self.email = normalise_email(self.email)

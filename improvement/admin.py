@@ -1,0 +1,419 @@
+"""Ideas in the Django admin, for site staff.
+
+Coordinators run ideas on their community's pages; the admin is for looking things up and
+putting right what those pages cannot. So the admin does not write history:
+
+- An idea's status, what it was merged into and when it was last decided are read-only
+  here. Status changes, merging and decisions are made on the coordinator pages (through
+  `improvement.services`), which keep to the status table, ask for a reason where one is
+  due and write the idea's history. There is deliberately no admin action for them.
+- Ideas and decisions are not added here, for the same reason; history entries and scores
+  can only be read. (They can be deleted, because deleting an idea, say spam, deletes
+  its history and scores with it.)
+- A round's status moves on the coordinator pages too (opening it tells the scorers); its
+  criteria can be changed here only while it is being set up, so the weights never change
+  under scores already given.
+"""
+
+from django.contrib import admin
+from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
+
+from improvement.models import (
+    Comment,
+    CommentReport,
+    Criterion,
+    Decision,
+    Idea,
+    IdeaEvent,
+    PrioritisationRound,
+    Score,
+    Scorer,
+    Support,
+    Theme,
+)
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """Rows shown for reference: nothing added, changed or deleted through them."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Theme)
+class ThemeAdmin(admin.ModelAdmin):
+    list_display = ["name", "community", "position", "idea_count"]
+    list_filter = ["community"]
+    search_fields = ["name", "description", "community__name"]
+    list_select_related = ["community"]
+    autocomplete_fields = ["community"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(idea_count=Count("ideas", distinct=True))
+
+    @admin.display(description=_("ideas"), ordering="idea_count")
+    def idea_count(self, obj):
+        return obj.idea_count
+
+
+class DecisionInline(ReadOnlyInline):
+    model = Decision
+    fields = ["outcome", "reason", "decided_by", "decided_at"]
+    readonly_fields = fields
+    show_change_link = True
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("decided_by")
+
+
+class IdeaEventInline(ReadOnlyInline):
+    model = IdeaEvent
+    fk_name = "idea"
+    fields = ["at", "kind", "status", "actor", "other_idea", "note"]
+    readonly_fields = fields
+    verbose_name_plural = _("history")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor", "other_idea")
+
+
+@admin.register(Idea)
+class IdeaAdmin(admin.ModelAdmin):
+    # The on-behalf name and contact details are personal data: they show on the change
+    # form only, never in the list. They can be searched, so a request for someone's data
+    # can be answered.
+    list_display = [
+        "title",
+        "community",
+        "status",
+        "source",
+        "author",
+        "support_count",
+        "comment_count",
+        "created_at",
+    ]
+    list_filter = ["status", "source", "community", "themes"]
+    search_fields = [
+        "title",
+        "description",
+        "community__name",
+        "author__email",
+        "author__name",
+        "on_behalf_of",
+        "contact_details",
+    ]
+    list_select_related = ["community", "author"]
+    date_hierarchy = "created_at"
+    autocomplete_fields = ["author", "entered_by", "session", "survey"]
+    raw_id_fields = ["key_point", "survey_answer"]
+    filter_horizontal = ["themes"]
+    readonly_fields = [
+        "community",
+        "status",
+        "status_changed_at",
+        "merged_into",
+        "decided_at",
+        "created_at",
+        "updated_at",
+    ]
+    fieldsets = [
+        (None, {"fields": ["community", "title", "description", "themes"]}),
+        (
+            _("Status (changed on the coordinator pages)"),
+            {"fields": ["status", "status_changed_at", "merged_into", "decided_at"]},
+        ),
+        (
+            _("Where it came from"),
+            {
+                "fields": [
+                    "source",
+                    "session",
+                    "key_point",
+                    "survey",
+                    "survey_answer",
+                    "author",
+                    "entered_by",
+                    "created_at",
+                    "updated_at",
+                ]
+            },
+        ),
+        (
+            _("Entered for someone else (personal data)"),
+            {"fields": ["on_behalf_of", "contact_by", "contact_details"]},
+        ),
+    ]
+    inlines = [DecisionInline, IdeaEventInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_counts()
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if obj is not None and "themes" in form.base_fields:
+            # Only the idea's own community's themes, as on the coordinator pages.
+            field = form.base_fields["themes"]
+            field.queryset = field.queryset.filter(community=obj.community_id)
+        return form
+
+    def has_add_permission(self, request):
+        # Ideas are added on the community's pages, so their history starts right.
+        return False
+
+    @admin.display(description=_("supporters"), ordering="support_count")
+    def support_count(self, obj):
+        return obj.support_count
+
+    @admin.display(description=_("comments"), ordering="comment_count")
+    def comment_count(self, obj):
+        return obj.comment_count
+
+
+@admin.register(IdeaEvent)
+class IdeaEventAdmin(admin.ModelAdmin):
+    list_display = ["idea", "kind", "status", "actor", "at"]
+    list_filter = ["kind", "idea__community"]
+    search_fields = ["idea__title", "note", "actor__email", "actor__name"]
+    list_select_related = ["idea", "actor"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Support)
+class SupportAdmin(admin.ModelAdmin):
+    list_display = ["idea", "user", "created_at"]
+    list_filter = ["idea__community"]
+    search_fields = ["idea__title", "user__email", "user__name"]
+    list_select_related = ["idea", "user"]
+    autocomplete_fields = ["idea", "user"]
+
+
+class CommentReportInline(ReadOnlyInline):
+    model = CommentReport
+    fields = ["reporter", "reason", "created_at", "resolved_at", "resolved_by"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("reporter", "resolved_by")
+
+
+class HiddenFilter(admin.SimpleListFilter):
+    title = _("hidden")
+    parameter_name = "hidden"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Hidden")), ("no", _("Showing"))]
+
+    def queryset(self, request, queryset):
+        if self.value() in {"yes", "no"}:
+            return queryset.filter(hidden_at__isnull=self.value() == "no")
+        return queryset
+
+
+@admin.register(Comment)
+class CommentAdmin(admin.ModelAdmin):
+    """Read-only: comments are moderated on the coordinator pages, where hiding one records
+    who hid it and why. Staff can still delete one that must go."""
+
+    list_display = ["__str__", "idea", "author", "created_at", "is_hidden"]
+    list_filter = [HiddenFilter, "idea__community"]
+    search_fields = ["text", "idea__title", "author__email", "author__name"]
+    list_select_related = ["idea", "author"]
+    date_hierarchy = "created_at"
+    inlines = [CommentReportInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("hidden"), boolean=True, ordering="hidden_at")
+    def is_hidden(self, obj):
+        return obj.is_hidden
+
+
+class ResolvedFilter(admin.SimpleListFilter):
+    title = _("resolved")
+    parameter_name = "resolved"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Resolved")), ("no", _("Waiting"))]
+
+    def queryset(self, request, queryset):
+        if self.value() in {"yes", "no"}:
+            return queryset.filter(resolved_at__isnull=self.value() == "no")
+        return queryset
+
+
+@admin.register(CommentReport)
+class CommentReportAdmin(admin.ModelAdmin):
+    list_display = ["comment", "reporter", "created_at", "resolved_at"]
+    list_filter = [ResolvedFilter, "comment__idea__community"]
+    search_fields = ["reason", "comment__text", "reporter__email", "reporter__name"]
+    list_select_related = ["comment", "reporter"]
+    readonly_fields = ["comment", "reporter", "created_at", "resolved_at", "resolved_by"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Decision)
+class DecisionAdmin(admin.ModelAdmin):
+    """Decisions are made on the coordinator pages, which move the idea's status and tell
+    the people who gave the input. Here only the wording of a reason can be corrected."""
+
+    list_display = ["idea", "outcome", "decided_by", "decided_at"]
+    list_filter = ["outcome", "idea__community"]
+    search_fields = ["reason", "idea__title", "decided_by__email", "decided_by__name"]
+    list_select_related = ["idea", "decided_by"]
+    readonly_fields = ["idea", "outcome", "decided_by", "decided_at"]
+    date_hierarchy = "decided_at"
+
+    def has_add_permission(self, request):
+        return False
+
+
+def _is_draft(round_) -> bool:
+    return round_ is not None and round_.status == PrioritisationRound.Status.DRAFT
+
+
+class CriterionInline(admin.TabularInline):
+    """Changeable only while the round is being set up."""
+
+    model = Criterion
+    extra = 0
+    fields = ["name", "description", "weight", "position"]
+
+    def has_add_permission(self, request, obj=None):
+        return _is_draft(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return _is_draft(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return _is_draft(obj) and super().has_delete_permission(request, obj)
+
+
+class ScorerInline(ReadOnlyInline):
+    """Scorers are invited on the coordinator pages, which check that they are members."""
+
+    model = Scorer
+    fields = ["user", "group", "invited_at"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user")
+
+
+@admin.register(PrioritisationRound)
+class PrioritisationRoundAdmin(admin.ModelAdmin):
+    list_display = [
+        "title",
+        "community",
+        "status",
+        "idea_count",
+        "scorer_count",
+        "opened_at",
+        "closed_at",
+    ]
+    list_filter = ["status", "community"]
+    search_fields = ["title", "description", "community__name"]
+    list_select_related = ["community"]
+    autocomplete_fields = ["ideas"]
+    readonly_fields = ["community", "status", "created_by", "created_at", "opened_at", "closed_at"]
+    inlines = [CriterionInline, ScorerInline]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                idea_count=Count("ideas", distinct=True),
+                scorer_count=Count("scorers", distinct=True),
+            )
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        # The ideas being scored stay as they were once scoring starts.
+        if _is_draft(obj):
+            return self.readonly_fields
+        return [*self.readonly_fields, "ideas"]
+
+    def has_add_permission(self, request):
+        # Rounds are set up on the coordinator pages, with the default criteria.
+        return False
+
+    @admin.display(description=_("ideas"), ordering="idea_count")
+    def idea_count(self, obj):
+        return obj.idea_count
+
+    @admin.display(description=_("scorers"), ordering="scorer_count")
+    def scorer_count(self, obj):
+        return obj.scorer_count
+
+
+@admin.register(Criterion)
+class CriterionAdmin(admin.ModelAdmin):
+    list_display = ["name", "round", "weight", "position"]
+    list_filter = ["round__status", "round__community"]
+    search_fields = ["name", "description", "round__title"]
+    list_select_related = ["round"]
+    readonly_fields = ["round"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return (obj is None or _is_draft(obj.round)) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return (obj is None or _is_draft(obj.round)) and super().has_delete_permission(request, obj)
+
+
+@admin.register(Scorer)
+class ScorerAdmin(admin.ModelAdmin):
+    list_display = ["user", "round", "group", "invited_at"]
+    list_filter = ["group", "round__status", "round__community"]
+    search_fields = ["user__email", "user__name", "round__title"]
+    list_select_related = ["user", "round"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Score)
+class ScoreAdmin(admin.ModelAdmin):
+    list_display = ["idea", "criterion", "value", "scorer_user", "scorer_group", "updated_at"]
+    list_filter = ["value", "scorer__group", "scorer__round"]
+    search_fields = ["idea__title", "criterion__name", "scorer__user__email", "scorer__user__name"]
+    list_select_related = ["idea", "criterion", "scorer__user"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("scorer"), ordering="scorer__user__email")
+    def scorer_user(self, obj):
+        return obj.scorer.user
+
+    @admin.display(description=_("scores count as"), ordering="scorer__group")
+    def scorer_group(self, obj):
+        return obj.scorer.get_group_display()

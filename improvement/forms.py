@@ -1,0 +1,377 @@
+from django import forms
+from django.db.models import F
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+from communities.models import Community, Membership
+from engagement.models import Session
+from improvement.models import (
+    CONTACT_CHOICES,
+    Comment,
+    Criterion,
+    Decision,
+    Idea,
+    PrioritisationRound,
+    Scorer,
+    Theme,
+)
+from members.models import User
+
+
+class IdeaForm(forms.ModelForm):
+    """An idea in a member's own words: short enough to fill in on a phone."""
+
+    class Meta:
+        model = Idea
+        fields = ["title", "description", "themes"]
+        labels = {
+            "title": _("Your idea in a few words"),
+            "description": _("Tell us more"),
+            "themes": _("Which themes does it touch? (optional)"),
+        }
+        help_texts = {
+            "title": _("Up to 150 characters."),
+            "description": _("What would help, and who would it help? Up to 4,000 characters."),
+        }
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 6}),
+            "themes": forms.CheckboxSelectMultiple,
+        }
+        error_messages = {
+            "title": {"required": _("Give the idea a short title.")},
+            "description": {"required": _("Say a little more about the idea.")},
+        }
+
+    def __init__(self, *args, community: Community, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["themes"].queryset = community.themes.all()
+        if not self.fields["themes"].queryset.exists():
+            del self.fields["themes"]
+
+    def clean_title(self):
+        title = self.cleaned_data["title"].strip()
+        if not title:
+            raise forms.ValidationError(_("Give the idea a short title."))
+        return title
+
+
+class OnBehalfIdeaForm(IdeaForm):
+    """An idea typed in by a coordinator or partner, from paper or from a session."""
+
+    source = forms.ChoiceField(
+        label=_("Where it came from"),
+        choices=[(Idea.Source.PAPER, _("From paper")), (Idea.Source.SESSION, _("At a session"))],
+        widget=forms.RadioSelect,
+        initial=Idea.Source.PAPER,
+    )
+    session = forms.ModelChoiceField(
+        label=_("Which session (if at a session)"), queryset=Session.objects.none(), required=False
+    )
+    on_behalf_of = forms.CharField(
+        label=_("Whose idea this is"),
+        max_length=200,
+        help_text=Idea._meta.get_field("on_behalf_of").help_text,
+    )
+    contact_by = forms.ChoiceField(
+        label=_("How they agreed to be contacted about what happens"),
+        choices=CONTACT_CHOICES,
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    contact_details = forms.CharField(
+        label=_("Their email address, phone number or postal address"),
+        max_length=300,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    class Meta(IdeaForm.Meta):
+        labels = {
+            "title": _("The idea in a few words"),
+            "description": _("The idea as they put it"),
+            "themes": _("Themes (optional)"),
+        }
+
+    def __init__(self, *args, community: Community, **kwargs):
+        super().__init__(*args, community=community, **kwargs)
+        self.fields["session"].queryset = Session.objects.filter(community=community).order_by(
+            "-starts_at"
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("source") == Idea.Source.SESSION and not cleaned.get("session"):
+            self.add_error("session", _("Choose the session the idea came from."))
+        if cleaned.get("contact_by") and not (cleaned.get("contact_details") or "").strip():
+            self.add_error(
+                "contact_details", _("Add how to reach them, or choose “Not to be contacted”.")
+            )
+        return cleaned
+
+    def on_behalf(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "on_behalf_of": data["on_behalf_of"].strip(),
+            "contact_by": data["contact_by"],
+            "contact_details": data["contact_details"].strip() if data["contact_by"] else "",
+        }
+
+
+class IdeaFilterForm(forms.Form):
+    SORTS = [
+        ("newest", _("Newest first")),
+        ("supported", _("Most supported")),
+        ("decided", _("Recently decided")),
+    ]
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    theme = forms.ModelChoiceField(
+        label=_("Theme"), queryset=Theme.objects.none(), required=False, empty_label=_("Any")
+    )
+    status = forms.ChoiceField(
+        label=_("Status"), choices=[("", _("Any"))] + Idea.Status.choices, required=False
+    )
+    source = forms.ChoiceField(
+        label=_("Where it came from"),
+        choices=[("", _("Anywhere"))] + Idea.Source.choices,
+        required=False,
+    )
+    sort = forms.ChoiceField(label=_("Order"), choices=SORTS, required=False)
+
+    def __init__(self, *args, community: Community, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["theme"].queryset = community.themes.all()
+
+    def filter(self, ideas):
+        """Filtered and ordered ideas; with bad input, the newest of all standing ideas."""
+        data = self.cleaned_data if self.is_valid() else {}
+        if data.get("status"):
+            ideas = ideas.filter(status=data["status"])
+        else:
+            ideas = ideas.listed()
+        if data.get("theme"):
+            ideas = ideas.filter(themes=data["theme"])
+        if data.get("source"):
+            ideas = ideas.filter(source=data["source"])
+        ideas = ideas.search(data.get("q") or "")
+        sort = data.get("sort") or "newest"
+        if sort == "supported":
+            return ideas.order_by("-support_count", "-created_at", "-pk")
+        if sort == "decided":
+            return ideas.order_by(F("decided_at").desc(nulls_last=True), "-created_at", "-pk")
+        return ideas.order_by("-created_at", "-pk")
+
+
+class CommentForm(forms.ModelForm):
+    class Meta:
+        model = Comment
+        fields = ["text"]
+        labels = {"text": _("Your comment")}
+        help_texts = {"text": _("Be kind and keep to the ground rules. Up to 2,000 characters.")}
+        widgets = {"text": forms.Textarea(attrs={"rows": 3})}
+        error_messages = {"text": {"required": _("Write something before posting.")}}
+
+    def clean_text(self):
+        text = self.cleaned_data["text"].strip()
+        if not text:
+            raise forms.ValidationError(_("Write something before posting."))
+        return text
+
+
+class ReportForm(forms.Form):
+    reason = forms.CharField(
+        label=_("What is wrong with this comment?"),
+        help_text=_("Only the coordinators see this."),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class HideForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why it is hidden"),
+        help_text=_("Shown in place of the comment, so say it kindly and plainly."),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(label=_("New status"), choices=())
+    note = forms.CharField(
+        label=_("Note for the history (optional)"), required=False, max_length=500
+    )
+
+    def __init__(self, *args, idea: Idea, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = idea.allowed_statuses()
+
+
+class DecisionForm(forms.ModelForm):
+    class Meta:
+        model = Decision
+        fields = ["outcome", "reason"]
+        widgets = {
+            "outcome": forms.RadioSelect,
+            "reason": forms.Textarea(attrs={"rows": 4}),
+        }
+        help_texts = {
+            "reason": _(
+                "Everyone who gave input will read this. Say what was decided and why, "
+                "including what got in the way if it cannot be done."
+            )
+        }
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError(_("Give the reason for the decision, in plain language."))
+        return reason
+
+
+class MergeForm(forms.Form):
+    target = forms.ModelChoiceField(
+        label=_("Merge this idea into"), queryset=Idea.objects.none(), empty_label=None
+    )
+    note = forms.CharField(
+        label=_("Why they are the same (shown on both ideas)"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, idea: Idea, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["target"].queryset = (
+            Idea.objects.filter(community_id=idea.community_id)
+            .listed()
+            .exclude(pk=idea.pk)
+            .only("pk", "title")
+            .order_by("title")
+        )
+
+
+class ThemeForm(forms.ModelForm):
+    class Meta:
+        model = Theme
+        fields = ["name", "description", "position"]
+
+    def __init__(self, *args, community: Community, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.community = community
+        self.instance.community = community
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        clash = (
+            Theme.objects.filter(community=self.community)
+            .annotate(lower=Lower("name"))
+            .filter(lower=name.lower())
+            .exclude(pk=self.instance.pk)
+        )
+        if clash.exists():
+            raise forms.ValidationError(_("There is already a theme with that name."))
+        return name
+
+
+class RoundForm(forms.ModelForm):
+    class Meta:
+        model = PrioritisationRound
+        fields = ["title", "description", "ideas"]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "ideas": forms.CheckboxSelectMultiple,
+        }
+        help_texts = {"ideas": _("Choose the ideas to score. Merged and done ideas are not shown.")}
+
+    def __init__(self, *args, community: Community, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.community = community
+        self.fields["ideas"].queryset = (
+            Idea.objects.filter(community=community)
+            .listed()
+            .exclude(status=Idea.Status.DONE)
+            .order_by("title")
+        )
+
+
+CriterionFormSet = forms.modelformset_factory(
+    Criterion,
+    fields=["name", "description", "weight"],
+    extra=1,
+    can_delete=True,
+    widgets={"weight": forms.NumberInput(attrs={"min": 1, "max": 10})},
+)
+
+
+class ScorerForm(forms.Form):
+    person = forms.ModelChoiceField(label=_("Person"), queryset=User.objects.none())
+    group = forms.ChoiceField(
+        label=_("Their scores count as"),
+        choices=[("", _("Decide from the perspectives they bring"))] + Scorer.Group.choices,
+        required=False,
+        help_text=_("Patients, carers and community groups count as community members."),
+    )
+
+    def __init__(self, *args, community: Community, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.community = community
+        self.fields["person"].queryset = User.objects.filter(
+            memberships__community=community, memberships__status=Membership.Status.ACTIVE
+        ).order_by("name", "email")
+        self.fields["person"].label_from_instance = lambda u: f"{u.display_name} ({u.email})"
+
+    def people(self) -> dict:
+        person = self.cleaned_data["person"]
+        group = self.cleaned_data["group"]
+        if not group:
+            membership = person.memberships.filter(community=self.community).first()
+            group = Scorer.group_for(membership.perspectives if membership else [])
+        return {person: group}
+
+
+SCORE_CHOICES = [("", _("Not scored"))] + [(str(n), str(n)) for n in range(1, 6)]
+
+
+class ScoreSheetForm(forms.Form):
+    """One field per idea and criterion, each a choice from 1 to 5 (or not scored)."""
+
+    def __init__(self, *args, ideas, criteria, scores: dict, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rows = []
+        for idea in ideas:
+            cells = []
+            for criterion in criteria:
+                name = f"score_{idea.pk}_{criterion.pk}"
+                self.fields[name] = forms.TypedChoiceField(
+                    label=criterion.name,
+                    choices=SCORE_CHOICES,
+                    coerce=int,
+                    empty_value=None,
+                    required=False,
+                    initial=scores.get((idea.pk, criterion.pk)),
+                    widget=forms.RadioSelect,
+                    error_messages={"invalid_choice": _("Choose a score from 1 to 5.")},
+                )
+                cells.append((criterion, self[name]))
+            self.rows.append((idea, cells))
+
+    def values(self) -> dict[tuple[int, int], int | None]:
+        out = {}
+        for name, value in self.cleaned_data.items():
+            _prefix, idea_id, criterion_id = name.split("_")
+            out[(int(idea_id), int(criterion_id))] = value
+        return out
+
+
+class ChooseIdeasForm(forms.Form):
+    ideas = forms.ModelMultipleChoiceField(
+        label=_("Mark these ideas as prioritised"),
+        queryset=Idea.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, round: PrioritisationRound, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["ideas"].queryset = round.ideas.exclude(
+            status__in=[Idea.Status.MERGED, Idea.Status.DONE, Idea.Status.PRIORITISED]
+        ).order_by("title")

@@ -1,0 +1,421 @@
+"""What coordinators do with ideas: themes, status, decisions, merging, moderation, turning
+input into ideas, and prioritisation rounds."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from communities.access import coordinator_required
+from engagement.models import Answer, KeyPoint
+from improvement import services
+from improvement.forms import (
+    ChooseIdeasForm,
+    CriterionFormSet,
+    DecisionForm,
+    HideForm,
+    IdeaForm,
+    MergeForm,
+    RoundForm,
+    ScorerForm,
+    StatusForm,
+    ThemeForm,
+)
+from improvement.models import Comment, CommentReport, Idea, PrioritisationRound, Theme
+from improvement.prioritisation import round_results
+
+
+def _idea(community, pk) -> Idea:
+    idea = get_object_or_404(Idea, community=community, pk=pk)
+    idea.community = community
+    return idea
+
+
+def _idea_page(request, community, idea, **forms):
+    context = {
+        "community": community,
+        "idea": idea,
+        "status_form": forms.get("status_form") or StatusForm(idea=idea),
+        "decision_form": forms.get("decision_form") or DecisionForm(),
+        "merge_form": forms.get("merge_form") or MergeForm(idea=idea),
+        "decisions": idea.decisions.select_related("decided_by"),
+    }
+    status = 400 if forms else 200
+    return render(request, "improvement/manage/idea.html", context, status=status)
+
+
+@coordinator_required
+def idea(request, community, pk):
+    idea = _idea(community, pk)
+    if idea.status == Idea.Status.MERGED:
+        messages.info(request, _("This idea was merged; here is the idea it joined."))
+        return redirect("improvement_manage:idea", slug=community.slug, pk=idea.merged_into_id)
+    return _idea_page(request, community, idea)
+
+
+def _done(request, idea, message):
+    messages.success(request, message)
+    return redirect(idea)
+
+
+@require_POST
+@coordinator_required
+def idea_status(request, community, pk):
+    idea = _idea(community, pk)
+    form = StatusForm(request.POST, idea=idea)
+    if form.is_valid():
+        try:
+            services.change_status(
+                idea=idea, status=form.cleaned_data["status"], by=request.user,
+                note=form.cleaned_data["note"],
+            )  # fmt: skip
+        except ValidationError as error:
+            form.add_error("status", error)
+        else:
+            return _done(request, idea, _("Status changed."))
+    return _idea_page(request, community, idea, status_form=form)
+
+
+@require_POST
+@coordinator_required
+def idea_decide(request, community, pk):
+    idea = _idea(community, pk)
+    form = DecisionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.decide(idea=idea, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            return _done(request, idea, _("Decision recorded and shown on the idea's page."))
+    return _idea_page(request, community, idea, decision_form=form)
+
+
+@require_POST
+@coordinator_required
+def idea_merge(request, community, pk):
+    idea = _idea(community, pk)
+    form = MergeForm(request.POST, idea=idea)
+    if form.is_valid():
+        try:
+            target = services.merge_ideas(
+                source=idea, target=form.cleaned_data["target"], by=request.user,
+                note=form.cleaned_data["note"],
+            )  # fmt: skip
+        except ValidationError as error:
+            form.add_error("target", error)
+        else:
+            return _done(
+                request,
+                target,
+                _("Merged. Everyone who supported or commented on “%(title)s” is now part of "
+                  "this idea.") % {"title": idea.title},
+            )  # fmt: skip
+    return _idea_page(request, community, idea, merge_form=form)
+
+
+@coordinator_required
+def comment_hide(request, community, pk):
+    comment = get_object_or_404(
+        Comment.objects.select_related("idea", "author"), idea__community=community, pk=pk
+    )
+    form = HideForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.hide_comment(comment=comment, by=request.user, reason=form.cleaned_data["reason"])
+        messages.success(request, _("The comment is hidden. It stays in the record."))
+        return redirect("improvement_manage:reports", slug=community.slug)
+    return render(
+        request,
+        "improvement/manage/comment_hide.html",
+        {"community": community, "comment": comment, "form": form},
+    )
+
+
+@require_POST
+@coordinator_required
+def comment_keep(request, community, pk):
+    comment = get_object_or_404(Comment, idea__community=community, pk=pk)
+    services.dismiss_reports(comment=comment, by=request.user)
+    messages.success(request, _("The comment stays up; its reports are settled."))
+    return redirect("improvement_manage:reports", slug=community.slug)
+
+
+@never_cache
+@coordinator_required
+def reports(request, community):
+    """Comments members reported, oldest first, with what they said."""
+    waiting = (
+        Comment.objects.filter(idea__community=community, reports__resolved_at__isnull=True)
+        .distinct()
+        .select_related("idea", "author")
+        .prefetch_related("reports__reporter")
+        .order_by("created_at")
+    )
+    return render(
+        request,
+        "improvement/manage/reports.html",
+        {
+            "community": community,
+            "comments": waiting,
+            "settled": CommentReport.objects.filter(
+                comment__idea__community=community, resolved_at__isnull=False
+            ).count(),
+        },
+    )
+
+
+@coordinator_required
+def themes(request, community, pk=None):
+    theme = get_object_or_404(Theme, community=community, pk=pk) if pk else None
+    form = ThemeForm(request.POST or None, instance=theme, community=community)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Theme saved."))
+        return redirect("improvement_manage:themes", slug=community.slug)
+    return render(
+        request,
+        "improvement/manage/themes.html",
+        {
+            "community": community,
+            "form": form,
+            "theme": theme,
+            "themes": community.themes.annotate(n=Count("ideas")),
+        },
+    )
+
+
+@require_POST
+@coordinator_required
+def theme_delete(request, community, pk):
+    theme = get_object_or_404(Theme, community=community, pk=pk)
+    theme.delete()
+    messages.success(request, _("Theme removed. The ideas it was on are kept."))
+    return redirect("improvement_manage:themes", slug=community.slug)
+
+
+def _from_input(request, community, *, text, source_kwargs, back, heading, origin):
+    """A prefilled idea from something heard: the coordinator checks it and adds it."""
+    initial = {"title": text.split("\n")[0][:150], "description": text}
+    form = IdeaForm(request.POST or None, community=community, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            idea = services.add_idea(
+                community=community,
+                by=request.user,
+                title=form.cleaned_data["title"],
+                description=form.cleaned_data["description"],
+                themes=form.cleaned_data.get("themes") or (),
+                **source_kwargs,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                _("The idea is added; the people who gave this input are its contributors."),
+            )
+            return redirect(idea)
+    return render(
+        request,
+        "improvement/manage/from_input.html",
+        {
+            "community": community,
+            "form": form,
+            "back": back,
+            "heading": heading,
+            "origin": origin,
+            "text": text,
+        },
+    )
+
+
+@coordinator_required
+def from_key_point(request, community, pk):
+    point = get_object_or_404(
+        KeyPoint.objects.select_related("session"), session__community=community, pk=pk
+    )
+    return _from_input(
+        request,
+        community,
+        text=point.text,
+        source_kwargs={"key_point": point},
+        back=point.session,
+        heading=_("Make an idea from a key point"),
+        origin=_("Heard at “%(session)s”. Everyone recorded as coming to it becomes a contributor.")
+        % {"session": point.session.title},
+    )
+
+
+@coordinator_required
+def from_answer(request, community, pk):
+    answer = get_object_or_404(
+        Answer.objects.select_related("response__survey", "question"),
+        response__survey__community=community,
+        pk=pk,
+    )
+    if not answer.text.strip():
+        messages.error(request, _("Only written answers can be made into ideas."))
+        return redirect("survey_results", slug=community.slug, pk=answer.response.survey_id)
+    return _from_input(
+        request,
+        community,
+        text=answer.text,
+        source_kwargs={"survey_answer": answer},
+        back=answer.response.survey,
+        heading=_("Make an idea from a survey answer"),
+        origin=_("An answer to “%(question)s” in “%(survey)s”. The person who gave it becomes a "
+                 "contributor if they answered with their name.")
+        % {"question": answer.question.text, "survey": answer.response.survey.title},
+    )  # fmt: skip
+
+
+@coordinator_required
+def rounds(request, community):
+    form = RoundForm(request.POST or None, community=community)
+    if request.method == "POST" and form.is_valid():
+        round_ = services.create_round(
+            community=community, by=request.user, title=form.cleaned_data["title"],
+            description=form.cleaned_data["description"], ideas=form.cleaned_data["ideas"],
+        )  # fmt: skip
+        messages.success(request, _("Round created. Check its criteria and invite scorers."))
+        return redirect("improvement_manage:round", slug=community.slug, pk=round_.pk)
+    return render(
+        request,
+        "improvement/manage/rounds.html",
+        {
+            "community": community,
+            "form": form,
+            "rounds": community.prioritisation_rounds.annotate(
+                n_ideas=Count("ideas", distinct=True), n_scorers=Count("scorers", distinct=True)
+            ),
+        },
+    )
+
+
+def _round(community, pk) -> PrioritisationRound:
+    round_ = get_object_or_404(PrioritisationRound, community=community, pk=pk)
+    round_.community = community
+    return round_
+
+
+@coordinator_required
+def round_detail(request, community, pk):
+    """Set up a round: its ideas, criteria and weights, and who scores."""
+    round_ = _round(community, pk)
+    closed = round_.status == PrioritisationRound.Status.CLOSED
+    round_form = RoundForm(
+        request.POST if "save_round" in request.POST else None, instance=round_, community=community
+    )
+    criteria = CriterionFormSet(
+        request.POST if "save_criteria" in request.POST else None,
+        queryset=round_.criteria.all(),
+        prefix="criteria",
+    )
+    scorer_form = ScorerForm(
+        request.POST if "add_scorer" in request.POST else None, community=community
+    )
+    if request.method == "POST" and not closed:
+        if "save_round" in request.POST and round_form.is_valid():
+            if round_.status == PrioritisationRound.Status.DRAFT:
+                round_form.save()
+            else:
+                round_form.instance.save(update_fields=["title", "description"])
+            messages.success(request, _("Round saved."))
+            return redirect("improvement_manage:round", slug=community.slug, pk=pk)
+        if "save_criteria" in request.POST and criteria.is_valid():
+            for position, obj in enumerate(criteria.save(commit=False)):
+                obj.round, obj.position = round_, obj.position or position
+                obj.save()
+            for obj in criteria.deleted_objects:
+                obj.delete()
+            messages.success(request, _("Criteria saved."))
+            return redirect("improvement_manage:round", slug=community.slug, pk=pk)
+        if "add_scorer" in request.POST and scorer_form.is_valid():
+            try:
+                services.invite_scorers(round=round_, people=scorer_form.people(), by=request.user)
+            except ValidationError as error:
+                scorer_form.add_error("person", error)
+            else:
+                messages.success(request, _("Scorer added."))
+                return redirect("improvement_manage:round", slug=community.slug, pk=pk)
+    elif request.method == "POST":
+        messages.error(request, _("This round is closed, so it cannot change."))
+        return redirect("improvement_manage:round", slug=community.slug, pk=pk)
+    return render(
+        request,
+        "improvement/manage/round.html",
+        {
+            "community": community,
+            "round": round_,
+            "round_form": round_form,
+            "criteria": criteria,
+            "scorer_form": scorer_form,
+            "scorers": round_.scorers.select_related("user").annotate(n_scores=Count("scores")),
+            "ideas": round_.ideas.order_by("title"),
+            "closed": closed,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_POST
+@coordinator_required
+def round_scorer_remove(request, community, pk, scorer):
+    round_ = _round(community, pk)
+    if round_.status != PrioritisationRound.Status.CLOSED:
+        round_.scorers.filter(pk=scorer).delete()
+        messages.success(request, _("Scorer removed, with their scores."))
+    return redirect("improvement_manage:round", slug=community.slug, pk=pk)
+
+
+@require_POST
+@coordinator_required
+def round_status(request, community, pk):
+    round_ = _round(community, pk)
+    try:
+        if request.POST.get("action") == "open":
+            services.open_round(round=round_)
+            messages.success(request, _("The round is open. Scorers have been told."))
+        else:
+            services.close_round(round=round_)
+            messages.success(request, _("The round is closed. Here are its results."))
+            return redirect("improvement_manage:round_results", slug=community.slug, pk=pk)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("improvement_manage:round", slug=community.slug, pk=pk)
+
+
+@coordinator_required
+def round_results_view(request, community, pk):
+    round_ = _round(community, pk)
+    form = ChooseIdeasForm(request.POST or None, round=round_)
+    if request.method == "POST" and form.is_valid():
+        try:
+            moved = services.mark_prioritised(
+                round=round_, ideas=form.cleaned_data["ideas"], by=request.user
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("%(n)s ideas marked as prioritised.") % {"n": moved})
+            return redirect("improvement_manage:round_results", slug=community.slug, pk=pk)
+    results = round_results(round_)
+    return render(
+        request,
+        "improvement/manage/round_results.html",
+        {
+            "community": community,
+            "round": round_,
+            "results": results,
+            "criteria": round_.criteria.all(),
+            "form": form,
+            "scorer_counts": dict(
+                round_.scorers.values_list("group").annotate(n=Count("pk")).order_by()
+            ),
+            "disagreements": [r for r in results if r.disagree],
+        },
+        status=400 if request.method == "POST" else 200,
+    )

@@ -1,0 +1,302 @@
+"""Ideas as members and the public see them: the list, one idea, adding, supporting,
+discussing, and scoring a prioritisation round."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from communities.access import get_membership, may_coordinate
+from communities.models import Community
+from improvement import services
+from improvement.forms import (
+    CommentForm,
+    IdeaFilterForm,
+    IdeaForm,
+    OnBehalfIdeaForm,
+    ReportForm,
+    ScoreSheetForm,
+)
+from improvement.models import Comment, Idea, IdeaError, PrioritisationRound, RoundError, Scorer
+
+IDEAS_PER_PAGE = 20
+
+
+def _community(slug) -> Community:
+    return get_object_or_404(Community, slug=slug)
+
+
+def _idea(community, pk) -> Idea:
+    """One of this community's ideas; another community's is not found."""
+    idea = get_object_or_404(
+        Idea.objects.select_related("merged_into", "author", "session", "survey"),
+        community=community,
+        pk=pk,
+    )
+    idea.community = community
+    return idea
+
+
+def _follow_merge(idea):
+    """A merged idea's address leads to the idea it joined, which says so."""
+    target = idea.merged_into
+    url = reverse("improvement:idea", args=[idea.community.slug, target.pk])
+    return redirect(f"{url}?{urlencode({'merged_from': idea.pk})}")
+
+
+def idea_list(request, slug):
+    community = _community(slug)
+    form = IdeaFilterForm(request.GET or None, community=community)
+    ideas = form.filter(
+        Idea.objects.filter(community=community).with_counts().prefetch_related("themes")
+    )
+    page = Paginator(ideas, IDEAS_PER_PAGE).get_page(request.GET.get("page"))
+    query = urlencode([(k, v) for k, v in request.GET.items() if k != "page" and v])
+    membership = get_membership(request.user, community)
+    return render(
+        request,
+        "improvement/idea_list.html",
+        {
+            "community": community,
+            "form": form,
+            "page": page,
+            "query": query,
+            "membership": membership,
+            "may_enter": services.may_enter_on_behalf(request.user, community, membership),
+        },
+    )
+
+
+def _detail_context(request, idea, comment_form=None) -> dict:
+    community = idea.community
+    membership = get_membership(request.user, community)
+    counted = Idea.objects.with_counts().values("support_count", "comment_count").get(pk=idea.pk)
+    merged_from = None
+    if request.GET.get("merged_from", "").isdigit():
+        merged_from = (
+            Idea.objects.filter(merged_into=idea, pk=request.GET["merged_from"])
+            .only("title")
+            .first()
+        )
+    user = request.user
+    return {
+        "community": community,
+        "idea": idea,
+        "counts": counted,
+        "themes": idea.themes.all(),
+        "comments": idea.comments.select_related("author", "moved_from"),
+        "decisions": idea.decisions.select_related("decided_by"),
+        "events": idea.events.select_related("actor", "other_idea"),
+        "merged_ideas": idea.merged_ideas.only("pk", "title", "merged_into_id"),
+        "merged_from": merged_from,
+        "membership": membership,
+        "may_take_part": services.may_take_part(user, community, membership),
+        "coordinating": may_coordinate(user, community, membership),
+        "supported": user.is_authenticated and idea.supports.filter(user=user).exists(),
+        "comment_form": comment_form or CommentForm(),
+    }
+
+
+def idea_detail(request, slug, pk):
+    community = _community(slug)
+    idea = _idea(community, pk)
+    if idea.status == Idea.Status.MERGED:
+        return _follow_merge(idea)
+    return render(request, "improvement/idea_detail.html", _detail_context(request, idea))
+
+
+@login_required
+def idea_new(request, slug):
+    community = _community(slug)
+    if not services.may_take_part(request.user, community):
+        messages.info(request, _("Join the community and agree its ground rules to add ideas."))
+        return redirect(community)
+    form = IdeaForm(request.POST or None, community=community)
+    if request.method == "POST" and form.is_valid():
+        try:
+            idea = services.add_idea(
+                community=community,
+                by=request.user,
+                title=form.cleaned_data["title"],
+                description=form.cleaned_data["description"],
+                themes=form.cleaned_data.get("themes") or (),
+            )
+        except IdeaError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Thank you. Your idea is added."))
+            return redirect(idea)
+    return render(request, "improvement/idea_form.html", {"community": community, "form": form})
+
+
+@login_required
+def idea_on_behalf(request, slug):
+    """A coordinator or partner types in an idea someone gave on paper or at a session."""
+    community = _community(slug)
+    if not services.may_enter_on_behalf(request.user, community):
+        raise PermissionDenied
+    form = OnBehalfIdeaForm(request.POST or None, community=community)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            idea = services.add_idea(
+                community=community,
+                by=request.user,
+                title=data["title"],
+                description=data["description"],
+                themes=data.get("themes") or (),
+                on_behalf=form.on_behalf(),
+                source=data["source"],
+                session=data["session"] if data["source"] == Idea.Source.SESSION else None,
+            )
+        except IdeaError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("The idea is added."))
+            return redirect(idea)
+    return render(
+        request,
+        "improvement/idea_form.html",
+        {"community": community, "form": form, "on_behalf": True},
+    )
+
+
+@require_POST
+@login_required
+def support(request, slug, pk):
+    community = _community(slug)
+    idea = _idea(community, pk)
+    try:
+        if request.POST.get("action") == "withdraw":
+            services.withdraw_support(idea=idea, user=request.user)
+            messages.success(request, _("You no longer support this idea."))
+        else:
+            services.support_idea(idea=idea, user=request.user)
+            messages.success(request, _("You support this idea."))
+    except IdeaError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect(idea)
+
+
+@require_POST
+@login_required
+def comment(request, slug, pk):
+    community = _community(slug)
+    idea = _idea(community, pk)
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        try:
+            services.add_comment(idea=idea, user=request.user, text=form.cleaned_data["text"])
+        except IdeaError as error:
+            form.add_error("text", error)
+        else:
+            messages.success(request, _("Your comment is posted."))
+            return redirect(f"{idea.get_absolute_url()}#discussion")
+    # Shown again with the message beside the box and the text kept.
+    context = _detail_context(request, idea, comment_form=form)
+    return render(request, "improvement/idea_detail.html", context, status=400)
+
+
+def _comment(community, pk, comment_pk) -> Comment:
+    comment = get_object_or_404(
+        Comment.objects.select_related("idea", "author"),
+        idea__community=community,
+        idea_id=pk,
+        pk=comment_pk,
+    )
+    comment.idea.community = community
+    return comment
+
+
+@login_required
+def comment_edit(request, slug, pk, comment_pk):
+    community = _community(slug)
+    comment = _comment(community, pk, comment_pk)
+    if comment.author_id != request.user.pk:
+        raise PermissionDenied
+    form = CommentForm(request.POST or None, instance=comment)
+    if not comment.editable_by(request.user):
+        messages.error(
+            request,
+            _("Comments can be changed for 15 minutes after posting. This one is fixed now."),
+        )
+        return redirect(f"{comment.idea.get_absolute_url()}#comment-{comment.pk}")
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.edit_comment(
+                comment=comment, user=request.user, text=form.cleaned_data["text"]
+            )
+        except IdeaError as error:
+            form.add_error("text", error)
+        else:
+            messages.success(request, _("Your comment is changed."))
+            return redirect(f"{comment.idea.get_absolute_url()}#comment-{comment.pk}")
+    return render(
+        request,
+        "improvement/comment_form.html",
+        {"community": community, "comment": comment, "form": form, "editing": True},
+    )
+
+
+@login_required
+def comment_report(request, slug, pk, comment_pk):
+    community = _community(slug)
+    comment = _comment(community, pk, comment_pk)
+    if not services.may_take_part(request.user, community):
+        raise PermissionDenied
+    form = ReportForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.report_comment(
+                comment=comment, by=request.user, reason=form.cleaned_data["reason"]
+            )
+        except IdeaError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Thank you. The coordinators will look at the comment."))
+            return redirect(f"{comment.idea.get_absolute_url()}#comment-{comment.pk}")
+    return render(
+        request,
+        "improvement/comment_form.html",
+        {"community": community, "comment": comment, "form": form, "reporting": True},
+    )
+
+
+@login_required
+def score(request, slug, pk):
+    """A scorer's sheet for a round: every idea against every criterion, 1 to 5."""
+    community = _community(slug)
+    round_ = get_object_or_404(PrioritisationRound, community=community, pk=pk)
+    round_.community = community
+    scorer = Scorer.objects.filter(round=round_, user=request.user).first()
+    if scorer is None:
+        if may_coordinate(request.user, community):
+            return redirect("improvement_manage:round", slug=community.slug, pk=round_.pk)
+        raise PermissionDenied
+    if round_.status == PrioritisationRound.Status.DRAFT:
+        raise Http404
+    ideas = list(round_.ideas.order_by("title"))
+    criteria = list(round_.criteria.all())
+    saved = {(s.idea_id, s.criterion_id): s.value for s in scorer.scores.all()}
+    form = ScoreSheetForm(request.POST or None, ideas=ideas, criteria=criteria, scores=saved)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.record_scores(round=round_, scorer=scorer, values=form.values())
+        except RoundError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request, _("Your scores are saved. You can change them until the round closes.")
+            )
+            return redirect("improvement:score", slug=community.slug, pk=round_.pk)
+    return render(
+        request,
+        "improvement/score.html",
+        {"community": community, "round": round_, "form": form, "scorer": scorer},
+    )

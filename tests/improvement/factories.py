@@ -1,0 +1,61 @@
+"""Small builders for the ideas tests: ideas, people, sessions and survey answers."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from communities.models import Membership
+from engagement.models import Answer, KeyPoint, Question, Registration, Response, Session, Survey
+from improvement.models import Idea
+from tests.conftest import make_person
+
+
+def make_idea(community, *, author=None, title="Clearer clinic letters", **fields) -> Idea:
+    defaults = {"description": "Letters in plain English, with the date large at the top."}
+    return Idea.objects.create(
+        community=community, author=author, title=title, **{**defaults, **fields}
+    )
+
+
+def join(community, user, role=Membership.Role.MEMBER, **fields):
+    Membership.objects.create(community=community, user=user, role=role, **fields)
+    return user
+
+
+def new_member(community, email, *, name="", role=Membership.Role.MEMBER, **fields):
+    return join(community, make_person(email, name=name), role, **fields)
+
+
+def past_session(community, **fields) -> Session:
+    start = timezone.now() - timedelta(days=2)
+    defaults = {
+        "title": "Drop-in at the library",
+        "kind": Session.Kind.DROP_IN,
+        "starts_at": start,
+        "ends_at": start + timedelta(hours=2),
+        "status": Session.Status.COMPLETED,
+    }
+    return Session.objects.create(community=community, **{**defaults, **fields})
+
+
+def key_point(session, text="Letters arrive after the appointment.") -> KeyPoint:
+    return KeyPoint.objects.create(session=session, text=text)
+
+
+def came(session, user, attended=True) -> Registration:
+    return Registration.objects.create(
+        session=session, user=user, status=Registration.Status.REGISTERED, attended=attended
+    )
+
+
+def survey_answer(community, *, user=None, text="Send letters earlier.", **response) -> Answer:
+    """One answer to a one-question survey: a member's (user), anonymous (no user), or from
+    paper (on_behalf_of, contact_by, contact_details in `response`)."""
+    survey = Survey.objects.filter(community=community).first() or Survey.objects.create(
+        community=community, title="What would help?", published=True
+    )
+    question = survey.questions.first() or Question.objects.create(
+        survey=survey, text="What one thing would help?", kind=Question.Kind.LONG_TEXT
+    )
+    answer_to = Response.objects.create(survey=survey, user=user, **response)
+    return Answer.objects.create(response=answer_to, question=question, text=text)
