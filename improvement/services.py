@@ -47,8 +47,8 @@ def may_take_part(user: User, community: Community, membership=NOT_LOADED) -> bo
         return False
     if membership is NOT_LOADED:
         membership = get_membership(user, community)
-    if membership is not None and membership.is_active:
-        return not membership.needs_to_agree_rules
+    if membership is not None and membership.is_active and not membership.needs_to_agree_rules:
+        return True
     return may_coordinate(user, community, membership)
 
 
@@ -98,6 +98,10 @@ def add_idea(
         raise IdeaError(
             _("You have added a lot of ideas in the last hour. Please wait a while and try again.")
         )
+    if (key_point and key_point.session.community_id != community.pk) or (
+        survey_answer and survey_answer.response.survey.community_id != community.pk
+    ):
+        raise IdeaError(_("That input was given in another community."))
     if key_point is not None:
         source, session = Idea.Source.SESSION, key_point.session
     survey = None
@@ -186,6 +190,7 @@ def report_comment(*, comment: Comment, by: User, reason: str) -> CommentReport:
     """Ask the coordinators to look at a comment. Reporting again changes nothing; the
     coordinators hear once per report."""
     community = comment.idea.community
+    _refuse_if_archived(community)
     if not may_take_part(by, community):
         raise IdeaError(_("Join the community to report a comment."))
     report, created = CommentReport.objects.get_or_create(
@@ -307,12 +312,20 @@ def merge_ideas(*, source: Idea, target: Idea, by: User, note: str) -> Idea:
     return target
 
 
-# What a decision does to an idea's status, where its status table allows it.
+# What a decision does to an idea's status: (the status it moves to, the statuses it moves
+# from). From any other status the idea keeps its status; a decision never moves work back.
+_OPEN = {Idea.Status.NEW, Idea.Status.CONSIDERING}
 DECISION_STATUS = {
-    Decision.Outcome.ADOPT: Idea.Status.PRIORITISED,
-    Decision.Outcome.ADAPT: Idea.Status.PRIORITISED,
-    Decision.Outcome.NOT_NOW: Idea.Status.CONSIDERING,
-    Decision.Outcome.NOT_TAKEN_FORWARD: Idea.Status.NOT_TAKEN_FORWARD,
+    Decision.Outcome.ADOPT: (Idea.Status.PRIORITISED, _OPEN | {Idea.Status.NOT_TAKEN_FORWARD}),
+    Decision.Outcome.ADAPT: (Idea.Status.PRIORITISED, _OPEN | {Idea.Status.NOT_TAKEN_FORWARD}),
+    Decision.Outcome.NOT_NOW: (
+        Idea.Status.CONSIDERING,
+        {Idea.Status.NEW, Idea.Status.PRIORITISED, Idea.Status.NOT_TAKEN_FORWARD},
+    ),
+    Decision.Outcome.NOT_TAKEN_FORWARD: (
+        Idea.Status.NOT_TAKEN_FORWARD,
+        _OPEN | {Idea.Status.PRIORITISED, Idea.Status.IN_PROGRESS},
+    ),
 }
 
 
@@ -329,8 +342,8 @@ def decide(*, idea: Idea, outcome: str, reason: str, by: User) -> Decision:
     idea = _locked(idea)
     if idea.status in (Idea.Status.MERGED, Idea.Status.DONE):
         raise IdeaError(idea.transition_error(Idea.Status.CONSIDERING))
-    status = DECISION_STATUS[outcome]
-    moves = status in idea.NEXT_STATUSES[idea.status]
+    status, moves_from = DECISION_STATUS[outcome]
+    moves = idea.status in moves_from
     if outcome == Decision.Outcome.NOT_TAKEN_FORWARD and not moves and idea.status != status:
         raise IdeaError(idea.transition_error(status, reason=reason))
     decision = Decision.objects.create(idea=idea, outcome=outcome, reason=reason, decided_by=by)
@@ -383,6 +396,7 @@ def invite_scorers(
     members of the community can score; inviting someone twice changes only their group.
     People invited to an open round are told at once; to a round being set up, when it
     opens."""
+    round = PrioritisationRound.objects.select_for_update().get(pk=round.pk)
     _refuse_if_closed(round)
     active = set(
         Membership.objects.active()
@@ -444,6 +458,8 @@ def record_scores(
     score. Only while the round is open; only 1 to 5; only for the round's ideas and
     criteria. Saving again replaces the scores: nothing is counted twice."""
     round = PrioritisationRound.objects.select_for_update().get(pk=round.pk)
+    if scorer.round_id != round.pk:
+        raise RoundError(_("Only the people invited to this round can score it."))
     if not round.is_open:
         raise RoundError(_("This round is not open for scoring, so scores cannot be saved."))
     ideas = set(round.ideas.values_list("pk", flat=True))
@@ -482,8 +498,8 @@ def mark_prioritised(*, round: PrioritisationRound, ideas: Iterable[Idea], by: U
     moved = 0
     chosen = round.ideas.filter(pk__in=[i.pk for i in ideas]).select_for_update(of=("self",))
     for idea in chosen:
-        if idea.transition_error(Idea.Status.PRIORITISED) or idea.status == Idea.Status.PRIORITISED:
-            continue
+        if idea.status not in _OPEN | {Idea.Status.NOT_TAKEN_FORWARD}:
+            continue  # already prioritised or further on, merged or done
         idea.set_status(Idea.Status.PRIORITISED)
         IdeaEvent.objects.create(
             idea=idea,

@@ -84,6 +84,27 @@ def test_a_member_agrees_the_current_ground_rules_before_adding_ideas(community,
     assert add(community, member).author == member
 
 
+@pytest.mark.parametrize("persona", ["coordinator", "staff"])
+def test_coordinators_and_staff_take_part_before_agreeing_changed_ground_rules(
+    request, community, persona
+):
+    """services.may_take_part: "coordinators and site staff always may". A coordinator
+    whose community's ground rules just changed (they may have changed them) still runs
+    and takes part in it; so does site staff who is also a member."""
+    person = request.getfixturevalue(persona)
+    if persona == "staff":
+        Membership.objects.create(community=community, user=person, role="member")
+    with_ground_rules(community)
+    assert services.may_take_part(person, community)
+    idea = add(community, person)
+    assert services.add_comment(idea=idea, user=person, text="Noted.").author == person
+
+
+def test_site_staff_who_is_no_member_takes_part(community, staff):
+    with_ground_rules(community)
+    assert add(community, staff).author == staff
+
+
 @pytest.mark.parametrize("persona", ["partner", "coordinator", "staff"])
 def test_coordinators_and_partners_enter_ideas_for_other_people(request, community, persona):
     person = request.getfixturevalue(persona)

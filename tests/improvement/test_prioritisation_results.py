@@ -19,7 +19,7 @@ W = SimpleNamespace(pk=13, title="One score only")
 
 
 def _rows(scorer, group, idea, values):
-    return [(scorer, group, idea.pk, c.pk, v) for c, v in zip(CRITERIA, values) if v]
+    return [(scorer, group, idea.pk, c.pk, v) for c, v in zip(CRITERIA, values, strict=True) if v]
 
 
 SCORES = (
