@@ -31,6 +31,7 @@ from improvement.models import (
     Support,
     Theme,
 )
+from improvement.prioritisation import round_results
 from members.models import User
 
 THEMES = [
@@ -680,17 +681,9 @@ def _round(community, ideas, people, now) -> None:
     Scorer.objects.filter(round=round_).update(invited_at=now - timedelta(days=11))
     Score.objects.filter(scorer__round=round_).update(updated_at=now - timedelta(days=5))
 
-    # The community's view and the professionals' count equally, however many of each.
-    def standing(idea) -> float:
-        means = []
-        for group in Scorer.Group.values:
-            scores = Score.objects.filter(idea=idea, scorer__round=round_, scorer__group=group)
-            values = [s.value * s.criterion.weight for s in scores.select_related("criterion")]
-            if values:
-                means.append(sum(values) / len(values))
-        return sum(means) / len(means) if means else 0
-
-    top = sorted((idea for _key, idea in shortlist), key=standing, reverse=True)[:CHOSEN]
+    # The top of the results, as the coordinators see them: each group's view has an equal
+    # say, however many people are in it.
+    top = [result.idea for result in round_results(round_)[:CHOSEN]]
     with _dated(now - timedelta(days=3)):
         services.mark_prioritised(round=round_, ideas=top, by=cora)
 

@@ -33,6 +33,8 @@ from members.outbox import notify
 # Enough for a busy evening of discussion; not enough to flood a community.
 IDEAS_PER_HOUR = 10
 COMMENTS_PER_TEN_MINUTES = 8
+# The same comment sent again within this long is a double tap, kept once.
+DOUBLE_TAP = timedelta(minutes=2)
 
 
 def _too_many(model, *, field: str, user: User, since: timedelta, limit: int) -> bool:
@@ -146,8 +148,8 @@ def withdraw_support(*, idea: Idea, user: User) -> bool:
 
 @transaction.atomic
 def add_comment(*, idea: Idea, user: User, text: str) -> Comment:
-    """Comment under the ground rules. The same text sent twice in a row (a double tap)
-    is kept once."""
+    """Comment under the ground rules. The same text sent again straight away (a double
+    tap) is kept once."""
     _refuse_if_archived(idea.community)
     if not idea.is_open_for_discussion:
         raise IdeaError(_("This idea was merged into another one: comment on that one instead."))
@@ -155,7 +157,12 @@ def add_comment(*, idea: Idea, user: User, text: str) -> Comment:
         raise IdeaError(_("Join the community and agree its ground rules to comment."))
     text = text.strip()
     last = Comment.objects.filter(idea=idea, author=user).order_by("-created_at", "-pk").first()
-    if last is not None and last.text == text and not last.is_hidden:
+    if (
+        last is not None
+        and last.text == text
+        and not last.is_hidden
+        and timezone.now() - last.created_at < DOUBLE_TAP
+    ):
         return last
     if _too_many(
         Comment,
@@ -273,8 +280,11 @@ def merge_ideas(*, source: Idea, target: Idea, by: User, note: str) -> Idea:
         )
     if source.status == Idea.Status.MERGED:
         raise IdeaError(_("This idea has already been merged."))
-    if source.status == Idea.Status.DONE:
-        raise IdeaError(_("An idea that is done cannot be merged."))
+    if Idea.Status.MERGED not in Idea.NEXT_STATUSES[source.status]:
+        raise IdeaError(
+            _("An idea that is “%(status)s” cannot be merged: it has its own outcome.")
+            % {"status": source.get_status_display()}
+        )
     note = note.strip()
 
     already = Support.objects.filter(idea=target).values("user")

@@ -482,11 +482,32 @@ def test_a_merged_idea_cannot_be_merged_again(community, coordinator):
     assert b.merged_into == a
 
 
-def test_a_done_idea_cannot_be_merged(community, coordinator):
+@pytest.mark.parametrize(
+    "status, label",
+    [(Status.DONE, "Done"), (Status.IN_PROGRESS, "In progress"),
+     (Status.NOT_TAKEN_FORWARD, "Not taken forward")],
+)  # fmt: skip
+def test_an_idea_with_its_own_outcome_cannot_be_merged(community, coordinator, status, label):
     target = make_idea(community, title="Target")
-    done = make_idea(community, title="Done", status=Status.DONE)
-    with pytest.raises(IdeaError, match="done cannot be merged"):
-        services.merge_ideas(source=done, target=target, by=coordinator, note="")
+    source = make_idea(community, title="Source", status=status)
+    with pytest.raises(IdeaError, match=f"“{label}” cannot be merged"):
+        services.merge_ideas(source=source, target=target, by=coordinator, note="")
+    source.refresh_from_db()
+    assert source.status == status and source.merged_into is None
+
+
+def test_the_same_comment_days_later_is_a_new_comment(community, member):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from improvement.models import Comment
+
+    idea = make_idea(community, title="Idea")
+    first = services.add_comment(idea=idea, user=member, text="Any news?")
+    Comment.objects.filter(pk=first.pk).update(created_at=timezone.now() - timedelta(days=3))
+    second = services.add_comment(idea=idea, user=member, text="Any news?")
+    assert second.pk != first.pk
 
 
 def test_ideas_merge_only_within_one_community(community, other_community, coordinator):
