@@ -55,7 +55,19 @@ class IdeaForm(forms.ModelForm):
         return title
 
 
-class OnBehalfIdeaForm(IdeaForm):
+class EnteredIdeaForm(IdeaForm):
+    """An idea a coordinator writes up from what someone said or wrote."""
+
+    class Meta(IdeaForm.Meta):
+        labels = {
+            "title": _("The idea in a few words"),
+            "description": _("The idea as they put it"),
+            "themes": _("Themes (optional)"),
+        }
+        help_texts = {}
+
+
+class OnBehalfIdeaForm(EnteredIdeaForm):
     """An idea typed in by a coordinator or partner, from paper or from a session."""
 
     source = forms.ChoiceField(
@@ -84,13 +96,6 @@ class OnBehalfIdeaForm(IdeaForm):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-
-    class Meta(IdeaForm.Meta):
-        labels = {
-            "title": _("The idea in a few words"),
-            "description": _("The idea as they put it"),
-            "themes": _("Themes (optional)"),
-        }
 
     def __init__(self, *args, community: Community, **kwargs):
         super().__init__(*args, community=community, **kwargs)
@@ -215,12 +220,20 @@ class DecisionForm(forms.ModelForm):
             "outcome": forms.RadioSelect,
             "reason": forms.Textarea(attrs={"rows": 4}),
         }
+        error_messages = {
+            "outcome": {"required": _("Choose what was decided.")},
+            "reason": {"required": _("Give the reason for the decision, in plain language.")},
+        }
         help_texts = {
             "reason": _(
                 "Everyone who gave input will read this. Say what was decided and why, "
                 "including what got in the way if it cannot be done."
             )
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["outcome"].choices = Decision.Outcome.choices  # no blank choice
 
     def clean_reason(self):
         reason = self.cleaned_data["reason"].strip()
@@ -286,6 +299,9 @@ class RoundForm(forms.ModelForm):
     def __init__(self, *args, community: Community, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.community = community
+        if self.instance.pk and self.instance.status != PrioritisationRound.Status.DRAFT:
+            del self.fields["ideas"]  # fixed once scoring has started
+            return
         self.fields["ideas"].queryset = (
             Idea.objects.filter(community=community)
             .listed()

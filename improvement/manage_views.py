@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -16,8 +17,8 @@ from improvement.forms import (
     ChooseIdeasForm,
     CriterionFormSet,
     DecisionForm,
+    EnteredIdeaForm,
     HideForm,
-    IdeaForm,
     MergeForm,
     RoundForm,
     ScorerForm,
@@ -38,9 +39,9 @@ def _idea_page(request, community, idea, **forms):
     context = {
         "community": community,
         "idea": idea,
-        "status_form": forms.get("status_form") or StatusForm(idea=idea),
+        "status_form": forms.get("status_form") or StatusForm(idea=idea, prefix="status"),
         "decision_form": forms.get("decision_form") or DecisionForm(),
-        "merge_form": forms.get("merge_form") or MergeForm(idea=idea),
+        "merge_form": forms.get("merge_form") or MergeForm(idea=idea, prefix="merge"),
         "decisions": idea.decisions.select_related("decided_by"),
     }
     status = 400 if forms else 200
@@ -65,7 +66,7 @@ def _done(request, idea, message):
 @coordinator_required
 def idea_status(request, community, pk):
     idea = _idea(community, pk)
-    form = StatusForm(request.POST, idea=idea)
+    form = StatusForm(request.POST, idea=idea, prefix="status")
     if form.is_valid():
         try:
             services.change_status(
@@ -98,7 +99,7 @@ def idea_decide(request, community, pk):
 @coordinator_required
 def idea_merge(request, community, pk):
     idea = _idea(community, pk)
-    form = MergeForm(request.POST, idea=idea)
+    form = MergeForm(request.POST, idea=idea, prefix="merge")
     if form.is_valid():
         try:
             target = services.merge_ideas(
@@ -150,7 +151,7 @@ def reports(request, community):
     waiting = (
         Comment.objects.filter(idea__community=community, reports__resolved_at__isnull=True)
         .distinct()
-        .select_related("idea", "author")
+        .select_related("idea__community", "author")
         .prefetch_related("reports__reporter")
         .order_by("created_at")
     )
@@ -199,7 +200,7 @@ def theme_delete(request, community, pk):
 def _from_input(request, community, *, text, source_kwargs, back, heading, origin):
     """A prefilled idea from something heard: the coordinator checks it and adds it."""
     initial = {"title": text.split("\n")[0][:150], "description": text}
-    form = IdeaForm(request.POST or None, community=community, initial=initial)
+    form = EnteredIdeaForm(request.POST or None, community=community, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             idea = services.add_idea(
@@ -301,49 +302,43 @@ def _round(community, pk) -> PrioritisationRound:
     return round_
 
 
+def _save_round_part(request, round_, round_form, criteria, scorer_form) -> str | None:
+    """Save whichever part of the round set-up was sent; the message on success, or None
+    (the form then shows its errors)."""
+    try:
+        if "save_round" in request.POST and round_form.is_valid():
+            services.save_round(round=round_, form=round_form)
+            return _("Round saved.")
+        if "save_criteria" in request.POST and criteria.is_valid():
+            services.save_criteria(round=round_, formset=criteria)
+            return _("Criteria saved.")
+        if "add_scorer" in request.POST and scorer_form.is_valid():
+            services.invite_scorers(round=round_, people=scorer_form.people(), by=request.user)
+            return _("Scorer added.")
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return None
+
+
 @coordinator_required
 def round_detail(request, community, pk):
     """Set up a round: its ideas, criteria and weights, and who scores."""
     round_ = _round(community, pk)
-    closed = round_.status == PrioritisationRound.Status.CLOSED
+    sent = request.POST if request.method == "POST" else {}
     round_form = RoundForm(
-        request.POST if "save_round" in request.POST else None, instance=round_, community=community
+        request.POST if "save_round" in sent else None, instance=round_, community=community
     )
     criteria = CriterionFormSet(
-        request.POST if "save_criteria" in request.POST else None,
+        request.POST if "save_criteria" in sent else None,
         queryset=round_.criteria.all(),
         prefix="criteria",
     )
-    scorer_form = ScorerForm(
-        request.POST if "add_scorer" in request.POST else None, community=community
-    )
-    if request.method == "POST" and not closed:
-        if "save_round" in request.POST and round_form.is_valid():
-            if round_.status == PrioritisationRound.Status.DRAFT:
-                round_form.save()
-            else:
-                round_form.instance.save(update_fields=["title", "description"])
-            messages.success(request, _("Round saved."))
+    scorer_form = ScorerForm(request.POST if "add_scorer" in sent else None, community=community)
+    if request.method == "POST":
+        done = _save_round_part(request, round_, round_form, criteria, scorer_form)
+        if done:
+            messages.success(request, done)
             return redirect("improvement_manage:round", slug=community.slug, pk=pk)
-        if "save_criteria" in request.POST and criteria.is_valid():
-            for position, obj in enumerate(criteria.save(commit=False)):
-                obj.round, obj.position = round_, obj.position or position
-                obj.save()
-            for obj in criteria.deleted_objects:
-                obj.delete()
-            messages.success(request, _("Criteria saved."))
-            return redirect("improvement_manage:round", slug=community.slug, pk=pk)
-        if "add_scorer" in request.POST and scorer_form.is_valid():
-            try:
-                services.invite_scorers(round=round_, people=scorer_form.people(), by=request.user)
-            except ValidationError as error:
-                scorer_form.add_error("person", error)
-            else:
-                messages.success(request, _("Scorer added."))
-                return redirect("improvement_manage:round", slug=community.slug, pk=pk)
-    elif request.method == "POST":
-        messages.error(request, _("This round is closed, so it cannot change."))
-        return redirect("improvement_manage:round", slug=community.slug, pk=pk)
     return render(
         request,
         "improvement/manage/round.html",
@@ -354,8 +349,9 @@ def round_detail(request, community, pk):
             "criteria": criteria,
             "scorer_form": scorer_form,
             "scorers": round_.scorers.select_related("user").annotate(n_scores=Count("scores")),
-            "ideas": round_.ideas.order_by("title"),
-            "closed": closed,
+            "ideas": round_.ideas.select_related("community").order_by("title"),
+            "closed": round_.status == PrioritisationRound.Status.CLOSED,
+            "draft": round_.status == PrioritisationRound.Status.DRAFT,
         },
         status=400 if request.method == "POST" else 200,
     )
@@ -365,8 +361,11 @@ def round_detail(request, community, pk):
 @coordinator_required
 def round_scorer_remove(request, community, pk, scorer):
     round_ = _round(community, pk)
-    if round_.status != PrioritisationRound.Status.CLOSED:
-        round_.scorers.filter(pk=scorer).delete()
+    try:
+        services.remove_scorer(round=round_, scorer_id=scorer)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
         messages.success(request, _("Scorer removed, with their scores."))
     return redirect("improvement_manage:round", slug=community.slug, pk=pk)
 
@@ -400,7 +399,13 @@ def round_results_view(request, community, pk):
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, _("%(n)s ideas marked as prioritised.") % {"n": moved})
+            messages.success(
+                request,
+                ngettext(
+                    "%(n)s idea marked as prioritised.", "%(n)s ideas marked as prioritised.", moved
+                )
+                % {"n": moved},
+            )
             return redirect("improvement_manage:round_results", slug=community.slug, pk=pk)
     results = round_results(round_)
     return render(

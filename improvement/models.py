@@ -128,7 +128,7 @@ class IdeaQuerySet(models.QuerySet):
             Q(pk__in=group.values("author"))
             | Q(pk__in=Support.objects.filter(idea__in=ids).values("user"))
             | Q(pk__in=Comment.objects.filter(idea__in=ids).values("author"))
-            | Q(pk__in=Response.objects.filter(answers__ideas__in=ids).values("user"))
+            | Q(pk__in=Response.objects.filter(ideas__in=ids).values("user"))
             | Q(
                 pk__in=Registration.objects.filter(attended=True, session__ideas__in=ids).values(
                     "user"
@@ -140,9 +140,7 @@ class IdeaQuerySet(models.QuerySet):
         on_behalf = {}
         fields = ("on_behalf_of", "contact_by", "contact_details")
         paper = list(group.exclude(contact_by="").values_list(*fields)) + list(
-            Response.objects.filter(answers__ideas__in=ids)
-            .exclude(contact_by="")
-            .values_list(*fields)
+            Response.objects.filter(ideas__in=ids).exclude(contact_by="").values_list(*fields)
         )
         for name, contact_by, details in paper:
             key = (contact_by, " ".join(details.split()).lower())
@@ -207,6 +205,11 @@ class Idea(models.Model):
     )
     survey_answer = models.ForeignKey(
         Answer, on_delete=models.SET_NULL, null=True, blank=True, related_name="ideas"
+    )
+    # The response the answer belongs to: it outlives the answer when the person changes
+    # their answers, so they stay a contributor.
+    survey_response = models.ForeignKey(
+        Response, on_delete=models.SET_NULL, null=True, blank=True, related_name="ideas"
     )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,

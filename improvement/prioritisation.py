@@ -123,7 +123,7 @@ def compute(
 
 def round_results(round_: PrioritisationRound) -> list[IdeaResult]:
     """The results of a round, in three queries however many ideas and scores it has."""
-    ideas = list(round_.ideas.only("pk", "title", "status", "community_id"))
+    ideas = list(round_.ideas.select_related("community"))
     criteria = list(round_.criteria.all())
     scores = list(
         Score.objects.filter(scorer__round=round_).values_list(

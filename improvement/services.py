@@ -11,6 +11,7 @@ from communities.access import NOT_LOADED, get_membership, may_coordinate
 from communities.models import Community, Membership
 from engagement.models import Answer, KeyPoint
 from improvement.models import (
+    COMMENT_EDIT_WINDOW,
     DEFAULT_CRITERIA,
     Comment,
     CommentReport,
@@ -109,15 +110,30 @@ def add_idea(
     survey = None
     if survey_answer is not None:
         source, survey = Idea.Source.SURVEY, survey_answer.response.survey
+    title, description = title.strip(), description.strip()
+    repeat = (
+        Idea.objects.select_for_update()
+        .filter(
+            community=community,
+            title=title,
+            description=description,
+            created_at__gte=timezone.now() - DOUBLE_TAP,
+            **({"entered_by": by} if entered else {"author": by}),
+        )
+        .first()
+    )
+    if repeat is not None:
+        return repeat  # the same idea sent twice in a moment: a double tap, kept once
     idea = Idea.objects.create(
         community=community,
-        title=title.strip(),
-        description=description.strip(),
+        title=title,
+        description=description,
         source=source,
         session=session,
         key_point=key_point,
         survey=survey,
         survey_answer=survey_answer,
+        survey_response=survey_answer.response if survey_answer else None,
         author=None if entered else by,
         entered_by=by if entered else None,
         **(on_behalf or {}),
@@ -131,6 +147,7 @@ def add_idea(
 def support_idea(*, idea: Idea, user: User) -> bool:
     """Support an idea. Doing it twice does nothing more. Returns whether it was new."""
     _refuse_if_archived(idea.community)
+    idea = _locked(idea)  # a merge moving supports waits, or goes first and is seen here
     if not idea.is_open_for_discussion:
         raise IdeaError(_("This idea was merged into another one: support that one instead."))
     if not may_take_part(user, idea.community):
@@ -142,6 +159,7 @@ def support_idea(*, idea: Idea, user: User) -> bool:
 @transaction.atomic
 def withdraw_support(*, idea: Idea, user: User) -> bool:
     _refuse_if_archived(idea.community)
+    idea = _locked(idea)
     deleted, _rows = Support.objects.filter(idea=idea, user=user).delete()
     return bool(deleted)
 
@@ -151,6 +169,7 @@ def add_comment(*, idea: Idea, user: User, text: str) -> Comment:
     """Comment under the ground rules. The same text sent again straight away (a double
     tap) is kept once."""
     _refuse_if_archived(idea.community)
+    idea = _locked(idea)  # also makes two quick posts of one comment wait for each other
     if not idea.is_open_for_discussion:
         raise IdeaError(_("This idea was merged into another one: comment on that one instead."))
     if not may_take_part(user, idea.community):
@@ -183,8 +202,9 @@ def edit_comment(*, comment: Comment, user: User, text: str) -> Comment:
     _refuse_if_archived(comment.idea.community)
     if not comment.editable_by(user):
         raise IdeaError(
-            _("Comments can be changed by their author for 15 minutes after posting, and not "
-              "once hidden.")
+            _("Comments can be changed by their author for %(minutes)s minutes after posting, "
+              "and not once hidden.")
+            % {"minutes": int(COMMENT_EDIT_WINDOW.total_seconds() // 60)}
         )  # fmt: skip
     comment.text = text.strip()
     comment.edited_at = timezone.now()
@@ -235,6 +255,7 @@ def hide_comment(*, comment: Comment, by: User, reason: str) -> Comment:
 @transaction.atomic
 def dismiss_reports(*, comment: Comment, by: User) -> int:
     """Leave a reported comment up: its reports are settled."""
+    _refuse_if_archived(comment.idea.community)
     return comment.reports.filter(resolved_at__isnull=True).update(
         resolved_at=timezone.now(), resolved_by=by
     )
@@ -294,6 +315,11 @@ def merge_ideas(*, source: Idea, target: Idea, by: User, note: str) -> Idea:
     Comment.objects.filter(idea=source).update(idea=target)
     target.themes.add(*source.themes.all())
     Idea.objects.filter(merged_into=source).update(merged_into=target)
+    # Rounds still being set up or scored stop asking about the merged idea; a closed round
+    # keeps its record as it was.
+    for round_ in source.rounds.exclude(status=PrioritisationRound.Status.CLOSED):
+        round_.ideas.remove(source)
+        Score.objects.filter(scorer__round=round_, idea=source).delete()
 
     source.merged_into = target
     source.set_status(Idea.Status.MERGED)
@@ -407,6 +433,7 @@ def invite_scorers(
     People invited to an open round are told at once; to a round being set up, when it
     opens."""
     round = PrioritisationRound.objects.select_for_update().get(pk=round.pk)
+    _refuse_if_archived(round.community)
     _refuse_if_closed(round)
     active = set(
         Membership.objects.active()
@@ -428,6 +455,44 @@ def invite_scorers(
         if created and round.is_open:
             _tell_scorers(round, [person])
     return scorers
+
+
+@transaction.atomic
+def save_round(*, round: PrioritisationRound, form) -> PrioritisationRound:
+    """Save a round's title and description; its ideas too while it is being set up."""
+    _refuse_if_archived(round.community)
+    locked = PrioritisationRound.objects.select_for_update().get(pk=round.pk)
+    _refuse_if_closed(locked)
+    if locked.status == PrioritisationRound.Status.DRAFT:
+        return form.save()
+    round.save(update_fields=["title", "description"])
+    return round
+
+
+@transaction.atomic
+def save_criteria(*, round: PrioritisationRound, formset) -> None:
+    """Save criteria and weights from a formset. Only while the round is being set up:
+    once people score, the criteria and weights under their scores stay as they were."""
+    _refuse_if_archived(round.community)
+    locked = PrioritisationRound.objects.select_for_update().get(pk=round.pk)
+    if locked.status != PrioritisationRound.Status.DRAFT:
+        raise RoundError(_("Criteria and weights are fixed once scoring has started."))
+    for position, criterion in enumerate(formset.save(commit=False)):
+        criterion.round = locked
+        if criterion.pk is None:
+            criterion.position = locked.criteria.count() + position
+        criterion.save()
+    for criterion in formset.deleted_objects:
+        criterion.delete()
+
+
+@transaction.atomic
+def remove_scorer(*, round: PrioritisationRound, scorer_id: int) -> None:
+    """Take someone off a round that is not closed, with their scores."""
+    _refuse_if_archived(round.community)
+    locked = PrioritisationRound.objects.select_for_update().get(pk=round.pk)
+    _refuse_if_closed(locked)
+    locked.scorers.filter(pk=scorer_id).delete()
 
 
 def _tell_scorers(round_: PrioritisationRound, people) -> None:
@@ -467,9 +532,19 @@ def record_scores(
     """Save one scorer's scores, keyed by (idea id, criterion id). A missing value clears a
     score. Only while the round is open; only 1 to 5; only for the round's ideas and
     criteria. Saving again replaces the scores: nothing is counted twice."""
-    round = PrioritisationRound.objects.select_for_update().get(pk=round.pk)
+    round = (
+        PrioritisationRound.objects.select_for_update().select_related("community").get(pk=round.pk)
+    )
+    _refuse_if_archived(round.community)
     if scorer.round_id != round.pk:
         raise RoundError(_("Only the people invited to this round can score it."))
+    still_member = (
+        Membership.objects.active()
+        .filter(community=round.community, user_id=scorer.user_id, user__erased_at__isnull=True)
+        .exists()
+    )
+    if not still_member:
+        raise RoundError(_("Only active members of the community can score."))
     if not round.is_open:
         raise RoundError(_("This round is not open for scoring, so scores cannot be saved."))
     ideas = set(round.ideas.values_list("pk", flat=True))
@@ -492,6 +567,7 @@ def record_scores(
 
 @transaction.atomic
 def close_round(*, round: PrioritisationRound) -> PrioritisationRound:
+    _refuse_if_archived(round.community)
     round = PrioritisationRound.objects.select_for_update().get(pk=round.pk)
     round.set_status(PrioritisationRound.Status.CLOSED)
     return round

@@ -23,9 +23,20 @@ from improvement.forms import (
     ReportForm,
     ScoreSheetForm,
 )
-from improvement.models import Comment, Idea, IdeaError, PrioritisationRound, RoundError, Scorer
+from improvement.models import (
+    COMMENT_EDIT_WINDOW,
+    Comment,
+    Decision,
+    Idea,
+    IdeaError,
+    PrioritisationRound,
+    RoundError,
+    Scorer,
+)
 
 IDEAS_PER_PAGE = 20
+COMMENT_EDIT_MINUTES = int(COMMENT_EDIT_WINDOW.total_seconds() // 60)
+COMMENTS_PER_PAGE = 50
 
 
 def _community(slug) -> Community:
@@ -78,24 +89,32 @@ def _detail_context(request, idea, comment_form=None) -> dict:
     membership = get_membership(request.user, community)
     counted = Idea.objects.with_counts().values("support_count", "comment_count").get(pk=idea.pk)
     merged_from = None
-    if request.GET.get("merged_from", "").isdigit():
-        merged_from = (
-            Idea.objects.filter(merged_into=idea, pk=request.GET["merged_from"])
-            .only("title")
-            .first()
-        )
+    try:
+        merged_pk = int(request.GET.get("merged_from", ""))
+    except ValueError:
+        merged_pk = None
+    if merged_pk is not None:
+        merged_from = Idea.objects.filter(merged_into=idea, pk=merged_pk).only("title").first()
+    comments = Paginator(
+        idea.comments.select_related("author", "moved_from"), COMMENTS_PER_PAGE
+    ).get_page(request.GET.get("comments"))
     user = request.user
     return {
         "community": community,
         "idea": idea,
         "counts": counted,
         "themes": idea.themes.all(),
-        "comments": idea.comments.select_related("author", "moved_from"),
+        "comments": comments,
         "decisions": idea.decisions.select_related("decided_by"),
+        "merged_decisions": Decision.objects.filter(idea__merged_into=idea).select_related(
+            "idea", "decided_by"
+        ),
         "events": idea.events.select_related("actor", "other_idea"),
         "merged_ideas": idea.merged_ideas.only("pk", "title", "merged_into_id"),
         "merged_from": merged_from,
         "membership": membership,
+        # Names are for the community: visitors from outside see "a member".
+        "show_names": bool(membership and membership.is_active) or request.user.is_staff,
         "may_take_part": services.may_take_part(user, community, membership),
         "coordinating": may_coordinate(user, community, membership),
         "supported": user.is_authenticated and idea.supports.filter(user=user).exists(),
@@ -204,11 +223,13 @@ def comment(request, slug, pk):
 
 
 def _comment(community, pk, comment_pk) -> Comment:
+    """A comment people can still read: a hidden one is not found here."""
     comment = get_object_or_404(
         Comment.objects.select_related("idea", "author"),
         idea__community=community,
         idea_id=pk,
         pk=comment_pk,
+        hidden_at__isnull=True,
     )
     comment.idea.community = community
     return comment
@@ -224,8 +245,9 @@ def comment_edit(request, slug, pk, comment_pk):
     if not comment.editable_by(request.user):
         messages.error(
             request,
-            _("Comments can be changed for 15 minutes after posting. This one is fixed now."),
-        )
+            _("Comments can be changed for %(minutes)s minutes after posting. This one is "
+              "fixed now.") % {"minutes": COMMENT_EDIT_MINUTES},
+        )  # fmt: skip
         return redirect(f"{comment.idea.get_absolute_url()}#comment-{comment.pk}")
     if request.method == "POST" and form.is_valid():
         try:
@@ -281,7 +303,7 @@ def score(request, slug, pk):
         raise PermissionDenied
     if round_.status == PrioritisationRound.Status.DRAFT:
         raise Http404
-    ideas = list(round_.ideas.order_by("title"))
+    ideas = list(round_.ideas.select_related("community").order_by("title"))
     criteria = list(round_.criteria.all())
     saved = {(s.idea_id, s.criterion_id): s.value for s in scorer.scores.all()}
     form = ScoreSheetForm(request.POST or None, ideas=ideas, criteria=criteria, scores=saved)

@@ -139,7 +139,7 @@ def test_writes_are_refused_to_people_without_the_role(client, community, idea, 
     ):
         response = client.post(
             reverse(name, args=[community.slug, idea.pk]),
-            {"outcome": "adopt", "reason": "Yes", "status": "considering"},
+            {"outcome": "adopt", "reason": "Yes", "status-status": "considering"},
         )
         assert response.status_code == 403
     client.force_login(outsider)
@@ -364,10 +364,10 @@ def test_a_decision_is_shown_on_the_idea_page(client, community, idea, coordinat
 def test_a_refused_status_change_says_why(client, community, idea, coordinator):
     client.force_login(coordinator)
     url = reverse("improvement_manage:status", args=[community.slug, idea.pk])
-    response = client.post(url, {"status": "done"})
+    response = client.post(url, {"status-status": "done"})
     assert response.status_code == 400
     assert "status" in response.context["status_form"].errors
-    client.post(url, {"status": "considering", "note": "Looking at costs"})
+    client.post(url, {"status-status": "considering", "status-note": "Looking at costs"})
     idea.refresh_from_db()
     assert idea.status == "considering"
 
@@ -381,7 +381,7 @@ def test_merging_into_itself_or_a_merged_idea_is_refused(
     client.force_login(coordinator)
     url = reverse("improvement_manage:merge", args=[community.slug, idea.pk])
     for target in (idea, b):
-        response = client.post(url, {"target": target.pk, "note": "x"})
+        response = client.post(url, {"merge-target": target.pk, "merge-note": "x"})
         assert response.status_code == 400
         assert "target" in response.context["merge_form"].errors
     idea.refresh_from_db()
@@ -528,8 +528,10 @@ def test_idea_page_queries_do_not_grow(
     client.force_login(member)
     # community, the idea (with its author, session and survey), session, user, membership
     # (with perspectives and involvement: 3), the counts, "do I support it", themes,
-    # decisions, comments (with their authors), merged ideas, history.
-    with django_assert_num_queries(14):
+    # decisions, decisions on merged ideas, the number of comments and a page of them (with
+    # their authors), merged ideas, history.
+    with django_assert_num_queries(16):
         response = client.get(idea.get_absolute_url())
     assert response.status_code == 200
     assert response.context["counts"] == {"support_count": n, "comment_count": n}
+    assert len(response.context["comments"].object_list) == min(n, 50)
