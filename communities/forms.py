@@ -132,6 +132,7 @@ class CommunityForm(forms.ModelForm):
             "listed",
             "status",
             "legacy_note",
+            "update_promise_days",
             "time_zone",
         ]
         widgets = {

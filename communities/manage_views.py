@@ -22,6 +22,7 @@ from communities.forms import (
     RoleForm,
 )
 from communities.models import Community, Invitation, InvolvementOption, Membership
+from communities.panels import panels
 from members import outbox
 from members.personal_data import csv_cell
 
@@ -46,6 +47,7 @@ def dashboard(request, community):
             "failed_deliveries": community.notifications.filter(state="failed").count(),
             "surveys": community.surveys.order_by("-opens_at")[:10],
             "to_contact": community.notifications.call_and_letter().count(),
+            "panels": panels("dashboard", community),
         },
     )
 

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Count, Q
 from django.urls import reverse
@@ -142,6 +143,15 @@ class Community(models.Model):
         _("legacy note"),
         blank=True,
         help_text=_("For a community winding down: what it achieved and where to go next."),
+    )
+    update_promise_days = models.PositiveSmallIntegerField(
+        _("days to answer input"),
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text=_(
+            "We promise to tell people what happened to their input within this many days. "
+            "Input waiting longer is shown as overdue."
+        ),
     )
     time_zone = models.CharField(
         _("time zone"),

@@ -17,6 +17,7 @@ from communities import services
 from communities.access import get_membership, may_coordinate
 from communities.forms import ChoicesForm, InvitationSignupForm, JoinForm
 from communities.models import Community, Invitation, Membership
+from communities.panels import panels
 from members.models import EqualityMonitoring, User
 
 
@@ -39,6 +40,7 @@ def community_detail(request, slug):
             "partners": community.partners.all(),
             "may_coordinate": may_coordinate(request.user, community),
             "offer_equality": _should_offer_equality(request, membership),
+            "panels": panels("community", community),
         },
     )
 

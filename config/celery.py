@@ -36,6 +36,11 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=8, minute=0, day_of_week="monday"),
         "args": ["weekly"],
     },
+    # Input left unanswered past the community's promise: coordinators hear each week.
+    "overdue-inputs": {
+        "task": "improvement.tasks.send_overdue_reminders",
+        "schedule": crontab(hour=7, minute=30, day_of_week="monday"),
+    },
 }
 
 

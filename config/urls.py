@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from communities import views as community_views
 from engagement import survey_views
+from improvement import update_views
 from members import views as member_views
 
 # The admin logs in through allauth, so its rate limits cover the admin too.
@@ -19,6 +20,8 @@ urlpatterns = [
     path("c/<slug:slug>/surveys/", include("engagement.survey_urls")),
     path("c/<slug:slug>/ideas/", include("improvement.urls")),
     path("c/<slug:slug>/manage/ideas/", include("improvement.manage_urls")),
+    path("c/<slug:slug>/updates/", include("improvement.update_urls")),
+    path("c/<slug:slug>/manage/updates/", include("improvement.manage_update_urls")),
     path("c/<slug:slug>/manage/surveys/", survey_views.manage_surveys, name="surveys"),
     path("c/<slug:slug>/manage/surveys/<int:pk>/paper/", survey_views.paper, name="survey_paper"),
     path("c/<slug:slug>/manage/surveys/<int:pk>/", survey_views.manage_surveys, name="survey_edit"),
@@ -48,6 +51,7 @@ urlpatterns = [
         name="survey_results_csv",
     ),
     path("c/", include("communities.urls")),
+    path("me/input/", update_views.my_input, name="my_input"),
     path("me/", include("members.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

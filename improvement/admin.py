@@ -31,6 +31,7 @@ from improvement.models import (
     Scorer,
     Support,
     Theme,
+    Update,
 )
 
 
@@ -417,3 +418,25 @@ class ScoreAdmin(admin.ModelAdmin):
     @admin.display(description=_("scores count as"), ordering="scorer__group")
     def scorer_group(self, obj):
         return obj.scorer.get_group_display()
+
+
+@admin.register(Update)
+class UpdateAdmin(admin.ModelAdmin):
+    """Updates are written and published on the coordinators' pages, where publishing tells
+    people; here staff can read them and correct a typo in a draft."""
+
+    list_display = ["title", "community", "status", "published_at", "told_count"]
+    list_filter = ["status", "community"]
+    search_fields = ["title", "what_we_heard", "what_we_did", "community__name"]
+    list_select_related = ["community"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["status", "published_at", "published_by", "told_count", "created_by"]
+    filter_horizontal = ["ideas", "sessions", "surveys"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.is_published:
+            return [f.name for f in obj._meta.fields] + ["ideas", "sessions", "surveys"]
+        return self.readonly_fields

@@ -26,6 +26,26 @@ class ImprovementConfig(AppConfig):
                 ("comment__idea__community",),
             )
         )
+        register_kind(
+            Kind(
+                "update_published",
+                "updates",
+                lambda update: update.get_absolute_url(),
+                ("community",),
+            )
+        )
+        register_kind(
+            Kind(
+                "overdue_inputs",
+                "alerts",
+                lambda community: reverse("communities:manage", args=[community.slug]),
+            )
+        )
+        from communities.panels import register_panel
+        from improvement import loop
+
+        register_panel("dashboard", "improvement/panels/loop_dashboard.html", loop.dashboard_panel)
+        register_panel("community", "improvement/panels/loop_public.html", loop.public_panel)
         # A personal invitation to do something: always sent, like a session confirmation.
         register_kind(
             Kind(

@@ -1,10 +1,13 @@
 from django import forms
+from django.core.validators import validate_email
 from django.db.models import F
 from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from communities.models import Community, Membership
-from engagement.models import Session
+from engagement.models import Session, Survey
 from improvement.models import (
     CONTACT_CHOICES,
     Comment,
@@ -14,6 +17,7 @@ from improvement.models import (
     PrioritisationRound,
     Scorer,
     Theme,
+    Update,
 )
 from members.models import User
 
@@ -111,6 +115,14 @@ class OnBehalfIdeaForm(EnteredIdeaForm):
             self.add_error(
                 "contact_details", _("Add how to reach them, or choose “Not to be contacted”.")
             )
+        elif cleaned.get("contact_by") == "email":
+            try:
+                validate_email(cleaned["contact_details"].strip())
+            except forms.ValidationError:
+                self.add_error(
+                    "contact_details",
+                    _("That is not an email address. Check it, or choose another way."),
+                )
         return cleaned
 
     def on_behalf(self) -> dict:
@@ -391,3 +403,74 @@ class ChooseIdeasForm(forms.Form):
         self.fields["ideas"].queryset = round.ideas.exclude(
             status__in=[Idea.Status.MERGED, Idea.Status.DONE, Idea.Status.PRIORITISED]
         ).order_by("title")
+
+
+class UpdateForm(forms.ModelForm):
+    """A "you said, we did" update, in plain language, and whose input it answers."""
+
+    class Meta:
+        model = Update
+        fields = ["title", "what_we_heard", "what_we_did", "what_next", "ideas", "sessions",
+                  "surveys"]  # fmt: skip
+        widgets = {
+            "what_we_heard": forms.Textarea(attrs={"rows": 4}),
+            "what_we_did": forms.Textarea(attrs={"rows": 6}),
+            "what_next": forms.Textarea(attrs={"rows": 3}),
+            "ideas": forms.CheckboxSelectMultiple,
+            "sessions": forms.CheckboxSelectMultiple,
+            "surveys": forms.CheckboxSelectMultiple,
+        }
+        help_texts = {
+            "title": _("A short headline, such as “Clinic letters will come a week sooner”."),
+            "what_we_heard": _("What people told us, in their words where you can."),
+            "what_we_did": _(
+                "What changed, what is changing, or what we could not do and why. Be as plain "
+                "and honest when the answer is no."
+            ),
+            "what_next": _("What happens now, and when people will hear more."),
+            "ideas": _("Everyone who gave, supported or discussed these ideas will be told."),
+            "sessions": _("Everyone recorded as coming to these sessions will be told."),
+            "surveys": _("Everyone who answered these surveys will be told."),
+        }
+        error_messages = {
+            "title": {"required": _("Give the update a short headline.")},
+            "what_we_heard": {"required": _("Say what we heard.")},
+            "what_we_did": {"required": _("Say what we did, or could not do, and why.")},
+        }
+
+    def __init__(self, *args, community: Community, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.community = community
+        self.fields["ideas"].queryset = (
+            Idea.objects.filter(community=community).listed().order_by("title")
+        )
+        self.fields["sessions"].queryset = (
+            Session.objects.filter(community=community, starts_at__lte=timezone.now())
+            .exclude(status__in=[Session.Status.DRAFT, Session.Status.CANCELLED])
+            .order_by("-starts_at")
+        )
+        self.fields["sessions"].label_from_instance = lambda s: (
+            f"{s.title} ({date_format(s.starts_at, 'j M Y')})"
+        )
+        self.fields["surveys"].queryset = Survey.objects.filter(
+            community=community, published=True
+        ).order_by("-opens_at")
+
+    def clean(self):
+        cleaned = super().clean()
+        if not (cleaned.get("ideas") or cleaned.get("sessions") or cleaned.get("surveys")):
+            raise forms.ValidationError(
+                _("Choose at least one idea, session or survey, so we know whose input it "
+                  "answers.")
+            )  # fmt: skip
+        return cleaned
+
+
+class BoardFilterForm(forms.Form):
+    theme = forms.ModelChoiceField(
+        label=_("Theme"), queryset=Theme.objects.none(), required=False, empty_label=_("Any")
+    )
+
+    def __init__(self, *args, community: Community, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["theme"].queryset = community.themes.all()

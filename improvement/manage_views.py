@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
@@ -91,7 +92,13 @@ def idea_decide(request, community, pk):
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            return _done(request, idea, _("Decision recorded and shown on the idea's page."))
+            messages.success(
+                request,
+                _("Decision recorded and shown on the idea's page. Now tell the people who "
+                  "gave this input: check this update and publish it."),
+            )  # fmt: skip
+            new_update = reverse("updates_manage:new", args=[community.slug])
+            return redirect(f"{new_update}?idea={idea.pk}")
     return _idea_page(request, community, idea, decision_form=form)
 
 

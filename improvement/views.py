@@ -33,6 +33,7 @@ from improvement.models import (
     RoundError,
     Scorer,
 )
+from improvement.update_views import updates_for_idea
 
 IDEAS_PER_PAGE = 20
 COMMENT_EDIT_MINUTES = int(COMMENT_EDIT_WINDOW.total_seconds() // 60)
@@ -106,6 +107,7 @@ def _detail_context(request, idea, comment_form=None) -> dict:
         "themes": idea.themes.all(),
         "comments": comments,
         "decisions": idea.decisions.select_related("decided_by"),
+        "updates": updates_for_idea(idea),
         "merged_decisions": Decision.objects.filter(idea__merged_into=idea).select_related(
             "idea", "decided_by"
         ),

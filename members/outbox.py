@@ -8,6 +8,7 @@ rows; a sweep scheduled every minute delivers anything the task missed (a broker
 killed worker). Rows are claimed with a conditional UPDATE, so no two workers send one row.
 """
 
+import hashlib
 import logging
 import random
 import smtplib
@@ -151,6 +152,34 @@ def notify_address(
         community=community,
         context=context or {},
         key=key,
+        **_about_key(about),
+    )
+    return _write([row])
+
+
+def notify_contact(
+    *,
+    name: str,
+    channel: str,
+    details: str,
+    kind: str,
+    about: models.Model,
+    context: dict | None = None,
+    community=None,
+) -> int:
+    """Like notify(), for someone with no account who asked for a letter or a call (their
+    input was typed in from paper). The row waits on the community's letters-and-calls list
+    until a coordinator marks it done; the same person about the same thing is listed once."""
+    spec = get_kind(kind)
+    who = " ".join(details.split()).lower()
+    row = Notification(
+        email="",
+        kind=kind,
+        group=spec.group or "",
+        channel=channel,
+        community=community,
+        context={**(context or {}), "name": name, "contact_details": details},
+        key=hashlib.sha256(f"{channel}:{who}".encode()).hexdigest()[:40],
         **_about_key(about),
     )
     return _write([row])

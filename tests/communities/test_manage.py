@@ -75,8 +75,9 @@ def test_community_page_query_count_is_fixed(
 ):
     client.force_login(request.getfixturevalue(persona))
     # session, user, community, the person's membership (+ perspectives, involvement),
-    # partners, whether they may coordinate, and the next sessions.
-    with django_assert_num_queries(9):
+    # partners, whether they may coordinate, the "you said, we did" panel (ideas, updates on
+    # ideas, merged ideas, the latest updates) and the next sessions.
+    with django_assert_num_queries(13):
         response = client.get(busy_community.get_absolute_url())
     assert response.status_code == 200
 

@@ -89,7 +89,7 @@ def test_saving_other_details_does_not_change_the_ground_rules_version(
     data = {
         "name": community.name, "slug": community.slug, "purpose": community.purpose,
         "description": "New words", "ground_rules": "Be kind.\r\nListen.  ", "join_policy": "open",
-        "status": "active", "time_zone": "Europe/London", "listed": "on",
+        "status": "active", "time_zone": "Europe/London", "listed": "on", "update_promise_days": 30,
     }  # fmt: skip
     client.post(url("manage_edit", community), data)
     community.refresh_from_db()

@@ -1,0 +1,179 @@
+"""Updates: writing "you said, we did" and telling everyone whose input it answers."""
+
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from improvement.models import IdeaEvent, Update, UpdateError
+from improvement.services.ideas import _refuse_if_archived
+from members.models import User
+from members.outbox import notify, notify_address, notify_contact
+
+__all__ = [
+    "PublishResult",
+    "audience_summary",
+    "publish_update",
+    "save_update",
+    "send_overdue_reminders",
+]
+
+
+@dataclass
+class PublishResult:
+    """What publishing did: how many people it set out to tell, and whether this call was
+    the one that published (publishing again tells nobody again)."""
+
+    published: bool
+    members: int = 0
+    by_email: int = 0
+    by_letter_or_phone: int = 0
+
+    @property
+    def told(self) -> int:
+        return self.members + self.by_email + self.by_letter_or_phone
+
+
+def audience_summary(update: Update) -> dict:
+    """How many people publishing would tell, for the coordinator to see first."""
+    audience = update.audience()
+    letters = [c for c in audience.on_behalf if c.contact_by in ("post", "phone")]
+    return {
+        "members": audience.members.count(),
+        "by_email": len(audience.on_behalf) - len(letters),
+        "by_letter_or_phone": len(letters),
+        "total": audience.members.count() + len(audience.on_behalf),
+    }
+
+
+@transaction.atomic
+def save_update(*, form, by: User) -> Update:
+    """Save a draft update from its form. Published updates are the record: they do not
+    change."""
+    update = form.instance
+    _refuse_if_archived(update.community)
+    if update.pk and Update.objects.filter(pk=update.pk).published().exists():
+        raise UpdateError(_("This update is published, so it stays as it was sent."))
+    if update.created_by_id is None:
+        update.created_by = by
+    return form.save()
+
+
+def _check_ready(update: Update) -> None:
+    if not (update.title.strip() and update.what_we_heard.strip() and update.what_we_did.strip()):
+        raise UpdateError(_("Write a headline, what we heard and what we did before publishing."))
+    if not (update.ideas.exists() or update.sessions.exists() or update.surveys.exists()):
+        raise UpdateError(
+            _("Choose at least one idea, session or survey, so we know whose input it answers.")
+        )
+
+
+@transaction.atomic
+def publish_update(*, update: Update, by: User) -> PublishResult:
+    """Publish an update and tell everyone whose input it answers, each person once, by the
+    way they chose: members through the outbox (email now or in a digest, or a letter or call
+    if they asked); people entered from paper by email, or on the letters-and-calls list.
+    Idempotent: publishing again, or twice at once, publishes once and tells nobody twice.
+    Delivery happens after commit, so a broker that is down does not hold up the page; the
+    outbox sweep sends what is waiting when it returns."""
+    _refuse_if_archived(update.community)
+    _check_ready(update)
+    now = timezone.now()
+    claimed = Update.objects.filter(pk=update.pk, status=Update.Status.DRAFT).update(
+        status=Update.Status.PUBLISHED, published_at=now, published_by=by
+    )
+    if not claimed:
+        return PublishResult(published=False)
+    update.refresh_from_db()
+    audience = update.audience()
+    community = update.community
+    result = PublishResult(published=True)
+    result.members = notify(
+        recipients=list(audience.members),
+        kind="update_published",
+        about=update,
+        community=community,
+    )
+    for contact in audience.on_behalf:
+        if contact.contact_by == "email":
+            try:
+                validate_email(contact.contact_details)
+            except ValidationError:
+                result.by_letter_or_phone += notify_contact(
+                    name=contact.name, channel="post", details=contact.contact_details,
+                    kind="update_published", about=update, community=community,
+                )  # fmt: skip
+                continue
+            result.by_email += notify_address(
+                email=contact.contact_details,
+                kind="update_published",
+                about=update,
+                community=community,
+            )
+        else:
+            result.by_letter_or_phone += notify_contact(
+                name=contact.name, channel=contact.contact_by, details=contact.contact_details,
+                kind="update_published", about=update, community=community,
+            )  # fmt: skip
+    IdeaEvent.objects.bulk_create(
+        IdeaEvent(
+            idea=idea,
+            kind=IdeaEvent.Kind.UPDATED,
+            actor=by,
+            at=now,
+            status=idea.status,
+            note=update.title,
+        )  # fmt: skip
+        for idea in update.ideas.all()
+    )
+    Update.objects.filter(pk=update.pk).update(told_count=result.told)
+    update.told_count = result.told
+    return result
+
+
+OVERDUE_LISTED = 25
+
+
+def send_overdue_reminders(*, now=None) -> int:
+    """Tell each community's coordinators which inputs have waited longer than the promise,
+    oldest first. Once a week: the ISO week is part of each row's key, so running again in
+    the same week writes nothing new. Communities with nothing overdue send nothing."""
+    from communities.models import Community, Membership
+    from improvement import loop
+
+    now = now or timezone.now()
+    year, week, _day = now.isocalendar()
+    written = 0
+    for community in Community.objects.exclude(status=Community.Status.ARCHIVED):
+        overdue = loop.figures(community, now=now).overdue
+        if not overdue:
+            continue
+        coordinators = User.objects.filter(
+            memberships__in=Membership.objects.coordinators().filter(community=community)
+        )
+        items = [
+            {
+                "kind": item.kind_label,
+                "title": item.title,
+                "days": item.days_waiting(now),
+                "link": loop.act_link(community, item),
+            }
+            for item in overdue[:OVERDUE_LISTED]
+        ]
+        with transaction.atomic():
+            written += notify(
+                recipients=coordinators,
+                kind="overdue_inputs",
+                about=community,
+                community=community,
+                key=f"{year}-W{week:02d}",
+                context={
+                    "items": items,
+                    "count": len(overdue),
+                    "promise": community.update_promise_days,
+                },
+            )
+    return written
