@@ -1,0 +1,376 @@
+"""The rules for reading run charts and XmR charts: pure Python, no Django, every boundary
+tested by hand.
+
+Run charts (Perla, Provost and Murray, 2011): the median is the centre line (of a baseline
+period if one is set).
+- Shift: 6 or more consecutive points on one side of the median. A point on the median
+  neither breaks a shift nor counts towards it.
+- Trend: 5 or more consecutive points all going up, or all going down. A point equal to the
+  one before neither breaks a trend nor counts towards it.
+- Runs: too few or too many runs for the number of useful observations (points not on the
+  median), against the table below.
+- An astronomical point is judged by a person, not computed here.
+
+XmR charts, as NHS England's "Making Data Count" draws them: the mean is the centre line;
+process limits are the mean ± 2.66 × the mean moving range.
+- A point beyond a limit.
+- 7 consecutive points on one side of the mean (a point on the mean ends the run).
+- 7 consecutive points each higher (or each lower) than the one before (a repeat ends it).
+- 2 of 3 consecutive points beyond mean ± (2/3 × 2.66 = 1.7733) × the mean moving range, on
+  the same side.
+Limits from fewer than 12 points are provisional.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from math import comb
+from statistics import fmean, median
+
+SHIFT_LENGTH = 6
+TREND_LENGTH = 5
+XMR_RUN_LENGTH = 7
+XMR_TREND_LENGTH = 7
+LIMIT_FACTOR = 2.66
+WARNING_FACTOR = 1.7733
+PROVISIONAL_BELOW = 12
+
+
+def _runs_limits(useful: int, tail: float = 0.025) -> tuple[int, int]:
+    """The fewest and most runs expected by chance for `useful` points split evenly either
+    side of the median, from the exact distribution of the number of runs (Swed and
+    Eisenhart, 1943), with `tail` of the probability cut off at each end."""
+    above = useful // 2
+    below = useful - above
+    total = comb(useful, above)
+    chance = {}
+    for runs in range(2, useful + 1):
+        k = runs // 2
+        if runs % 2 == 0:
+            ways = 2 * comb(above - 1, k - 1) * comb(below - 1, k - 1)
+        else:
+            ways = comb(above - 1, k - 1) * comb(below - 1, k) + comb(above - 1, k) * comb(
+                below - 1, k - 1
+            )
+        chance[runs] = ways / total
+    lower = upper = None
+    seen = 0.0
+    for runs in sorted(chance):
+        seen += chance[runs]
+        if seen > tail:
+            lower = runs
+            break
+    seen = 0.0
+    for runs in sorted(chance, reverse=True):
+        seen += chance[runs]
+        if seen > tail:
+            upper = runs
+            break
+    return lower, upper
+
+
+# Fewer runs than the first number, or more than the second, is a signal. Kept as data: the
+# run chart table for 10 to 60 useful observations.
+RUNS_TABLE: dict[int, tuple[int, int]] = {n: _runs_limits(n) for n in range(10, 61)}
+
+
+@dataclass(frozen=True)
+class Point:
+    when: date
+    value: float
+
+
+@dataclass
+class Signal:
+    rule: str  # "shift", "trend", "runs", "beyond", "run", "xmr_trend", "two_of_three"
+    indexes: list[int]
+    direction: str = ""  # "up" or "down", where it applies
+    explanation: str = ""
+
+
+@dataclass
+class RunChart:
+    points: list[Point]
+    centre: float | None
+    baseline_size: int
+    useful: int = 0
+    runs: int = 0
+    runs_limits: tuple[int, int] | None = None
+    signals: list[Signal] = field(default_factory=list)
+    too_few_points: bool = False
+
+
+def _side(value: float, centre: float) -> int:
+    return (value > centre) - (value < centre)
+
+
+def shifts(values: list[float], centre: float, length: int = SHIFT_LENGTH) -> list[Signal]:
+    """Runs of `length` or more points on one side of `centre`; points on it are skipped."""
+    found: list[Signal] = []
+    current: list[int] = []
+    side = 0
+    for index, value in enumerate(values):
+        here = _side(value, centre)
+        if here == 0:
+            continue  # on the centre line: neither breaks nor counts
+        if here != side:
+            if len(current) >= length:
+                found.append(Signal("shift", current, "up" if side > 0 else "down"))
+            current, side = [], here
+        current.append(index)
+    if len(current) >= length:
+        found.append(Signal("shift", current, "up" if side > 0 else "down"))
+    return found
+
+
+def trends(values: list[float], length: int = TREND_LENGTH) -> list[Signal]:
+    """`length` or more consecutive points all going up or all going down. A value equal to
+    the one before is skipped: it neither breaks the trend nor counts."""
+    found: list[Signal] = []
+    current: list[int] = []
+    direction = 0
+    previous = None
+    for index, value in enumerate(values):
+        if previous is None:
+            current, previous = [index], value
+            continue
+        step = (value > previous) - (value < previous)
+        if step == 0:
+            continue  # a repeat: skipped
+        if direction not in (0, step):
+            if len(current) >= length:
+                found.append(Signal("trend", current, "up" if direction > 0 else "down"))
+            current = [current[-1]]  # the turning point starts the next trend
+        direction = step
+        current.append(index)
+        previous = value
+    if len(current) >= length and direction:
+        found.append(Signal("trend", current, "up" if direction > 0 else "down"))
+    return found
+
+
+def count_runs(values: list[float], centre: float) -> tuple[int, int]:
+    """(useful observations, runs): points on the centre line are left out of both."""
+    sides = [s for s in (_side(v, centre) for v in values) if s != 0]
+    if not sides:
+        return 0, 0
+    return len(sides), 1 + sum(1 for a, b in zip(sides, sides[1:], strict=False) if a != b)
+
+
+def run_chart(points: list[Point], *, baseline_until: date | None = None) -> RunChart:
+    """Read a run chart. Points are sorted by date first."""
+    points = sorted(points, key=lambda p: p.when)
+    baseline = [p for p in points if baseline_until is None or p.when <= baseline_until]
+    if len(baseline) < 2:
+        baseline = points
+    chart = RunChart(points=points, centre=None, baseline_size=len(baseline))
+    if len(points) < 2:
+        chart.too_few_points = True
+        return chart
+    values = [p.value for p in points]
+    chart.centre = median([p.value for p in baseline])
+    chart.signals += shifts(values, chart.centre)
+    chart.signals += trends(values)
+    chart.useful, chart.runs = count_runs(values, chart.centre)
+    chart.runs_limits = RUNS_TABLE.get(chart.useful)
+    if chart.runs_limits:
+        lower, upper = chart.runs_limits
+        if chart.runs < lower:
+            chart.signals.append(Signal("runs", [], "few"))
+        elif chart.runs > upper:
+            chart.signals.append(Signal("runs", [], "many"))
+    return chart
+
+
+# --- XmR ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Segment:
+    """Points sharing one set of limits (a chart rebased from a date has two or more)."""
+
+    start: int  # index of the first point in the chart
+    points: list[Point]
+    mean: float
+    mean_moving_range: float
+
+    @property
+    def upper(self) -> float:
+        return self.mean + LIMIT_FACTOR * self.mean_moving_range
+
+    @property
+    def lower(self) -> float:
+        return self.mean - LIMIT_FACTOR * self.mean_moving_range
+
+    @property
+    def upper_warning(self) -> float:
+        return self.mean + WARNING_FACTOR * self.mean_moving_range
+
+    @property
+    def lower_warning(self) -> float:
+        return self.mean - WARNING_FACTOR * self.mean_moving_range
+
+    @property
+    def provisional(self) -> bool:
+        return len(self.points) < PROVISIONAL_BELOW
+
+
+@dataclass
+class XmRChart:
+    points: list[Point]
+    segments: list[Segment] = field(default_factory=list)
+    signals: list[Signal] = field(default_factory=list)
+    too_few_points: bool = False
+    variation: str = ""  # "common", "improvement", "concern"
+    assurance: str = ""  # "met", "not_met", "hit_and_miss", or "" with no target
+
+    @property
+    def provisional(self) -> bool:
+        return any(s.provisional for s in self.segments)
+
+    def segment_of(self, index: int) -> Segment:
+        for segment in reversed(self.segments):
+            if index >= segment.start:
+                return segment
+        return self.segments[0]
+
+
+def moving_ranges(values: list[float]) -> list[float]:
+    return [abs(b - a) for a, b in zip(values, values[1:], strict=False)]
+
+
+def _segment(points: list[Point], start: int) -> Segment:
+    values = [p.value for p in points]
+    ranges = moving_ranges(values)
+    return Segment(
+        start=start,
+        points=points,
+        mean=fmean(values),
+        mean_moving_range=fmean(ranges) if ranges else 0.0,
+    )
+
+
+def _beyond_limits(values: list[float], segment_at) -> list[Signal]:
+    found = []
+    for index, value in enumerate(values):
+        segment = segment_at(index)
+        if value > segment.upper or value < segment.lower:
+            found.append(Signal("beyond", [index], "up" if value > segment.upper else "down"))
+    return found
+
+
+def _runs_about_mean(values: list[float], segment_at) -> list[Signal]:
+    """Runs on one side of the mean of each point's segment: a point on the mean ends one."""
+    found: list[Signal] = []
+    current: list[int] = []
+    side = 0
+    for index, value in enumerate(values + [None]):
+        here = 0 if value is None else _side(value, segment_at(index).mean)
+        if here != 0 and here == side:
+            current.append(index)
+            continue
+        if len(current) >= XMR_RUN_LENGTH:
+            found.append(Signal("run", current, "up" if side > 0 else "down"))
+        current, side = ([index] if here else []), here
+    return found
+
+
+def _steps(values: list[float]) -> list[Signal]:
+    """Points each higher (or each lower) than the one before; a repeat ends the run."""
+    found: list[Signal] = []
+    current, direction = [0], 0
+    for index in range(1, len(values) + 1):
+        step = (
+            0
+            if index == len(values)
+            else (values[index] > values[index - 1]) - (values[index] < values[index - 1])
+        )
+        if step != 0 and step == direction:
+            current.append(index)
+            continue
+        if direction and len(current) >= XMR_TREND_LENGTH:
+            found.append(Signal("xmr_trend", current, "up" if direction > 0 else "down"))
+        current, direction = ([index - 1, index] if step else [index]), step
+    return found
+
+
+def _two_of_three(values: list[float], segment_at) -> list[Signal]:
+    """Two of three consecutive points beyond the warning line, on the same side."""
+    found: list[Signal] = []
+    flagged: set[int] = set()
+    for end in range(2, len(values)):
+        window = (end - 2, end - 1, end)
+        above = [i for i in window if values[i] > segment_at(i).upper_warning]
+        below = [i for i in window if values[i] < segment_at(i).lower_warning]
+        for near, direction in ((above, "up"), (below, "down")):
+            if len(near) >= 2 and not set(near) <= flagged:
+                found.append(Signal("two_of_three", near, direction))
+                flagged.update(near)
+    return found
+
+
+def _xmr_rules(values: list[float], segment_at) -> list[Signal]:
+    return (
+        _beyond_limits(values, segment_at)
+        + _runs_about_mean(values, segment_at)
+        + _steps(values)
+        + _two_of_three(values, segment_at)
+    )
+
+
+def xmr_chart(
+    points: list[Point],
+    *,
+    rebase_from: list[date] | None = None,
+    higher_is_better: bool = True,
+    target: float | None = None,
+) -> XmRChart:
+    """Read an XmR chart, with new limits from each rebasing date. Points are sorted first."""
+    points = sorted(points, key=lambda p: p.when)
+    chart = XmRChart(points=points)
+    if len(points) < 2:
+        chart.too_few_points = True
+        return chart
+    starts = [0]
+    for when in sorted(rebase_from or []):
+        index = next((i for i, p in enumerate(points) if p.when >= when), None)
+        # A new segment needs two points of its own for a moving range.
+        if index is not None and index - starts[-1] >= 2 and len(points) - index >= 2:
+            starts.append(index)
+    bounds = starts + [len(points)]
+    chart.segments = [_segment(points[a:b], a) for a, b in zip(bounds, bounds[1:], strict=False)]
+    values = [p.value for p in points]
+    chart.signals = _xmr_rules(values, chart.segment_of)
+    chart.variation = _variation(chart, len(values) - 1, higher_is_better)
+    chart.assurance = _assurance(chart.segments[-1], target, higher_is_better)
+    return chart
+
+
+def _variation(chart: XmRChart, last: int, higher_is_better: bool) -> str:
+    """The latest point's variation: special cause if any rule flags it, improvement or
+    concern by the direction that is better; otherwise common cause."""
+    for signal in chart.signals:
+        if last in signal.indexes:
+            good = "up" if higher_is_better else "down"
+            return "improvement" if signal.direction == good else "concern"
+    return "common"
+
+
+def _assurance(segment: Segment, target: float | None, higher_is_better: bool) -> str:
+    """Whether the process will meet a target: consistently when both limits are on the
+    target's good side, consistently not when both are on the bad side, otherwise hit and
+    miss."""
+    if target is None:
+        return ""
+    if higher_is_better:
+        if segment.lower >= target:
+            return "met"
+        if segment.upper < target:
+            return "not_met"
+    else:
+        if segment.upper <= target:
+            return "met"
+        if segment.lower > target:
+            return "not_met"
+    return "hit_and_miss"
