@@ -21,6 +21,7 @@ urlpatterns = [
     path("c/<slug:slug>/ideas/", include("improvement.urls")),
     path("c/<slug:slug>/manage/ideas/", include("improvement.manage_urls")),
     path("c/<slug:slug>/updates/", include("improvement.update_urls")),
+    path("c/<slug:slug>/projects/", include("improvement.project_urls")),
     path("c/<slug:slug>/manage/updates/", include("improvement.manage_update_urls")),
     path("c/<slug:slug>/manage/surveys/", survey_views.manage_surveys, name="surveys"),
     path("c/<slug:slug>/manage/surveys/<int:pk>/paper/", survey_views.paper, name="survey_paper"),

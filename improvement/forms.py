@@ -8,14 +8,20 @@ from django.utils.translation import gettext_lazy as _
 
 from communities.models import Community, Membership
 from engagement.models import Session, Survey
+from improvement.charts import DriverError, parse_drivers
 from improvement.models import (
     CONTACT_CHOICES,
     Comment,
     Criterion,
+    Cycle,
+    DataPoint,
     Decision,
     Idea,
+    Measure,
     PrioritisationRound,
+    Project,
     Scorer,
+    TeamMember,
     Theme,
     Update,
 )
@@ -474,3 +480,146 @@ class BoardFilterForm(forms.Form):
     def __init__(self, *args, community: Community, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["theme"].queryset = community.themes.all()
+
+
+# --- Improvement projects ----------------------------------------------------------------------
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class ProjectForm(forms.ModelForm):
+    class Meta:
+        model = Project
+        fields = ["title", "aim_what", "aim_how_much", "aim_by_when", "ideas", "driver_diagram"]
+        widgets = {
+            "aim_what": forms.Textarea(attrs={"rows": 2}),
+            "aim_by_when": DATE_INPUT,
+            "ideas": forms.CheckboxSelectMultiple,
+            "driver_diagram": forms.Textarea(attrs={"rows": 8, "class": "font-monospace"}),
+        }
+        error_messages = {
+            "title": {"required": _("Give the project a short title.")},
+            "aim_what": {"required": _("Say what will improve.")},
+            "aim_how_much": {"required": _("Say by how much.")},
+            "aim_by_when": {
+                "required": _("Say by when."),
+                "invalid": _("Enter a date like 2027-03-31."),
+            },
+        }
+
+    def __init__(self, *args, community: Community, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.community = community
+        self.fields["ideas"].queryset = (
+            Idea.objects.filter(community=community)
+            .listed()
+            .exclude(status=Idea.Status.NOT_TAKEN_FORWARD)
+            .order_by("title")
+        )
+        self.fields["ideas"].help_text = _("The ideas this project puts into practice.")
+
+    def clean_driver_diagram(self):
+        text = self.cleaned_data["driver_diagram"]
+        try:
+            parse_drivers(text)
+        except DriverError as error:
+            raise forms.ValidationError(error.problems) from None
+        return text
+
+
+class TeamForm(forms.Form):
+    person = forms.ModelChoiceField(label=_("Person"), queryset=User.objects.none())
+    role = forms.ChoiceField(label=_("Role"), choices=TeamMember.Role.choices)
+
+    def __init__(self, *args, community: Community, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["person"].queryset = User.objects.filter(
+            memberships__community=community, memberships__status=Membership.Status.ACTIVE
+        ).order_by("name", "email")
+        self.fields["person"].label_from_instance = lambda u: u.display_name
+
+
+class ProjectStatusForm(forms.Form):
+    status = forms.ChoiceField(label=_("Move the project to"), choices=())
+
+    def __init__(self, *args, project: Project, **kwargs):
+        super().__init__(*args, **kwargs)
+        allowed = project.NEXT_STATUSES[project.status]
+        self.fields["status"].choices = [
+            (value, label) for value, label in Project.Status.choices if value in allowed
+        ]
+
+
+class CycleForm(forms.ModelForm):
+    class Meta:
+        model = Cycle
+        fields = ["change", "prediction", "measuring", "starts_on", "ends_on", "do", "study",
+                  "act", "act_notes"]  # fmt: skip
+        widgets = {
+            "prediction": forms.Textarea(attrs={"rows": 2}),
+            "measuring": forms.Textarea(attrs={"rows": 2}),
+            "do": forms.Textarea(attrs={"rows": 3}),
+            "study": forms.Textarea(attrs={"rows": 3}),
+            "act_notes": forms.Textarea(attrs={"rows": 2}),
+            "starts_on": DATE_INPUT,
+            "ends_on": DATE_INPUT,
+            "act": forms.RadioSelect,
+        }
+
+    def __init__(self, *args, project: Project, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.project = project
+        self.fields["act"].choices = [("", _("Not decided yet"))] + Cycle.Act.choices
+
+
+class MeasureForm(forms.ModelForm):
+    class Meta:
+        model = Measure
+        fields = ["name", "definition", "kind", "unit", "higher_is_better", "target", "chart",
+                  "baseline_until", "rebase_from"]  # fmt: skip
+        widgets = {
+            "definition": forms.Textarea(attrs={"rows": 3}),
+            "kind": forms.RadioSelect,
+            "chart": forms.RadioSelect,
+            "baseline_until": DATE_INPUT,
+            "rebase_from": DATE_INPUT,
+        }
+
+    def __init__(self, *args, project: Project, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.project = project
+
+
+class PointForm(forms.ModelForm):
+    class Meta:
+        model = DataPoint
+        fields = ["when", "value", "note"]
+        widgets = {"when": DATE_INPUT}
+        error_messages = {
+            "when": {"invalid": _("Enter a date like 2026-03-31.")},
+            "value": {"invalid": _("Enter a number, such as 42 or 3.5.")},
+        }
+
+
+class CsvForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSV file"),
+        help_text=_(
+            "A first line of column names, date, value and (if you like) note, then one row "
+            "per point, dates like 2026-03-31. Nothing is imported unless every row is right."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+
+
+class ResultForm(forms.ModelForm):
+    class Meta:
+        model = Project
+        fields = ["result"]
+        widgets = {"result": forms.Textarea(attrs={"rows": 6})}
+        help_texts = {
+            "result": _(
+                "In plain words for the people whose ideas started this: what changed, what "
+                "the measures showed, and what happens now."
+            )
+        }

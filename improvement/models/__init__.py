@@ -16,6 +16,15 @@ from improvement.models.ideas import (
     Support,
     Theme,
 )
+from improvement.models.projects import (
+    Cycle,
+    DataPoint,
+    Measure,
+    Project,
+    ProjectError,
+    ProjectQuerySet,
+    TeamMember,
+)
 from improvement.models.rounds import (
     COMMUNITY_PERSPECTIVES,
     DEFAULT_CRITERIA,
@@ -36,6 +45,13 @@ __all__ = [
     "CommentReport",
     "Contributors",
     "Criterion",
+    "Cycle",
+    "DataPoint",
+    "Measure",
+    "Project",
+    "ProjectError",
+    "ProjectQuerySet",
+    "TeamMember",
     "Decision",
     "Idea",
     "IdeaError",

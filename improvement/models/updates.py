@@ -51,6 +51,15 @@ class Update(models.Model):
     surveys = models.ManyToManyField(
         Survey, blank=True, related_name="updates", verbose_name=_("surveys it answers")
     )
+    # The project whose result this update tells, if it does.
+    project = models.ForeignKey(
+        "improvement.Project",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="updates",
+        verbose_name=_("project"),
+    )
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
     )

@@ -2,4 +2,5 @@
 to the outbox in it and sent after commit."""
 
 from improvement.services.ideas import *  # noqa: F403
+from improvement.services.projects import *  # noqa: F403
 from improvement.services.updates import *  # noqa: F403

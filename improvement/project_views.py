@@ -1,0 +1,366 @@
+"""Improvement projects: the public view of what is being tried, and the team's pages for
+aims, cycles, measures and data."""
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from communities.access import get_membership, may_coordinate
+from communities.models import Community
+from improvement import charts, services, spc
+from improvement.forms import (
+    CsvForm,
+    CycleForm,
+    MeasureForm,
+    PointForm,
+    ProjectForm,
+    ProjectStatusForm,
+    ResultForm,
+    TeamForm,
+)
+from improvement.models import Cycle, DataPoint, Idea, Measure, Project, TeamMember
+
+PROJECTS_PER_PAGE = 20
+
+
+def project_list(request, slug):
+    """What the community is trying now, then what it has done."""
+    community = get_object_or_404(Community, slug=slug)
+    projects = (
+        Project.objects.filter(community=community)
+        .annotate(
+            n_ideas=Count("ideas", distinct=True), n_measures=Count("measures", distinct=True)
+        )
+        .order_by("status", "-created_at")
+    )
+    page = Paginator(projects, PROJECTS_PER_PAGE).get_page(request.GET.get("page"))
+    for project in page.object_list:
+        project.community = community
+    return render(
+        request,
+        "improvement/project_list.html",
+        {
+            "community": community,
+            "page": page,
+            "may_start": services.may_take_part(request.user, community),
+        },
+    )
+
+
+def _project(community, pk) -> Project:
+    project = get_object_or_404(Project, community=community, pk=pk)
+    project.community = community
+    return project
+
+
+def _measure_drawings(project, measures, cycles):
+    drawn = []
+    for measure in measures:
+        rows = list(measure.points.all())
+        measure.astronomical_points = [spc.Point(p.when, p.value) for p in rows if p.astronomical]
+        points = [spc.Point(p.when, p.value) for p in rows]
+        drawn.append((measure, charts.draw(measure, points, cycles), rows))
+    return drawn
+
+
+def project_detail(request, slug, pk):
+    community = get_object_or_404(Community, slug=slug)
+    project = _project(community, pk)
+    membership = get_membership(request.user, community)
+    cycles = list(project.cycles.all())
+    measures = list(project.measures.prefetch_related(Prefetch("points")))
+    ideas = list(project.ideas.order_by("title"))
+    contributors = Idea.objects.filter(pk__in=[i.pk for i in ideas]).contributors()
+    editing = services.may_edit_project(request.user, project, membership)
+    diagram = None
+    if project.driver_diagram.strip():
+        top, nodes, width, height = charts.layout(
+            project.aim_what, charts.parse_drivers(project.driver_diagram)
+        )
+        diagram = {
+            "nodes": nodes,
+            "links": charts.driver_links(nodes),
+            "width": width,
+            "height": height,
+            "box_w": charts.BOX_W,
+            "box_h": charts.BOX_H,
+        }
+    return render(
+        request,
+        "improvement/project_detail.html",
+        {
+            "community": community,
+            "project": project,
+            "team": project.team.select_related("user"),
+            "cycles": cycles,
+            "measures": _measure_drawings(project, measures, cycles),
+            "ideas": ideas,
+            "contributor_count": len(contributors) if ideas else 0,
+            "updates": project.updates.filter(status="published").order_by("-published_at"),
+            "diagram": diagram,
+            "editing": editing,
+            "coordinating": may_coordinate(request.user, community, membership),
+            "status_form": ProjectStatusForm(project=project) if editing else None,
+        },
+    )
+
+
+def team_required(view):
+    """The view gets `project`; people who are neither its team nor coordinators get 403."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, slug, pk, *args, **kwargs):
+        community = get_object_or_404(Community, slug=slug)
+        project = _project(community, pk)
+        if not services.may_edit_project(request.user, project):
+            raise PermissionDenied
+        if request.method == "POST" and community.is_archived:
+            messages.error(
+                request, _("This community is archived, so nothing in it can be changed.")
+            )
+            return redirect(project)
+        return view(request, project, *args, **kwargs)
+
+    return wrapper
+
+
+@login_required
+def project_new(request, slug):
+    community = get_object_or_404(Community, slug=slug)
+    if not services.may_take_part(request.user, community):
+        raise PermissionDenied
+    initial = {}
+    idea_id = request.GET.get("idea", "")
+    if idea_id.isascii() and idea_id.isdigit():
+        idea = Idea.objects.filter(community=community, pk=int(idea_id)).listed().first()
+        if idea is not None:
+            initial = {"ideas": [idea.pk], "title": idea.title}
+    form = ProjectForm(request.POST or None, community=community, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        ideas = data.pop("ideas")
+        try:
+            project = services.create_project(
+                community=community, by=request.user, ideas=ideas, **data
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Project started. You are its lead."))
+            return redirect(project)
+    return render(request, "improvement/project_form.html", {"community": community, "form": form})
+
+
+@team_required
+def project_edit(request, project):
+    form = ProjectForm(request.POST or None, instance=project, community=project.community)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Project saved."))
+        return redirect(project)
+    return render(
+        request,
+        "improvement/project_form.html",
+        {"community": project.community, "form": form, "project": project},
+    )
+
+
+@require_POST
+@team_required
+def project_status(request, project):
+    form = ProjectStatusForm(request.POST, project=project)
+    if form.is_valid():
+        try:
+            services.change_project_status(
+                project=project, status=form.cleaned_data["status"], by=request.user
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("The project's status is changed."))
+    else:
+        messages.error(request, _("That status is not one this project can move to now."))
+    return redirect(project)
+
+
+@team_required
+def project_team(request, project):
+    if (
+        not may_coordinate(request.user, project.community)
+        and not project.team.filter(user=request.user, role=TeamMember.Role.LEAD).exists()
+    ):
+        raise PermissionDenied  # the lead and coordinators choose the team
+    form = TeamForm(request.POST or None, community=project.community)
+    if request.method == "POST":
+        remove = request.POST.get("remove", "")
+        try:
+            if remove.isascii() and remove.isdigit():
+                member = get_object_or_404(project.team, pk=int(remove))
+                services.set_team_member(project=project, user=member.user, role=None)
+                messages.success(request, _("Taken off the team."))
+                return redirect("projects:team", slug=project.community.slug, pk=project.pk)
+            if form.is_valid():
+                services.set_team_member(
+                    project=project,
+                    user=form.cleaned_data["person"],
+                    role=form.cleaned_data["role"],
+                )
+                messages.success(request, _("Team saved."))
+                return redirect("projects:team", slug=project.community.slug, pk=project.pk)
+        except ValidationError as error:
+            form.add_error(None, error)
+    return render(
+        request,
+        "improvement/project_team.html",
+        {
+            "community": project.community,
+            "project": project,
+            "form": form,
+            "team": project.team.select_related("user"),
+        },
+    )
+
+
+@team_required
+def cycle_edit(request, project, cycle=None):
+    instance = get_object_or_404(Cycle, project=project, pk=cycle) if cycle else None
+    form = CycleForm(request.POST or None, instance=instance, project=project)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Cycle saved."))
+        return redirect(f"{project.get_absolute_url()}#cycles")
+    return render(
+        request,
+        "improvement/project_part_form.html",
+        {"community": project.community, "project": project, "form": form,
+         "heading": _("Change the cycle") if instance else _("Log a PDSA cycle")},
+    )  # fmt: skip
+
+
+@team_required
+def measure_edit(request, project, measure=None):
+    instance = get_object_or_404(Measure, project=project, pk=measure) if measure else None
+    form = MeasureForm(request.POST or None, instance=instance, project=project)
+    if request.method == "POST" and form.is_valid():
+        saved = form.save()
+        messages.success(request, _("Measure saved. Add its data next."))
+        return redirect(
+            "projects:data", slug=project.community.slug, pk=project.pk, measure=saved.pk
+        )
+    return render(
+        request,
+        "improvement/project_part_form.html",
+        {"community": project.community, "project": project, "form": form,
+         "heading": _("Change the measure") if instance else _("Add a measure")},
+    )  # fmt: skip
+
+
+@team_required
+def measure_data(request, project, measure):
+    """A measure's data: add a point, upload a CSV, mark astronomical points, remove one."""
+    measure = get_object_or_404(Measure, project=project, pk=measure)
+    point_form = PointForm(request.POST if "add_point" in request.POST else None)
+    csv_form = CsvForm(
+        request.POST if "upload" in request.POST else None,
+        request.FILES if "upload" in request.POST else None,
+    )
+    problems = []
+    if request.method == "POST":
+        done = _data_post(request, measure, point_form, csv_form, problems)
+        if done:
+            messages.success(request, done)
+            return redirect(
+                "projects:data", slug=project.community.slug, pk=project.pk, measure=measure.pk
+            )
+    points = list(measure.points.all())
+    return render(
+        request,
+        "improvement/measure_data.html",
+        {
+            "community": project.community,
+            "project": project,
+            "measure": measure,
+            "points": points,
+            "point_form": point_form,
+            "csv_form": csv_form,
+            "problems": problems,
+            "drawing": charts.draw(
+                measure, [spc.Point(p.when, p.value) for p in points], list(project.cycles.all())
+            ),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _data_post(request, measure, point_form, csv_form, problems) -> str | None:
+    try:
+        if "add_point" in request.POST and point_form.is_valid():
+            data = point_form.cleaned_data
+            services.add_point(measure=measure, when=data["when"], value=data["value"],
+                               note=data["note"])  # fmt: skip
+            return _("Point added.")
+        if "upload" in request.POST and csv_form.is_valid():
+            count, found = services.import_points(
+                measure=measure, content=csv_form.cleaned_data["file"].read()
+            )
+            problems += found
+            if not found:
+                return _("%(n)d points imported.") % {"n": count}
+        target = request.POST.get("remove") or request.POST.get("astronomical")
+        if target and target.isascii() and target.isdigit():
+            point = get_object_or_404(DataPoint, measure=measure, pk=int(target))
+            if "remove" in request.POST:
+                point.delete()
+                return _("Point removed.")
+            point.astronomical = not point.astronomical
+            point.save(update_fields=["astronomical"])
+            return _("Marked.") if point.astronomical else _("Mark taken off.")
+    except ValidationError as error:
+        point_form.add_error("when", error)
+    return None
+
+
+@team_required
+def project_result(request, project):
+    form = ResultForm(request.POST or None, instance=project)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        if "publish" in request.POST:
+            try:
+                result = services.publish_result(project=project, by=request.user)
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+                return redirect("projects:result", slug=project.community.slug, pk=project.pk)
+            if not result.published:
+                messages.info(
+                    request, _("The result was already published. Nobody was told twice.")
+                )
+            else:
+                messages.success(
+                    request,
+                    _("Result published. %(n)s people whose ideas led here will be told.")
+                    % {"n": result.told},
+                )
+            return redirect(project)
+        messages.success(request, _("Result saved. Publish it when it is ready."))
+        return redirect("projects:result", slug=project.community.slug, pk=project.pk)
+    contributors = Idea.objects.filter(pk__in=project.ideas.values("pk")).contributors()
+    return render(
+        request,
+        "improvement/project_result.html",
+        {
+            "community": project.community,
+            "project": project,
+            "form": form,
+            "contributor_count": len(contributors),
+            "published": project.updates.filter(status="published").exists(),
+        },
+    )

@@ -1,0 +1,122 @@
+"""Improvement projects: from an idea to a result its contributors hear about."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from improvement import services
+from improvement.models import DataPoint, Idea, Measure, Project, ProjectError
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def idea(community, member, coordinator):
+    idea = services.add_idea(
+        community=community, by=member, title="Letters sooner", description="Please."
+    )
+    services.decide(idea=idea, outcome="adopt", reason="Yes.", by=coordinator)
+    idea.refresh_from_db()
+    return idea
+
+
+@pytest.fixture
+def project(community, coordinator, idea):
+    return services.create_project(
+        community=community, by=coordinator, ideas=[idea], title="Letters on time",
+        aim_what="Letters arrive before the appointment", aim_how_much="from 40% to 90%",
+        aim_by_when=date(2027, 3, 31),
+        driver_diagram="Booking\n  Letters printed late\n    Print on booking\nStaff time",
+    )  # fmt: skip
+
+
+@pytest.fixture
+def measure(project):
+    return Measure.objects.create(
+        project=project, name="Letters on time", definition="Share of letters", kind="outcome",
+        unit="%", target=90,
+    )  # fmt: skip
+
+
+def test_starting_and_completing_moves_the_ideas(project, idea, coordinator):
+    services.change_project_status(project=project, status="testing", by=coordinator)
+    idea.refresh_from_db()
+    assert idea.status == Idea.Status.IN_PROGRESS
+    with pytest.raises(ProjectError, match="Write what happened"):
+        services.change_project_status(project=project, status="completed", by=coordinator)
+    Project.objects.filter(pk=project.pk).update(result="Letters now go out on booking.")
+    services.change_project_status(project=project, status="completed", by=coordinator)
+    idea.refresh_from_db()
+    assert idea.status == Idea.Status.DONE
+
+
+def test_a_csv_with_any_bad_row_imports_nothing_and_says_which_lines(measure):
+    content = b"date,value,note\n2026-01-05,40,\n2026-13-01,41,\n2026-01-19,abc,\n2026-01-05,42,\n"
+    count, problems = services.import_points(measure=measure, content=content)
+    assert count == 0 and not DataPoint.objects.exists()
+    assert [p.line for p in problems] == [3, 4, 5]
+    count, problems = services.import_points(
+        measure=measure, content=b"date,value\n2026-01-19,44\n2026-01-05,40\n"
+    )
+    assert (count, problems) == (2, [])
+    assert [p.when for p in measure.points.all()] == [date(2026, 1, 5), date(2026, 1, 19)]
+
+
+def test_wrong_columns_are_refused(measure):
+    _count, problems = services.import_points(measure=measure, content=b"day,amount\n1,2\n")
+    assert problems[0].line == 1 and "date, value" in problems[0].message
+
+
+def test_a_duplicate_date_is_refused(measure):
+    services.add_point(measure=measure, when=date(2026, 1, 5), value=40)
+    with pytest.raises(ProjectError, match="already a value"):
+        services.add_point(measure=measure, when=date(2026, 1, 5), value=41)
+
+
+def test_the_project_page_draws_the_chart_and_the_driver_diagram(client, project, measure):
+    start = date(2026, 1, 5)
+    for week, value in enumerate([40, 42, 41, 39, 40, 43, 41, 40, 60, 62, 61, 63, 64, 62, 65]):
+        DataPoint.objects.create(measure=measure, when=start + timedelta(weeks=week), value=value)
+    page = client.get(project.get_absolute_url())
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "Run chart of Letters on time" in text and "A shift" in text
+    assert "Primary driver: Booking" in text and "Change idea: Print on booking" in text
+
+
+def test_publishing_the_result_tells_the_ideas_contributors_once(
+    client, project, coordinator, member, mailoutbox, django_capture_on_commit_callbacks
+):
+    client.force_login(coordinator)
+    url = reverse("projects:result", args=[project.community.slug, project.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, {"result": "Letters now go out when the appointment is booked.",
+                          "publish": "1"})  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, {"result": "Letters now go out when the appointment is booked.",
+                          "publish": "1"})  # fmt: skip
+    assert [m.to for m in mailoutbox] == [[member.email]]
+    assert "What came of “Letters on time”" in mailoutbox[0].subject
+
+
+def test_the_csv_upload_page_lists_problems_and_keeps_nothing(
+    client, project, measure, coordinator
+):
+    client.force_login(coordinator)
+    url = reverse("projects:data", args=[project.community.slug, project.pk, measure.pk])
+    upload = SimpleUploadedFile("points.csv", b"date,value\nyesterday,3\n", "text/csv")
+    response = client.post(url, {"upload": "1", "file": upload})
+    assert response.status_code == 400
+    assert "Line 2" in response.content.decode()
+    assert not DataPoint.objects.exists()
+
+
+def test_only_the_team_and_coordinators_edit(client, project, member, partner, coordinator):
+    url = reverse("projects:edit", args=[project.community.slug, project.pk])
+    client.force_login(member)
+    assert client.get(url).status_code == 403
+    client.force_login(coordinator)
+    assert client.get(url).status_code == 200
+    assert Project.objects.count() == 1
