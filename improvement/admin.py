@@ -23,13 +23,18 @@ from improvement.models import (
     Comment,
     CommentReport,
     Criterion,
+    Cycle,
+    DataPoint,
     Decision,
     Idea,
     IdeaEvent,
+    Measure,
     PrioritisationRound,
+    Project,
     Score,
     Scorer,
     Support,
+    TeamMember,
     Theme,
     Update,
 )
@@ -440,3 +445,54 @@ class UpdateAdmin(admin.ModelAdmin):
         if obj is not None and obj.is_published:
             return [f.name for f in obj._meta.fields] + ["ideas", "sessions", "surveys"]
         return self.readonly_fields
+
+
+class TeamInline(admin.TabularInline):
+    model = TeamMember
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+class CycleInline(admin.StackedInline):
+    model = Cycle
+    extra = 0
+
+
+@admin.register(Project)
+class ProjectAdmin(admin.ModelAdmin):
+    """Status moves on the project page, where it also moves the project's ideas."""
+
+    list_display = ["title", "community", "status", "starts_on", "ends_on", "aim_by_when"]
+    list_filter = ["status", "community"]
+    search_fields = ["title", "aim_what", "result", "community__name"]
+    list_select_related = ["community"]
+    readonly_fields = ["status", "starts_on", "ends_on", "result_published_at", "created_by"]
+    filter_horizontal = ["ideas"]
+    inlines = [TeamInline, CycleInline]
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "ideas":
+            kwargs["queryset"] = Idea.objects.select_related("community")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class DataPointInline(admin.TabularInline):
+    model = DataPoint
+    extra = 0
+
+
+@admin.register(Measure)
+class MeasureAdmin(admin.ModelAdmin):
+    list_display = ["name", "project", "kind", "chart", "target"]
+    list_filter = ["kind", "chart"]
+    search_fields = ["name", "definition", "project__title"]
+    list_select_related = ["project"]
+    inlines = [DataPointInline]
+
+
+@admin.register(Cycle)
+class CycleAdmin(admin.ModelAdmin):
+    list_display = ["change", "project", "starts_on", "ends_on", "act"]
+    list_filter = ["act"]
+    search_fields = ["change", "prediction", "project__title"]
+    list_select_related = ["project"]
