@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch
+from django.db.models import Case, Count, IntegerField, Prefetch, Value, When
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -28,6 +28,17 @@ from improvement.forms import (
 from improvement.models import Cycle, DataPoint, Idea, Measure, Project, TeamMember
 
 PROJECTS_PER_PAGE = 20
+# What is being tried now first, then plans, then what is finished.
+_STATUS_ORDER = Case(
+    *[
+        When(status=status, then=Value(position))
+        for position, status in enumerate(
+            [Project.Status.TESTING, Project.Status.SUSTAINING, Project.Status.PLANNING,
+             Project.Status.COMPLETED, Project.Status.STOPPED]
+        )
+    ],
+    output_field=IntegerField(),
+)  # fmt: skip
 
 
 def project_list(request, slug):
@@ -38,7 +49,7 @@ def project_list(request, slug):
         .annotate(
             n_ideas=Count("ideas", distinct=True), n_measures=Count("measures", distinct=True)
         )
-        .order_by("status", "-created_at")
+        .order_by(_STATUS_ORDER, "-created_at")
     )
     page = Paginator(projects, PROJECTS_PER_PAGE).get_page(request.GET.get("page"))
     for project in page.object_list:
