@@ -15,10 +15,12 @@ putting right what those pages cannot. So the admin does not write history:
   under scores already given.
 """
 
+from django import forms
 from django.contrib import admin
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
+from improvement.charts import DriverError, parse_drivers
 from improvement.models import (
     Comment,
     CommentReport,
@@ -458,8 +460,24 @@ class CycleInline(admin.StackedInline):
     extra = 0
 
 
+class ProjectAdminForm(forms.ModelForm):
+    class Meta:
+        model = Project
+        fields = ["community", "title", "aim_what", "aim_how_much", "aim_by_when", "ideas",
+                  "driver_diagram", "result"]  # fmt: skip
+
+    def clean_driver_diagram(self):
+        text = self.cleaned_data["driver_diagram"]
+        try:
+            parse_drivers(text)
+        except DriverError as error:
+            raise forms.ValidationError(error.problems) from None
+        return text
+
+
 @admin.register(Project)
 class ProjectAdmin(admin.ModelAdmin):
+    form = ProjectAdminForm
     """Status moves on the project page, where it also moves the project's ideas."""
 
     list_display = ["title", "community", "status", "starts_on", "ends_on", "aim_by_when"]
@@ -496,3 +514,21 @@ class CycleAdmin(admin.ModelAdmin):
     list_filter = ["act"]
     search_fields = ["change", "prediction", "project__title"]
     list_select_related = ["project"]
+
+
+@admin.register(TeamMember)
+class TeamMemberAdmin(admin.ModelAdmin):
+    list_display = ["user", "project", "role", "added_at"]
+    list_filter = ["role"]
+    search_fields = ["user__email", "user__name", "project__title"]
+    list_select_related = ["user", "project"]
+    autocomplete_fields = ["user"]
+
+
+@admin.register(DataPoint)
+class DataPointAdmin(admin.ModelAdmin):
+    list_display = ["measure", "when", "value", "astronomical"]
+    list_filter = ["astronomical"]
+    search_fields = ["measure__name", "note"]
+    list_select_related = ["measure"]
+    date_hierarchy = "when"

@@ -363,6 +363,8 @@ def parse_drivers(text: str) -> list[Node]:
         expanded = raw.replace("\t", "  ")
         spaces = len(expanded) - len(expanded.lstrip(" "))
         words = expanded.strip().lstrip("-*•").strip()
+        if not words:
+            continue  # a bullet with nothing after it
         if spaces % 2:
             problems.append(_("Line %(n)d: indent by two spaces per level.") % {"n": number})
             continue

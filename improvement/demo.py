@@ -1,5 +1,6 @@
 """Demo ideas for IBD Together: what people said at the listening session, online and on
-paper, how the community and the IBD team scored them, and what was decided.
+paper, how the community and the IBD team scored them, what was decided, and the "you said,
+we did" updates that closed the loop (and the inputs still waiting for one).
 
 Everything goes through `improvement.services`, so each idea's history reads as it would on
 a real site. Running the demo again finds what is there (ideas by title, the round by its
@@ -8,7 +9,12 @@ as it is written, so the demo reads like a few weeks of activity.
 
 Like the other demos, this one sends no notifications: demo people are invited to score
 while the round is being set up (nobody is told then), and the round is opened with the
-round's own status change rather than `services.open_round`, which would invite them.
+round's own status change rather than `services.open_round`, which would invite them. For
+the same reason updates are published without `services.publish_update` (see `_updates`).
+
+The dates make the loop-closure figures read true: most ideas were answered within a few
+weeks, two early ones late, and a few from the board's first weeks have waited longer than
+the community's promise, so the coordinator dashboard has something to act on.
 """
 
 from collections import defaultdict
@@ -20,6 +26,7 @@ from django.utils import timezone
 from communities.models import Community, Membership, MembershipPerspective
 from engagement.models import Answer, KeyPoint, Session
 from improvement import services
+from improvement.forms import UpdateForm
 from improvement.models import (
     Comment,
     Decision,
@@ -30,6 +37,7 @@ from improvement.models import (
     Scorer,
     Support,
     Theme,
+    Update,
 )
 from improvement.prioritisation import round_results
 from members.models import User
@@ -419,6 +427,99 @@ IDEAS = [
         8,
         2,
     ),
+    # From the first weeks of the board, before the listening session: some were answered
+    # (two of them late), and some have waited longer than the community promises.
+    (
+        "signs",
+        "Clearer signs to the IBD clinic and the infusion unit",
+        "The IBD clinic moved, but the signs in the main entrance still point to the old day "
+        "unit. People arrive late and flustered, and some cannot find a toilet on the way.",
+        ["Access"],
+        ("online", "hannah"),
+        52,
+        4,
+    ),
+    (
+        "team-faces",
+        "A 'who's who' of the IBD team",
+        "We hear a different name every time we ring. A page with the team's photos and what "
+        "each person does (nurses, consultants, dietitian, secretaries) would help us know who "
+        "to ask.",
+        ["Communication"],
+        ("online", "adaeze"),
+        45,
+        3,
+    ),
+    (
+        "wifi",
+        "Free Wi-Fi in the infusion unit",
+        "An infusion takes three or four hours, and the hospital Wi-Fi does not reach the unit. "
+        "People cannot work, study or video-call home. Free Wi-Fi would make the day go faster.",
+        ["Patient-centred care"],
+        ("online", "errol"),
+        56,
+        5,
+    ),
+    (
+        "stool-kits",
+        "Stool test kits handed out at clinic",
+        "To check for a flare we are asked for a stool sample, but first we have to ring for a "
+        "pot, collect it, and drop it back, often on the day we feel worst. Hand out the kit, "
+        "with a bag and simple instructions, at every review.",
+        ["Access", "Support between appointments"],
+        ("online", "hannah"),
+        47,
+        4,
+    ),
+    (
+        "bowel-prep",
+        "Better advice on bowel prep before a colonoscopy",
+        "The leaflet does not say what to eat, when to take the second dose if the test is in "
+        "the afternoon, or what to do if you are already in a flare. A call from a nurse the "
+        "week before would help.",
+        ["Communication"],
+        (
+            "paper",
+            {
+                "on_behalf_of": "Mr T., on a form left at clinic reception",
+                "contact_by": "post",
+                "contact_details": "22 Sample Street, Sheffield S6 0ZZ",
+            },
+        ),
+        41,
+        2,
+    ),
+    (
+        "fit-notes",
+        "Fit notes from clinic, without going back to the GP",
+        "When I am off work in a flare, the GP wants a letter from clinic before giving a fit "
+        "note, and clinic tells me to ask the GP. Let the IBD team write fit notes.",
+        ["Access", "Patient-centred care"],
+        ("online", "errol"),
+        39,
+        3,
+    ),
+    (
+        "pain-relief",
+        "Tell us which pain relief is safe with IBD",
+        "Nobody told me that ibuprofen can set off a flare. A simple list of which painkillers "
+        "are safe with IBD, given out when you are diagnosed, would save a lot of harm.",
+        ["Communication", "Support between appointments"],
+        ("online", "michael"),
+        36,
+        4,
+    ),
+    (
+        "ae-card",
+        "An 'I have IBD' card to show in A&E",
+        "When my son ends up in A&E we explain his Crohn's, his medicines and his surgery to "
+        "every new doctor. A card or letter from the IBD team saying what he has, what he "
+        "takes and who to call would save hours.",
+        ["Patient-centred care", "Support between appointments"],
+        ("online", "bilal"),
+        33,
+        3,
+    ),
 ]
 
 COMMENTS = [
@@ -434,6 +535,9 @@ COMMENTS = [
     ("helpline", "bilal", "Last time we waited eight days and ended up in A&E."),
     ("flare-plan", "michael", "I would like this on paper and in the app."),
     ("cant-wait", "hannah", "I only found out about the card from another patient."),
+    ("wifi", "adaeze", "Four hours with nothing to do but watch the drip. Yes please."),
+    ("stool-kits", "michael", "My last sample sat at the GP's for three days before the lab "
+     "got it."),
 ]  # fmt: skip
 
 # The duplicate, merged into the idea it repeats.
@@ -501,8 +605,228 @@ DECISIONS = [
         "change them. We have passed the idea to the trust's patient experience team. The "
         "helpline can tell you about help with travel costs.",
     ),
+    (
+        "helpline",
+        Decision.Outcome.ADAPT,
+        "We cannot yet promise every call back within one working day. Anyone who tells the "
+        "answerphone they are in a flare will be called back the same working day, and "
+        "everyone else within two working days. The answerphone message will say so.",
+    ),
 ]
 IN_PROGRESS = ("letters", "A new letter template is being written with patients.")
+
+# How the update about the round's results names its ideas.
+ROUND_NAMES = {
+    "letters": "plain-English clinic letters",
+    "rebook": "changing appointments by text or online",
+    "helpline": "quicker helpline call backs",
+    "transition": "a proper handover to adult care",
+    "toilet-card": "a toilet access card",
+    "evening-clinics": "evening or Saturday clinics",
+    "named-nurse": "a named nurse for each patient",
+    "flare-plan": "a written flare plan",
+}
+
+# Ideas from the board's first weeks that the team took on and finished: (key, reason,
+# decided, done; both in days ago). Each is done just before its update is published.
+EARLY_DECISIONS = [
+    ("signs", "Quick to fix, and it helps everyone who comes to clinic.", 40, 36),
+    ("team-faces", "A small job that makes it easier to know who to ask.", 31, 27),
+    ("wifi", "Worth doing for everyone who spends a day in the infusion unit.", 33, 20),
+    ("stool-kits", "It saves patients a trip, and gets results to us sooner.", 14, 4),
+]
+
+# The "you said, we did" updates: (headline, what we heard, what we did, what happens next,
+# the ideas it answers, whether it answers the listening session, written and published in
+# days ago; published None for a draft). The round's results fill in "{top}",
+# "{community_higher}" and "{professional_higher}", using the short names below.
+UPDATES = [
+    (
+        "What we heard at our first listening session",
+        "Thank you to everyone who came to our first listening session at Firth Park Community "
+        "Centre. You told us a lot, and some of it was hard to hear. Clinic letters are full of "
+        "words and abbreviations that people do not understand. It can take days to get "
+        "through on the phone just to change an appointment. Several of you waited over a week "
+        "for the helpline to call back during a flare. Young people who moved from the "
+        "children's service said they felt dropped. And many of you plan every trip, including "
+        "the journey to clinic, around finding a toilet.",
+        "We have written up everything you said and put each idea on the ideas board, so you "
+        "can see it, support it and add to it. If you said it, it is there. The whole IBD team "
+        "has read them. Eight ideas, from the session and from the board, go forward to our "
+        "autumn round, where patients, carers and staff score them side by side.",
+        "Scoring has started. We will write to you again when the scores are in, and "
+        "again when the team has decided what to do about each idea. If you think we missed "
+        "something, tell any of us, or add it to the board.",
+        [],
+        True,
+        11,
+        10,
+    ),
+    (
+        "The scores are in: what you and the IBD team chose to do first",
+        "Eight ideas went into the autumn round. Patients and carers, and the IBD team, each "
+        "scored them on the difference they would make, how many people they would reach, and "
+        "how easy they would be to do. Each group's view counted the same, however many people "
+        "were in it.",
+        "The three ideas that came top are {top}. We will take these forward first. Where the "
+        "two groups saw things differently, we want to be open about it: patients and carers "
+        "scored {community_higher} much higher than the team did, and the team scored "
+        "{professional_higher} higher than patients and carers did. Those differences will "
+        "shape how we go about each one.",
+        "The team will decide what to do about all eight ideas in the next fortnight, "
+        "including the five that did not come top, and we will tell you what was decided and "
+        "why.",
+        list(ROUND_SCORES),
+        False,
+        3.2,
+        2.9,
+    ),
+    (
+        "Clinic letters will be written for you, in plain English",
+        "At the listening session, in the clinic letters survey and on paper forms, you told "
+        "us that clinic letters are written for doctors, not for you. One of you had a letter "
+        "that said only 'TI inflamed, CRP 45'. People could not tell whether a result was "
+        "good, bad or no change, and one of you cannot read the small print at all.",
+        "Every letter from the IBD clinic will now be written to you, with a short 'What this "
+        "means for you' at the top, and a copy sent to your GP. Test results will say whether "
+        "they are better, worse or no change, and what happens next. Abbreviations will be "
+        "spelled out. If you need large print, easy read or another language, tell us once "
+        "and every letter after that will come that way.",
+        "Patients at the clinic letters workshop are helping the team write the new template. "
+        "We will try it out first, then use it for every letter. We will write again when the "
+        "first new letters go out, and we would like to hear how they read.",
+        ["letters", "large-print", "explain-results"],
+        False,
+        0.95,
+        0.85,
+    ),
+    (
+        "'Can't Wait' cards will be handed out at clinic",
+        "Many of you plan every trip around finding a toilet, and some of you avoid going into "
+        "town because of it. You asked for a card, given out at clinic, that asks shops and "
+        "cafés to let you use their staff toilet. Others pointed out that the charity already "
+        "has one, but most people have never heard of it.",
+        "Rather than print a card of our own, we will give every patient the charity's 'Can't "
+        "Wait' card at their next clinic visit, with a word about how to use it. The nurses "
+        "will also explain how to get a key for locked accessible toilets. Shops already know "
+        "the charity's card, so it should work in more places than a new one would.",
+        "The cards will be at clinic reception from the start of next month. If you do not "
+        "want to wait for your next appointment, ring the helpline and we will post one to you.",
+        ["toilet-card"],
+        False,
+        0.9,
+        0.8,
+    ),
+    (
+        "Video reviews when you are well; evening clinics not yet",
+        "Taking half a day off work for a ten-minute review is hard to explain to an employer, "
+        "and harder still if you look after children. You asked for evening or Saturday "
+        "clinics, and for video or phone reviews when you are well.",
+        "If you are well, you can now choose a video or phone call for your routine review "
+        "instead of coming in. First appointments, and reviews after a change in treatment, "
+        "stay face to face, because that is when the team needs to see you. We cannot run "
+        "evening clinics this year: we do not have the staff, and we would rather say so "
+        "plainly than promise something we cannot keep. In the meantime we will try some "
+        "video reviews after 5pm.",
+        "We will look at evening clinics again when the new consultant starts in the spring, "
+        "and write to tell you what we decide. To have your next review by video or phone, "
+        "ring the clinic secretaries.",
+        ["video", "evening-clinics"],
+        False,
+        0.85,
+        0.75,
+    ),
+    (
+        "Free parking on infusion days: why we cannot change it, and what we are doing instead",
+        "An infusion takes most of a day, and parking can cost more than £10 each time. For "
+        "people in the north of the city, getting to clinic can mean two buses each way, "
+        "which is a lot to ask of anyone with IBD.",
+        "We have to be honest: the IBD service cannot make parking free. Parking charges are "
+        "set by the hospital trust, not by us. We have passed both ideas, in your own words, to "
+        "the trust's patient experience team and asked them to reply. In the meantime, if you "
+        "get certain benefits or are on a low income, the NHS Healthcare Travel Costs Scheme "
+        "can pay back your fares and parking. The helpline can tell you whether you qualify "
+        "and how to claim.",
+        "We will share the trust's reply as soon as we have it. If it changes anything, we "
+        "will tell you.",
+        ["parking", "transport"],
+        False,
+        0.8,
+        0.7,
+    ),
+    (
+        "New signs to the IBD clinic are up",
+        "The IBD clinic moved, but the signs in the main entrance still pointed to the old day "
+        "unit. People were arriving late and flustered, and some could not find a toilet on "
+        "the way.",
+        "Thank you for telling us. The estates team has put up new signs from the main "
+        "entrance and the car park to the IBD clinic and the infusion unit, with the nearest "
+        "toilets marked along the way. Two patients walked the route with us to check it makes "
+        "sense.",
+        "If you still get lost, or spot a sign we missed, tell clinic reception or add a "
+        "comment to the idea.",
+        ["signs"],
+        False,
+        36.5,
+        36,
+    ),
+    (
+        "Who's who in the IBD team",
+        "You told us you hear a different name every time you ring, and do not know who does what.",
+        "There is now a board in the clinic waiting room with a photo of each person in the "
+        "team, their name and what they do: nurses, consultants, the dietitian and the "
+        "secretaries. The same page comes with your next appointment letter, and says who to "
+        "ring about what.",
+        "When people join or leave the team, we will change the board and the page.",
+        ["team-faces"],
+        False,
+        27.5,
+        27,
+    ),
+    (
+        "Free Wi-Fi now reaches the infusion unit",
+        "An infusion takes three or four hours, and the hospital Wi-Fi did not reach the unit, "
+        "so people could not work, study or call home.",
+        "This took longer than it should have, and we are sorry we did not write sooner. The "
+        "trust's IT team had to put in a new access point. Free guest Wi-Fi now works in every "
+        "bay of the infusion unit, and the nurses can help you connect.",
+        "If it drops out, tell the nurses, so they can report it straight away.",
+        ["wifi"],
+        False,
+        21,
+        20,
+    ),
+    (
+        "Stool test kits are now handed out at clinic",
+        "To check for a flare we ask you for a stool sample. Getting one to the lab meant "
+        "ringing for a pot, collecting it and dropping it back, often on a day you feel worst, "
+        "and samples sometimes sat at the GP's for days.",
+        "We are sorry this took so long to answer: we needed the lab to agree a new way of "
+        "doing it. From now on the nurses will give you a kit at every review, with a pot, a "
+        "labelled bag and simple instructions. You can take it straight to the hospital lab "
+        "reception, or to your GP surgery, which now sends IBD samples the same day.",
+        "If you are in a flare and have no kit at home, ring the helpline and we will post "
+        "you one.",
+        ["stool-kits"],
+        False,
+        5,
+        4,
+    ),
+    (
+        "Helpline call backs: what we are changing",
+        "Several of you waited over a week for the helpline to call back during a flare, and "
+        "some ended up in A&E. People who work nights told us the call back comes when they "
+        "are asleep.",
+        "We cannot yet promise every call back within one working day. Anyone who tells the "
+        "answerphone they are in a flare will be called back the same working day, and "
+        "everyone else within two working days.",
+        "",
+        ["helpline", "night-shifts"],
+        False,
+        0.2,
+        None,
+    ),
+]
 
 
 def seed(*, out) -> None:
@@ -536,10 +860,15 @@ def seed(*, out) -> None:
     _round(community, ideas, people, now)
     with _dated(now - timedelta(days=1)):
         _decide(ideas, cora)
+    _decide_early(ideas, cora, now)
+    _updates(community, session, ideas, cora, now)
+    updates = Update.objects.filter(community=community)
     out.write(
         f"Demo ideas: {community.ideas.count()} in {len(themes)} themes, a closed "
-        f"prioritisation round and "
-        f"{Decision.objects.filter(idea__community=community).count()} decisions"
+        f"prioritisation round, "
+        f"{Decision.objects.filter(idea__community=community).count()} decisions and "
+        f"{updates.published().count()} published updates (and "
+        f"{updates.filter(status=Update.Status.DRAFT).count()} draft)"
     )
 
 
@@ -703,3 +1032,103 @@ def _decide(ideas, by) -> None:
                 services.change_status(
                     idea=idea, status=Idea.Status.IN_PROGRESS, by=by, note=IN_PROGRESS[1]
                 )
+
+
+def _decide_early(ideas, by, now) -> None:
+    for key, reason, decided, done in EARLY_DECISIONS:
+        idea = ideas.get(key)
+        if idea is None or idea.decisions.exists():
+            continue
+        with _dated(now - timedelta(days=decided)):
+            services.decide(idea=idea, outcome=Decision.Outcome.ADOPT, reason=reason, by=by)
+            services.change_status(idea=idea, status=Idea.Status.IN_PROGRESS, by=by)
+        with _dated(now - timedelta(days=done, hours=2)):
+            services.change_status(idea=idea, status=Idea.Status.DONE, by=by)
+
+
+def _updates(community, session, ideas, by, now) -> None:
+    """Write the updates as a coordinator would (the update form and `save_update`), then
+    publish them without telling anyone.
+
+    `services.publish_update` would write a notification for every contributor, and the
+    outbox would email the demo people (and put the paper contributors on the letters-and-
+    calls list) as soon as a worker or the sweep runs. Like the rest of the demo, this sends
+    nothing: each update is marked published, on its date, by the same conditional change
+    `publish_update` makes, and its ideas get the same "update published" history line.
+    `told_count` is set to the audience publishing would have told, so the coordinators'
+    list reads as it would on a real site; no notification rows are written."""
+    round_text = _round_text(community, ideas)
+    for title, heard, did, next_, keys, with_session, written, published in UPDATES:
+        if Update.objects.filter(community=community, title=title).exists():
+            continue
+        if any(key not in ideas for key in keys):
+            continue
+        form = UpdateForm(
+            {
+                "title": title,
+                "what_we_heard": heard,
+                "what_we_did": did.format(**round_text),
+                "what_next": next_,
+                "ideas": [ideas[key].pk for key in keys],
+                "sessions": [session.pk] if with_session else [],
+            },
+            community=community,
+        )
+        if not form.is_valid():
+            raise ValueError(f"Demo update {title!r} does not validate: {form.errors.as_data()}")
+        update = services.save_update(form=form, by=by)
+        Update.objects.filter(pk=update.pk).update(created_at=now - timedelta(days=written))
+        if published is None:
+            continue
+        when = now - timedelta(days=published)
+        Update.objects.filter(pk=update.pk, status=Update.Status.DRAFT).update(
+            status=Update.Status.PUBLISHED,
+            published_at=when,
+            published_by=by,
+            told_count=services.audience_summary(update)["total"],
+        )
+        IdeaEvent.objects.bulk_create(
+            IdeaEvent(
+                idea=idea,
+                kind=IdeaEvent.Kind.UPDATED,
+                actor=by,
+                at=when,
+                status=_status_at(idea, when),
+                note=title,
+            )
+            for idea in update.ideas.all()
+        )
+
+
+def _round_text(community, ideas) -> dict[str, str]:
+    """What the round's results say, in words: the top ideas, and the ideas each group
+    scored clearly higher than the other did."""
+    names = {ideas[key].pk: name for key, name in ROUND_NAMES.items() if key in ideas}
+    round_ = PrioritisationRound.objects.filter(community=community, title=ROUND_TITLE).first()
+    results = round_results(round_) if round_ else []
+
+    def listed(rows):
+        words = [names.get(r.idea.pk, r.idea.title) for r in rows]
+        return " and ".join(filter(None, [", ".join(words[:-1]), words[-1] if words else ""]))
+
+    return {
+        "top": listed(results[:CHOSEN]),
+        "community_higher": listed(
+            r for r in results if r.disagree and r.higher_view == "community"
+        ),
+        "professional_higher": listed(
+            r for r in results if r.disagree and r.higher_view == "professional"
+        ),
+    }
+
+
+def _status_at(idea, when) -> str:
+    """The idea's status at `when`, from its history: its status line on the update."""
+    status = (
+        idea.events.filter(at__lte=when)
+        .exclude(status="")
+        .order_by("-at", "-pk")
+        .values_list("status", flat=True)
+        .first()
+    )
+    return status or idea.status

@@ -465,9 +465,10 @@ class UpdateForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         if not (cleaned.get("ideas") or cleaned.get("sessions") or cleaned.get("surveys")):
-            raise forms.ValidationError(
+            self.add_error(
+                "ideas",
                 _("Choose at least one idea, session or survey, so we know whose input it "
-                  "answers.")
+                  "answers."),
             )  # fmt: skip
         return cleaned
 
@@ -588,6 +589,7 @@ class MeasureForm(forms.ModelForm):
     def __init__(self, *args, project: Project, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.project = project
+        self.fields["kind"].choices = Measure.Kind.choices  # no blank choice
 
 
 class PointForm(forms.ModelForm):

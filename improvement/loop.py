@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from math import ceil
 from statistics import median
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -160,6 +160,20 @@ def figures(community, *, now=None, ideas_only: bool = False) -> Figures:
     return result
 
 
+def untold_decisions(community):
+    """Ideas whose latest decision no published update has followed yet (an update on the
+    idea, or on an idea merged into it, published at or after the decision)."""
+    told = Update.objects.published().filter(
+        Q(ideas=OuterRef("pk")) | Q(ideas__merged_into=OuterRef("pk")),
+        published_at__gte=OuterRef("decided_at"),
+    )
+    return (
+        Idea.objects.filter(community=community, decided_at__isnull=False)
+        .listed()
+        .exclude(Exists(told))
+    )
+
+
 def act_link(community, item: Input) -> str:
     """Where a coordinator answers an input: a new update about it."""
     base = reverse("updates_manage:new", args=[community.slug])
@@ -180,11 +194,7 @@ def dashboard_panel(community) -> dict:
             for item in overdue[:DASHBOARD_OVERDUE]
         ],
         "overdue_count": len(overdue),
-        "unanswered_decisions": Idea.objects.filter(community=community, decided_at__isnull=False)
-        .listed()
-        .exclude(updates__status=Update.Status.PUBLISHED)
-        .exclude(merged_ideas__updates__status=Update.Status.PUBLISHED)
-        .count(),
+        "unanswered_decisions": untold_decisions(community).count(),
     }
 
 

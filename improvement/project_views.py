@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.db.models import Case, Count, IntegerField, Prefetch, Value, When
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from communities.access import get_membership, may_coordinate
@@ -91,10 +92,12 @@ def project_detail(request, slug, pk):
     contributors = Idea.objects.filter(pk__in=[i.pk for i in ideas]).contributors()
     editing = services.may_edit_project(request.user, project, membership)
     diagram = None
-    if project.driver_diagram.strip():
-        top, nodes, width, height = charts.layout(
-            project.aim_what, charts.parse_drivers(project.driver_diagram)
-        )
+    try:
+        roots = charts.parse_drivers(project.driver_diagram)
+    except charts.DriverError:
+        roots = []  # saved some other way with a bad indent: show the aim and no drawing
+    if roots:
+        top, nodes, width, height = charts.layout(project.aim_what, roots)
         diagram = {
             "nodes": nodes,
             "links": charts.driver_links(nodes),
@@ -174,7 +177,7 @@ def project_new(request, slug):
 def project_edit(request, project):
     form = ProjectForm(request.POST or None, instance=project, community=project.community)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        services.save_project(form=form, by=request.user)
         messages.success(request, _("Project saved."))
         return redirect(project)
     return render(
@@ -357,7 +360,11 @@ def project_result(request, project):
             else:
                 messages.success(
                     request,
-                    _("Result published. %(n)s people whose ideas led here will be told.")
+                    ngettext(
+                        "Result published. %(n)s person whose idea led here will be told.",
+                        "Result published. %(n)s people whose ideas led here will be told.",
+                        result.told,
+                    )
                     % {"n": result.told},
                 )
             return redirect(project)

@@ -2,6 +2,8 @@
 
 from django.dispatch import Signal
 
-# Sent after the transaction that records a decision commits, with `decision`. Telling the
-# people whose input the idea holds hangs off this.
+# Sent after the transaction that records a decision commits, with `decision`. Nothing in
+# Convene listens yet: after a decision the coordinator is taken straight to an update about
+# the idea, which is what tells its contributors. Other reactions (a webhook, an audit log)
+# can hang off this without touching the decision code.
 idea_decided = Signal()

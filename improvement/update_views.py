@@ -13,7 +13,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -25,6 +25,7 @@ from improvement.forms import BoardFilterForm, UpdateForm
 from improvement.models import Comment, Decision, Idea, Support, Update
 
 UPDATES_PER_PAGE = 20
+INPUT_PER_PAGE = 25
 # Survey participation keeps no date (it must not link answers to the person): such items
 # sort last.
 _NEVER = datetime.min.replace(tzinfo=UTC)
@@ -185,7 +186,8 @@ def my_input(request):
         for r in came
     ]  # fmt: skip
     items.sort(key=lambda item: item["when"] or _NEVER, reverse=True)
-    return render(request, "improvement/my_input.html", {"items": items})
+    page = Paginator(items, INPUT_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "improvement/my_input.html", {"items": page.object_list, "page": page})
 
 
 def _idea_status(idea: Idea) -> str:
@@ -288,7 +290,11 @@ def publish(request, community, pk):
     else:
         messages.success(
             request,
-            _("Published. %(n)s people will be told, each once, the way they chose.")
+            ngettext(
+                "Published. %(n)s person will be told, the way they chose.",
+                "Published. %(n)s people will be told, each once, the way they chose.",
+                result.told,
+            )
             % {"n": result.told},
         )
     return redirect(update.get_absolute_url())

@@ -117,6 +117,8 @@ class Project(models.Model):
             self.starts_on = today
         if status in (self.Status.COMPLETED, self.Status.STOPPED):
             self.ends_on = today
+        else:
+            self.ends_on = None  # planned again, or back to testing: not ended
         self.save(update_fields=["status", "starts_on", "ends_on"])
         return True
 

@@ -33,6 +33,7 @@ __all__ = [
     "import_points",
     "may_edit_project",
     "publish_result",
+    "save_project",
     "set_team_member",
 ]
 
@@ -79,7 +80,23 @@ def set_team_member(*, project: Project, user: User, role: str | None) -> None:
     membership = get_membership(user, project.community)
     if membership is None or not membership.is_active:
         raise ProjectError(_("Only active members of the community can join a project team."))
+    leads = project.team.filter(role=TeamMember.Role.LEAD)
+    if role != TeamMember.Role.LEAD and leads.count() == 1 and leads.filter(user=user).exists():
+        raise ProjectError(_("A project needs a lead. Make someone else lead first."))
     TeamMember.objects.update_or_create(project=project, user=user, defaults={"role": role})
+
+
+@transaction.atomic
+def save_project(*, form, by: User) -> Project:
+    """Save a project's aim, ideas and drivers. Ideas linked while changes are being tested
+    are put in progress, as if they had been linked from the start."""
+    _refuse_if_archived(form.instance.community)
+    project = form.save()
+    if project.status in (Project.Status.TESTING, Project.Status.SUSTAINING):
+        note = _("Project “%(title)s”") % {"title": project.title}
+        for idea in project.ideas.select_for_update():
+            _move_idea(idea, Idea.Status.IN_PROGRESS, by=by, note=note)
+    return project
 
 
 def _move_idea(idea: Idea, status: str, *, by: User, note: str) -> None:
@@ -174,11 +191,16 @@ def _parse_row(number: int, row: dict, seen: dict, existing: set) -> tuple[tuple
         problems.append(CsvProblem(number, _("“%(v)s” is not a date like 2026-03-31.")
                                    % {"v": raw_date}))  # fmt: skip
     try:
-        value = float(raw_value.replace(",", ""))
+        if "," in raw_value:
+            raise ValueError  # 3,5 or 1,234? Too easy to read wrongly: say so instead
+        value = float(raw_value)
         if value != value or value in (float("inf"), float("-inf")):
             raise ValueError
     except ValueError:
-        problems.append(CsvProblem(number, _("“%(v)s” is not a number.") % {"v": raw_value}))
+        problems.append(
+            CsvProblem(number, _("“%(v)s” is not a number like 42 or 3.5 (a full stop for "
+                                 "decimals, no commas).") % {"v": raw_value})
+        )  # fmt: skip
     if when is not None:
         if when in seen:
             twice = _("%(d)s is in the file twice (also line %(other)d).")

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -10,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from improvement.models import IdeaEvent, Update, UpdateError
 from improvement.services.ideas import _refuse_if_archived
-from members.models import User
+from members.models import Notification, User
 from members.outbox import notify, notify_address, notify_contact
 
 __all__ = [
@@ -32,21 +33,39 @@ class PublishResult:
     by_email: int = 0
     by_letter_or_phone: int = 0
 
+    # People actually set to hear: those who turned these emails off are not counted.
+    reached: int | None = None
+
     @property
     def told(self) -> int:
+        if self.reached is not None:
+            return self.reached
         return self.members + self.by_email + self.by_letter_or_phone
 
 
 def audience_summary(update: Update) -> dict:
     """How many people publishing would tell, for the coordinator to see first."""
     audience = update.audience()
-    letters = [c for c in audience.on_behalf if c.contact_by in ("post", "phone")]
+    by_email = [c for c in audience.on_behalf if _usable_email(c)]
+    members = audience.members.count()
     return {
-        "members": audience.members.count(),
-        "by_email": len(audience.on_behalf) - len(letters),
-        "by_letter_or_phone": len(letters),
-        "total": audience.members.count() + len(audience.on_behalf),
+        "members": members,
+        "by_email": len(by_email),
+        "by_letter_or_phone": len(audience.on_behalf) - len(by_email),
+        "total": members + len(audience.on_behalf),
     }
+
+
+def _usable_email(contact) -> bool:
+    """A paper contact who chose email and gave an address that works as one; anyone else
+    goes on the letters-and-calls list."""
+    if contact.contact_by != "email":
+        return False
+    try:
+        validate_email(contact.contact_details)
+    except ValidationError:
+        return False
+    return True
 
 
 @transaction.atomic
@@ -98,24 +117,20 @@ def publish_update(*, update: Update, by: User) -> PublishResult:
         community=community,
     )
     for contact in audience.on_behalf:
-        if contact.contact_by == "email":
-            try:
-                validate_email(contact.contact_details)
-            except ValidationError:
-                result.by_letter_or_phone += notify_contact(
-                    name=contact.name, channel="post", details=contact.contact_details,
-                    kind="update_published", about=update, community=community,
-                )  # fmt: skip
-                continue
+        if _usable_email(contact):
             result.by_email += notify_address(
                 email=contact.contact_details,
                 kind="update_published",
                 about=update,
                 community=community,
+                context={"name": contact.name},
             )
         else:
+            # Post or phone, or an email address that does not work as one: a coordinator
+            # writes or calls, from the letters-and-calls list.
+            channel = "phone" if contact.contact_by == "phone" else "post"
             result.by_letter_or_phone += notify_contact(
-                name=contact.name, channel=contact.contact_by, details=contact.contact_details,
+                name=contact.name, channel=channel, details=contact.contact_details,
                 kind="update_published", about=update, community=community,
             )  # fmt: skip
     IdeaEvent.objects.bulk_create(
@@ -129,8 +144,16 @@ def publish_update(*, update: Update, by: User) -> PublishResult:
         )  # fmt: skip
         for idea in update.ideas.all()
     )
-    Update.objects.filter(pk=update.pk).update(told_count=result.told)
-    update.told_count = result.told
+    # People who turned these emails off, or have no address we can use, are not counted as
+    # told (their rows are kept, skipped, for the record).
+    told = Notification.objects.filter(
+        kind="update_published",
+        about_type=ContentType.objects.get_for_model(Update),
+        about_id=str(update.pk),
+    ).exclude(state=Notification.State.SKIPPED)
+    update.told_count = told.count()
+    Update.objects.filter(pk=update.pk).update(told_count=update.told_count)
+    result.reached = update.told_count
     return result
 
 

@@ -368,8 +368,11 @@ def test_a_coordinator_records_why_an_idea_is_not_taken_forward(
     reason = "The car park belongs to the council, and they have said no. We will ask again."
     type_into(page, decide.get_by_label("Why, in plain language"), reason)
     press(page, decide.get_by_role("button", name="Record the decision"))
-    expect(page.get_by_role("heading", name="Free parking", level=1)).to_be_visible()
+    # The decision leads straight to telling the people who gave the idea.
+    expect(page.get_by_role("heading", name="Write an update", level=1)).to_be_visible()
     expect(page.get_by_role("status")).to_contain_text("Decision recorded")
+    assert_accessible(page)
+    page.goto(live_server.url + idea.get_absolute_url())
     decision = page.get_by_role("region", name="Decision", exact=True)
     expect(decision).to_contain_text("Not taken forward")
     expect(decision).to_contain_text(reason)

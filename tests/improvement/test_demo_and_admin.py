@@ -7,6 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from communities.models import Community
+from improvement import loop
 from improvement.models import (
     Comment,
     Decision,
@@ -17,8 +19,10 @@ from improvement.models import (
     Scorer,
     Support,
     Theme,
+    Update,
 )
 from improvement.prioritisation import round_results
+from members.models import Notification
 from tests.conftest import make_person
 
 pytestmark = pytest.mark.django_db
@@ -42,6 +46,9 @@ def demo_facts():
         "rounds": PrioritisationRound.objects.count(),
         "scores": Score.objects.count(),
         "statuses": sorted(Idea.objects.values_list("status", flat=True)),
+        "updates": sorted(Update.objects.values_list("title", "status", "published_at")),
+        "update_links": Update.ideas.through.objects.count()
+        + Update.sessions.through.objects.count(),
     }
 
 
@@ -96,8 +103,49 @@ def test_demo_scores_show_disagreement_and_the_top_ideas_are_prioritised(demo):
 
 def test_demo_runs_again_without_copies(demo):
     before = demo_facts()
+    community = Community.objects.get(slug="ibd-together")
+    figures = loop.figures(community)
     call_command("demo")
     assert demo_facts() == before
+    again = loop.figures(community)
+    assert (again.total, again.share, again.median_days) == (
+        figures.total,
+        figures.share,
+        figures.median_days,
+    )
+    assert [i.pk for i in again.overdue] == [i.pk for i in figures.overdue]
+
+
+def test_demo_closes_the_loop_on_some_input_and_leaves_some_overdue(demo):
+    community = Community.objects.get(slug="ibd-together")
+    updates = Update.objects.filter(community=community)
+    published = updates.published()
+    assert published.count() >= 3
+    assert updates.filter(status=Update.Status.DRAFT).count() == 1
+    assert not updates.filter(status=Update.Status.DRAFT, published_at__isnull=False).exists()
+    # Decided ideas of each kind are answered: adopted, adapted and not taken forward.
+    for outcome in ["adopt", "adapt", "not_taken_forward"]:
+        assert published.filter(ideas__decisions__outcome=outcome).exists(), outcome
+    # And the listening session, which people came to.
+    assert published.filter(sessions__title="First listening session").exists()
+    # Each idea an update answers has it in its history, dated when it was published.
+    for update in published:
+        for idea in update.ideas.all():
+            assert idea.events.filter(
+                kind=IdeaEvent.Kind.UPDATED, at=update.published_at, note=update.title
+            ).exists(), (update.title, idea.title)
+    assert published.filter(told_count__gt=0).exists()
+    # Like the rest of the demo, publishing told nobody: no demo emails, letters or calls.
+    assert not Notification.objects.filter(kind="update_published").exists()
+
+    figures = loop.figures(community)
+    assert figures.share is not None and 1 <= figures.share <= 99
+    assert figures.median_days is not None
+    assert 5 <= figures.median_days <= 25
+    assert figures.p90_days > community.update_promise_days  # a few were answered late
+    assert figures.overdue
+    public = loop.figures(community, ideas_only=True)
+    assert 1 <= public.share <= 99
 
 
 def test_every_improvement_admin_page_opens_on_the_demo(demo, client):
