@@ -43,11 +43,13 @@ def _day(value: date) -> str:
 
 
 def _number(value: float) -> str:
+    """Up to two decimal places, without trailing zeros: 49, 44.2, 3.14."""
     if value is None:
         return ""
-    if float(value).is_integer():
+    value = round(float(value), 2)
+    if value.is_integer():
         return number_format(int(value))
-    return number_format(value, decimal_pos=2)
+    return number_format(value)
 
 
 def explain(signal: spc.Signal, points: list[spc.Point]) -> str:

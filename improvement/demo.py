@@ -1,6 +1,7 @@
 """Demo ideas for IBD Together: what people said at the listening session, online and on
-paper, how the community and the IBD team scored them, what was decided, and the "you said,
-we did" updates that closed the loop (and the inputs still waiting for one).
+paper, how the community and the IBD team scored them, what was decided, the "you said,
+we did" updates that closed the loop (and the inputs still waiting for one), and the
+improvement projects that put some of the ideas into practice.
 
 Everything goes through `improvement.services`, so each idea's history reads as it would on
 a real site. Running the demo again finds what is there (ideas by title, the round by its
@@ -10,32 +11,44 @@ as it is written, so the demo reads like a few weeks of activity.
 Like the other demos, this one sends no notifications: demo people are invited to score
 while the round is being set up (nobody is told then), and the round is opened with the
 round's own status change rather than `services.open_round`, which would invite them. For
-the same reason updates are published without `services.publish_update` (see `_updates`).
+the same reason updates are published without `services.publish_update` (see `_updates`),
+and the finished improvement project's result is the update already written about its idea,
+not a new one that `services.publish_result` would send (see `_stool_kits_project`).
 
 The dates make the loop-closure figures read true: most ideas were answered within a few
 weeks, two early ones late, and a few from the board's first weeks have waited longer than
 the community's promise, so the coordinator dashboard has something to act on.
+
+Then the improvement work: a project on clinic letters, led by a patient trained in
+improvement methods, with half a year of weekly data in which the share of letters arriving
+in time shifts up after the change its two PDSA cycles tested; and a small finished project
+on stool test kits. Projects are found by title, and made only once.
 """
 
+import csv
+import io
 from collections import defaultdict
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
 
 from communities.models import Community, Membership, MembershipPerspective
 from engagement.models import Answer, KeyPoint, Session
 from improvement import services
-from improvement.forms import UpdateForm
+from improvement.forms import CycleForm, MeasureForm, ProjectForm, ResultForm, UpdateForm
 from improvement.models import (
     Comment,
+    Cycle,
     Decision,
     Idea,
     IdeaEvent,
     PrioritisationRound,
+    Project,
     Score,
     Scorer,
     Support,
+    TeamMember,
     Theme,
     Update,
 )
@@ -828,6 +841,217 @@ UPDATES = [
     ),
 ]
 
+# --- Improvement projects ---------------------------------------------------------------------
+#
+# Two projects. The letters project is the one to show: the IBD team and Michael, a patient
+# trained in improvement methods (AWARE-IBD's "microsystems coach"), have been getting clinic
+# letters out faster for months. It began before the ideas board opened, so its data and its
+# cycles are older than the ideas; the plain-English letters idea, adopted this week, is
+# linked to it because its template is the next change the project will test. The stool
+# kits project is small and finished: its result is the "you said, we did" update about
+# stool kits that the demo publishes above.
+#
+# Dates in the letters project count in weeks: week 0 is the first week of its baseline and
+# week 25 the last full week before today. Each point is dated on the Monday of its week.
+
+LETTERS_PROJECT = {
+    "title": "Clinic letters that arrive in time and make sense",
+    "lead": "michael",
+    "team": ["ceri", "cora", "dorota"],
+    "ideas": ["letters"],
+    "aim_what": "People with IBD receive the letter from each clinic appointment before their "
+    "next appointment or test, written so that they can understand it.",
+    "aim_how_much": "From about 45% of letters arriving in time to 90%",
+    "driver_diagram": (
+        "Letters written soon after clinic\n"
+        "  Dictation done in clinic\n"
+        "    Dictate before calling the next patient\n"
+        "    Five minutes in each clinic slot for it\n"
+        "  Quick sign-off\n"
+        "    Sign letters off on screen the same day\n"
+        "    Secretaries send without a paper signature\n"
+        "Letters sent the quickest way\n"
+        "  The way each person chooses\n"
+        "    Letters in the NHS App for those who want it\n"
+        "    First-class post when the next visit is soon\n"
+        "Letters people can understand\n"
+        "  Written to the patient, in plain English\n"
+        "    Plain-English template written with patients\n"
+        "    Large print, easy read or another language\n"
+    ),
+}
+# The week the first change was tried, the week it went to every clinic, and the weeks each
+# cycle ran (start week, end week: each ends on the Friday of its last week).
+LETTERS_CHANGE_WEEK = 12
+LETTERS_EVERY_CLINIC_WEEK = 14
+LETTERS_CYCLES = [
+    {
+        "weeks": (12, 13),
+        "change": "Ceri dictates each letter in clinic, before calling the next patient "
+        "(Tuesday clinic only)",
+        "prediction": "Letters from the Tuesday clinic will be sent within 5 working days "
+        "instead of about 12, and the clinic will run no more than 10 minutes over.",
+        "measuring": "Working days from clinic to letter sent for the Tuesday clinic; how many "
+        "of its letters arrive before the next appointment or test; how late the clinic "
+        "finishes.",
+        "do": "Over two Tuesday clinics Ceri dictated 31 of 34 letters before calling the next "
+        "patient, and the other three at the end. The secretaries typed them the next "
+        "morning, but nine then waited almost a week for Ceri to sign them on paper. Michael, "
+        "our patient improvement coach, ran a ten-minute huddle after each clinic to note "
+        "what got in the way.",
+        "study": "Letters went out in 6 working days on average, not the 5 we predicted: "
+        "dictating in clinic worked, and signing off on paper became the new hold-up. 25 of "
+        "the 34 letters arrived before the next appointment or test, against about 45% "
+        "before. The clinic ran 15 minutes over, a little more than we expected.",
+        "act": "adapt",
+        "act_notes": "Keep dictating in clinic, and sign letters off on screen the same day so "
+        "the secretaries can send them straight away. Try it in every IBD clinic.",
+    },
+    {
+        "weeks": (14, 17),
+        "change": "Every IBD clinic dictates in clinic and signs letters off on screen the "
+        "same day",
+        "prediction": "Letters from every IBD clinic will be sent within 5 working days, 8 in "
+        "10 will arrive before the next appointment or test, and clinics will run no more "
+        "than 10 minutes over once people are used to it.",
+        "measuring": "All three measures on this page: letters that arrive in time, working "
+        "days from clinic to letter sent, and how late clinics finish.",
+        "do": "All four consultants and both nurse specialists dictated in clinic from the "
+        "first week. Signing off on screen needed a change to the letters system, which IT "
+        "made at the start of the second week; until then Dorota's team took the letters "
+        "round for signing every afternoon. Clinics ran later in the first fortnight, then "
+        "settled.",
+        "study": "Every week since the change, more letters arrived in time than the baseline "
+        "median: a shift on the run chart, as we predicted, and by the end of the cycle it "
+        "was nearly 8 in 10. Letters are now sent in under 5 working days on average, though "
+        "not every week, so the process chart has new limits from the start of this cycle. "
+        "Clinics ran about 18 minutes over in the first fortnight, then about 13, as before.",
+        "act": "adopt",
+        "act_notes": "This is now how every IBD clinic works: it is in the secretaries' "
+        "procedures and in the induction for new clinicians. Next we will test the "
+        "plain-English template being written with patients at the clinic letters workshop, "
+        "so that letters that arrive in time also make sense.",
+    },
+]
+# Each week's letters, from week 0: (letters from that week's clinics, how many were sent in
+# time to arrive before the next appointment or test).
+LETTERS_ON_TIME = [
+    (52, 23), (47, 22), (55, 23), (49, 24), (51, 23), (44, 18), (53, 25), (50, 24), (38, 16),
+    (54, 26), (48, 21), (52, 22), (51, 27), (49, 27), (53, 33), (50, 36), (55, 42), (47, 37),
+    (52, 43), (49, 39), (54, 46), (45, 37), (51, 44), (53, 45), (40, 35), (50, 43),
+]  # fmt: skip
+LETTERS_WEEK_NOTES = {
+    8: "One clinic cancelled: consultant on leave.",
+    24: "One clinic cancelled: consultant on leave.",
+}
+# Working days from clinic to letter sent, each week from week 2 (when the letters system
+# started recording the day a letter is sent).
+LETTERS_DAYS_FROM = 2
+LETTERS_DAYS = [12.4, 13.1, 11.8, 12.9, 14.2, 12.2, 13.6, 11.9, 12.7, 13.3, 11.6, 10.9,
+                5.9, 5.2, 4.6, 5.0, 4.4, 4.9, 4.3, 4.8, 4.5, 4.1, 4.7, 4.4]  # fmt: skip
+# Minutes clinics ran over, every other week from week 8.
+LETTERS_OVERRUN_FROM = 8
+LETTERS_OVERRUN = [11, 14, 12, 18, 16, 13, 12, 14, 11]
+LETTERS_MEASURES = [
+    {
+        "name": "Letters that arrive before the next appointment or test",
+        "definition": "Of the letters from each week's IBD clinics, the percentage sent at "
+        "least two working days before the patient's next appointment or test, so that they "
+        "arrive in time. From the letters system and the booking system; each point's note "
+        "gives the numbers.",
+        "kind": "outcome",
+        "unit": "%",
+        "higher_is_better": True,
+        "target": 90,
+        "chart": "run",
+    },
+    {
+        "name": "Working days from clinic to letter sent",
+        "definition": "The average, over each week's IBD clinic letters, of the working days "
+        "from the clinic to the day the letter is sent (posted or put in the NHS App). From "
+        "the letters system.",
+        "kind": "process",
+        "unit": "working days",
+        "higher_is_better": False,
+        "target": 5,
+        "chart": "xmr",
+    },
+    {
+        "name": "Minutes clinics run over",
+        "definition": "How long after its booked end each IBD clinic finished, averaged over "
+        "the fortnight's clinics, from the clinic check-out times. Dictating in clinic takes "
+        "time, so we watch that clinics do not run later.",
+        "kind": "balancing",
+        "unit": "minutes",
+        "higher_is_better": False,
+        "target": None,
+        "chart": "run",
+    },
+]
+
+# The stool kits project ran between the decision on the idea and the day it was done (see
+# EARLY_DECISIONS); its cycle and data are dated in days before today.
+STOOL_KITS_PROJECT = {
+    "title": "Stool test kits at every review",
+    "lead": "hannah",
+    "team": ["ceri", "gareth"],
+    "ideas": ["stool-kits"],
+    "aim_what": "People asked for a stool sample at an IBD review leave with a kit, and their "
+    "sample reaches the lab quickly.",
+    "aim_how_much": "Samples at the lab within 3 days of the review, down from about 8",
+    "driver_diagram": (
+        "A kit in hand\n"
+        "  Kits given out at the review\n"
+        "    Nurses hand out a kit at every review\n"
+        "    Spare kits kept at reception\n"
+        "  Kits for people in a flare\n"
+        "    The helpline posts a kit to anyone who asks\n"
+        "Samples reach the lab quickly\n"
+        "  Drop-off close to home\n"
+        "    GP surgeries send IBD samples the same day\n"
+        "    Lab reception takes samples directly\n"
+    ),
+}
+STOOL_KITS_CYCLE = {
+    "days_ago": (13, 7),
+    "change": "Nurses and consultants hand out a stool test kit at every review where they "
+    "ask for a sample",
+    "prediction": "Nine in ten people asked for a sample will leave with a kit, and samples "
+    "will reach the lab within 3 days instead of about 8.",
+    "measuring": "Reviews where a sample was asked for and the patient left with a kit; days "
+    "from the review to the sample reaching the lab, from the lab system.",
+    "do": "In the first week 17 of the 19 people asked for a sample left with a kit: the "
+    "kits ran out before the end of Thursday's clinic. The GP surgeries agreed to send IBD "
+    "samples to the lab the same day.",
+    "study": "Samples reached the lab in about 2 days on average, better than we predicted. "
+    "The two people without a kit waited 9 and 11 days, as before.",
+    "act": "adopt",
+    "act_notes": "Kits at every review, from every nurse and consultant, with a box of spare "
+    "kits at reception so they do not run out, and kits posted by the helpline.",
+}
+# Days from review to sample at the lab: six weeks before the change (from the lab system),
+# then the week of the cycle and the week after.
+STOOL_KITS_DAYS = [8.2, 7.5, 9.1, 7.9, 8.6, 8.8, 2.4, 1.9]
+STOOL_KITS_MEASURE = {
+    "name": "Days from review to the sample reaching the lab",
+    "definition": "The average, over each week's IBD reviews where a stool sample was asked "
+    "for, of the days from the review to the sample reaching the lab. From the lab system.",
+    "kind": "process",
+    "unit": "days",
+    "higher_is_better": False,
+    "target": 3,
+    "chart": "run",
+}
+STOOL_KITS_RESULT = (
+    "The nurses and consultants now give a stool test kit, with a pot, a labelled bag and "
+    "simple instructions, to everyone asked for a sample at a review. Spare kits are kept at "
+    "reception, and the helpline posts one to anyone in a flare who has none. GP surgeries "
+    "now send IBD samples to the lab the same day.\n\n"
+    "In the first two weeks samples reached the lab in about 2 days, against about 8 before. "
+    "Two weeks are too few for the run chart to show a shift, so the lab will send us the "
+    "figure every month and we will keep adding it."
+)
+
 
 def seed(*, out) -> None:
     community = Community.objects.get(slug="ibd-together")
@@ -862,13 +1086,16 @@ def seed(*, out) -> None:
         _decide(ideas, cora)
     _decide_early(ideas, cora, now)
     _updates(community, session, ideas, cora, now)
+    _letters_project(community, ideas, people, now)
+    _stool_kits_project(community, ideas, people, now)
     updates = Update.objects.filter(community=community)
     out.write(
         f"Demo ideas: {community.ideas.count()} in {len(themes)} themes, a closed "
         f"prioritisation round, "
-        f"{Decision.objects.filter(idea__community=community).count()} decisions and "
+        f"{Decision.objects.filter(idea__community=community).count()} decisions, "
         f"{updates.published().count()} published updates (and "
-        f"{updates.filter(status=Update.Status.DRAFT).count()} draft)"
+        f"{updates.filter(status=Update.Status.DRAFT).count()} draft) and "
+        f"{community.projects.count()} improvement projects"
     )
 
 
@@ -1132,3 +1359,176 @@ def _status_at(idea, when) -> str:
         .first()
     )
     return status or idea.status
+
+
+def _letters_project(community, ideas, people, now) -> None:
+    """The letters project: a baseline, two PDSA cycles, and a shift in the letters that
+    arrive in time after the change. Made once: a second run finds it by its title and leaves
+    it as it is (its dates are counted from the day it was made)."""
+    if Project.objects.filter(community=community, title=LETTERS_PROJECT["title"]).exists():
+        return
+    today = timezone.localdate(now)
+    last_monday = today - timedelta(days=today.weekday() + 7)  # the last full week
+
+    def week(n):
+        return last_monday - timedelta(weeks=len(LETTERS_ON_TIME) - 1 - n)
+
+    change, every_clinic = week(LETTERS_CHANGE_WEEK), week(LETTERS_EVERY_CLINIC_WEEK)
+    project = _new_project(
+        community, ideas, people, LETTERS_PROJECT,
+        aim_by_when=_month_end(last_monday + timedelta(weeks=10)),
+        created=_at(week(0) - timedelta(days=10)),
+    )  # fmt: skip
+    _start(project, people[LETTERS_PROJECT["lead"]], starts_on=change)
+    for cycle in LETTERS_CYCLES:
+        first, last = cycle["weeks"]
+        _cycle(project, cycle, starts_on=week(first), ends_on=week(last) + timedelta(days=4))
+    outcome, process, balancing = LETTERS_MEASURES
+    _measure(
+        project,
+        outcome,
+        {"baseline_until": change - timedelta(days=1)},
+        [
+            (week(n), round(100 * on_time / letters, 1),
+             " ".join(filter(None, [f"{on_time} of {letters} letters.",
+                                    LETTERS_WEEK_NOTES.get(n, "")])))
+            for n, (letters, on_time) in enumerate(LETTERS_ON_TIME)
+        ],
+    )  # fmt: skip
+    _measure(
+        project,
+        process,
+        {"rebase_from": every_clinic},
+        [(week(LETTERS_DAYS_FROM + n), days, "") for n, days in enumerate(LETTERS_DAYS)],
+    )
+    _measure(
+        project,
+        balancing,
+        {},
+        [(week(LETTERS_OVERRUN_FROM + 2 * n), m, "") for n, m in enumerate(LETTERS_OVERRUN)],
+    )
+
+
+def _stool_kits_project(community, ideas, people, now) -> None:
+    """The stool kits project: tested and adopted in a fortnight, and completed the day the
+    idea was done. Its published result is the update about stool kits (written above without
+    telling anyone), so the people who gave and supported the idea hear about it once."""
+    title = STOOL_KITS_PROJECT["title"]
+    idea = ideas.get("stool-kits")
+    if idea is None or Project.objects.filter(community=community, title=title).exists():
+        return
+    decided_days, done_days = next(e[2:] for e in EARLY_DECISIONS if e[0] == "stool-kits")
+    decided, done = now - timedelta(days=decided_days), now - timedelta(days=done_days)
+    project = _new_project(
+        community, ideas, people, STOOL_KITS_PROJECT,
+        aim_by_when=timezone.localdate(decided) + timedelta(weeks=6),
+        created=decided + timedelta(hours=1),
+    )  # fmt: skip
+    lead = people[STOOL_KITS_PROJECT["lead"]]
+    _start(project, lead, starts_on=timezone.localdate(decided))
+    starts, ends = (
+        timezone.localdate(now - timedelta(days=d)) for d in STOOL_KITS_CYCLE["days_ago"]
+    )
+    _cycle(project, STOOL_KITS_CYCLE, starts_on=starts, ends_on=ends)
+    before = len(STOOL_KITS_DAYS) - 2  # weeks before the change, from the lab system
+    _measure(
+        project,
+        STOOL_KITS_MEASURE,
+        {"baseline_until": starts - timedelta(days=1)},
+        [(starts + timedelta(weeks=n - before), days, "")
+         for n, days in enumerate(STOOL_KITS_DAYS)],
+    )  # fmt: skip
+    form = ResultForm({"result": STOOL_KITS_RESULT}, instance=project)
+    if not form.is_valid():
+        raise ValueError(f"Demo result for {project} does not validate: {form.errors.as_data()}")
+    form.save()
+    services.change_project_status(project=project, status=Project.Status.COMPLETED, by=lead)
+    Project.objects.filter(pk=project.pk).update(ends_on=timezone.localdate(done))
+    # Not services.publish_result: that would write a second update, and tell everyone again.
+    update = idea.updates.filter(status=Update.Status.PUBLISHED).order_by("published_at").first()
+    if update is not None and update.project_id is None:
+        Update.objects.filter(pk=update.pk).update(project=project)
+        Project.objects.filter(pk=project.pk).update(result_published_at=update.published_at)
+
+
+def _at(day) -> datetime:
+    """Ten in the morning on `day`, local time."""
+    return timezone.make_aware(datetime.combine(day, time(10)))
+
+
+def _month_end(day) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def _new_project(community, ideas, people, spec, *, aim_by_when, created) -> Project:
+    """A project made as its lead would make it (the project form and `create_project`), with
+    its team, dated `created`."""
+    form = ProjectForm(
+        {
+            "title": spec["title"],
+            "aim_what": spec["aim_what"],
+            "aim_how_much": spec["aim_how_much"],
+            "aim_by_when": aim_by_when.isoformat(),
+            "ideas": [ideas[key].pk for key in spec["ideas"] if key in ideas],
+            "driver_diagram": spec["driver_diagram"],
+        },
+        community=community,
+    )
+    if not form.is_valid():
+        raise ValueError(
+            f"Demo project {spec['title']!r} does not validate: {form.errors.as_data()}"
+        )
+    fields = dict(form.cleaned_data)
+    linked = fields.pop("ideas")
+    project = services.create_project(
+        community=community, by=people[spec["lead"]], ideas=linked, **fields
+    )
+    for person in spec["team"]:
+        services.set_team_member(project=project, user=people[person], role=TeamMember.Role.MEMBER)
+    Project.objects.filter(pk=project.pk).update(created_at=created)
+    TeamMember.objects.filter(project=project).update(added_at=created)
+    return project
+
+
+def _start(project, by, *, starts_on) -> None:
+    """Start testing changes, as the team would, then date the start. Its ideas are in
+    progress already (the demo decided them), so their history gains nothing."""
+    services.change_project_status(project=project, status=Project.Status.TESTING, by=by)
+    Project.objects.filter(pk=project.pk).update(starts_on=starts_on)
+    project.refresh_from_db()
+
+
+def _cycle(project, spec, *, starts_on, ends_on) -> None:
+    fields = ["change", "prediction", "measuring", "do", "study", "act", "act_notes"]
+    form = CycleForm(
+        {**{f: spec[f] for f in fields}, "starts_on": starts_on, "ends_on": ends_on},
+        project=project,
+    )
+    if not form.is_valid():
+        raise ValueError(
+            f"Demo cycle {spec['change']!r} does not validate: {form.errors.as_data()}"
+        )
+    cycle = form.save()
+    Cycle.objects.filter(pk=cycle.pk).update(created_at=_at(starts_on))
+
+
+def _measure(project, spec, dates, points) -> None:
+    """A measure made with the measure form, and its points uploaded as a CSV file, as a
+    team would: every row is checked, and a bad one stops the demo."""
+    # An unticked box and an empty field are left out of the form's data.
+    data = {key: value for key, value in spec.items() if value is not None and value is not False}
+    form = MeasureForm({**data, **dates}, project=project)
+    if not form.is_valid():
+        raise ValueError(
+            f"Demo measure {spec['name']!r} does not validate: {form.errors.as_data()}"
+        )
+    measure = form.save()
+    content = io.StringIO()
+    writer = csv.writer(content)
+    writer.writerow(["date", "value", "note"])
+    writer.writerows((when.isoformat(), value, note) for when, value, note in points)
+    _count, problems = services.import_points(
+        measure=measure, content=content.getvalue().encode("utf-8")
+    )
+    if problems:
+        raise ValueError(f"Demo data for {spec['name']!r}: {'; '.join(map(str, problems))}")

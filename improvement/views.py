@@ -108,6 +108,7 @@ def _detail_context(request, idea, comment_form=None) -> dict:
         "comments": comments,
         "decisions": idea.decisions.select_related("decided_by"),
         "updates": updates_for_idea(idea),
+        "projects": idea.projects.only("pk", "title", "status", "community_id"),
         "merged_decisions": Decision.objects.filter(idea__merged_into=idea).select_related(
             "idea", "decided_by"
         ),

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from communities.models import Community
@@ -87,7 +88,11 @@ class Project(models.Model):
 
     @property
     def aim(self) -> str:
-        return f"{self.aim_what} ({self.aim_how_much}, by {self.aim_by_when:%-d %B %Y})"
+        return _("%(what)s (%(how_much)s, by %(when)s)") % {
+            "what": self.aim_what,
+            "how_much": self.aim_how_much,
+            "when": date_format(self.aim_by_when, "j F Y"),
+        }
 
     def transition_error(self, status: str) -> str | None:
         labels = dict(self.Status.choices)
@@ -115,6 +120,8 @@ class Project(models.Model):
         today = timezone.localdate()
         if status == self.Status.TESTING and self.starts_on is None:
             self.starts_on = today
+        if status == self.Status.PLANNING:
+            self.starts_on = None  # planned again: it starts when testing does
         if status in (self.Status.COMPLETED, self.Status.STOPPED):
             self.ends_on = today
         else:

@@ -208,7 +208,9 @@ def _parse_row(number: int, row: dict, seen: dict, existing: set) -> tuple[tuple
         elif when in existing:
             problems.append(CsvProblem(number, _("%(d)s already has a value.") % {"d": when}))
         seen.setdefault(when, number)
-    note = (row.get("note") or "").strip()[:300]
+    note = (row.get("note") or "").strip()
+    if len(note) > 300:
+        problems.append(CsvProblem(number, _("The note is longer than 300 characters.")))
     return ((when, value, note) if not problems else None), problems
 
 

@@ -1,4 +1,5 @@
-"""The ideas demo loads (twice), and site staff can use the ideas admin."""
+"""The ideas demo loads (twice), with its improvement projects, and site staff can use the
+ideas admin."""
 
 import pytest
 from django.apps import apps
@@ -6,18 +7,24 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
-from communities.models import Community
-from improvement import loop
+from communities.models import Community, Membership, MembershipPerspective
+from improvement import charts, loop, spc
 from improvement.models import (
     Comment,
+    Cycle,
+    DataPoint,
     Decision,
     Idea,
     IdeaEvent,
+    Measure,
     PrioritisationRound,
+    Project,
     Score,
     Scorer,
     Support,
+    TeamMember,
     Theme,
     Update,
 )
@@ -49,6 +56,17 @@ def demo_facts():
         "updates": sorted(Update.objects.values_list("title", "status", "published_at")),
         "update_links": Update.ideas.through.objects.count()
         + Update.sessions.through.objects.count(),
+        "projects": sorted(
+            Project.objects.values_list(
+                "title", "status", "starts_on", "ends_on", "result_published_at"
+            )
+        ),
+        "project_ideas": Project.ideas.through.objects.count(),
+        "project_updates": Update.objects.filter(project__isnull=False).count(),
+        "team": TeamMember.objects.count(),
+        "cycles": Cycle.objects.count(),
+        "measures": Measure.objects.count(),
+        "points": sorted(DataPoint.objects.values_list("measure__name", "when", "value")),
     }
 
 
@@ -146,6 +164,101 @@ def test_demo_closes_the_loop_on_some_input_and_leaves_some_overdue(demo):
     assert figures.overdue
     public = loop.figures(community, ideas_only=True)
     assert 1 <= public.share <= 99
+
+
+def points_of(measure):
+    return [spc.Point(p.when, p.value) for p in measure.points.all()]
+
+
+def test_demo_project_shows_a_shift_after_the_change_its_cycles_tested(demo, client):
+    community = Community.objects.get(slug="ibd-together")
+    project = Project.objects.current().get(community=community)
+    # Planned, then started testing changes a few months back, with an aim: what, how
+    # much, by when.
+    assert project.created_at.date() < project.starts_on
+    assert (timezone.localdate() - project.starts_on).days >= 60
+    assert project.aim_what and "90%" in project.aim_how_much
+    assert project.aim_by_when > project.starts_on
+    assert project.ideas.filter(title="Write clinic letters in plain English").exists()
+
+    # Led by a patient, with a clinician and a coordinator on the team.
+    team = {m.user_id: m.role for m in project.team.all()}
+    memberships = Membership.objects.filter(community=community, user__in=team)
+    perspectives = MembershipPerspective.objects.filter(membership__in=memberships)
+    lead = project.team.get(role=TeamMember.Role.LEAD).user
+    assert perspectives.filter(membership__user=lead, perspective="patient").exists()
+    assert perspectives.filter(perspective="clinician").exists()
+    assert memberships.filter(role=Membership.Role.COORDINATOR).exists()
+
+    # A driver diagram of two or three primary drivers, each with secondary drivers and
+    # change ideas.
+    roots = charts.parse_drivers(project.driver_diagram)
+    assert 2 <= len(roots) <= 3
+    assert all(root.children and all(s.children for s in root.children) for root in roots)
+
+    outcome = project.measures.get(kind=Measure.Kind.OUTCOME)
+    process = project.measures.get(kind=Measure.Kind.PROCESS)
+    balancing = project.measures.get(kind=Measure.Kind.BALANCING)
+    points = points_of(outcome)
+    assert len(points) >= 24
+    assert outcome.target is not None and outcome.higher_is_better
+    assert outcome.chart == Measure.Chart.RUN and outcome.baseline_until
+    # Weekly points.
+    assert {(b.when - a.when).days for a, b in zip(points, points[1:], strict=False)} == {7}
+
+    # Two cycles inside the data: the second adopts what the first adapted.
+    first, second = project.cycles.all()
+    assert (first.act, second.act) == (Cycle.Act.ADAPT, Cycle.Act.ADOPT)
+    for cycle in (first, second):
+        assert all([cycle.prediction, cycle.measuring, cycle.do, cycle.study, cycle.act_notes])
+        assert points[0].when < cycle.starts_on <= cycle.ends_on <= points[-1].when
+    assert outcome.baseline_until < first.starts_on
+
+    # The run chart finds a shift above the baseline median, after the change.
+    chart = spc.run_chart(points, baseline_until=outcome.baseline_until)
+    assert chart.baseline_size >= 10
+    shifts = [s for s in chart.signals if s.rule == "shift"]
+    assert shifts and all(s.direction == "up" for s in shifts)
+    assert all(points[i].when >= first.starts_on for s in shifts for i in s.indexes)
+    assert all(points[i].value > chart.centre for s in shifts for i in s.indexes)
+    assert not [s for s in chart.signals if s.indexes and max(s.indexes) < chart.baseline_size]
+
+    # The process measure on an XmR chart, with new limits from the change; the balancing
+    # measure with a few points.
+    assert process.chart == Measure.Chart.XMR and not process.higher_is_better
+    xmr = spc.xmr_chart(
+        points_of(process),
+        rebase_from=[process.rebase_from],
+        higher_is_better=False,
+        target=process.target,
+    )
+    assert len(xmr.segments) == 2 and xmr.segments[1].mean < xmr.segments[0].mean
+    assert first.starts_on <= process.rebase_from <= points[-1].when
+    assert 3 <= balancing.points.count() < 12
+
+    page = client.get(project.get_absolute_url())
+    assert page.status_code == 200
+    assert "A shift: 14 points in a row above the median" in page.text
+    listing = client.get(reverse("projects:projects", args=[community.slug]))
+    assert listing.status_code == 200
+    assert project.title in listing.text
+
+
+def test_demo_finished_project_tells_its_result_once_and_nobody_by_email(demo, client):
+    community = Community.objects.get(slug="ibd-together")
+    project = Project.objects.get(community=community, status=Project.Status.COMPLETED)
+    assert project.result and project.result_published_at
+    assert project.starts_on <= project.ends_on
+    assert {i.status for i in project.ideas.all()} == {Idea.Status.DONE}
+    update = project.updates.get()
+    assert update.status == Update.Status.PUBLISHED
+    assert update.published_at == project.result_published_at
+    assert set(update.ideas.all()) == set(project.ideas.all())
+    assert project.cycles.count() >= 1 and project.measures.exists()
+    assert not Notification.objects.exists()
+    page = client.get(project.get_absolute_url())
+    assert page.status_code == 200
+    assert update.title in page.text
 
 
 def test_every_improvement_admin_page_opens_on_the_demo(demo, client):

@@ -528,9 +528,9 @@ def test_idea_page_queries_do_not_grow(
     client.force_login(member)
     # community, the idea (with its author, session and survey), session, user, membership
     # (with perspectives and involvement: 3), the counts, "do I support it", themes,
-    # updates about it, decisions, decisions on merged ideas, the number of comments and a
-    # page of them (with their authors), merged ideas, history.
-    with django_assert_num_queries(17):
+    # updates about it, projects on it, decisions, decisions on merged ideas, the number of
+    # comments and a page of them (with their authors), merged ideas, history.
+    with django_assert_num_queries(18):
         response = client.get(idea.get_absolute_url())
     assert response.status_code == 200
     assert response.context["counts"] == {"support_count": n, "comment_count": n}

@@ -634,12 +634,12 @@ def test_draw_an_xmr_chart_marks_a_point_beyond_the_limits():
     assert drawing.kind == "xmr" and drawing.title == "XmR chart of Letters on time"
     assert [m.signal for m in drawing.marks] == [i == 15 for i in range(20)]
     assert [(line.kind, line.label) for line in drawing.lines] == [
-        ("centre", "Mean 15.20"),
+        ("centre", "Mean 15.2"),
         ("limit", "Upper limit 43.48"),
         ("limit", "Lower limit -13.08"),
     ]
     assert drawing.summary == [
-        "From 5 Jan 2026: mean 15.20, process limits -13.08 to 43.48.",
+        "From 5 Jan 2026: mean 15.2, process limits -13.08 to 43.48.",
         "A point above the process limits on 20 Apr 2026.",
         "Common cause variation: nothing unusual in the latest point.",
     ]

@@ -510,7 +510,7 @@ def test_dates_entered_out_of_order_are_drawn_in_date_order(client, project, mea
     html = client.get(project.get_absolute_url()).content.decode()
     (chart,) = _chart_svgs(html)
     labels = [c.find("title").text for c in chart if c.tag in ("circle", "rect")]
-    assert labels == ["5 Jan 2026: 1", "19 Jan 2026: 1.50", "2 Feb 2026: 2", "2 Mar 2026: 3"]
+    assert labels == ["5 Jan 2026: 1", "19 Jan 2026: 1.5", "2 Feb 2026: 2", "2 Mar 2026: 3"]
     xs = [float(c.get("cx")) for c in chart.iter("circle")]
     assert xs == sorted(xs)
     path = chart.find("path").get("d")
