@@ -247,6 +247,15 @@ def run_chart(measure, points: list[spc.Point], cycles=()) -> Drawing:
     drawing.summary += [explain(s, points) for s in chart.signals] or [
         _("No signals: the variation looks like chance so far.")
     ]
+    if "baseline_ignored" in chart.notes:
+        drawing.summary.append(
+            _("The baseline period has fewer than two points, so the median of all the points "
+              "is used.")
+        )  # fmt: skip
+    if "runs_not_tested" in chart.notes:
+        drawing.summary.append(
+            _("With more than 60 useful points the number of runs is not tested.")
+        )
     drawing.summary += [_("Astronomical point, marked by the team: %(p)s.") % {"p": _day(p.when)}
                         for p in getattr(measure, "astronomical_points", [])]  # fmt: skip
     return drawing
@@ -301,6 +310,11 @@ def xmr_chart(measure, points: list[spc.Point], cycles=()) -> Drawing:
                 "target",
             )
         )
+    if chart.rebase_ignored:
+        drawing.summary.append(
+            _("New limits need at least two points before and after the chosen date, so the "
+              "limits are not worked out again there.")
+        )  # fmt: skip
     if chart.provisional:
         drawing.summary.append(_("The limits are provisional: they rest on fewer than 12 points."))
     drawing.summary += [explain(s, points) for s in chart.signals]

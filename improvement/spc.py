@@ -70,9 +70,21 @@ def _runs_limits(useful: int, tail: float = 0.025) -> tuple[int, int]:
     return lower, upper
 
 
-# Fewer runs than the first number, or more than the second, is a signal. Kept as data: the
-# run chart table for 10 to 60 useful observations.
-RUNS_TABLE: dict[int, tuple[int, int]] = {n: _runs_limits(n) for n in range(10, 61)}
+# The run chart table (Perla, Provost and Murray, 2011, Table 1, after Swed and Eisenhart): for
+# each number of useful observations, fewer runs than the first number or more than the
+# second is a signal. Kept as data, as published; `_runs_limits` is the exact calculation it
+# rests on, and a test checks every row is within one run of it.
+RUNS_TABLE: dict[int, tuple[int, int]] = {
+    10: (3, 9), 11: (3, 10), 12: (3, 11), 13: (4, 11), 14: (4, 12), 15: (5, 12),
+    16: (5, 13), 17: (5, 13), 18: (6, 14), 19: (6, 15), 20: (6, 16), 21: (7, 16),
+    22: (7, 17), 23: (7, 17), 24: (8, 18), 25: (8, 18), 26: (9, 19), 27: (10, 19),
+    28: (10, 20), 29: (10, 20), 30: (11, 21), 31: (11, 22), 32: (11, 22), 33: (11, 23),
+    34: (12, 23), 35: (13, 24), 36: (13, 24), 37: (13, 25), 38: (14, 26), 39: (14, 26),
+    40: (15, 27), 41: (15, 27), 42: (16, 28), 43: (16, 28), 44: (17, 29), 45: (17, 30),
+    46: (17, 30), 47: (18, 31), 48: (18, 31), 49: (19, 32), 50: (19, 32), 51: (20, 33),
+    52: (20, 33), 53: (21, 34), 54: (21, 35), 55: (22, 35), 56: (22, 36), 57: (23, 36),
+    58: (23, 37), 59: (24, 38), 60: (24, 38),
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -99,6 +111,7 @@ class RunChart:
     runs_limits: tuple[int, int] | None = None
     signals: list[Signal] = field(default_factory=list)
     too_few_points: bool = False
+    notes: list[str] = field(default_factory=list)  # "baseline_ignored", "runs_not_tested"
 
 
 def _side(value: float, centre: float) -> int:
@@ -162,9 +175,12 @@ def run_chart(points: list[Point], *, baseline_until: date | None = None) -> Run
     """Read a run chart. Points are sorted by date first."""
     points = sorted(points, key=lambda p: p.when)
     baseline = [p for p in points if baseline_until is None or p.when <= baseline_until]
-    if len(baseline) < 2:
+    ignored = len(baseline) < 2
+    if ignored:
         baseline = points
     chart = RunChart(points=points, centre=None, baseline_size=len(baseline))
+    if ignored and baseline_until is not None:
+        chart.notes.append("baseline_ignored")
     if len(points) < 2:
         chart.too_few_points = True
         return chart
@@ -174,6 +190,8 @@ def run_chart(points: list[Point], *, baseline_until: date | None = None) -> Run
     chart.signals += trends(values)
     chart.useful, chart.runs = count_runs(values, chart.centre)
     chart.runs_limits = RUNS_TABLE.get(chart.useful)
+    if chart.runs_limits is None and chart.useful > max(RUNS_TABLE):
+        chart.notes.append("runs_not_tested")
     if chart.runs_limits:
         lower, upper = chart.runs_limits
         if chart.runs < lower:
@@ -225,9 +243,13 @@ class XmRChart:
     variation: str = ""  # "common", "improvement", "concern"
     assurance: str = ""  # "met", "not_met", "hit_and_miss", or "" with no target
 
+    rebase_ignored: bool = False
+
     @property
     def provisional(self) -> bool:
-        return any(s.provisional for s in self.segments)
+        """Whether the limits in use now (the latest segment's) rest on fewer than 12
+        points."""
+        return bool(self.segments) and self.segments[-1].provisional
 
     def segment_of(self, index: int) -> Segment:
         for segment in reversed(self.segments):
@@ -338,6 +360,8 @@ def xmr_chart(
         # A new segment needs two points of its own for a moving range.
         if index is not None and index - starts[-1] >= 2 and len(points) - index >= 2:
             starts.append(index)
+        else:
+            chart.rebase_ignored = True
     bounds = starts + [len(points)]
     chart.segments = [_segment(points[a:b], a) for a, b in zip(bounds, bounds[1:], strict=False)]
     values = [p.value for p in points]

@@ -79,8 +79,42 @@ def test_runs_leave_out_points_on_the_median():
     assert count_runs([5, 5], centre=5) == (0, 0)
 
 
+def test_every_row_of_the_published_table_is_within_one_run_of_the_exact_limits():
+    from improvement.spc import _runs_limits
+
+    for useful, (lower, upper) in RUNS_TABLE.items():
+        exact_lower, exact_upper = _runs_limits(useful)
+        assert abs(lower - exact_lower) <= 1 and abs(upper - exact_upper) <= 1, useful
+        assert lower < useful / 2 + 1 < upper
+
+
+def test_at_twenty_useful_points_six_runs_is_fine_and_five_is_too_few():
+    # Useful points 20: the table allows 6 to 16 runs.
+    six_runs = [1] * 4 + [9] * 4 + [1] * 3 + [9] * 3 + [1] * 3 + [9] * 3
+    five_runs = [1] * 4 + [9] * 4 + [1] * 3 + [9] * 6 + [1] * 3
+    chart = run_chart(points(six_runs))
+    assert (chart.useful, chart.runs) == (20, 6)
+    assert not [s for s in chart.signals if s.rule == "runs"]
+    chart = run_chart(points(five_runs))
+    assert (chart.useful, chart.runs) == (20, 5)
+    assert ("runs", "few", []) in rules(chart.signals)
+
+
+def test_at_twenty_useful_points_sixteen_runs_is_fine_and_more_is_too_many():
+    sixteen = [1, 9] * 7 + [1, 1, 1, 9, 9, 9]  # 14 single runs, then two of three
+    seventeen = [1, 9] * 8 + [1, 1, 9, 9]  # 18 runs
+    chart = run_chart(points(sixteen))
+    assert (chart.useful, chart.runs) == (20, 16)
+    assert not [s for s in chart.signals if s.rule == "runs"]
+    chart = run_chart(points(seventeen))
+    assert (chart.useful, chart.runs) == (20, 18)
+    assert ("runs", "many", []) in rules(chart.signals)
+
+
 def test_the_runs_table_is_kept_as_data_with_known_rows():
     assert RUNS_TABLE[10] == (3, 9)
+    assert RUNS_TABLE[12] == (3, 11)
+    assert RUNS_TABLE[20] == (6, 16)
     assert RUNS_TABLE[16] == (5, 13)
     assert RUNS_TABLE[24] == (8, 18)
     assert RUNS_TABLE[30] == (11, 21)
