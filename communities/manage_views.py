@@ -52,6 +52,7 @@ def dashboard(request, community):
     )
 
 
+@never_cache  # postal addresses and phone numbers
 @coordinator_required
 def contact_list(request, community):
     """People who asked for a letter or a call instead of email: a printable list of what to

@@ -127,8 +127,9 @@ class Drawing:
 
 
 def _nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
-    if high == low:
-        high, low = high + 1, low - 1
+    if high - low < max(abs(high), abs(low), 1) * 1e-9:
+        pad = max(abs(high), 1) * 0.1  # all values (nearly) equal: a band around them
+        high, low = high + pad, low - pad
     raw = (high - low) / count
     magnitude = 10 ** math.floor(math.log10(raw))
     step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
@@ -325,9 +326,16 @@ def xmr_chart(measure, points: list[spc.Point], cycles=()) -> Drawing:
 
 
 def draw(measure, points: list[spc.Point], cycles=()) -> Drawing:
-    if measure.chart == measure.Chart.XMR:
-        return xmr_chart(measure, points, cycles)
-    return run_chart(measure, points, cycles)
+    """The measure's chart. Values the arithmetic cannot place (saved some other way than
+    the forms, which refuse them) give a reason in words instead of a broken page."""
+    try:
+        if measure.chart == measure.Chart.XMR:
+            return xmr_chart(measure, points, cycles)
+        return run_chart(measure, points, cycles)
+    except (ArithmeticError, ValueError):
+        reason = _("The values are too large or too small to draw. Check them in the table.")
+        return Drawing(kind=measure.chart, title=measure.name, summary=[reason],
+                       cannot_draw=reason)  # fmt: skip
 
 
 # --- Driver diagrams ------------------------------------------------------------------------

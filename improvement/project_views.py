@@ -322,9 +322,10 @@ def _data_post(request, measure, point_form, csv_form, problems) -> str | None:
                                note=data["note"])  # fmt: skip
             return _("Point added.")
         if "upload" in request.POST and csv_form.is_valid():
-            count, found = services.import_points(
-                measure=measure, content=csv_form.cleaned_data["file"].read()
-            )
+            upload = csv_form.cleaned_data["file"]
+            # Never read more than the limit into memory: a bigger file is refused unread.
+            content = upload.read(services.CSV_MAX_BYTES + 1)
+            count, found = services.import_points(measure=measure, content=content)
             problems += found
             if not found:
                 return _("%(n)d points imported.") % {"n": count}

@@ -1,6 +1,8 @@
 """Improvement projects: an aim, a team, linked ideas, a driver diagram, Plan-Do-Study-Act
 cycles, and measures whose data points are drawn as run and XmR charts."""
 
+import math
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -15,6 +17,20 @@ from improvement.models.ideas import Idea
 
 class ProjectError(ValidationError):
     """A change to a project that is refused, with a message saying why."""
+
+
+# Values a measure can hold: room for any count, rate or cost, and nothing so large or so
+# small that drawing the chart loses its arithmetic.
+VALUE_LIMIT = 1e12
+
+
+def validate_value(value: float) -> None:
+    if value is None:
+        return
+    if not math.isfinite(value) or abs(value) > VALUE_LIMIT:
+        raise ValidationError(_("Use a number between minus and plus a million million."))
+    if value != 0 and abs(value) < 1e-9:
+        raise ValidationError(_("That number is too small to draw: round it to zero."))
 
 
 class ProjectQuerySet(models.QuerySet):
@@ -213,7 +229,7 @@ class Measure(models.Model):
     higher_is_better = models.BooleanField(
         _("higher is better"), default=True, help_text=_("Untick if lower values are better.")
     )
-    target = models.FloatField(_("target"), null=True, blank=True)
+    target = models.FloatField(_("target"), null=True, blank=True, validators=[validate_value])
     chart = models.CharField(_("chart"), max_length=4, choices=Chart.choices, default=Chart.RUN)
     baseline_until = models.DateField(
         _("baseline until"),
@@ -241,7 +257,7 @@ class Measure(models.Model):
 class DataPoint(models.Model):
     measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="points")
     when = models.DateField(_("date"))
-    value = models.FloatField(_("value"))
+    value = models.FloatField(_("value"), validators=[validate_value])
     note = models.CharField(_("note"), max_length=300, blank=True)
     # Judged by a person looking at the chart, never computed.
     astronomical = models.BooleanField(_("astronomical point"), default=False)

@@ -3,10 +3,12 @@ data points from a form or a CSV file, and telling everyone whose ideas led to t
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from datetime import date
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,11 +23,13 @@ from improvement.models import (
     TeamMember,
     Update,
 )
+from improvement.models.projects import validate_value
 from improvement.services.ideas import _refuse_if_archived, may_take_part
 from improvement.services.updates import PublishResult, publish_update
 from members.models import User
 
 __all__ = [
+    "CSV_MAX_BYTES",
     "CsvProblem",
     "add_point",
     "change_project_status",
@@ -38,6 +42,7 @@ __all__ = [
 ]
 
 CSV_MAX_BYTES = 512 * 1024
+NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 CSV_MAX_ROWS = 5000
 
 
@@ -146,7 +151,16 @@ def add_point(*, measure: Measure, when: date, value: float, note: str = "") -> 
             _("There is already a value for %(when)s. Change that one instead.")
             % {"when": when.isoformat()}
         )
-    return DataPoint.objects.create(measure=measure, when=when, value=value, note=note.strip())
+    try:
+        with transaction.atomic():
+            return DataPoint.objects.create(
+                measure=measure, when=when, value=value, note=note.strip()
+            )
+    except IntegrityError:  # the same point sent twice at once
+        raise ProjectError(
+            _("There is already a value for %(when)s. Change that one instead.")
+            % {"when": when.isoformat()}
+        ) from None
 
 
 @dataclass
@@ -163,7 +177,19 @@ def _read_rows(content: bytes) -> tuple[list[tuple[int, dict]], list[CsvProblem]
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
         return [], [CsvProblem(1, _("The file is not plain text (save it as CSV, UTF-8)."))]
+    if "\x00" in text:
+        return [], [CsvProblem(1, _("The file is not plain text (save it as CSV, UTF-8)."))]
     reader = csv.DictReader(io.StringIO(text))
+    try:
+        return _rows_of(reader)
+    except csv.Error:
+        return [], [
+            CsvProblem(reader.line_num or 1, _("This line cannot be read as CSV: check its "
+                                               "quotes and commas."))
+        ]  # fmt: skip
+
+
+def _rows_of(reader) -> tuple[list[tuple[int, dict]], list[CsvProblem]]:
     columns = [c.strip().lower() for c in (reader.fieldnames or [])]
     if "date" not in columns or "value" not in columns:
         return [], [
@@ -178,7 +204,13 @@ def _read_rows(content: bytes) -> tuple[list[tuple[int, dict]], list[CsvProblem]
                        % {"cols": ", ".join(unknown)})
         ]  # fmt: skip
     reader.fieldnames = columns
-    return [(number, row) for number, row in enumerate(reader, start=2)], []
+    rows, problems = [], []
+    for row in reader:
+        if row.get(None):
+            problems.append(CsvProblem(reader.line_num, _("This row has more cells than the "
+                                                          "first line has columns.")))  # fmt: skip
+        rows.append((reader.line_num, row))
+    return rows, problems
 
 
 def _parse_row(number: int, row: dict, seen: dict, existing: set) -> tuple[tuple | None, list]:
@@ -191,11 +223,13 @@ def _parse_row(number: int, row: dict, seen: dict, existing: set) -> tuple[tuple
         problems.append(CsvProblem(number, _("“%(v)s” is not a date like 2026-03-31.")
                                    % {"v": raw_date}))  # fmt: skip
     try:
-        if "," in raw_value:
-            raise ValueError  # 3,5 or 1,234? Too easy to read wrongly: say so instead
+        if not NUMBER.fullmatch(raw_value):
+            raise ValueError  # 3,5 or 1,234 or 1_000? Too easy to read wrongly: say so
         value = float(raw_value)
-        if value != value or value in (float("inf"), float("-inf")):
-            raise ValueError
+        validate_value(value)
+    except ValidationError as error:
+        value = None
+        problems.append(CsvProblem(number, " ".join(error.messages)))
     except ValueError:
         problems.append(
             CsvProblem(number, _("“%(v)s” is not a number like 42 or 3.5 (a full stop for "

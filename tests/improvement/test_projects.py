@@ -120,3 +120,49 @@ def test_only_the_team_and_coordinators_edit(client, project, member, partner, c
     client.force_login(coordinator)
     assert client.get(url).status_code == 200
     assert Project.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        (b"date,value,note\n2026-01-01,1,a\x00b\n", "not plain text"),
+        (b'date,value\n2026-01-01,"' + b"x" * 140_000 + b'"\n', "cannot be read as CSV"),
+        (b"date,value\n2026-01-01,1,surprise\n", "more cells"),
+        (b"date,value\n2026-01-01,1_000\n", "not a number like 42"),
+        (b"date,value\n2026-01-01,1e308\n", "million million"),
+        (b"date,value\n2026-01-01,5e-324\n", "too small to draw"),
+    ],
+)
+def test_hostile_csv_files_are_refused_with_a_message(measure, content, words):
+    count, problems = services.import_points(measure=measure, content=content)
+    assert count == 0 and not DataPoint.objects.exists()
+    assert words in " ".join(str(p) for p in problems)
+
+
+def test_huge_values_are_refused_by_the_form_and_never_break_the_page(
+    client, project, measure, coordinator
+):
+    client.force_login(coordinator)
+    url = reverse("projects:data", args=[project.community.slug, project.pk, measure.pk])
+    response = client.post(url, {"add_point": "1", "when": "2026-01-05", "value": "1e308"})
+    assert response.status_code == 400 and not DataPoint.objects.exists()
+    # Saved some other way (the admin, a shell): the page explains instead of failing.
+    for day, value in ((5, 1e17), (12, 1e17)):
+        DataPoint.objects.create(measure=measure, when=date(2026, 1, day), value=value)
+    assert client.get(project.get_absolute_url()).status_code == 200
+    DataPoint.objects.all().delete()
+    for day, value in ((5, 1e308), (12, -1e308)):
+        DataPoint.objects.create(measure=measure, when=date(2026, 1, day), value=value)
+    page = client.get(project.get_absolute_url())
+    assert page.status_code == 200 and "too large or too small to draw" in page.content.decode()
+
+
+def test_an_oversized_upload_is_refused_without_being_read_whole(
+    client, project, measure, coordinator
+):
+    client.force_login(coordinator)
+    url = reverse("projects:data", args=[project.community.slug, project.pk, measure.pk])
+    big = b"date,value\n" + b"2026-01-01,1\n" * 60_000
+    response = client.post(url, {"upload": "1", "file": SimpleUploadedFile("big.csv", big)})
+    assert response.status_code == 400
+    assert "too large" in response.content.decode()
