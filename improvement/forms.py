@@ -1,6 +1,6 @@
 from django import forms
 from django.core.validators import validate_email
-from django.db.models import F
+from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -511,13 +511,15 @@ class ProjectForm(forms.ModelForm):
     def __init__(self, *args, community: Community, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.community = community
-        self.fields["ideas"].queryset = (
-            Idea.objects.filter(community=community)
-            .listed()
-            .exclude(status=Idea.Status.NOT_TAKEN_FORWARD)
-            .order_by("title")
+        linkable = Q(
+            status__in=[Idea.Status.PRIORITISED, Idea.Status.IN_PROGRESS, Idea.Status.DONE]
         )
-        self.fields["ideas"].help_text = _("The ideas this project puts into practice.")
+        if self.instance.pk:
+            linkable |= Q(projects=self.instance)  # keep what is linked already
+        self.fields["ideas"].queryset = (
+            Idea.objects.filter(community=community).filter(linkable).distinct().order_by("title")
+        )
+        self.fields["ideas"].help_text = _("The prioritised ideas this project puts into practice.")
 
     def clean_driver_diagram(self):
         text = self.cleaned_data["driver_diagram"]

@@ -345,6 +345,9 @@ def _data_post(request, measure, point_form, csv_form, problems) -> str | None:
 
 @team_required
 def project_result(request, project):
+    if project.result_published_at and request.method == "POST":
+        messages.info(request, _("The result is published, so it stays as it was sent."))
+        return redirect(project)
     form = ResultForm(request.POST or None, instance=project)
     if request.method == "POST" and form.is_valid():
         form.save()
@@ -381,5 +384,6 @@ def project_result(request, project):
             "form": form,
             "contributor_count": len(contributors),
             "published": project.updates.filter(status="published").exists(),
+            "may_publish": may_coordinate(request.user, project.community),
         },
     )

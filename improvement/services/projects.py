@@ -30,6 +30,7 @@ from members.models import User
 
 __all__ = [
     "CSV_MAX_BYTES",
+    "LINKABLE",
     "CsvProblem",
     "add_point",
     "change_project_status",
@@ -42,6 +43,9 @@ __all__ = [
 ]
 
 CSV_MAX_BYTES = 512 * 1024
+# A project puts into practice ideas the community has chosen: prioritised ones (and ones
+# already in progress or done through another project).
+LINKABLE = {Idea.Status.PRIORITISED, Idea.Status.IN_PROGRESS, Idea.Status.DONE}
 NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 CSV_MAX_ROWS = 5000
 
@@ -66,7 +70,7 @@ def create_project(*, community, by: User, ideas=(), **fields) -> Project:
     if not may_take_part(by, community):
         raise ProjectError(_("Join the community and agree its ground rules to start a project."))
     project = Project.objects.create(community=community, created_by=by, **fields)
-    project.ideas.set([i for i in ideas if i.community_id == community.pk])
+    project.ideas.set([i for i in ideas if i.community_id == community.pk and i.status in LINKABLE])
     TeamMember.objects.create(project=project, user=by, role=TeamMember.Role.LEAD)
     return project
 
@@ -105,21 +109,17 @@ def save_project(*, form, by: User) -> Project:
 
 
 def _move_idea(idea: Idea, status: str, *, by: User, note: str) -> None:
-    """Move an idea along its own status table to `status`, through "prioritised" if it has
-    not been prioritised yet; ideas that cannot move (merged, done, decided against) stay."""
-    path = [status]
-    if status == Idea.Status.IN_PROGRESS and idea.status in (
-        Idea.Status.NEW,
-        Idea.Status.CONSIDERING,
-    ):
-        path = [Idea.Status.PRIORITISED, status]
-    for step in path:
-        if idea.transition_error(step):
-            return
-        if idea.set_status(step):
-            IdeaEvent.objects.create(
-                idea=idea, kind=IdeaEvent.Kind.STATUS, actor=by, status=step, note=note
-            )
+    """Move an idea one step along its own status table: prioritised to in progress, in
+    progress to done. Ideas not yet prioritised, merged, done or decided against stay as they
+    are: a project never decides for the community what to take forward."""
+    if idea.status not in (Idea.Status.PRIORITISED, Idea.Status.IN_PROGRESS):
+        return
+    if idea.transition_error(status):
+        return
+    if idea.set_status(status):
+        IdeaEvent.objects.create(
+            idea=idea, kind=IdeaEvent.Kind.STATUS, actor=by, status=status, note=note
+        )
 
 
 @transaction.atomic
@@ -285,8 +285,11 @@ def import_points(*, measure: Measure, content: bytes) -> tuple[int, list[CsvPro
 @transaction.atomic
 def publish_result(*, project: Project, by: User) -> PublishResult:
     """Tell everyone whose ideas led to the project what came of it: a "you said, we did"
-    update about its ideas, published once. Publishing again tells nobody twice."""
+    update about its ideas, published once by a coordinator. Publishing again tells nobody
+    twice."""
     _refuse_if_archived(project.community)
+    if not may_coordinate(by, project.community):
+        raise ProjectError(_("A coordinator publishes the result, as they publish every update."))
     project = Project.objects.select_for_update().select_related("community").get(pk=project.pk)
     if not project.result.strip():
         raise ProjectError(_("Write what happened before publishing the result."))

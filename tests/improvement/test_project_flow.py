@@ -204,53 +204,51 @@ NOTE = "Project “Letters on time”"
 
 
 @pytest.mark.django_db
-def test_starting_puts_the_linked_ideas_in_progress(project, ideas, coordinator, partner):
+def test_starting_puts_the_prioritised_ideas_in_progress_and_leaves_the_rest(
+    project, ideas, coordinator, partner
+):
     project.ideas.set(ideas.values())
     services.change_project_status(project=project, status=S.TESTING, by=partner)
     now = {s: Idea.objects.get(pk=i.pk).status for s, i in ideas.items()}
+    # A project never decides for the community what to take forward: ideas not yet
+    # prioritised stay as they are.
     assert now == {
-        "new": "in_progress",
-        "considering": "in_progress",
+        "new": "new",
+        "considering": "considering",
         "prioritised": "in_progress",
         "in_progress": "in_progress",
         "done": "done",
         "not_taken_forward": "not_taken_forward",
         "merged": "merged",
     }
-    # A new idea goes through "prioritised", and its history says so, step by step.
-    through = [("prioritised", partner.pk, NOTE), ("in_progress", partner.pk, NOTE)]
-    assert _events(ideas["new"]) == through
-    assert _events(ideas["considering"]) == through
     assert _events(ideas["prioritised"]) == [("in_progress", partner.pk, NOTE)]
-    for untouched in ["in_progress", "done", "not_taken_forward", "merged"]:
+    for untouched in ["new", "considering", "in_progress", "done", "not_taken_forward",
+                      "merged"]:  # fmt: skip
         assert _events(ideas[untouched]) == [], untouched
-    merged = Idea.objects.get(pk=ideas["merged"].pk)
-    assert merged.merged_into_id is not None
 
 
 @pytest.mark.django_db
 def test_testing_again_after_sustaining_moves_nothing_twice(project, ideas, coordinator):
-    project.ideas.set([ideas["new"]])
+    project.ideas.set([ideas["prioritised"]])
     services.change_project_status(project=project, status=S.TESTING, by=coordinator)
     services.change_project_status(project=project, status=S.SUSTAINING, by=coordinator)
     services.change_project_status(project=project, status=S.TESTING, by=coordinator)
-    assert [s for s, _a, _n in _events(ideas["new"])] == ["prioritised", "in_progress"]
+    assert [s for s, _a, _n in _events(ideas["prioritised"])] == ["in_progress"]
 
 
 @pytest.mark.django_db
 def test_completing_with_a_result_marks_the_ideas_done(project, ideas, coordinator):
     project.ideas.set([ideas["prioritised"], ideas["merged"], ideas["not_taken_forward"]])
     services.change_project_status(project=project, status=S.TESTING, by=coordinator)
-    # An idea linked after the project started, still new, is carried all the way.
     project.ideas.add(ideas["new"], ideas["done"])
     Project.objects.filter(pk=project.pk).update(result="Letters now go out on booking.")
     services.change_project_status(project=project, status=S.COMPLETED, by=coordinator)
     now = {s: Idea.objects.get(pk=i.pk).status for s, i in ideas.items()}
-    assert now["prioritised"] == now["new"] == now["done"] == "done"
+    assert now["prioritised"] == now["done"] == "done"
+    assert now["new"] == "new"
     assert now["merged"] == "merged" and now["not_taken_forward"] == "not_taken_forward"
-    assert [s for s, _a, _n in _events(ideas["new"])] == ["prioritised", "in_progress", "done"]
     assert [s for s, _a, _n in _events(ideas["prioritised"])] == ["in_progress", "done"]
-    assert _events(ideas["done"]) == []
+    assert _events(ideas["new"]) == [] and _events(ideas["done"]) == []
     project.refresh_from_db()
     assert project.status == S.COMPLETED and project.ends_on == timezone.localdate()
 
