@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from math import ceil
 from statistics import median
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, Min, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -109,22 +109,29 @@ def _first_updates(through, field: str, community) -> dict[int, datetime]:
 
 
 def _idea_inputs(community) -> list[Input]:
-    updated = _first_updates(Update.ideas.through, "idea_id", community)
+    times = defaultdict(list)
+    rows = Update.ideas.through.objects.filter(
+        update__community=community, update__status=Update.Status.PUBLISHED
+    ).values_list("idea_id", "update__published_at")
     merged_into = dict(
         Idea.objects.filter(community=community, merged_into__isnull=False).values_list(
             "pk", "merged_into_id"
         )
     )
     # An update about an idea before it was merged answers the idea it joined too.
-    answered = defaultdict(list)
-    for pk, at in updated.items():
-        answered[merged_into.get(pk, pk)].append(at)
-    return [
-        Input("idea", pk, title, created, min(answered[pk]) if answered[pk] else None)
-        for pk, title, created in Idea.objects.filter(community=community)
+    for pk, at in rows:
+        times[merged_into.get(pk, pk)].append(at)
+    inputs = []
+    for pk, title, created, decided in (
+        Idea.objects.filter(community=community)
         .listed()
-        .values_list("pk", "title", "created_at")
-    ]
+        .values_list("pk", "title", "created_at", "decided_at")
+    ):
+        # Once decided, only an update at or after the decision answers it: people have
+        # not been told what was decided until then.
+        after = [at for at in times[pk] if decided is None or at >= decided]
+        inputs.append(Input("idea", pk, title, created, min(after) if after else None))
+    return inputs
 
 
 def _session_inputs(community, now) -> list[Input]:
@@ -140,14 +147,20 @@ def _session_inputs(community, now) -> list[Input]:
 
 
 def _survey_inputs(community, now) -> list[Input]:
+    """Surveys with answers, from when they closed; a survey with no closing date, from its
+    first answer."""
     updated = _first_updates(Update.surveys.through, "survey_id", community)
-    closed = (
-        Survey.objects.filter(community=community, published=True, closes_at__lte=now)
-        .filter(responses__isnull=False)
-        .distinct()
-        .values_list("pk", "title", "closes_at")
+    answered = (
+        Survey.objects.filter(community=community, published=True)
+        .filter(Q(closes_at__lte=now) | Q(closes_at__isnull=True))
+        .annotate(first_answer=Min("responses__created_at"))
+        .filter(first_answer__isnull=False)
+        .values_list("pk", "title", "closes_at", "first_answer")
     )
-    return [Input("survey", pk, title, shut, updated.get(pk)) for pk, title, shut in closed]
+    return [
+        Input("survey", pk, title, shut or first, updated.get(pk))
+        for pk, title, shut, first in answered
+    ]
 
 
 def figures(community, *, now=None, ideas_only: bool = False) -> Figures:

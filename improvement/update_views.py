@@ -155,10 +155,27 @@ def my_input(request):
     came = list(
         Registration.objects.filter(user=user, attended=True).select_related("session__community")
     )
-    ideas = authored + [s.idea for s in supports] + commented
+    # Ideas made from my named survey answers, or heard at sessions I came to: their
+    # updates answer my survey answer or my coming, as their emails said.
+    made_from = list(
+        Idea.objects.filter(
+            Q(survey_response__user=user) | Q(session__in=[r.session_id for r in came])
+        ).only("pk", "survey_id", "session_id", "survey_response_id", "merged_into_id")
+    )
+    ideas = authored + [s.idea for s in supports] + commented + made_from
     idea_updates = _idea_updates(ideas)
     survey_updates = _updates_by(Update.surveys.through, "survey", [p.survey_id for p in answered])
     session_updates = _updates_by(Update.sessions.through, "session", [r.session_id for r in came])
+    mine_from_answers = {i.pk for i in made_from if i.survey_response_id}
+    for idea in made_from:
+        if idea.pk in mine_from_answers and idea.survey_id:
+            survey_updates.setdefault(idea.survey_id, []).extend(idea_updates[idea.pk])
+        if idea.session_id:
+            session_updates.setdefault(idea.session_id, []).extend(idea_updates[idea.pk])
+    for found in (survey_updates, session_updates):
+        for key, updates in found.items():
+            unique = {u.pk: u for u in updates}
+            found[key] = sorted(unique.values(), key=lambda u: u.published_at, reverse=True)
 
     def shown(idea):
         return idea.merged_into or idea
@@ -176,7 +193,8 @@ def my_input(request):
               _idea_status(i), idea_updates[i.pk], i.community)
         for i in commented
     ] + [
-        _item("survey", p.survey.title, p.survey.get_absolute_url(), None,
+        _item("survey", p.survey.title, p.survey.get_absolute_url(),
+              p.survey.closes_at or p.survey.opens_at,
               _("Open") if p.survey.is_open() else _("Closed"),
               survey_updates.get(p.survey_id, []), p.survey.community)
         for p in answered

@@ -74,7 +74,9 @@ def save_update(*, form, by: User) -> Update:
     change."""
     update = form.instance
     _refuse_if_archived(update.community)
-    if update.pk and Update.objects.filter(pk=update.pk).published().exists():
+    # Lock the row: a publish in another request either finished first (and is seen here) or
+    # waits until this save is done.
+    if update.pk and Update.objects.select_for_update().filter(pk=update.pk).published().exists():
         raise UpdateError(_("This update is published, so it stays as it was sent."))
     if update.created_by_id is None:
         update.created_by = by
@@ -110,6 +112,12 @@ def publish_update(*, update: Update, by: User) -> PublishResult:
     audience = update.audience()
     community = update.community
     result = PublishResult(published=True)
+    # Someone entered from paper whose email is a member's address hears once, as the member.
+    member_emails = {e.lower() for e in audience.members.values_list("email", flat=True)}
+    audience.on_behalf = [
+        c for c in audience.on_behalf
+        if not (_usable_email(c) and c.contact_details.lower() in member_emails)
+    ]  # fmt: skip
     result.members = notify(
         recipients=list(audience.members),
         kind="update_published",

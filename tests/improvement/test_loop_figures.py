@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from engagement.models import Response, Session, Survey
 from improvement import loop, services
-from improvement.models import Update
+from improvement.models import Idea, Update
 from tests.conftest import make_person
 from tests.improvement.factories import came, make_idea
 
@@ -260,13 +260,31 @@ def test_surveys_count_once_closed_with_at_least_one_response(community):
     closes_now = survey(community, "Closes this moment", closes=NOW)
     survey(community, "Closed, nobody answered", closes=NOW - DAY, answers=0)
     survey(community, "Still open", closes=NOW + DAY)
-    survey(community, "Open for good", closes=None)
+    open_ended = survey(community, "Open for good", closes=None)
+    survey(community, "Open for good, nobody answered", closes=None, answers=0)
     survey(community, "Never published", closes=NOW - DAY, published=False)
     inputs = figures(community).inputs
     assert sorted((i.kind, i.pk) for i in inputs) == sorted(
-        [("survey", closed.pk), ("survey", closes_now.pk)]
+        [("survey", closed.pk), ("survey", closes_now.pk), ("survey", open_ended.pk)]
     )
-    assert {i.pk: i.given_at for i in inputs}[closed.pk] == closed.closes_at
+    given = {i.pk: i.given_at for i in inputs}
+    assert given[closed.pk] == closed.closes_at
+    # A survey that never closes counts from its first answer.
+    assert given[open_ended.pk] == open_ended.responses.get().created_at
+
+
+def test_an_update_before_a_later_decision_does_not_answer_it(community, member):
+    idea = Idea.objects.create(
+        community=community, title="Parking", description="d", author=member,
+        created_at=NOW - 40 * DAY,
+    )  # fmt: skip
+    published(community, at=NOW - 35 * DAY, ideas=[idea])
+    Idea.objects.filter(pk=idea.pk).update(decided_at=NOW - 20 * DAY)
+    result = figures(community)
+    assert result.answered == [] and [i.pk for i in result.overdue] == [idea.pk]
+    published(community, at=NOW - 10 * DAY, ideas=[idea])
+    [answered] = figures(community).answered
+    assert answered.days_to_answer == 30
 
 
 def test_an_update_published_before_the_survey_closed_counts_as_no_wait(community):

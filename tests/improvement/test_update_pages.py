@@ -441,16 +441,17 @@ def test_my_input_lists_everything_i_gave_newest_first_with_its_updates(client, 
         for item in items
     ]
     assert shown == [
+        # A survey answer is dated by when the survey closed (answers keep no date).
+        ("You answered", "Parking survey", "Closed", ["What the survey said"]),
         ("Your idea", "My duplicate", "Merged into “Kept idea”: New", ["On the kept idea"]),
         ("You came to", "Library drop-in", "Held", ["What we heard at the library"]),
         ("You discussed", "Discussed idea", "New", ["On the discussion"]),
         ("You supported", "Supported idea", "New", ["Second on my idea"]),
         ("Your idea", "My idea", "New", ["Second on my idea", "First on my idea"]),
-        ("You answered", "Parking survey", "Closed", ["What the survey said"]),
     ]
     # A merged idea links to the idea it joined; the discussion is dated by my last comment.
-    assert items[0]["link"] == my_inputs["kept"].get_absolute_url()
-    assert items[2]["when"] == Comment.objects.filter(text="b").get().created_at
+    assert items[1]["link"] == my_inputs["kept"].get_absolute_url()
+    assert items[3]["when"] == Comment.objects.filter(text="b").get().created_at
     page = response.content.decode()
     assert page.index("My duplicate") < page.index("Library drop-in") < page.index("My idea")
     assert page.index("Second on my idea") < page.index("First on my idea")
@@ -594,9 +595,10 @@ def test_my_input_query_count_does_not_grow(
     many_inputs(community, member, n)
     client.force_login(member)
     # session, user; my ideas, my supports (with their ideas), my comments counted per idea,
-    # the ideas I commented on, my survey answers, the sessions I came to; the ideas merged
+    # the ideas I commented on, my survey answers, the sessions I came to, the ideas made from
+    # my answers or at my sessions; the ideas merged
     # with any of those, the updates on them, on the surveys, and on the sessions.
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         response = client.get(reverse("my_input"))
     assert response.status_code == 200
     items = response.context["items"]
@@ -652,3 +654,29 @@ def test_dashboard_query_count_does_not_grow(
     assert panel["figures"].total == 3 * n
     assert panel["overdue_count"] >= 2 * n  # every session and survey
     assert len(panel["overdue"]) == min(panel["overdue_count"], 20)
+
+
+def test_my_input_shows_updates_on_ideas_made_from_my_answer_or_my_session(
+    client, community, coordinator, member
+):
+    from tests.improvement.factories import key_point, survey_answer
+
+    answer = survey_answer(community, user=member, text="Cheaper parking")
+    Participation.objects.create(survey=answer.response.survey, user=member)
+    from_answer = services.add_idea(
+        community=community, by=coordinator, title="Parking", description="d",
+        survey_answer=answer,
+    )  # fmt: skip
+    session = past_session(community, title="Library drop-in")
+    came(session, member)
+    from_session = services.add_idea(
+        community=community, by=coordinator, title="Letters", description="d",
+        key_point=key_point(session),
+    )  # fmt: skip
+    make_update(community, ideas=[from_answer], title="About parking", published_at=timezone.now())
+    make_update(community, ideas=[from_session], title="About letters",
+                published_at=timezone.now())  # fmt: skip
+    client.force_login(member)
+    items = {i["kind"]: [u.title for u in i["updates"]] for i in
+             client.get(reverse("my_input")).context["items"]}  # fmt: skip
+    assert items == {"survey": ["About parking"], "session": ["About letters"]}

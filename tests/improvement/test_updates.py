@@ -183,3 +183,18 @@ def test_untold_decision_counts_on_the_dashboard(client, community, coordinator,
     [panel] = [p for t, p in page.context["panels"] if "loop" in t]
     assert panel["unanswered_decisions"] == 1
     assert panel["figures"].share == 0
+
+
+def test_a_paper_contact_with_a_members_email_hears_once(
+    community, coordinator, member, idea, django_capture_on_commit_callbacks, mailoutbox
+):
+    paper = services.add_idea(
+        community=community, by=coordinator, title="Bigger print", description="d",
+        on_behalf={"on_behalf_of": "Michael, on paper", "contact_by": "email",
+                   "contact_details": member.email.upper()},
+    )  # fmt: skip
+    update = _update(community, coordinator, ideas=[idea, paper])
+    with django_capture_on_commit_callbacks(execute=True):
+        result = services.publish_update(update=update, by=coordinator)
+    assert [m.to for m in mailoutbox] == [[member.email]]
+    assert result.told == 1
