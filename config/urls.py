@@ -4,7 +4,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from communities import views as community_views
-from engagement import survey_views
+from engagement import payment_views, survey_views
 from improvement import update_views
 from members import views as member_views
 
@@ -18,6 +18,8 @@ urlpatterns = [
     path("c/<slug:slug>/sessions/", include("engagement.urls")),
     path("c/<slug:slug>/manage/sessions/", include("engagement.manage_urls")),
     path("c/<slug:slug>/surveys/", include("engagement.survey_urls")),
+    path("c/<slug:slug>/payments/", include("engagement.payment_urls")),
+    path("c/<slug:slug>/manage/payments/", include("engagement.manage_payment_urls")),
     path("c/<slug:slug>/ideas/", include("improvement.urls")),
     path("c/<slug:slug>/manage/ideas/", include("improvement.manage_urls")),
     path("c/<slug:slug>/updates/", include("improvement.update_urls")),
@@ -53,6 +55,7 @@ urlpatterns = [
     ),
     path("c/", include("communities.urls")),
     path("me/input/", update_views.my_input, name="my_input"),
+    path("me/payments/", payment_views.my_payments, name="my_payments"),
     path("me/", include("members.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

@@ -38,6 +38,21 @@ class EngagementConfig(AppConfig):
             register_kind(
                 Kind(name, None, lambda session: session.get_absolute_url(), ("community", "venue"))
             )
+
+        def my_claim(claim):
+            return claim.get_absolute_url()
+
+        for name in ("claim_approved", "claim_queried", "claim_rejected", "claim_paid"):
+            # News about a person's own money: always sent.
+            register_kind(Kind(name, None, my_claim, ("community", "claimant")))
+        for name in ("claim_submitted", "claim_answered"):
+            register_kind(Kind(name, "alerts", my_claim, ("community", "claimant")))
+
+        from communities.panels import register_panel
+        from engagement import payments
+
+        register_panel("dashboard", "engagement/payments/panel.html", payments.dashboard_panel)
+
         register_kind(
             Kind(
                 "session_reminder",

@@ -645,9 +645,10 @@ def test_dashboard_query_count_does_not_grow(
     # session, user, community, may coordinate; memberships by status, pending invitations,
     # failed deliveries, people to write to or call; the loop panel: the figures (first
     # updates on ideas, merged ideas, the ideas, first updates on sessions, the sessions,
-    # first updates on surveys, the surveys) and the decisions not yet told; the latest
-    # surveys (read by the template).
-    with django_assert_num_queries(17):
+    # first updates on surveys, the surveys) and the decisions not yet told; the payments
+    # panel (claims waiting, payment settings, time and expenses approved this tax year);
+    # the latest surveys (read by the template).
+    with django_assert_num_queries(21):
         response = client.get(reverse("communities:manage", args=[community.slug]))
     assert response.status_code == 200
     [panel] = [p for t, p in response.context["panels"] if "loop" in t]

@@ -1,0 +1,356 @@
+"""Writes and reads about paying people: claims, their approval, rates, and the finance
+figures. Each write is one transaction; the person is told through the outbox at each step."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from communities.access import get_membership, may_coordinate
+from communities.models import Community, Membership
+from engagement.models import (
+    Activity,
+    Basis,
+    Claim,
+    Expense,
+    PaidRole,
+    PaymentChoice,
+    PaymentError,
+    Rate,
+    Registration,
+    Session,
+    tax_year_of,
+)
+from members.models import User
+from members.outbox import notify
+
+HOURS_IN_A_DAY = Decimal("24")
+
+
+def _coordinators(community) -> list[User]:
+    return list(
+        User.objects.filter(
+            memberships__in=Membership.objects.coordinators().filter(community=community)
+        )
+    )
+
+
+def _refuse_if_archived(community: Community) -> None:
+    if community.is_archived:
+        raise PaymentError(_("This community is archived, so nothing in it can be changed."))
+
+
+def fee_for(*, basis: str, amount: Decimal, hours: Decimal | None) -> Decimal:
+    """What the time is worth at a rate: hours × the rate for an hourly rate, the rate itself
+    for a half day, a day or an activity."""
+    if basis == Basis.HOUR:
+        return (amount * (hours or Decimal("0"))).quantize(Decimal("0.01"))
+    return amount
+
+
+def choice_of(membership: Membership | None) -> PaymentChoice:
+    if membership is None:
+        return PaymentChoice(choice=PaymentChoice.Choice.ACCEPT)
+    try:
+        return membership.payment_choice
+    except PaymentChoice.DoesNotExist:
+        return PaymentChoice(membership=membership, choice=PaymentChoice.Choice.ACCEPT)
+
+
+def _session_hours(session: Session) -> Decimal:
+    seconds = (session.ends_at - session.starts_at).total_seconds()
+    return (Decimal(seconds) / 3600).quantize(Decimal("0.25"))
+
+
+def _hours_already(claimant, day: date) -> Decimal:
+    return Claim.objects.filter(claimant=claimant, date=day).exclude(
+        status__in=[Claim.Status.REJECTED, Claim.Status.WITHDRAWN]
+    ).aggregate(total=Sum("hours"))["total"] or Decimal("0")
+
+
+@dataclass
+class ClaimRequest:
+    kind: str
+    date: date | None = None
+    session: Session | None = None
+    activity: str = ""
+    hours: Decimal | None = None
+    description: str = ""
+    paid_role: PaidRole | None = None
+
+
+def _session_claim(community, claimant, request: ClaimRequest):
+    """The day, hours and attendance flag of a claim for a session, after its checks."""
+    session = request.session
+    if session is None or session.community_id != community.pk:
+        raise PaymentError(_("Choose the session you came to."))
+    if session.starts_at > timezone.now():
+        raise PaymentError(_("You can claim for a session once it has happened."))
+    if (
+        Claim.objects.filter(claimant=claimant, session=session)
+        .exclude(status__in=[Claim.Status.REJECTED, Claim.Status.WITHDRAWN])
+        .exists()
+    ):
+        raise PaymentError(_("There is already a claim for this session."))
+    day = session.starts_at.astimezone(session.zone).date()  # the community's day
+    hours = request.hours or _session_hours(session)
+    not_attending = not Registration.objects.filter(
+        session=session, user=claimant, attended=True
+    ).exists()
+    return day, hours, not_attending
+
+
+def _rate_for(community, activity: str, day: date, paid_role) -> tuple[Rate | None, str, Decimal]:
+    if activity == Activity.ROLE and paid_role is not None:
+        return None, Basis.HOUR, paid_role.hourly_rate
+    rate = Rate.objects.in_force(community=community, activity=activity, on=day)
+    if rate is None:
+        raise PaymentError(
+            _("There is no rate for “%(activity)s” on %(day)s yet, so this cannot be worked "
+              "out. A coordinator adds rates under Manage, Payments, Rates; your claim is not "
+              "lost, you can send it again then.")
+            % {"activity": Activity(activity).label, "day": date_format(day, "j F Y")}
+        )  # fmt: skip
+    return rate, rate.basis, rate.amount
+
+
+@transaction.atomic
+def submit_claim(
+    *, community: Community, claimant: User, by: User, request: ClaimRequest,
+    expenses: list[dict],
+) -> Claim:  # fmt: skip
+    """Make a claim for time and expenses. A member claims for themselves; a coordinator may
+    enter one for someone (a claim on paper). The rate in force on the day is copied onto
+    the claim, and the person's choice (accept, less, charity, decline) applied. A claim for
+    a session the person is not recorded as coming to is allowed and flagged; a second claim
+    for one session is refused; no more than 24 hours in a day."""
+    _refuse_if_archived(community)
+    membership = get_membership(claimant, community)
+    if by.pk != claimant.pk and not may_coordinate(by, community):
+        raise PaymentError(_("Only coordinators can enter a claim for someone else."))
+    if membership is None or not membership.is_active:
+        raise PaymentError(_("Claims are for active members of the community."))
+    day, activity, hours = request.date, request.activity, request.hours
+    not_attending = False
+    if request.kind == Claim.Kind.SESSION:
+        day, hours, not_attending = _session_claim(community, claimant, request)
+        activity = Activity.SESSION
+    elif request.kind == Claim.Kind.MEETING:
+        activity = Activity.MEETING
+    if day is None:
+        raise PaymentError(_("Give the date."))
+    if day > timezone.localdate():
+        raise PaymentError(_("You can claim for time once it has been spent."))
+    rate, basis, amount = _rate_for(community, activity, day, request.paid_role)
+    if basis == Basis.HOUR and not hours:
+        raise PaymentError(_("Give the number of hours: this rate is paid by the hour."))
+    if hours and _hours_already(claimant, day) + hours > HOURS_IN_A_DAY:
+        raise PaymentError(
+            _("That would make more than 24 hours claimed on %(day)s.")
+            % {"day": date_format(day, "j F Y")}
+        )
+    fee = fee_for(basis=basis, amount=amount, hours=hours)
+    choice = choice_of(membership)
+    try:
+        with transaction.atomic():
+            claim = Claim.objects.create(
+                community=community, claimant=claimant,
+                entered_by=by if by.pk != claimant.pk else None,
+                kind=request.kind, session=request.session if request.kind == "session" else None,
+                activity=activity, paid_role=request.paid_role, date=day, hours=hours,
+                description=request.description.strip(), rate=rate, rate_amount=amount,
+                rate_basis=basis, fee=fee, choice=choice.choice, payable=choice.payable(fee),
+                charity=choice.charity if choice.choice == PaymentChoice.Choice.CHARITY else "",
+                not_recorded_as_attending=not_attending,
+            )  # fmt: skip
+    except IntegrityError:  # the same session claimed twice at once
+        raise PaymentError(_("There is already a claim for this session.")) from None
+    for row in expenses:
+        Expense.objects.create(claim=claim, **row)
+    notify(
+        recipients=_coordinators(community), kind="claim_submitted", about=claim,
+        community=community,
+    )  # fmt: skip
+    return claim
+
+
+def _locked(claim: Claim) -> Claim:
+    return (
+        Claim.objects.select_for_update().select_related("community", "claimant").get(pk=claim.pk)
+    )
+
+
+def _tell(claim: Claim, kind: str) -> None:
+    # Each step is news about their money: always sent. The key lets a second question on
+    # the same claim be told too.
+    notify(
+        recipients=[claim.claimant], kind=kind, about=claim, community=claim.community,
+        key=claim.status_changed_at.isoformat(),
+    )  # fmt: skip
+
+
+@transaction.atomic
+def decide_claim(*, claim: Claim, by: User, action: str, text: str = "") -> Claim:
+    """Approve, query (ask a question the person answers) or reject (with a reason) a claim.
+    The person is told each time."""
+    _refuse_if_archived(claim.community)
+    claim = _locked(claim)
+    text = text.strip()
+    if action == "approve":
+        claim.set_status(Claim.Status.APPROVED)
+    elif action == "query":
+        if not text:
+            raise PaymentError(_("Write the question to ask."))
+        claim.set_status(Claim.Status.QUERIED)
+        claim.question, claim.answer = text, ""
+    elif action == "reject":
+        if not text:
+            raise PaymentError(_("Say why the claim is not approved."))
+        claim.set_status(Claim.Status.REJECTED)
+        claim.decision_reason = text
+    else:
+        raise PaymentError(_("Choose approve, ask a question, or not approve."))
+    claim.decided_by, claim.decided_at = by, timezone.now()
+    claim.save()
+    _tell(claim, f"claim_{claim.status}")
+    return claim
+
+
+@transaction.atomic
+def answer_query(*, claim: Claim, by: User, answer: str) -> Claim:
+    claim = _locked(claim)
+    if by.pk != claim.claimant_id:
+        raise PaymentError(_("Only the person who made the claim can answer."))
+    if not answer.strip():
+        raise PaymentError(_("Write your answer."))
+    claim.set_status(Claim.Status.SUBMITTED)
+    claim.answer = answer.strip()
+    claim.save()
+    notify(
+        recipients=_coordinators(claim.community), kind="claim_answered", about=claim,
+        community=claim.community, key=claim.status_changed_at.isoformat(),
+    )  # fmt: skip
+    return claim
+
+
+@transaction.atomic
+def withdraw_claim(*, claim: Claim, by: User) -> Claim:
+    claim = _locked(claim)
+    if by.pk != claim.claimant_id:
+        raise PaymentError(_("Only the person who made the claim can withdraw it."))
+    claim.set_status(Claim.Status.WITHDRAWN)
+    claim.save()
+    return claim
+
+
+@transaction.atomic
+def mark_paid(*, claim: Claim, by: User, paid_on: date, reference: str) -> Claim:
+    _refuse_if_archived(claim.community)
+    claim = _locked(claim)
+    if paid_on > timezone.localdate():
+        raise PaymentError(_("The payment date cannot be in the future."))
+    claim.set_status(Claim.Status.PAID)
+    claim.paid_on, claim.payment_reference = paid_on, reference.strip()
+    claim.save()
+    _tell(claim, "claim_paid")
+    return claim
+
+
+@transaction.atomic
+def set_payment_choice(*, membership: Membership, choice: str, lower_percent=None, charity=""):
+    record = choice_of(membership)
+    record.membership = membership
+    record.choice = choice
+    record.lower_percent = lower_percent if choice == PaymentChoice.Choice.LOWER else None
+    record.charity = charity.strip() if choice == PaymentChoice.Choice.CHARITY else ""
+    record.full_clean()
+    record.save()
+    return record
+
+
+# --- Finance -----------------------------------------------------------------------------------
+
+
+@dataclass
+class PersonTotal:
+    person: User
+    time: Decimal
+    expenses: Decimal
+    over_threshold: bool
+
+    @property
+    def total(self) -> Decimal:
+        return self.time + self.expenses
+
+
+def tax_year_totals(community: Community, day: date) -> list[PersonTotal]:
+    """Each person's approved and paid claims in the tax year of `day`: for their time and for
+    expenses, flagged where their total passes the community's threshold. Two queries."""
+    claims = (
+        Claim.objects.filter(community=community)
+        .counted()
+        .in_tax_year(day)
+        .values("claimant")
+        .annotate(time=Sum("payable"))
+        .order_by()
+    )
+    expenses = dict(
+        Expense.objects.filter(claim__community=community, claim__in=Claim.objects.counted()
+                               .in_tax_year(day))
+        .values_list("claim__claimant").annotate(total=Sum("amount")).order_by()
+    )  # fmt: skip
+    threshold = getattr(getattr(community, "payment_settings", None), "threshold", None)
+    people = User.objects.in_bulk([row["claimant"] for row in claims])
+    totals = []
+    for row in claims:
+        spent = expenses.get(row["claimant"], Decimal("0"))
+        total = (row["time"] or Decimal("0")) + spent
+        totals.append(
+            PersonTotal(people[row["claimant"]], row["time"] or Decimal("0"), spent,
+                        threshold is not None and total > threshold)
+        )  # fmt: skip
+    return sorted(totals, key=lambda t: (-t.total, t.person.display_name))
+
+
+def spending(community: Community, day: date) -> dict:
+    """Approved and paid money this tax year, against the community's budget."""
+    start, end = tax_year_of(day)
+    counted = Claim.objects.filter(community=community).counted().in_tax_year(day)
+    time = counted.aggregate(total=Sum("payable"))["total"] or Decimal("0")
+    spent = Expense.objects.filter(claim__in=counted).aggregate(total=Sum("amount"))[
+        "total"
+    ] or Decimal("0")
+    budget = getattr(getattr(community, "payment_settings", None), "budget", None)
+    total = time + spent
+    return {
+        "start": start,
+        "end": end,
+        "spent": total,
+        "budget": budget,
+        "left": (budget - total) if budget is not None else None,
+        "share": int(100 * total / budget) if budget else None,
+    }
+
+
+def parse_day(value: str) -> date | None:
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except (TypeError, ValueError):
+        return None
+
+
+def dashboard_panel(community) -> dict:
+    """What the coordinators' dashboard shows about payments: claims waiting, and spending
+    against the budget this tax year."""
+    return {
+        "community": community,
+        "waiting": Claim.objects.filter(community=community).waiting().count(),
+        "spending": spending(community, timezone.localdate()),
+    }

@@ -1,0 +1,199 @@
+"""Paying people: rates on a date, claims, approval, the tax year and the finance CSV."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+
+from engagement import payments
+from engagement.models import (
+    Claim,
+    PaymentChoice,
+    PaymentError,
+    PaymentSettings,
+    Rate,
+    Registration,
+    Session,
+    tax_year_of,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _receipts_elsewhere(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+@pytest.fixture
+def rates(community):
+    Rate.objects.create(community=community, activity="session", basis="hour", amount="25",
+                        valid_from=date(2025, 1, 1))  # fmt: skip
+    Rate.objects.create(community=community, activity="session", basis="hour", amount="27.50",
+                        valid_from=date(2025, 12, 16))  # fmt: skip
+    Rate.objects.create(community=community, activity="meeting", basis="half_day",
+                        amount="82.50", valid_from=date(2025, 1, 1))  # fmt: skip
+
+
+@pytest.fixture
+def held(community, member):
+    start = timezone.now() - timedelta(days=3)
+    session = Session.objects.create(
+        community=community, title="Drop-in", kind="drop_in", starts_at=start,
+        ends_at=start + timedelta(hours=2), status="completed",
+    )  # fmt: skip
+    Registration.objects.create(session=session, user=member, status="registered", attended=True)
+    return session
+
+
+def test_the_rate_in_force_is_the_latest_from_on_or_before_the_day(community, rates):
+    assert Rate.objects.in_force(community=community, activity="session",
+                                 on=date(2025, 12, 15)).amount == Decimal("25")  # fmt: skip
+    assert Rate.objects.in_force(community=community, activity="session",
+                                 on=date(2025, 12, 16)).amount == Decimal("27.50")  # fmt: skip
+    assert Rate.objects.in_force(community=community, activity="session",
+                                 on=date(2024, 12, 31)) is None  # fmt: skip
+
+
+def test_tax_year_runs_from_6_april_to_5_april():
+    assert tax_year_of(date(2026, 4, 5)) == (date(2025, 4, 6), date(2026, 4, 5))
+    assert tax_year_of(date(2026, 4, 6)) == (date(2026, 4, 6), date(2027, 4, 5))
+
+
+def _claim(community, member, held, **expense):
+    return payments.submit_claim(
+        community=community, claimant=member, by=member,
+        request=payments.ClaimRequest(kind="session", session=held),
+        expenses=[expense] if expense else [],
+    )  # fmt: skip
+
+
+def test_a_session_claim_uses_the_sessions_length_and_the_rate_of_the_day(
+    community, member, rates, held
+):
+    claim = _claim(community, member, held, kind="travel", amount=Decimal("6.40"))
+    assert claim.hours == 2 and claim.rate_amount == Decimal("27.50")
+    assert claim.fee == claim.payable == Decimal("55.00")
+    assert claim.total == Decimal("61.40") and not claim.not_recorded_as_attending
+    # A new rate later does not change a claim already made.
+    Rate.objects.create(community=community, activity="session", basis="hour", amount="40",
+                        valid_from=held.starts_at.date())  # fmt: skip
+    claim.refresh_from_db()
+    assert claim.fee == Decimal("55.00")
+
+
+def test_two_claims_for_one_session_are_refused(community, member, rates, held):
+    _claim(community, member, held)
+    with pytest.raises(PaymentError, match="already a claim"):
+        _claim(community, member, held)
+
+
+def test_a_session_not_attended_is_allowed_but_flagged(community, member, rates, held):
+    Registration.objects.filter(user=member).update(attended=False)
+    assert _claim(community, member, held).not_recorded_as_attending
+
+
+def test_no_rate_for_the_date_says_so(community, member, held):
+    with pytest.raises(PaymentError, match="no rate"):
+        _claim(community, member, held)
+
+
+def test_more_than_24_hours_in_a_day_is_refused(community, member, rates):
+    Rate.objects.create(community=community, activity="training", basis="hour", amount="20",
+                        valid_from=date(2025, 1, 1))  # fmt: skip
+    day = timezone.localdate() - timedelta(days=1)
+    ask = payments.ClaimRequest(kind="hours", activity="training", date=day, hours=Decimal("20"))
+    payments.submit_claim(community=community, claimant=member, by=member, request=ask,
+                          expenses=[])  # fmt: skip
+    ask.hours = Decimal("5")
+    with pytest.raises(PaymentError, match="24 hours"):
+        payments.submit_claim(community=community, claimant=member, by=member, request=ask,
+                              expenses=[])  # fmt: skip
+
+
+def test_a_lower_amount_a_charity_or_declining(community, member, rates, held):
+    membership = member.memberships.get()
+    payments.set_payment_choice(membership=membership, choice="lower", lower_percent=50)
+    assert _claim(community, member, held).payable == Decimal("27.50")
+    Claim.objects.all().delete()
+    payments.set_payment_choice(membership=membership, choice="decline")
+    claim = _claim(community, member, held, kind="travel", amount=Decimal("5"))
+    assert claim.payable == 0 and claim.total == Decimal("5")
+    assert PaymentChoice.objects.get().choice == "decline"
+
+
+def test_query_answer_approve_and_pay_tell_the_member_each_step(
+    community, member, coordinator, rates, held, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        claim = _claim(community, member, held)
+    with django_capture_on_commit_callbacks(execute=True):
+        payments.decide_claim(claim=claim, by=coordinator, action="query", text="Which bus?")
+    with django_capture_on_commit_callbacks(execute=True):
+        payments.answer_query(claim=claim, by=member, answer="The 52")
+    with django_capture_on_commit_callbacks(execute=True):
+        payments.decide_claim(claim=claim, by=coordinator, action="approve")
+    with django_capture_on_commit_callbacks(execute=True):
+        payments.mark_paid(claim=claim, by=coordinator, paid_on=timezone.localdate(),
+                           reference="BACS 1234")  # fmt: skip
+    to_member = [m.subject for m in mailoutbox if m.to == [member.email]]
+    assert to_member == [
+        "A question about your claim to Bowel care together",
+        "Your claim to Bowel care together is approved",
+        "Your claim to Bowel care together is paid",
+    ]
+    claim.refresh_from_db()
+    assert claim.status == "paid" and claim.payment_reference == "BACS 1234"
+
+
+def test_totals_cross_the_april_boundary_and_flag_the_threshold(community, member, rates):
+    PaymentSettings.objects.create(community=community, threshold=Decimal("100"))
+    for day, amount in ((date(2026, 4, 5), "60"), (date(2026, 4, 6), "70"),
+                        (date(2026, 4, 7), "50")):  # fmt: skip
+        Claim.objects.create(community=community, claimant=member, kind="hours",
+                             activity="training", date=day, fee=amount, payable=amount,
+                             choice="accept", status="approved")  # fmt: skip
+    [before] = payments.tax_year_totals(community, date(2026, 4, 5))
+    [after] = payments.tax_year_totals(community, date(2026, 4, 6))
+    assert (before.total, before.over_threshold) == (Decimal("60"), False)
+    assert (after.total, after.over_threshold) == (Decimal("120"), True)
+
+
+def test_the_finance_csv_lists_approved_claims_in_the_period(
+    client, community, member, coordinator, rates, held
+):
+    claim = _claim(community, member, held, kind="travel", amount=Decimal("6.40"))
+    payments.decide_claim(claim=claim, by=coordinator, action="approve")
+    client.force_login(coordinator)
+    response = client.get(reverse("payments_manage:csv", args=[community.slug]))
+    lines = response.content.decode().splitlines()
+    assert lines[0].startswith("name,email,role,activity,date,hours,rate")
+    assert "Michael" in lines[1] and "55.00" in lines[1] and "61.40" in lines[1]
+
+
+def test_members_see_only_their_own_claims(client, community, member, partner, rates, held):
+    claim = _claim(community, member, held)
+    client.force_login(partner)
+    assert client.get(claim.get_absolute_url()).status_code == 404
+    client.force_login(member)
+    assert client.get(claim.get_absolute_url()).status_code == 200
+    assert client.get(reverse("my_payments")).status_code == 200
+
+
+def test_a_receipt_of_the_wrong_kind_is_refused_beside_the_field(
+    client, community, member, rates, held
+):
+    client.force_login(member)
+    fake = SimpleUploadedFile("receipt.pdf", b"MZ this is not a pdf", "application/pdf")
+    response = client.post(
+        reverse("payments:new", args=[community.slug]),
+        {"kind": "session", "session": held.pk, "expenses-TOTAL_FORMS": "3",
+         "expenses-INITIAL_FORMS": "0", "expenses-0-kind": "travel",
+         "expenses-0-amount": "5", "expenses-0-receipt": fake},
+    )  # fmt: skip
+    assert response.status_code == 200
+    assert "not a JPG, PNG or PDF" in response.content.decode()
+    assert not Claim.objects.exists()
