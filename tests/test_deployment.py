@@ -60,7 +60,9 @@ def test_the_stack_has_every_service_with_health_checks(compose):
     assert set(services) == {"db", "redis", "mail", *APP_SERVICES}
     for name in LONG_RUNNING:
         assert "healthcheck" in services[name], name
-    assert set(compose["volumes"]) == {"postgres-data", "redis-data"}
+    assert set(compose["volumes"]) == {"postgres-data", "redis-data", "media-data"}
+    # Receipts survive a new web container.
+    assert "media-data:/app/media" in compose["services"]["web"]["volumes"]
 
 
 def test_web_worker_and_beat_run_one_image_with_one_environment(compose):
