@@ -210,6 +210,12 @@ class PaidForm(forms.Form):
     )
     reference = forms.CharField(label=_("Payment reference"), max_length=100)
 
+    def clean_paid_on(self):
+        paid_on = self.cleaned_data["paid_on"]
+        if paid_on > timezone.localdate():
+            raise forms.ValidationError(_("The payment date cannot be in the future."))
+        return paid_on
+
 
 class RateForm(forms.ModelForm):
     class Meta:

@@ -223,7 +223,7 @@ def claim_paid(request, slug, pk):
                 reference=form.cleaned_data["reference"],
             )  # fmt: skip
         except ValidationError as error:
-            form.add_error("paid_on", error)
+            form.add_error(None, error)
         else:
             messages.success(request, _("Marked as paid. The person has been told."))
             return _back(claim)
