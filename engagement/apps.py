@@ -53,6 +53,14 @@ class EngagementConfig(AppConfig):
 
         register_panel("dashboard", "engagement/payments/panel.html", payments.dashboard_panel)
 
+        from engagement import personal_data
+        from members.personal_data import Section, register
+
+        # Export only: claims are the community's financial record, kept when a person
+        # deletes their account (see engagement.personal_data).
+        register(Section(name="claims", export=personal_data.export_claims))
+        register(Section(name="payment_choices", export=personal_data.export_payment_choices))
+
         register_kind(
             Kind(
                 "session_reminder",

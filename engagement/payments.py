@@ -187,6 +187,14 @@ def _locked(claim: Claim) -> Claim:
     )
 
 
+def _check_decider(claim: Claim, by: User) -> None:
+    """Coordinators decide and pay claims, never their own: someone else checks those."""
+    if not may_coordinate(by, claim.community):
+        raise PaymentError(_("Only coordinators decide on claims."))
+    if by.pk == claim.claimant_id:
+        raise PaymentError(_("Another coordinator decides on and pays your own claims."))
+
+
 def _tell(claim: Claim, kind: str) -> None:
     # Each step is news about their money: always sent. The key lets a second question on
     # the same claim be told too.
@@ -201,6 +209,7 @@ def decide_claim(*, claim: Claim, by: User, action: str, text: str = "") -> Clai
     """Approve, query (ask a question the person answers) or reject (with a reason) a claim.
     The person is told each time."""
     _refuse_if_archived(claim.community)
+    _check_decider(claim, by)
     claim = _locked(claim)
     text = text.strip()
     if action == "approve":
@@ -225,6 +234,7 @@ def decide_claim(*, claim: Claim, by: User, action: str, text: str = "") -> Clai
 
 @transaction.atomic
 def answer_query(*, claim: Claim, by: User, answer: str) -> Claim:
+    _refuse_if_archived(claim.community)
     claim = _locked(claim)
     if by.pk != claim.claimant_id:
         raise PaymentError(_("Only the person who made the claim can answer."))
@@ -242,6 +252,7 @@ def answer_query(*, claim: Claim, by: User, answer: str) -> Claim:
 
 @transaction.atomic
 def withdraw_claim(*, claim: Claim, by: User) -> Claim:
+    _refuse_if_archived(claim.community)
     claim = _locked(claim)
     if by.pk != claim.claimant_id:
         raise PaymentError(_("Only the person who made the claim can withdraw it."))
@@ -253,6 +264,7 @@ def withdraw_claim(*, claim: Claim, by: User) -> Claim:
 @transaction.atomic
 def mark_paid(*, claim: Claim, by: User, paid_on: date, reference: str) -> Claim:
     _refuse_if_archived(claim.community)
+    _check_decider(claim, by)
     claim = _locked(claim)
     if paid_on > timezone.localdate():
         raise PaymentError(_("The payment date cannot be in the future."))

@@ -197,3 +197,13 @@ def test_a_receipt_of_the_wrong_kind_is_refused_beside_the_field(
     assert response.status_code == 200
     assert "not a JPG, PNG or PDF" in response.content.decode()
     assert not Claim.objects.exists()
+
+
+def test_a_coordinator_cannot_approve_their_own_claim(community, coordinator, rates, held):
+    Registration.objects.create(session=held, user=coordinator, status="registered",
+                                attended=True)  # fmt: skip
+    claim = _claim(community, coordinator, held)
+    with pytest.raises(PaymentError, match="Another coordinator"):
+        payments.decide_claim(claim=claim, by=coordinator, action="approve")
+    claim.refresh_from_db()
+    assert claim.status == "submitted"
