@@ -83,9 +83,10 @@ class ClaimForm(forms.Form):
                     "session_id", flat=True
                 )
             )
+            today = timezone.localdate()
             self.fields["paid_role"].queryset = PaidRole.objects.filter(
                 membership__user=claimant, membership__community=community
-            )
+            ).exclude(ends_on__lt=today)
         self.fields["session"].queryset = sessions
         self.fields["session"].label_from_instance = lambda s: (
             f"{s.title} ({date_format(timezone.localtime(s.starts_at), 'j M Y')})"
@@ -158,10 +159,15 @@ class ExpenseForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        filled = cleaned.get("amount") is not None or cleaned.get("description")
+        filled = (
+            cleaned.get("amount") is not None
+            or cleaned.get("description")
+            or cleaned.get("receipt")
+            or "amount" in self.errors
+        )
         if filled and not cleaned.get("kind"):
             self.add_error("kind", _("Choose what the expense was for."))
-        if filled and cleaned.get("amount") is None:
+        if filled and cleaned.get("amount") is None and "amount" not in self.errors:
             self.add_error("amount", _("Give the amount."))
         return cleaned
 

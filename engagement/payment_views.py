@@ -38,7 +38,7 @@ CLAIMS_PER_PAGE = 25
 
 
 def _with_expenses(claims):
-    return claims.select_related("community", "claimant", "session").prefetch_related(
+    return claims.select_related("community", "claimant", "session", "entered_by").prefetch_related(
         Prefetch("expenses", queryset=Expense.objects.order_by("pk"))
     )
 
@@ -87,8 +87,12 @@ def claim_new(request, slug):
     claimant = request.user
     if who is not None and who.is_valid():
         claimant = who.cleaned_data["claimant"]
+    # On paper, the form offers the chosen person's roles and knows their attendance once
+    # they are chosen (sent again after choosing, or on a form with errors).
     form = ClaimForm(
-        request.POST or None, community=community, claimant=None if on_behalf else claimant
+        request.POST or None,
+        community=community,
+        claimant=claimant if (not on_behalf or (who is not None and who.is_valid())) else None,
     )
     expenses = ExpenseFormSet(request.POST or None, request.FILES or None, prefix="expenses")
     if (
@@ -216,24 +220,24 @@ def claim_paid(request, slug, pk):
     if not coordinating:
         raise PermissionDenied
     form = PaidForm(request.POST)
-    if form.is_valid():
-        try:
-            payments.mark_paid(
-                claim=claim, by=request.user, paid_on=form.cleaned_data["paid_on"],
-                reference=form.cleaned_data["reference"],
-            )  # fmt: skip
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            messages.success(request, _("Marked as paid. The person has been told."))
-            return _back(claim)
-    return render(
-        request,
-        "engagement/payments/claim.html",
-        {"community": claim.community, "claim": claim, "coordinating": True, "mine": False,
-         "decide_form": DecideForm(), "answer_form": AnswerForm(), "paid_form": form},
-        status=400,
-    )  # fmt: skip
+    if not form.is_valid():
+        return render(
+            request,
+            "engagement/payments/claim.html",
+            {"community": claim.community, "claim": claim, "coordinating": True, "mine": False,
+             "decide_form": DecideForm(), "answer_form": AnswerForm(), "paid_form": form},
+            status=400,
+        )  # fmt: skip
+    try:
+        payments.mark_paid(
+            claim=claim, by=request.user, paid_on=form.cleaned_data["paid_on"],
+            reference=form.cleaned_data["reference"],
+        )  # fmt: skip
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Marked as paid. The person has been told."))
+    return _back(claim)
 
 
 @never_cache
@@ -263,9 +267,13 @@ def payment_choice(request, slug):
     form = PaymentChoiceForm(request.POST or None, instance=current if current.pk else None,
                              initial={"choice": current.choice})  # fmt: skip
     if request.method == "POST" and form.is_valid():
-        payments.set_payment_choice(membership=membership, **form.cleaned_data)
-        messages.success(request, _("Saved. It applies to claims you make from now on."))
-        return redirect("my_payments")
+        try:
+            payments.set_payment_choice(membership=membership, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Saved. It applies to claims you make from now on."))
+            return redirect("my_payments")
     return render(
         request, "engagement/payments/choice.html", {"community": community, "form": form}
     )

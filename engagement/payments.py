@@ -107,8 +107,21 @@ def _session_claim(community, claimant, request: ClaimRequest):
     return day, hours, not_attending
 
 
-def _rate_for(community, activity: str, day: date, paid_role) -> tuple[Rate | None, str, Decimal]:
+def _rate_for(
+    community, activity: str, day: date, paid_role, membership=None
+) -> tuple[Rate | None, str, Decimal]:
+    if (
+        paid_role is not None
+        and membership is not None
+        and paid_role.membership_id != membership.pk
+    ):
+        raise PaymentError(_("That paid role belongs to someone else."))
     if activity == Activity.ROLE and paid_role is not None:
+        if day < paid_role.starts_on or (paid_role.ends_on and day > paid_role.ends_on):
+            raise PaymentError(
+                _("The role “%(role)s” was not held on %(day)s.")
+                % {"role": paid_role.title, "day": date_format(day, "j F Y")}
+            )
         return None, Basis.HOUR, paid_role.hourly_rate
     rate = Rate.objects.in_force(community=community, activity=activity, on=day)
     if rate is None:
@@ -148,7 +161,7 @@ def submit_claim(
         raise PaymentError(_("Give the date."))
     if day > timezone.localdate():
         raise PaymentError(_("You can claim for time once it has been spent."))
-    rate, basis, amount = _rate_for(community, activity, day, request.paid_role)
+    rate, basis, amount = _rate_for(community, activity, day, request.paid_role, membership)
     if basis == Basis.HOUR and not hours:
         raise PaymentError(_("Give the number of hours: this rate is paid by the hour."))
     if hours and _hours_already(claimant, day) + hours > HOURS_IN_A_DAY:
@@ -277,6 +290,7 @@ def mark_paid(*, claim: Claim, by: User, paid_on: date, reference: str) -> Claim
 
 @transaction.atomic
 def set_payment_choice(*, membership: Membership, choice: str, lower_percent=None, charity=""):
+    _refuse_if_archived(membership.community)
     record = choice_of(membership)
     record.membership = membership
     record.choice = choice
