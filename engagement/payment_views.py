@@ -18,7 +18,15 @@ from django.views.decorators.http import require_POST
 from communities.access import coordinator_required, get_membership, may_coordinate
 from communities.models import Community, Membership
 from engagement import payments
-from engagement.models import Claim, Expense, PaidRole, PaymentSettings, tax_year_of
+from engagement.models import (
+    Activity,
+    Basis,
+    Claim,
+    Expense,
+    PaidRole,
+    PaymentSettings,
+    tax_year_of,
+)
 from engagement.payment_forms import (
     AnswerForm,
     ClaimForm,
@@ -308,6 +316,11 @@ def manage(request, community):
 
 @coordinator_required
 def rates(request, community):
+    if request.method == "POST" and "suggested" in request.POST:
+        added = payments.add_suggested_rates(community=community, valid_from=timezone.localdate())
+        messages.success(request, _("%(n)d starting rates added from today. Check them and add "
+                                    "your own where they differ.") % {"n": added})  # fmt: skip
+        return redirect("payments_manage:rates", slug=community.slug)
     form = RateForm(request.POST or None, community=community)
     if request.method == "POST" and form.is_valid():
         form.save()
@@ -316,7 +329,19 @@ def rates(request, community):
     return render(
         request,
         "engagement/payments/rates.html",
-        {"community": community, "form": form, "rates": community.rates.all()},
+        {
+            "community": community,
+            "form": form,
+            "rates": community.rates.all(),
+            "suggested": [
+                {
+                    "activity": Activity(row["activity"]).label,
+                    "basis": Basis(row["basis"]).label,
+                    "amount": row["amount"],
+                }
+                for row in payments.suggested_rates()
+            ],  # fmt: skip
+        },
     )
 
 

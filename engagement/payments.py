@@ -3,9 +3,11 @@ figures. Each write is one transaction; the person is told through the outbox at
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
@@ -380,3 +382,28 @@ def dashboard_panel(community) -> dict:
         "waiting": Claim.objects.filter(community=community).waiting().count(),
         "spending": spending(community, timezone.localdate()),
     }
+
+
+SUGGESTED_RATES = Path(__file__).with_name("suggested_rates.json")
+
+
+def suggested_rates() -> list[dict]:
+    """The starting rates kept as data beside the code (never written into it)."""
+    return json.loads(SUGGESTED_RATES.read_text())["rates"]
+
+
+@transaction.atomic
+def add_suggested_rates(*, community: Community, valid_from: date) -> int:
+    """Add the suggested starting rates from a date, for activities that have no rate on
+    that date yet. Returns how many were added; the coordinator changes them as needed."""
+    _refuse_if_archived(community)
+    added = 0
+    for row in suggested_rates():
+        if Rate.objects.in_force(community=community, activity=row["activity"], on=valid_from):
+            continue
+        Rate.objects.create(
+            community=community, activity=row["activity"], basis=row["basis"],
+            amount=Decimal(row["amount"]), valid_from=valid_from,
+        )  # fmt: skip
+        added += 1
+    return added

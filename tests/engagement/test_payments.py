@@ -207,3 +207,17 @@ def test_a_coordinator_cannot_approve_their_own_claim(community, coordinator, ra
         payments.decide_claim(claim=claim, by=coordinator, action="approve")
     claim.refresh_from_db()
     assert claim.status == "submitted"
+
+
+def test_a_coordinator_adds_the_suggested_starting_rates_once(client, community, coordinator):
+    client.force_login(coordinator)
+    url = reverse("payments_manage:rates", args=[community.slug])
+    page = client.get(url).content.decode()
+    assert "Suggested starting rates" in page and "Attending a session" in page
+    client.post(url, {"suggested": "1"})
+    client.post(url, {"suggested": "1"})  # a second press adds nothing
+    activities = sorted(community.rates.values_list("activity", flat=True))
+    assert activities == sorted(
+        ["session", "meeting", "preparation", "training", "cofacilitating", "role"]
+    )
+    assert all(rate.valid_from == timezone.localdate() for rate in community.rates.all())
