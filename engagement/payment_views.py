@@ -57,7 +57,7 @@ def my_payments(request):
     """My claims in every community, their status, and my totals this tax year."""
     claims = _with_expenses(Claim.objects.filter(claimant=request.user))
     page = Paginator(claims, CLAIMS_PER_PAGE).get_page(request.GET.get("page"))
-    today = timezone.localdate()
+    today = timezone.localdate()  # across communities: the site's day
     start, end = tax_year_of(today)
     counted = Claim.objects.filter(claimant=request.user).counted().in_tax_year(today)
     memberships = Membership.objects.active().filter(user=request.user).select_related("community")
@@ -158,7 +158,7 @@ def claim_detail(request, slug, pk):
             "mine": claim.claimant_id == request.user.pk,
             "decide_form": DecideForm(),
             "answer_form": AnswerForm(),
-            "paid_form": PaidForm(initial={"paid_on": timezone.localdate()}),
+            "paid_form": PaidForm(initial={"paid_on": payments.community_today(claim.community)}),
         },
     )
 
@@ -309,7 +309,7 @@ def manage(request, community):
             "status": status,
             "statuses": Claim.Status.choices,
             "query": f"status={status}",
-            "spending": payments.spending(community, timezone.localdate()),
+            "spending": payments.spending(community, payments.community_today(community)),
         },
     )
 
@@ -317,7 +317,9 @@ def manage(request, community):
 @coordinator_required
 def rates(request, community):
     if request.method == "POST" and "suggested" in request.POST:
-        added = payments.add_suggested_rates(community=community, valid_from=timezone.localdate())
+        added = payments.add_suggested_rates(
+            community=community, valid_from=payments.community_today(community)
+        )
         messages.success(request, _("%(n)d starting rates added from today. Check them and add "
                                     "your own where they differ.") % {"n": added})  # fmt: skip
         return redirect("payments_manage:rates", slug=community.slug)
@@ -378,7 +380,7 @@ def payment_settings(request, community):
 
 def _period(request) -> tuple:
     form = PeriodForm(request.GET or None)
-    today = timezone.localdate()
+    today = timezone.localdate()  # replaced by the community's day by the caller
     start, end = tax_year_of(today)
     if form.is_valid():
         start = form.cleaned_data["start"] or start
@@ -389,7 +391,7 @@ def _period(request) -> tuple:
 @coordinator_required
 def totals(request, community):
     """Each person's totals for a tax year, flagged over the community's threshold."""
-    day = payments.parse_day(request.GET.get("year_of", "")) or timezone.localdate()
+    day = payments.parse_day(request.GET.get("year_of", "")) or payments.community_today(community)
     start, end = tax_year_of(day)
     return render(
         request,
@@ -406,7 +408,7 @@ def totals(request, community):
     )
 
 
-CSV_HEADER = ["name", "email", "role", "activity", "date", "hours", "rate", "basis", "amount",
+CSV_HEADER = ["name", "role", "activity", "date", "hours", "rate", "basis", "amount",
               "choice", "expenses", "total", "status", "paid on", "reference"]  # fmt: skip
 
 
@@ -429,7 +431,7 @@ def finance_csv(request, community):
     writer.writerow(CSV_HEADER)
     for claim in claims.iterator(chunk_size=500):
         cells = [
-            claim.claimant.display_name, claim.claimant.email,
+            claim.claimant.display_name,
             claim.paid_role.title if claim.paid_role else "", claim.get_activity_display(),
             claim.date.isoformat(), claim.hours or "", claim.rate_amount or "",
             claim.get_rate_basis_display(), claim.payable,

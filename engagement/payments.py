@@ -4,13 +4,14 @@ figures. Each write is one transaction; the person is told through the outbox at
 from __future__ import annotations
 
 import json
+import zoneinfo
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -34,6 +35,7 @@ from members.models import User
 from members.outbox import notify
 
 HOURS_IN_A_DAY = Decimal("24")
+DOUBLE_TAP = timedelta(minutes=2)
 
 
 def _coordinators(community) -> list[User]:
@@ -47,6 +49,11 @@ def _coordinators(community) -> list[User]:
 def _refuse_if_archived(community: Community) -> None:
     if community.is_archived:
         raise PaymentError(_("This community is archived, so nothing in it can be changed."))
+
+
+def community_today(community: Community) -> date:
+    """Today as the community counts days (its own time zone, not the server's)."""
+    return timezone.localtime(timezone.now(), zoneinfo.ZoneInfo(community.time_zone)).date()
 
 
 def fee_for(*, basis: str, amount: Decimal, hours: Decimal | None) -> Decimal:
@@ -67,14 +74,25 @@ def choice_of(membership: Membership | None) -> PaymentChoice:
 
 
 def _session_hours(session: Session) -> Decimal:
-    seconds = (session.ends_at - session.starts_at).total_seconds()
-    return (Decimal(seconds) / 3600).quantize(Decimal("0.25"))
+    """The session's length in hours, to the nearest quarter hour."""
+    seconds = Decimal((session.ends_at - session.starts_at).total_seconds())
+    quarters = (seconds / 900).to_integral_value(rounding=ROUND_HALF_UP)
+    return (quarters / 4).quantize(Decimal("0.01"))
+
+
+# Time a claim on a non-hourly rate stands for, when counting hours in a day.
+BASIS_HOURS = {Basis.HALF_DAY: Decimal("4"), Basis.DAY: Decimal("8"), Basis.ACTIVITY: Decimal("0")}
 
 
 def _hours_already(claimant, day: date) -> Decimal:
-    return Claim.objects.filter(claimant=claimant, date=day).exclude(
-        status__in=[Claim.Status.REJECTED, Claim.Status.WITHDRAWN]
-    ).aggregate(total=Sum("hours"))["total"] or Decimal("0")
+    total = Decimal("0")
+    for hours, basis in (
+        Claim.objects.filter(claimant=claimant, date=day)
+        .exclude(status__in=[Claim.Status.REJECTED, Claim.Status.WITHDRAWN])
+        .values_list("hours", "rate_basis")
+    ):
+        total += hours if basis == Basis.HOUR else BASIS_HOURS.get(basis, hours or Decimal("0"))
+    return total
 
 
 @dataclass
@@ -86,6 +104,21 @@ class ClaimRequest:
     hours: Decimal | None = None
     description: str = ""
     paid_role: PaidRole | None = None
+
+
+def _check_hours(claimant, day: date, basis: str, hours, kind: str):
+    """The hours to keep on a claim, after checking the day holds no more than 24."""
+    if basis == Basis.HOUR and not hours:
+        raise PaymentError(_("Give the number of hours: this rate is paid by the hour."))
+    per_hour = basis == Basis.HOUR or kind == Claim.Kind.SESSION
+    counted = hours if per_hour else BASIS_HOURS.get(basis, Decimal("0"))
+    if _hours_already(claimant, day) + (counted or Decimal("0")) > HOURS_IN_A_DAY:
+        raise PaymentError(
+            _("That would make more than 24 hours claimed on %(day)s.")
+            % {"day": date_format(day, "j F Y")}
+        )
+    # Paid per half day, day or activity: the hours do not change the fee, so none are kept.
+    return hours if per_hour else None
 
 
 def _session_claim(community, claimant, request: ClaimRequest):
@@ -103,6 +136,12 @@ def _session_claim(community, claimant, request: ClaimRequest):
         raise PaymentError(_("There is already a claim for this session."))
     day = session.starts_at.astimezone(session.zone).date()  # the community's day
     hours = request.hours or _session_hours(session)
+    if hours > _session_hours(session):
+        raise PaymentError(
+            _("The session lasted %(length)s hours: claim up to that, and add preparation or "
+              "travel time as a separate claim or expense.")
+            % {"length": _session_hours(session).normalize()}
+        )  # fmt: skip
     not_attending = not Registration.objects.filter(
         session=session, user=claimant, attended=True
     ).exists()
@@ -147,6 +186,9 @@ def submit_claim(
     a session the person is not recorded as coming to is allowed and flagged; a second claim
     for one session is refused; no more than 24 hours in a day."""
     _refuse_if_archived(community)
+    # One claim at a time per person: the checks below (hours in a day, a repeat) then see
+    # every claim made before.
+    Membership.objects.select_for_update().filter(community=community, user=claimant).first()
     membership = get_membership(claimant, community)
     if by.pk != claimant.pk and not may_coordinate(by, community):
         raise PaymentError(_("Only coordinators can enter a claim for someone else."))
@@ -161,16 +203,18 @@ def submit_claim(
         activity = Activity.MEETING
     if day is None:
         raise PaymentError(_("Give the date."))
-    if day > timezone.localdate():
+    if day > community_today(community):
         raise PaymentError(_("You can claim for time once it has been spent."))
     rate, basis, amount = _rate_for(community, activity, day, request.paid_role, membership)
-    if basis == Basis.HOUR and not hours:
-        raise PaymentError(_("Give the number of hours: this rate is paid by the hour."))
-    if hours and _hours_already(claimant, day) + hours > HOURS_IN_A_DAY:
-        raise PaymentError(
-            _("That would make more than 24 hours claimed on %(day)s.")
-            % {"day": date_format(day, "j F Y")}
-        )
+    hours = _check_hours(claimant, day, basis, hours, request.kind)
+    repeat = Claim.objects.filter(
+        claimant=claimant, date=day, activity=activity, kind=request.kind,
+        session=request.session if request.kind == Claim.Kind.SESSION else None,
+        hours=hours, description=request.description.strip(),
+        created_at__gte=timezone.now() - DOUBLE_TAP,
+    ).exclude(status=Claim.Status.WITHDRAWN).first()  # fmt: skip
+    if repeat is not None:
+        return repeat  # the same claim sent twice in a moment: kept once
     fee = fee_for(basis=basis, amount=amount, hours=hours)
     choice = choice_of(membership)
     try:
@@ -208,6 +252,10 @@ def _check_decider(claim: Claim, by: User) -> None:
         raise PaymentError(_("Only coordinators decide on claims."))
     if by.pk == claim.claimant_id:
         raise PaymentError(_("Another coordinator decides on and pays your own claims."))
+    if by.pk == claim.entered_by_id and len(_coordinators(claim.community)) > 1:
+        raise PaymentError(
+            _("You entered this claim, so another coordinator decides on it and pays it.")
+        )
 
 
 def _tell(claim: Claim, kind: str) -> None:
@@ -281,7 +329,7 @@ def mark_paid(*, claim: Claim, by: User, paid_on: date, reference: str) -> Claim
     _refuse_if_archived(claim.community)
     _check_decider(claim, by)
     claim = _locked(claim)
-    if paid_on > timezone.localdate():
+    if paid_on > community_today(claim.community):
         raise PaymentError(_("The payment date cannot be in the future."))
     claim.set_status(Claim.Status.PAID)
     claim.paid_on, claim.payment_reference = paid_on, reference.strip()
@@ -326,7 +374,10 @@ def tax_year_totals(community: Community, day: date) -> list[PersonTotal]:
         .counted()
         .in_tax_year(day)
         .values("claimant")
-        .annotate(time=Sum("payable"))
+        .annotate(
+            time=Sum("payable"),
+            earnings=Sum("payable", filter=~Q(choice=PaymentChoice.Choice.CHARITY)),
+        )
         .order_by()
     )
     expenses = dict(
@@ -339,10 +390,12 @@ def tax_year_totals(community: Community, day: date) -> list[PersonTotal]:
     totals = []
     for row in claims:
         spent = expenses.get(row["claimant"], Decimal("0"))
-        total = (row["time"] or Decimal("0")) + spent
+        # Repaid expenses are not earnings, and money given to a charity is not the
+        # person's: only their own payments for time count towards the threshold.
+        earnings = row["earnings"] or Decimal("0")
         totals.append(
             PersonTotal(people[row["claimant"]], row["time"] or Decimal("0"), spent,
-                        threshold is not None and total > threshold)
+                        threshold is not None and earnings > threshold)
         )  # fmt: skip
     return sorted(totals, key=lambda t: (-t.total, t.person.display_name))
 
@@ -368,10 +421,12 @@ def spending(community: Community, day: date) -> dict:
 
 
 def parse_day(value: str) -> date | None:
+    """A date from a query string, or None; only years a tax year can be built around."""
     try:
-        return datetime.strptime(value, "%Y-%m-%d").date()
+        day = datetime.strptime(value, "%Y-%m-%d").date()
     except (TypeError, ValueError):
         return None
+    return day if 1900 <= day.year <= 2999 else None
 
 
 def dashboard_panel(community) -> dict:
@@ -380,7 +435,7 @@ def dashboard_panel(community) -> dict:
     return {
         "community": community,
         "waiting": Claim.objects.filter(community=community).waiting().count(),
-        "spending": spending(community, timezone.localdate()),
+        "spending": spending(community, community_today(community)),
     }
 
 

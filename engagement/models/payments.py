@@ -149,9 +149,19 @@ class PaidRole(models.Model):
         verbose_name = _("paid role")
         verbose_name_plural = _("paid roles")
         ordering = ["title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
+                name="engagement_role_ends_after_it_starts",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.title
+
+    def clean(self):
+        if self.ends_on and self.starts_on and self.ends_on < self.starts_on:
+            raise ValidationError({"ends_on": _("A role cannot end before it starts.")})
 
 
 class PaymentChoice(models.Model):

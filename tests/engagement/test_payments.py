@@ -170,7 +170,8 @@ def test_the_finance_csv_lists_approved_claims_in_the_period(
     client.force_login(coordinator)
     response = client.get(reverse("payments_manage:csv", args=[community.slug]))
     lines = response.content.decode().splitlines()
-    assert lines[0].startswith("name,email,role,activity,date,hours,rate")
+    assert lines[0].startswith("name,role,activity,date,hours,rate")
+    assert member.email not in response.content.decode()  # finance gets what it needs
     assert "Michael" in lines[1] and "55.00" in lines[1] and "61.40" in lines[1]
 
 
@@ -221,3 +222,85 @@ def test_a_coordinator_adds_the_suggested_starting_rates_once(client, community,
         ["session", "meeting", "preparation", "training", "cofacilitating", "role"]
     )
     assert all(rate.valid_from == timezone.localdate() for rate in community.rates.all())
+
+
+def test_a_community_east_of_london_can_claim_a_session_that_just_ended(community, member, rates):
+    community.time_zone = "Pacific/Kiritimati"  # UTC+14: already tomorrow there
+    community.save()
+    start = timezone.now() - timedelta(hours=3)
+    session = Session.objects.create(
+        community=community, title="Late", kind="drop_in", starts_at=start,
+        ends_at=start + timedelta(hours=2), status="completed",
+    )  # fmt: skip
+    Registration.objects.create(session=session, user=member, status="registered", attended=True)
+    assert _claim(community, member, session).status == "submitted"
+
+
+def test_the_same_claim_sent_twice_in_a_moment_is_kept_once(community, member, rates):
+    Rate.objects.create(community=community, activity="training", basis="day", amount="150",
+                        valid_from=date(2025, 1, 1))  # fmt: skip
+    day = timezone.localdate() - timedelta(days=1)
+    ask = payments.ClaimRequest(kind="hours", activity="training", date=day, hours=Decimal("2"))
+    first = payments.submit_claim(community=community, claimant=member, by=member, request=ask,
+                                  expenses=[])  # fmt: skip
+    again = payments.submit_claim(community=community, claimant=member, by=member, request=ask,
+                                  expenses=[])  # fmt: skip
+    assert first.pk == again.pk and first.hours is None and first.fee == Decimal("150")
+    # Three more day-rate claims make 32 hours: refused at the fourth (8 hours each).
+    for text in ("b", "c"):
+        ask.description = text
+        payments.submit_claim(community=community, claimant=member, by=member, request=ask,
+                              expenses=[])  # fmt: skip
+    ask.description = "d"
+    with pytest.raises(PaymentError, match="24 hours"):
+        payments.submit_claim(community=community, claimant=member, by=member, request=ask,
+                              expenses=[])  # fmt: skip
+
+
+def test_expenses_and_charity_gifts_do_not_count_towards_the_threshold(community, member):
+    PaymentSettings.objects.create(community=community, threshold=Decimal("100"))
+    day = date(2026, 5, 1)
+    gift = Claim.objects.create(
+        community=community, claimant=member, kind="hours", activity="training", date=day,
+        fee="150", payable="150", choice="charity", charity="A charity", status="approved",
+    )  # fmt: skip
+    gift.expenses.create(kind="travel", amount="150")
+    [total] = payments.tax_year_totals(community, day)
+    assert total.total == Decimal("300") and not total.over_threshold
+
+
+def test_a_session_is_claimed_to_the_quarter_hour_and_not_for_longer(community, member, rates):
+    start = timezone.now() - timedelta(days=2)
+    session = Session.objects.create(
+        community=community, title="Short", kind="drop_in", starts_at=start,
+        ends_at=start + timedelta(minutes=50), status="completed",
+    )  # fmt: skip
+    Registration.objects.create(session=session, user=member, status="registered", attended=True)
+    with pytest.raises(PaymentError, match="lasted 0.75 hours"):
+        payments.submit_claim(
+            community=community, claimant=member, by=member,
+            request=payments.ClaimRequest(kind="session", session=session, hours=Decimal("5")),
+            expenses=[],
+        )  # fmt: skip
+    assert _claim(community, member, session).hours == Decimal("0.75")
+
+
+def test_a_strange_year_on_the_totals_page_is_ignored(client, community, coordinator):
+    client.force_login(coordinator)
+    url = reverse("payments_manage:totals", args=[community.slug])
+    for value in ("0001-01-01", "9999-12-31", "soon"):
+        assert client.get(url, {"year_of": value}).status_code == 200
+
+
+def test_whoever_entered_a_claim_does_not_decide_it(community, member, coordinator, rates, held):
+    from communities.models import Membership
+    from tests.conftest import make_person
+
+    Membership.objects.create(community=community, user=make_person("cleo@example.org"),
+                              role="coordinator")  # fmt: skip
+    claim = payments.submit_claim(
+        community=community, claimant=member, by=coordinator,
+        request=payments.ClaimRequest(kind="session", session=held), expenses=[],
+    )  # fmt: skip
+    with pytest.raises(PaymentError, match="You entered this claim"):
+        payments.decide_claim(claim=claim, by=coordinator, action="approve")
