@@ -182,6 +182,14 @@ class Community(models.Model):
     def is_archived(self) -> bool:
         return self.status == self.Status.ARCHIVED
 
+    def coordinator_people(self):
+        """The people who coordinate this community now: whom alerts about it go to."""
+        from members.models import User
+
+        return User.objects.filter(
+            memberships__in=Membership.objects.coordinators().filter(community=self)
+        )
+
     def ensure_default_involvement_options(self) -> None:
         """Give a new community the standard ways to take part, from light to deep."""
         if self.involvement_options.exists():

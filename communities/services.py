@@ -47,12 +47,6 @@ def _record_agreement(membership: Membership) -> None:
     membership.save(update_fields=["rules_version_agreed", "rules_agreed_at"])
 
 
-def _coordinators_of(community: Community):
-    return User.objects.filter(
-        memberships__in=Membership.objects.coordinators().filter(community=community)
-    )
-
-
 def normalise_text(text: str) -> str:
     """Text as a browser sends it (CRLF line ends, trailing spaces), for fair comparison."""
     lines = (text or "").replace("\r\n", "\n").split("\n")
@@ -131,7 +125,7 @@ def join_community(
     _record_agreement(membership)
     if target == Status.REQUESTED:
         notify(
-            recipients=_coordinators_of(community),
+            recipients=community.coordinator_people(),
             kind="join_request",
             about=membership,
             community=community,
@@ -201,7 +195,7 @@ def leave_community(*, membership: Membership, erasing: bool = False) -> None:
     membership.set_status(Status.LEFT)
     if withdrawn and not erasing:
         notify(
-            recipients=_coordinators_of(membership.community),
+            recipients=membership.community.coordinator_people(),
             kind="request_withdrawn",
             about=membership,
             community=membership.community,

@@ -38,14 +38,6 @@ HOURS_IN_A_DAY = Decimal("24")
 DOUBLE_TAP = timedelta(minutes=2)
 
 
-def _coordinators(community) -> list[User]:
-    return list(
-        User.objects.filter(
-            memberships__in=Membership.objects.coordinators().filter(community=community)
-        )
-    )
-
-
 def _refuse_if_archived(community: Community) -> None:
     if community.is_archived:
         raise PaymentError(_("This community is archived, so nothing in it can be changed."))
@@ -234,7 +226,7 @@ def submit_claim(
     for row in expenses:
         Expense.objects.create(claim=claim, **row)
     notify(
-        recipients=_coordinators(community), kind="claim_submitted", about=claim,
+        recipients=community.coordinator_people(), kind="claim_submitted", about=claim,
         community=community,
     )  # fmt: skip
     return claim
@@ -252,7 +244,7 @@ def _check_decider(claim: Claim, by: User) -> None:
         raise PaymentError(_("Only coordinators decide on claims."))
     if by.pk == claim.claimant_id:
         raise PaymentError(_("Another coordinator decides on and pays your own claims."))
-    if by.pk == claim.entered_by_id and len(_coordinators(claim.community)) > 1:
+    if by.pk == claim.entered_by_id and claim.community.coordinator_people().count() > 1:
         raise PaymentError(
             _("You entered this claim, so another coordinator decides on it and pays it.")
         )
@@ -307,7 +299,7 @@ def answer_query(*, claim: Claim, by: User, answer: str) -> Claim:
     claim.answer = answer.strip()
     claim.save()
     notify(
-        recipients=_coordinators(claim.community), kind="claim_answered", about=claim,
+        recipients=claim.community.coordinator_people(), kind="claim_answered", about=claim,
         community=claim.community, key=claim.status_changed_at.isoformat(),
     )  # fmt: skip
     return claim

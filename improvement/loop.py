@@ -218,7 +218,7 @@ def public_panel(community) -> dict:
     return {
         "community": community,
         "figures": figures(community, ideas_only=True),
-        "latest": _with_community(
+        "latest": with_community(
             Update.objects.published()
             .filter(community=community)
             .order_by("-published_at")[:LATEST_ON_COMMUNITY_PAGE],
@@ -227,7 +227,7 @@ def public_panel(community) -> dict:
     }
 
 
-def _with_community(updates, community) -> list[Update]:
+def with_community(updates, community) -> list[Update]:
     updates = list(updates)
     for update in updates:
         update.community = community  # their links need its slug: no query each

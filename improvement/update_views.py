@@ -22,6 +22,7 @@ from communities.models import Community
 from engagement.models import Participation, Registration, Session, Survey
 from improvement import services
 from improvement.forms import BoardFilterForm, UpdateForm
+from improvement.loop import with_community
 from improvement.models import Comment, Decision, Idea, Support, Update
 
 UPDATES_PER_PAGE = 20
@@ -29,12 +30,6 @@ INPUT_PER_PAGE = 25
 # Survey participation keeps no date (it must not link answers to the person): such items
 # sort last.
 _NEVER = datetime.min.replace(tzinfo=UTC)
-
-
-def _with_community(updates, community):
-    for update in updates:
-        update.community = community
-    return updates
 
 
 def board(request, slug):
@@ -48,7 +43,7 @@ def board(request, slug):
         Prefetch("ideas", queryset=Idea.objects.only("pk", "title").order_by("title"))
     ).order_by("-published_at", "-pk")
     page = Paginator(updates, UPDATES_PER_PAGE).get_page(request.GET.get("page"))
-    _with_community(page.object_list, community)
+    with_community(page.object_list, community)
     query = urlencode([(k, v) for k, v in request.GET.items() if k != "page" and v])
     return render(
         request,
@@ -228,7 +223,7 @@ def manage_updates(request, community):
         n_surveys=Count("surveys", distinct=True),
     ).order_by("-status", "-published_at", "-created_at")
     page = Paginator(updates, UPDATES_PER_PAGE).get_page(request.GET.get("page"))
-    _with_community(page.object_list, community)
+    with_community(page.object_list, community)
     return render(
         request, "improvement/manage/updates.html", {"community": community, "page": page}
     )
@@ -319,6 +314,6 @@ def publish(request, community, pk):
 
 
 def updates_for_idea(idea: Idea) -> list[Update]:
-    return _with_community(
+    return with_community(
         list(Update.objects.about_ideas([idea.pk]).order_by("-published_at")), idea.community
     )

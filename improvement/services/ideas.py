@@ -224,11 +224,8 @@ def report_comment(*, comment: Comment, by: User, reason: str) -> CommentReport:
         comment=comment, reporter=by, defaults={"reason": reason.strip()}
     )
     if created:
-        coordinators = User.objects.filter(
-            memberships__in=Membership.objects.coordinators().filter(community=community)
-        )
         notify(
-            recipients=coordinators,
+            recipients=community.coordinator_people(),
             kind="comment_reported",
             about=report,
             community=community,

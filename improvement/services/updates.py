@@ -172,7 +172,7 @@ def send_overdue_reminders(*, now=None) -> int:
     """Tell each community's coordinators which inputs have waited longer than the promise,
     oldest first. Once a week: the ISO week is part of each row's key, so running again in
     the same week writes nothing new. Communities with nothing overdue send nothing."""
-    from communities.models import Community, Membership
+    from communities.models import Community
     from improvement import loop
 
     now = now or timezone.now()
@@ -182,9 +182,6 @@ def send_overdue_reminders(*, now=None) -> int:
         overdue = loop.figures(community, now=now).overdue
         if not overdue:
             continue
-        coordinators = User.objects.filter(
-            memberships__in=Membership.objects.coordinators().filter(community=community)
-        )
         items = [
             {
                 "kind": item.kind_label,
@@ -196,7 +193,7 @@ def send_overdue_reminders(*, now=None) -> int:
         ]
         with transaction.atomic():
             written += notify(
-                recipients=coordinators,
+                recipients=community.coordinator_people(),
                 kind="overdue_inputs",
                 about=community,
                 community=community,
