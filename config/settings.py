@@ -179,7 +179,17 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "convene_cache",
-    }
+    },
+    # Work that is costly to compute and depends only on the data (a project's charts, a
+    # survey's results, a calendar feed), kept in each process's memory under a key that
+    # names the data's version. A new version is a new key, so nothing here is ever stale and
+    # nothing needs to expire by time; a different process just computes it once itself.
+    "computed": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "convene-computed",
+        "TIMEOUT": None,
+        "OPTIONS": {"MAX_ENTRIES": 2000},
+    },
 }
 
 if REDIS_URL:

@@ -1,0 +1,30 @@
+"""Results that are costly to compute and depend only on the data, kept under a version key.
+
+A version is something cheap to read that changes whenever the data behind the result does:
+for example the newest `updated_at` and the row count of the rows it is built from, read in
+one indexed query. The result is kept under (name, version), so a change in the data is a
+new key and an old result is never served; nothing expires by time.
+"""
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.core.cache import caches
+
+
+def version_of(*parts: Iterable[Any] | Any) -> str:
+    """A stable string from the parts that make a version (timestamps, counts, ids)."""
+    return ":".join(str(part) for part in parts)
+
+
+def computed(name: str, version: str, compute: Callable[[], Any]) -> Any:
+    """The result named `name` for this version of its data, computing it only if this
+    process has not kept it yet."""
+    cache = caches["computed"]
+    key = f"{name}:{version}"
+    missing = object()
+    value = cache.get(key, missing)
+    if value is missing:
+        value = compute()
+        cache.set(key, value)
+    return value
