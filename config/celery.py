@@ -20,6 +20,8 @@ app.conf.beat_schedule = {
     "heartbeat": {"task": "members.tasks.heartbeat", "schedule": 60.0},
     # Anything the after-commit task missed (a broker outage, a killed worker).
     "sweep-outbox": {"task": "members.tasks.sweep_outbox", "schedule": 60.0},
+    # Fan-outs the after-commit task missed, or a killed worker left half written.
+    "resume-fan-outs": {"task": "members.tasks.resume_fan_outs", "schedule": 60.0},
     # Reminders are found by a query each time, never by far-ahead ETAs.
     "session-reminders": {"task": "engagement.tasks.send_session_reminders", "schedule": 600.0},
     "survey-closing-reminders": {

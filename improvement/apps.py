@@ -41,6 +41,11 @@ class ImprovementConfig(AppConfig):
                 lambda community: reverse("communities:manage", args=[community.slug]),
             )
         )
+        from improvement.services import updates
+        from members.fanout import register_audience
+
+        register_audience(updates.AUDIENCE, updates.update_audience, on_done=updates.record_told)
+
         from communities.panels import register_panel
         from improvement import loop
 

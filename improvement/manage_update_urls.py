@@ -9,4 +9,5 @@ urlpatterns = [
     path("new/", views.edit_update, name="new"),
     path("<int:pk>/", views.edit_update, name="edit"),
     path("<int:pk>/publish/", views.publish, name="publish"),
+    path("<int:pk>/progress/", views.publish_progress, name="progress"),
 ]

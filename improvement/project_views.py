@@ -10,7 +10,6 @@ from django.core.paginator import Paginator
 from django.db.models import Case, Count, IntegerField, Prefetch, Value, When
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from communities.access import get_membership, may_coordinate
@@ -364,13 +363,9 @@ def project_result(request, project):
             else:
                 messages.success(
                     request,
-                    ngettext(
-                        "Result published. %(n)s person whose idea led here will be told.",
-                        "Result published. %(n)s people whose ideas led here will be told.",
-                        result.told,
-                    )
-                    % {"n": result.told},
-                )
+                    _("Result published. Everyone whose ideas led here is being told, each "
+                      "once; the update's page shows how far it has got."),
+                )  # fmt: skip
             return redirect(project)
         messages.success(request, _("Result saved. Publish it when it is ready."))
         return redirect("projects:result", slug=project.community.slug, pk=project.pk)

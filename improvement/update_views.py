@@ -13,7 +13,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -56,7 +56,8 @@ def update_detail(request, slug, pk):
     community = get_object_or_404(Community, slug=slug)
     update = get_object_or_404(Update, community=community, pk=pk)
     update.community = community
-    if not update.is_published and not may_coordinate(request.user, community):
+    coordinating = may_coordinate(request.user, community)
+    if not update.is_published and not coordinating:
         raise Http404
     return render(
         request,
@@ -64,6 +65,7 @@ def update_detail(request, slug, pk):
         {
             "community": community,
             "update": update,
+            "progress": services.publishing_progress(update) if coordinating else None,
             "ideas": update.ideas.order_by("title"),
             "sessions": update.sessions.order_by("starts_at"),
             "surveys": update.surveys.order_by("opens_at"),
@@ -294,23 +296,30 @@ def publish(request, community, pk):
         return redirect("updates_manage:edit", slug=community.slug, pk=pk)
     if not result.published:
         messages.info(request, _("This update was already published. Nobody was told twice."))
-    elif result.told == 0:
-        messages.warning(
-            request,
-            _("Published on the board. Nobody was told directly: none of the people who gave "
-              "this input can be contacted."),
-        )  # fmt: skip
     else:
         messages.success(
             request,
-            ngettext(
-                "Published. %(n)s person will be told, the way they chose.",
-                "Published. %(n)s people will be told, each once, the way they chose.",
-                result.told,
-            )
-            % {"n": result.told},
-        )
+            _("Published. Everyone whose input it answers is being told, each once, the way "
+              "they chose. You can see how far it has got below."),
+        )  # fmt: skip
     return redirect(update.get_absolute_url())
+
+
+@coordinator_required
+def publish_progress(request, community, pk):
+    """How far telling people has got, as a fragment the update's page asks for every few
+    seconds while it goes on (and stops asking, with htmx's 286, once it is done)."""
+    update = get_object_or_404(Update.objects.published(), community=community, pk=pk)
+    update.community = community
+    progress = services.publishing_progress(update)
+    response = render(
+        request,
+        "improvement/includes/publish_progress.html",
+        {"community": community, "update": update, "progress": progress},
+    )
+    if progress is None or progress.finished:
+        response.status_code = 286
+    return response
 
 
 def updates_for_idea(idea: Idea) -> list[Update]:

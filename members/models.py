@@ -496,6 +496,8 @@ class Notification(models.Model):
         indexes = [
             models.Index(fields=["state", "channel", "delivery", "next_attempt_at"]),
             models.Index(fields=["community", "state"]),
+            # How far telling people about one thing has got (members.fanout.progress).
+            models.Index(fields=["about_type", "about_id", "kind", "state"]),
         ]
 
     def __str__(self) -> str:
@@ -510,3 +512,71 @@ class Notification(models.Model):
         from django.conf import settings
 
         return f"<notification-{self.pk}@{urlsplit(settings.SITE_URL).hostname or 'convene'}>"
+
+
+class FanOut(models.Model):
+    """A promise to tell a whole audience about one thing, recorded in the request and carried
+    out by the worker in batches (members.fanout).
+
+    The request that publishes an update (or cancels a session) writes this one row in its
+    own transaction; the worker then writes the audience's outbox rows a batch at a time,
+    moving `cursor` past the last person written in the same transaction as their rows. A
+    worker killed mid-way leaves the row unfinished; the next run carries on from `cursor`,
+    and the outbox's unique key keeps anyone from being written twice.
+    """
+
+    class State(models.TextChoices):
+        WRITING = "writing", _("Telling people")
+        DONE = "done", _("Everyone written to")
+
+    kind = models.CharField(max_length=50)
+    # The registered audience that says who hears (see members.fanout.register_audience).
+    audience = models.CharField(max_length=50)
+    about_type = models.ForeignKey("contenttypes.ContentType", on_delete=models.CASCADE)
+    about_id = models.CharField(max_length=64)
+    key = models.CharField(max_length=40, blank=True, default="")
+    community = models.ForeignKey(
+        "communities.Community",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="fan_outs",
+    )
+    context = models.JSONField(default=dict, blank=True)
+    requested_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+
+    state = models.CharField(max_length=10, choices=State.choices, default=State.WRITING)
+    # People and contacts in the audience, counted when the worker starts.
+    total = models.PositiveIntegerField(null=True, blank=True)
+    # People and contacts already written to the outbox (or found told before).
+    done_count = models.PositiveIntegerField(default=0)
+    # The last person (by pk) written, and how many contacts without an account were.
+    cursor = models.BigIntegerField(default=0)
+    contacts_done = models.PositiveIntegerField(default=0)
+    # The worker that holds it and when it last moved; a worker silent for longer than the
+    # lease is taken to be dead and the fan-out is handed to another.
+    claim = models.CharField(max_length=40, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("fan-out")
+        verbose_name_plural = _("fan-outs")
+        ordering = ["-requested_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "about_type", "about_id", "key"],
+                name="members_fanout_once_per_thing",
+            )
+        ]
+        indexes = [models.Index(fields=["state", "claimed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} about {self.about_type_id}:{self.about_id} ({self.state})"
+
+    @property
+    def is_done(self) -> bool:
+        return self.state == self.State.DONE

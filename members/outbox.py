@@ -206,22 +206,31 @@ BROKER_REST_SECONDS = 30
 _broker_failed_at = None
 
 
+def send_task(task, *args) -> bool:
+    """Hand a task to the broker without waiting on a broker that is down or hung for more
+    than the socket timeout, and then not again for a while. False when it was not handed
+    over; the minute-by-minute sweep picks the work up instead."""
+    global _broker_failed_at
+    if _broker_failed_at is not None and time.monotonic() - _broker_failed_at < BROKER_REST_SECONDS:
+        return False
+    try:
+        task.apply_async(args=list(args), retry=False)
+    except Exception:  # noqa: BLE001 - any broker failure: the sweep does it later
+        _broker_failed_at = time.monotonic()
+        logger.warning("Broker unavailable; %s waits for the sweep", task.name)
+        return False
+    _broker_failed_at = None
+    return True
+
+
 def enqueue_delivery(ids: list[int]) -> None:
     """Hand rows to a worker. A broker that is down or hung costs a request at most the
     socket timeout, once; the rows wait for the sweep."""
-    global _broker_failed_at
     from members.tasks import deliver_notifications
 
-    if _broker_failed_at is not None and time.monotonic() - _broker_failed_at < BROKER_REST_SECONDS:
-        return
     for start in range(0, len(ids), BATCH_SIZE):
-        try:
-            deliver_notifications.apply_async(args=[ids[start : start + BATCH_SIZE]], retry=False)
-        except Exception:  # noqa: BLE001 - any broker failure: the sweep delivers later
-            _broker_failed_at = time.monotonic()
-            logger.warning("Broker unavailable; %d notifications wait for the sweep", len(ids))
+        if not send_task(deliver_notifications, ids[start : start + BATCH_SIZE]):
             return
-    _broker_failed_at = None
 
 
 # --- Delivering -----------------------------------------------------------------------------

@@ -29,3 +29,22 @@ def send_digests(delivery: str) -> None:
     if outbox.digests_waiting(delivery=delivery):
         # More people than one run may take inside the time limit: carry on in a new task.
         send_digests.delay(delivery)
+
+
+@shared_task(ignore_result=True)
+def run_fan_out(pk: int) -> None:
+    """Write a fan-out's outbox rows, batch by batch. Idempotent and resumable: a run that
+    dies is carried on by the next, and nobody is written twice. A fan-out bigger than one
+    run's time carries on in a new task."""
+    from members import fanout
+
+    if fanout.advance(pk):
+        run_fan_out.delay(pk)
+
+
+@shared_task(ignore_result=True)
+def resume_fan_outs() -> None:
+    """Start fan-outs the broker never got and carry on those a dead worker left."""
+    from members import fanout
+
+    fanout.resume_stalled()

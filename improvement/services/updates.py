@@ -2,22 +2,23 @@
 
 from dataclasses import dataclass
 
-from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from improvement.models import IdeaEvent, Update, UpdateError
 from improvement.services.ideas import _refuse_if_archived
-from members.models import Notification, User
-from members.outbox import notify, notify_address, notify_contact
+from members.fanout import Audience, Contact, progress, start
+from members.models import FanOut, User
+from members.outbox import notify
 
 __all__ = [
     "PublishResult",
     "audience_summary",
     "publish_update",
+    "publishing_progress",
+    "record_told",
+    "update_audience",
     "save_update",
     "send_overdue_reminders",
 ]
@@ -25,47 +26,45 @@ __all__ = [
 
 @dataclass
 class PublishResult:
-    """What publishing did: how many people it set out to tell, and whether this call was
-    the one that published (publishing again tells nobody again)."""
+    """What publishing did: whether this call was the one that published (publishing again
+    tells nobody again), and the fan-out that is telling everyone, in the worker."""
 
     published: bool
-    members: int = 0
-    by_email: int = 0
-    by_letter_or_phone: int = 0
+    fan_out: FanOut | None = None
 
-    # People actually set to hear: those who turned these emails off are not counted.
-    reached: int | None = None
 
-    @property
-    def told(self) -> int:
-        if self.reached is not None:
-            return self.reached
-        return self.members + self.by_email + self.by_letter_or_phone
+AUDIENCE = "update"
+
+
+def update_audience(update: Update) -> Audience:
+    """Everyone an update tells: its contributors with accounts, and people entered from
+    paper who agreed to be contacted (see `Update.audience`)."""
+    found = update.audience()
+    return Audience(
+        people=found.members,
+        contacts=[Contact(c.name, c.contact_by, c.contact_details) for c in found.on_behalf],
+    )
+
+
+def record_told(fan_out: FanOut, update: Update) -> None:
+    """When everyone is written to: how many people the update set out to tell. People who
+    turned these emails off, or have no address we can use, are not counted (their rows are
+    kept, skipped, for the record)."""
+    told = progress(kind=fan_out.kind, about=update)
+    Update.objects.filter(pk=update.pk).update(told_count=told.told if told else 0)
 
 
 def audience_summary(update: Update) -> dict:
     """How many people publishing would tell, for the coordinator to see first."""
-    audience = update.audience()
-    by_email = [c for c in audience.on_behalf if _usable_email(c)]
-    members = audience.members.count()
+    audience = update_audience(update)
+    by_email = sum(1 for c in audience.contacts if c.email)
+    members = audience.people.count()
     return {
         "members": members,
-        "by_email": len(by_email),
-        "by_letter_or_phone": len(audience.on_behalf) - len(by_email),
-        "total": members + len(audience.on_behalf),
+        "by_email": by_email,
+        "by_letter_or_phone": len(audience.contacts) - by_email,
+        "total": members + len(audience.contacts),
     }
-
-
-def _usable_email(contact) -> bool:
-    """A paper contact who chose email and gave an address that works as one; anyone else
-    goes on the letters-and-calls list."""
-    if contact.contact_by != "email":
-        return False
-    try:
-        validate_email(contact.contact_details)
-    except ValidationError:
-        return False
-    return True
 
 
 @transaction.atomic
@@ -94,12 +93,14 @@ def _check_ready(update: Update) -> None:
 
 @transaction.atomic
 def publish_update(*, update: Update, by: User) -> PublishResult:
-    """Publish an update and tell everyone whose input it answers, each person once, by the
-    way they chose: members through the outbox (email now or in a digest, or a letter or call
-    if they asked); people entered from paper by email, or on the letters-and-calls list.
-    Idempotent: publishing again, or twice at once, publishes once and tells nobody twice.
-    Delivery happens after commit, so a broker that is down does not hold up the page; the
-    outbox sweep sends what is waiting when it returns."""
+    """Publish an update and promise to tell everyone whose input it answers, each person
+    once, the way they chose: members through the outbox (email now or in a digest, or a
+    letter or call if they asked); people entered from paper by email, or on the
+    letters-and-calls list. The request only records the promise (a fan-out, committed with
+    the publishing); the worker writes everyone's outbox rows in batches after commit, so
+    publishing to ten thousand people returns at once, and the update's page shows how far
+    it has got. Idempotent: publishing again, or twice at once, publishes once and tells
+    nobody twice."""
     _refuse_if_archived(update.community)
     _check_ready(update)
     now = timezone.now()
@@ -109,38 +110,13 @@ def publish_update(*, update: Update, by: User) -> PublishResult:
     if not claimed:
         return PublishResult(published=False)
     update.refresh_from_db()
-    audience = update.audience()
-    community = update.community
-    result = PublishResult(published=True)
-    # Someone entered from paper whose email is a member's address hears once, as the member.
-    member_emails = {e.lower() for e in audience.members.values_list("email", flat=True)}
-    audience.on_behalf = [
-        c for c in audience.on_behalf
-        if not (_usable_email(c) and c.contact_details.lower() in member_emails)
-    ]  # fmt: skip
-    result.members = notify(
-        recipients=list(audience.members),
+    fan_out = start(
         kind="update_published",
+        audience=AUDIENCE,
         about=update,
-        community=community,
+        community=update.community,
+        by=by,
     )
-    for contact in audience.on_behalf:
-        if _usable_email(contact):
-            result.by_email += notify_address(
-                email=contact.contact_details,
-                kind="update_published",
-                about=update,
-                community=community,
-                context={"name": contact.name},
-            )
-        else:
-            # Post or phone, or an email address that does not work as one: a coordinator
-            # writes or calls, from the letters-and-calls list.
-            channel = "phone" if contact.contact_by == "phone" else "post"
-            result.by_letter_or_phone += notify_contact(
-                name=contact.name, channel=channel, details=contact.contact_details,
-                kind="update_published", about=update, community=community,
-            )  # fmt: skip
     IdeaEvent.objects.bulk_create(
         IdeaEvent(
             idea=idea,
@@ -152,17 +128,14 @@ def publish_update(*, update: Update, by: User) -> PublishResult:
         )  # fmt: skip
         for idea in update.ideas.all()
     )
-    # People who turned these emails off, or have no address we can use, are not counted as
-    # told (their rows are kept, skipped, for the record).
-    told = Notification.objects.filter(
-        kind="update_published",
-        about_type=ContentType.objects.get_for_model(Update),
-        about_id=str(update.pk),
-    ).exclude(state=Notification.State.SKIPPED)
-    update.told_count = told.count()
-    Update.objects.filter(pk=update.pk).update(told_count=update.told_count)
-    result.reached = update.told_count
-    return result
+    return PublishResult(published=True, fan_out=fan_out)
+
+
+def publishing_progress(update: Update):
+    """How far telling everyone about a published update has got (None for a draft)."""
+    if not update.is_published:
+        return None
+    return progress(kind="update_published", about=update)
 
 
 OVERDUE_LISTED = 25

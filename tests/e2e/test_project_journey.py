@@ -221,10 +221,8 @@ def test_a_team_starts_a_project_from_an_idea_measures_it_and_tells_its_author(
     expect(
         page.get_by_role("heading", name="Fewer missed clinic appointments", level=1)
     ).to_be_visible()
-    # "1 people" until the message has a singular (improvement/project_views.py,
-    # project_result).
     expect(page.get_by_role("status")).to_contain_text(
-        re.compile(r"Result published\. 1 person whose idea led here will be told\.")
+        "Result published. Everyone whose ideas led here is being told, each once"
     )
     expect(page.get_by_role("region", name="What happened")).to_contain_text(RESULT)
     updates = page.get_by_role("region", name="Updates")
