@@ -245,6 +245,12 @@ if OUTBOX_STUCK_SECONDS <= CELERY_TASK_TIME_LIMIT + 30:
         f"limit, {CELERY_TASK_TIME_LIMIT} s, and a margin), not {OUTBOX_STUCK_SECONDS}."
     )
 
+# People a fan-out (an update telling everyone whose input it answers) writes to the outbox
+# in one transaction. Bigger batches mean less bookkeeping; smaller ones, shorter locks.
+FANOUT_BATCH_SIZE = _int("FANOUT_BATCH_SIZE", 1000)
+if FANOUT_BATCH_SIZE < 1:
+    raise ImproperlyConfigured(f"FANOUT_BATCH_SIZE must be at least 1, not {FANOUT_BATCH_SIZE}.")
+
 # How long without a heartbeat before /healthz calls the scheduler unhealthy.
 HEARTBEAT_MAX_AGE_SECONDS = _int("HEARTBEAT_MAX_AGE_SECONDS", 180)
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -37,9 +38,6 @@ from members.models import FanOut, Notification, User, normalise_email
 
 logger = logging.getLogger(__name__)
 
-# People written per transaction: big enough that bookkeeping is small beside the rows,
-# small enough that a batch commits in well under a second.
-BATCH_SIZE = 1000
 # A worker that has not moved its fan-out for this long is taken to be dead.
 LEASE_SECONDS = 120
 # A run stops taking new batches after this long (inside Celery's soft time limit); the
@@ -173,6 +171,11 @@ def _take(pk: int, token: str) -> bool:
     )
 
 
+class LostHold(Exception):
+    """Another worker took the fan-out over (this one seemed dead): stop, writing nothing
+    more."""
+
+
 def _moved(fan_out: FanOut, token: str, **changes) -> bool:
     """Record progress if this worker still holds the fan-out (and renew the lease)."""
     return bool(
@@ -183,8 +186,8 @@ def _moved(fan_out: FanOut, token: str, **changes) -> bool:
 
 
 def _write_people(fan_out: FanOut, audience: Audience, about, token: str, size: int) -> bool:
-    """Write the next batch of people; False when there are none left (or the fan-out was
-    taken by another worker)."""
+    """Write the next batch of people; False when there are none left. Raises LostHold
+    (with the batch rolled back) if another worker has taken the fan-out over."""
     with transaction.atomic():
         ids = list(
             audience.people.filter(pk__gt=fan_out.cursor)
@@ -202,8 +205,7 @@ def _write_people(fan_out: FanOut, audience: Audience, about, token: str, size: 
             key=fan_out.key,
         )
         if not _moved(fan_out, token, cursor=ids[-1], done_count=F("done_count") + len(ids)):
-            transaction.set_rollback(True)
-            return False
+            raise LostHold
     fan_out.cursor = ids[-1]
     return True
 
@@ -247,8 +249,7 @@ def _write_contacts(fan_out: FanOut, audience: Audience, about, token: str, size
             done_count=F("done_count") + len(batch),
         )
         if not moved:
-            transaction.set_rollback(True)
-            return False
+            raise LostHold
     fan_out.contacts_done += len(batch)
     return True
 
@@ -261,13 +262,14 @@ def _about(fan_out: FanOut):
 
 
 def advance(
-    pk: int, *, batch_size: int = BATCH_SIZE, budget_seconds: float = RUN_BUDGET_SECONDS
+    pk: int, *, batch_size: int | None = None, budget_seconds: float = RUN_BUDGET_SECONDS
 ) -> bool:
     """Carry a fan-out on from where it stopped, batch by batch, for at most
     `budget_seconds`. Idempotent and resumable: each batch commits with the cursor that says
     it is done, and the outbox writes each person once whatever happens. Returns True when
     the fan-out has more to do (the caller runs it again), False when it is finished or
     another worker holds it."""
+    batch_size = batch_size or settings.FANOUT_BATCH_SIZE
     token = uuid.uuid4().hex
     if not _take(pk, token):
         return False
@@ -279,12 +281,13 @@ def advance(
         fan_out.total = audience.people.count() + len(audience.contacts)
         _moved(fan_out, token, total=fan_out.total)
     deadline = time.monotonic() + budget_seconds
-    while _write_people(fan_out, audience, about, token, batch_size):
-        if time.monotonic() > deadline:
-            return _let_go(fan_out, token)
-    while _write_contacts(fan_out, audience, about, token, batch_size):
-        if time.monotonic() > deadline:
-            return _let_go(fan_out, token)
+    try:
+        for write in (_write_people, _write_contacts):
+            while write(fan_out, audience, about, token, batch_size):
+                if time.monotonic() > deadline:
+                    return _let_go(fan_out, token)
+    except LostHold:
+        return False
     with transaction.atomic():
         finished = _moved(fan_out, token, state=FanOut.State.DONE, finished_at=timezone.now())
         if finished and spec.on_done and about is not None:
