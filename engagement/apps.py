@@ -48,6 +48,12 @@ class EngagementConfig(AppConfig):
         for name in ("claim_submitted", "claim_answered"):
             register_kind(Kind(name, "alerts", my_claim, ("community", "claimant")))
 
+        from engagement import services
+        from members.fanout import register_audience
+
+        register_audience(services.SESSION_AUDIENCE, services.session_audience)
+        register_audience(services.SURVEY_CLOSING_AUDIENCE, services.survey_closing_audience)
+
         from communities.panels import register_panel
         from engagement import payments
 

@@ -179,7 +179,7 @@ def cancel(request, community, pk):
         community,
         pk,
         services.cancel_session,
-        _("Cancelled. Everyone registered is told."),
+        _("Cancelled. Everyone registered or waiting is being told."),
     )
     return redirect("engagement_manage:session", slug=community.slug, pk=pk)
 

@@ -5,13 +5,18 @@ from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from communities.models import Membership
 from engagement.models import Registration, Session
+from members.fanout import Audience, start
 from members.models import User
 from members.outbox import notify
+
+SESSION_AUDIENCE = "session_expected"
+SURVEY_CLOSING_AUDIENCE = "survey_closing"
 
 Status = Registration.Status
 
@@ -170,11 +175,16 @@ def send_session_reminders(*, now=None) -> int:
 CHANGES_WORTH_TELLING = {"starts_at", "ends_at", "venue", "online_link"}
 
 
-def _people_expected(session: Session):
+def people_expected(session: Session):
+    """Everyone registered for a session or waiting for a place: who hears of a change."""
     return User.objects.filter(
         registrations__session=session,
         registrations__status__in=[Status.REGISTERED, Status.WAITING],
     )
+
+
+def session_audience(session: Session) -> Audience:
+    return Audience(people=people_expected(session))
 
 
 @transaction.atomic
@@ -198,9 +208,10 @@ def save_session(*, session: Session, changed: Iterable[str]) -> Session:
             pass
     worth_telling = CHANGES_WORTH_TELLING & changed
     if not creating and worth_telling and session.status == Session.Status.PUBLISHED:
-        notify(
-            recipients=_people_expected(session),
+        # Written by the worker after commit, in batches (members.fanout).
+        start(
             kind="session_changed",
+            audience=SESSION_AUDIENCE,
             about=session,
             community=session.community,
             key=f"changed-{session.updated_at.isoformat()}",
@@ -214,12 +225,13 @@ def publish_session(*, session: Session) -> None:
 
 
 @transaction.atomic
-def cancel_session(*, session: Session) -> int:
-    """Cancel, and tell everyone registered or waiting. Returns how many were told."""
+def cancel_session(*, session: Session) -> None:
+    """Cancel, and promise to tell everyone registered or waiting: the worker writes to them
+    after commit, in batches (members.fanout)."""
     session.set_status(Session.Status.CANCELLED)
-    return notify(
-        recipients=_people_expected(session),
+    start(
         kind="session_cancelled",
+        audience=SESSION_AUDIENCE,
         about=session,
         community=session.community,
     )
@@ -372,12 +384,23 @@ def save_question(*, question, choices: list[str]):
     return question
 
 
+def survey_closing_audience(survey) -> Audience:
+    """Members who chose to take part through surveys (the community's way of taking part
+    that mentions surveys) and have not answered this one."""
+    chose = Membership.objects.active().filter(
+        community=survey.community, involvement__name__icontains="survey", user=OuterRef("pk")
+    )
+    return Audience(
+        people=User.objects.filter(Exists(chose), erased_at__isnull=True).exclude(
+            survey_participations__survey=survey
+        )
+    )
+
+
 def send_survey_closing_reminders(*, now=None) -> int:
     """Remind members who chose to take part through surveys, and have not answered, that a
-    survey closes within two days. Written once per person and survey, however often beat
-    runs."""
-    from django.db.models import Q as Where
-
+    survey closes within two days. Once per survey however often beat runs: returns how many
+    surveys' reminders it started (the worker writes to the people after commit)."""
     from engagement.models import Survey
 
     now = now or timezone.now()
@@ -388,22 +411,15 @@ def send_survey_closing_reminders(*, now=None) -> int:
         closes_at__gt=now,
         closes_at__lte=now + timedelta(days=2),
     ).select_related("community")
-    written = 0
+    started = 0
     for survey in closing:
-        members = Membership.objects.active().filter(community=survey.community)
-        # "Chose surveys": the community's way of taking part that mentions surveys.
-        chose = members.filter(involvement__name__icontains="survey")
-        recipients = (
-            User.objects.filter(memberships__in=chose)
-            .exclude(survey_participations__survey=survey)
-            .exclude(Where(erased_at__isnull=False))
-            .distinct()
-        )
-        written += notify(
-            recipients=recipients,
-            kind="survey_closing",
-            about=survey,
-            community=survey.community,
-            key="closing",
-        )
-    return written
+        with transaction.atomic():
+            # Written by the worker after commit, in batches (members.fanout).
+            started += start(
+                kind="survey_closing",
+                audience=SURVEY_CLOSING_AUDIENCE,
+                about=survey,
+                community=survey.community,
+                key="closing",
+            ).just_started
+    return started

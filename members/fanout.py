@@ -128,7 +128,7 @@ def start(
     """Promise to tell `audience` about `about`. Call it inside the transaction that makes
     the change: the promise commits with it, and the worker starts after commit. Starting
     the same fan-out again (same kind, object and key) returns the first one and tells
-    nobody twice."""
+    nobody twice; `just_started` on the result says whether this call recorded it."""
     outbox.get_kind(kind)  # refuse an unknown kind here, not later in the worker
     get_audience(audience)
     fan_out, created = FanOut.objects.get_or_create(
@@ -145,6 +145,7 @@ def start(
     )
     if created:
         transaction.on_commit(partial(enqueue, fan_out.pk), robust=True)
+    fan_out.just_started = created
     return fan_out
 
 
