@@ -13,8 +13,9 @@ from communities.models import Membership
 from engagement.models import Participation, Registration, Response, Session, Survey
 from improvement import services
 from improvement.models import Comment, Idea, Support, Theme, Update
+from members.models import FanOut
 from tests.conftest import make_person
-from tests.improvement.factories import came, make_idea, past_session
+from tests.improvement.factories import came, make_idea, new_member, past_session
 
 pytestmark = pytest.mark.django_db
 
@@ -69,6 +70,7 @@ PAGES = {
     "manage list": lambda c, u: reverse("updates_manage:list", args=[c.slug]),
     "new": lambda c, u: reverse("updates_manage:new", args=[c.slug]),
     "edit draft": lambda c, u: reverse("updates_manage:edit", args=[c.slug, u["drafted"].pk]),
+    "progress": lambda c, u: reverse("updates_manage:progress", args=[c.slug, u["live"].pk]),
 }
 # What each role gets: everyone reads the board and published updates; drafts and the
 # coordinators' pages are for this community's coordinators and site staff.
@@ -82,6 +84,10 @@ EXPECTED = {
             role: "login" if role == "anonymous" else 200 if role in RUNS else 403 for role in ROLES
         }
         for page in ("manage list", "new", "edit draft")
+    },
+    # 286 is htmx's "done, stop asking": nobody is being told about this one.
+    "progress": {
+        role: "login" if role == "anonymous" else 286 if role in RUNS else 403 for role in ROLES
     },
 }
 
@@ -136,6 +142,8 @@ def test_an_update_from_another_community_is_not_found_here(
         assert client.post(edit, {"title": "Hijacked"}).status_code == 404
         publish = reverse("updates_manage:publish", args=[slug, theirs.pk])
         assert client.post(publish).status_code == 404
+        progress = reverse("updates_manage:progress", args=[slug, published.pk])
+        assert client.get(progress).status_code == 404
     theirs.refresh_from_db()
     assert theirs.title == "Theirs" and not theirs.is_published
 
@@ -681,3 +689,49 @@ def test_my_input_shows_updates_on_ideas_made_from_my_answer_or_my_session(
     items = {i["kind"]: [u.title for u in i["updates"]] for i in
              client.get(reverse("my_input")).context["items"]}  # fmt: skip
     assert items == {"survey": ["About parking"], "session": ["About letters"]}
+
+
+# --- How far telling people has got -----------------------------------------------------------
+
+
+def test_coordinators_see_how_far_telling_people_has_got_and_members_do_not(
+    client, community, coordinator, member, drafted
+):
+    from members import fanout
+
+    supporters = [new_member(community, f"s{i}@example.org") for i in range(3)]
+    for person in supporters:
+        Support.objects.create(idea=drafted.ideas.get(), user=person)
+    services.publish_update(update=drafted, by=coordinator)  # the worker has not started
+    progress_url = reverse("updates_manage:progress", args=[community.slug, drafted.pk])
+    client.force_login(coordinator)
+    page = client.get(drafted.get_absolute_url()).content.decode()
+    assert "Getting ready to tell everyone" in page
+    assert f'hx-get="{progress_url}"' in page and "htmx" in page
+    assert "Refresh to see how far it has got" in page
+    assert client.get(progress_url).status_code == 200  # htmx keeps asking
+
+    fan_out = FanOut.objects.get(kind="update_published")
+    fanout.advance(fan_out.pk, batch_size=2, budget_seconds=0)
+    fragment = client.get(progress_url)
+    assert fragment.status_code == 200
+    assert "2 of 3 people written to so far; 0 emails sent." in fragment.content.decode()
+
+    fanout.advance(fan_out.pk)
+    fragment = client.get(progress_url)
+    assert fragment.status_code == 286  # done: htmx stops asking
+    assert "Everyone is written to: 3 people will hear, each once" in fragment.content.decode()
+    page = client.get(drafted.get_absolute_url()).content.decode()
+    assert "hx-get" not in page and "Refresh to see how far it has got" not in page
+    drafted.refresh_from_db()
+    assert drafted.told_count == 3
+
+    client.force_login(member)
+    page = client.get(drafted.get_absolute_url()).content.decode()
+    assert "Telling everyone whose input it answers" not in page
+
+
+def test_the_progress_of_a_draft_is_not_found(client, community, coordinator, drafted):
+    client.force_login(coordinator)
+    url = reverse("updates_manage:progress", args=[community.slug, drafted.pk])
+    assert client.get(url).status_code == 404
