@@ -7,7 +7,7 @@ PORT ?= 8000
 SITE_URL ?= http://127.0.0.1:$(PORT)
 export PORT SITE_URL
 
-.PHONY: install migrate demo run worker beat test lint format clean bench-notify
+.PHONY: install migrate demo run worker beat test lint format clean bench-notify bench-publish
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,11 @@ test: install
 ## Time one change that emails 10,000 people through a real worker and SMTP server.
 bench-notify: install
 	$(BIN)/python manage.py bench_notify --recipients 10000
+
+## Time publishing one update to 10,000 contributors: the request, the worker's fan-out and
+## delivery, through a real worker and SMTP server.
+bench-publish: install
+	$(BIN)/python manage.py bench_publish --contributors 10000
 
 lint: install
 	$(BIN)/ruff check .
