@@ -106,3 +106,9 @@ def test_a_stuck_timeout_shorter_than_a_task_is_refused():
     result = manage("check", env=child_env(OUTBOX_STUCK_SECONDS="120"))
     assert result.returncode != 0
     assert "OUTBOX_STUCK_SECONDS must be more than 330" in result.stderr
+
+
+def test_a_fan_out_batch_of_no_one_is_refused():
+    result = manage("check", env=child_env(FANOUT_BATCH_SIZE="0"))
+    assert result.returncode != 0
+    assert "FANOUT_BATCH_SIZE must be at least 1, not 0" in result.stderr
