@@ -17,6 +17,10 @@ from communities.models import Community, Membership
 from engagement import services
 from engagement.manage_forms import AttendanceForm, KeyPointForm, SessionForm, VenueForm
 from engagement.models import KeyPoint, Registration, Session, Venue
+from members.fanout import latest_progress
+
+# The notices whose progress a session's page shows (the latest one).
+NOTICES = ["session_changed", "session_cancelled"]
 
 
 def _is_partner(user, community) -> bool:
@@ -149,6 +153,7 @@ def session(request, community, pk):
             "key_point_form": KeyPointForm(),
             "partner_only": not request.coordinating,
             "started": session.starts_at <= timezone.now(),
+            "notice": latest_progress(kinds=NOTICES, about=session),
         },
     )
 

@@ -327,6 +327,7 @@ class Progress:
     finished: bool
     total: int | None
     done: int
+    kind: str = ""
     sent: int = 0
     waiting: int = 0
     to_contact: int = 0
@@ -349,19 +350,38 @@ class Progress:
 def progress(*, kind: str, about: models.Model, key: str = "") -> Progress | None:
     """How far the fan-out of `kind` about `about` has got, in two indexed queries; None if
     there is none."""
+    return _progress(_fan_outs_about(about).filter(kind=kind, key=key).first(), about)
+
+
+def latest_progress(*, kinds: list[str], about: models.Model) -> Progress | None:
+    """How far the newest fan-out of any of these kinds about `about` has got (a session's
+    latest change or its cancellation, say); None if there is none."""
+    fan_out = _fan_outs_about(about).filter(kind__in=kinds).order_by("-requested_at").first()
+    return _progress(fan_out, about)
+
+
+def _fan_outs_about(about: models.Model):
     about_type = ContentType.objects.get_for_model(about, for_concrete_model=False)
-    fan_out = FanOut.objects.filter(
-        kind=kind, about_type=about_type, about_id=str(about.pk), key=key
-    ).first()
+    return FanOut.objects.filter(about_type=about_type, about_id=str(about.pk))
+
+
+def _progress(fan_out: FanOut | None, about: models.Model) -> Progress | None:
     if fan_out is None:
         return None
-    result = Progress(finished=fan_out.is_done, total=fan_out.total, done=fan_out.done_count)
-    rows = (
-        Notification.objects.filter(kind=kind, about_type=about_type, about_id=str(about.pk))
-        .values("state", "channel")
-        .annotate(n=Count("pk"))
-        .order_by()
+    result = Progress(
+        finished=fan_out.is_done,
+        total=fan_out.total,
+        done=fan_out.done_count,
+        kind=fan_out.kind,
     )
+    rows = Notification.objects.filter(
+        kind=fan_out.kind, about_type_id=fan_out.about_type_id, about_id=fan_out.about_id
+    )
+    if fan_out.key:
+        # One of several fan-outs about the same thing (each change to a session, say).
+        # Letters and calls carry a key of their own, so a fan-out with a key has none.
+        rows = rows.filter(key=fan_out.key)
+    rows = rows.values("state", "channel").annotate(n=Count("pk")).order_by()
     State, Channel = Notification.State, Notification.Channel
     for row in rows:
         state, n = row["state"], row["n"]

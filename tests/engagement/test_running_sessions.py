@@ -160,6 +160,10 @@ def test_cancelling_tells_everyone_and_copying_makes_a_draft(
     with django_capture_on_commit_callbacks(execute=True):
         client.post(url("cancel", community, session.pk))
     assert [m.subject for m in mail.outbox] == [f"Cancelled: {session.title}"]
+    # The session's page says how it went: the worker (eager here) has written to everyone.
+    page = client.get(url("session", community, session.pk)).content.decode()
+    assert "Telling everyone registered or waiting that it is cancelled" in page
+    assert "Done: 1 person will hear. Emails sent so far: 1." in page
     response = client.post(url("copy", community, session.pk), follow=True)
     copy = Session.objects.exclude(pk=session.pk).get()
     assert copy.status == "draft" and copy.title.endswith("(copy)")
@@ -219,8 +223,8 @@ def test_running_pages_do_not_grow_with_the_data(
     with django_assert_num_queries(6):
         assert client.get(url("sessions", community)).status_code == 200
     # session, user, community, may they run sessions, the session, its registrations, its
-    # key points.
-    with django_assert_num_queries(7):
+    # key points, the latest notice's fan-out (none here).
+    with django_assert_num_queries(8):
         assert client.get(url("session", community, session.pk)).status_code == 200
 
 

@@ -207,7 +207,7 @@ def test_progress_says_how_far_it_has_got(about, community):
     User.objects.filter(pk=people[2].pk).update(email="gone@example.invalid")
     fan_out = begin(about, community)
     assert fanout.progress(kind="join_request", about=about) == fanout.Progress(
-        finished=False, total=None, done=0
+        finished=False, total=None, done=0, kind="join_request"
     )
     fanout.advance(fan_out.pk, batch_size=4, budget_seconds=0)
     half = fanout.progress(kind="join_request", about=about)
