@@ -223,6 +223,7 @@ def manage_updates(request, community):
         n_ideas=Count("ideas", distinct=True),
         n_sessions=Count("sessions", distinct=True),
         n_surveys=Count("surveys", distinct=True),
+        telling=services.still_telling(),
     ).order_by("-status", "-published_at", "-created_at")
     page = Paginator(updates, UPDATES_PER_PAGE).get_page(request.GET.get("page"))
     with_community(page.object_list, community)

@@ -2,7 +2,10 @@
 
 from dataclasses import dataclass
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import CharField, Exists, OuterRef
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,6 +20,7 @@ __all__ = [
     "audience_summary",
     "publish_update",
     "publishing_progress",
+    "still_telling",
     "record_told",
     "update_audience",
     "save_update",
@@ -129,6 +133,19 @@ def publish_update(*, update: Update, by: User) -> PublishResult:
         for idea in update.ideas.all()
     )
     return PublishResult(published=True, fan_out=fan_out)
+
+
+def still_telling():
+    """An annotation for a QuerySet of updates: True while the worker is still writing to
+    the people an update tells."""
+    return Exists(
+        FanOut.objects.filter(
+            kind="update_published",
+            about_type=ContentType.objects.get_for_model(Update),
+            about_id=Cast(OuterRef("pk"), CharField()),
+            state=FanOut.State.WRITING,
+        )
+    )
 
 
 def publishing_progress(update: Update):

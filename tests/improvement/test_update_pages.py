@@ -710,6 +710,8 @@ def test_coordinators_see_how_far_telling_people_has_got_and_members_do_not(
     assert f'hx-get="{progress_url}"' in page and "htmx" in page
     assert "Refresh to see how far it has got" in page
     assert client.get(progress_url).status_code == 200  # htmx keeps asking
+    listing = reverse("updates_manage:list", args=[community.slug])
+    assert "Telling them now" in client.get(listing).content.decode()
 
     fan_out = FanOut.objects.get(kind="update_published")
     fanout.advance(fan_out.pk, batch_size=2, budget_seconds=0)
@@ -725,6 +727,7 @@ def test_coordinators_see_how_far_telling_people_has_got_and_members_do_not(
     assert "hx-get" not in page and "Refresh to see how far it has got" not in page
     drafted.refresh_from_db()
     assert drafted.told_count == 3
+    assert "Telling them now" not in client.get(listing).content.decode()
 
     client.force_login(member)
     page = client.get(drafted.get_absolute_url()).content.decode()
