@@ -17,4 +17,6 @@ urlpatterns = [
     path("<int:pk>/measures/new/", views.measure_edit, name="measure_new"),
     path("<int:pk>/measures/<int:measure>/", views.measure_edit, name="measure"),
     path("<int:pk>/measures/<int:measure>/data/", views.measure_data, name="data"),
+    path("<int:pk>/measures/<int:measure>/table/", views.measure_table, name="measure_table"),
+    path("<int:pk>/measures/<int:measure>/data.csv", views.measure_csv, name="measure_csv"),
 ]

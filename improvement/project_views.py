@@ -1,14 +1,21 @@
 """Improvement projects: the public view of what is being tried, and the team's pages for
 aims, cycles, measures and data."""
 
+import csv
+from dataclasses import dataclass
 from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Case, Count, IntegerField, Prefetch, Value, When
+from django.db.models import Case, Count, IntegerField, Value, When
+from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.text import slugify
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -26,8 +33,13 @@ from improvement.forms import (
     TeamForm,
 )
 from improvement.models import Cycle, DataPoint, Idea, Measure, Project, TeamMember
+from members.computed import computed, version_of
 
 PROJECTS_PER_PAGE = 20
+# Beside each chart on the project page: the latest points. All of them are a link away, a
+# page of this many at a time, and in a CSV file.
+TABLE_ROWS_ON_PAGE = 25
+TABLE_ROWS_PER_PAGE = 100
 # What is being tried now first, then plans, then what is finished.
 _STATUS_ORDER = Case(
     *[
@@ -65,28 +77,61 @@ def project_list(request, slug):
     )
 
 
-def _project(community, pk) -> Project:
-    project = get_object_or_404(Project, community=community, pk=pk)
+def _project(community, pk, projects=Project.objects) -> Project:
+    project = get_object_or_404(projects, community=community, pk=pk)
     project.community = community
     return project
 
 
-def _measure_drawings(project, measures, cycles):
-    drawn = []
-    for measure in measures:
-        rows = list(measure.points.all())
-        measure.astronomical_points = [spc.Point(p.when, p.value) for p in rows if p.astronomical]
-        points = [spc.Point(p.when, p.value) for p in rows]
-        drawn.append((measure, charts.draw(measure, points, cycles), rows))
-    return drawn
+@dataclass(frozen=True)
+class MeasureSection:
+    """A measure's part of the project page, drawn: its chart and the numbers beside it."""
+
+    pk: int
+    name: str
+    html: str
+
+
+def _measure_sections(project, cycles) -> list[MeasureSection]:
+    """Every measure's chart and data table as HTML, drawn once per version of the project's
+    measures, points and cycles (and per language), however many points they hold. Read the
+    version (`with_charts_version()`) before the cycles: a change made in between then gives
+    a new version next time, instead of being kept under the old one."""
+    version = version_of(project.charts_version(), get_language())
+
+    def draw() -> list[MeasureSection]:
+        sections = []
+        for measure in project.measures.prefetch_related("points"):
+            rows = list(measure.points.all())
+            measure.astronomical_points = [
+                spc.Point(p.when, p.value) for p in rows if p.astronomical
+            ]
+            drawing = charts.draw(measure, [spc.Point(p.when, p.value) for p in rows], cycles)
+            args = [project.community.slug, project.pk, measure.pk]
+            html = render_to_string(
+                "improvement/includes/measure.html",
+                {
+                    "measure": measure,
+                    "drawing": drawing,
+                    "rows": rows[-TABLE_ROWS_ON_PAGE:],
+                    "total": len(rows),
+                    "table_url": reverse("projects:measure_table", args=args),
+                    "csv_url": reverse("projects:measure_csv", args=args),
+                },
+            )
+            sections.append(MeasureSection(measure.pk, measure.name, html))
+        return sections
+
+    return computed("project-measures", version, draw)
 
 
 def project_detail(request, slug, pk):
     community = get_object_or_404(Community, slug=slug)
-    project = _project(community, pk)
+    # The project comes with its charts' version, read before anything they are drawn from.
+    project = _project(community, pk, Project.objects.with_charts_version())
     membership = get_membership(request.user, community)
     cycles = list(project.cycles.all())
-    measures = list(project.measures.prefetch_related(Prefetch("points")))
+    measures = _measure_sections(project, cycles)
     ideas = list(project.ideas.order_by("title"))
     contributors = Idea.objects.filter(pk__in=[i.pk for i in ideas]).contributors()
     editing = services.may_edit_project(request.user, project, membership)
@@ -113,7 +158,7 @@ def project_detail(request, slug, pk):
             "project": project,
             "team": project.team.select_related("user"),
             "cycles": cycles,
-            "measures": _measure_drawings(project, measures, cycles),
+            "measures": measures,
             "ideas": ideas,
             "contributor_count": len(contributors) if ideas else 0,
             "updates": project.updates.filter(status="published").order_by("-published_at"),
@@ -123,6 +168,59 @@ def project_detail(request, slug, pk):
             "status_form": ProjectStatusForm(project=project) if editing else None,
         },
     )
+
+
+def measure_table(request, slug, pk, measure):
+    """All of a measure's data as a table, a page at a time: the project page shows the
+    latest points beside the chart and links here for the rest."""
+    community = get_object_or_404(Community, slug=slug)
+    project = _project(community, pk)
+    measure = get_object_or_404(Measure, project=project, pk=measure)
+    page = Paginator(measure.points.order_by("when"), TABLE_ROWS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "improvement/measure_table.html",
+        {"community": community, "project": project, "measure": measure, "page": page},
+    )
+
+
+def measure_csv(request, slug, pk, measure):
+    """All of a measure's data as a CSV file, streamed row by row: date, value and note as the
+    upload takes them, and whether the team marked the point astronomical."""
+    community = get_object_or_404(Community, slug=slug)
+    project = _project(community, pk)
+    measure = get_object_or_404(Measure, project=project, pk=measure)
+    rows = measure.points.order_by("when").values_list("when", "value", "note", "astronomical")
+    writer = csv.writer(_Echo())
+
+    def lines():
+        yield writer.writerow(["date", "value", "note", "astronomical"])
+        for when, value, note, astronomical in rows.iterator(chunk_size=2000):
+            yield writer.writerow([when.isoformat(), _csv_number(value), _csv_safe(note),
+                                   "yes" if astronomical else ""])  # fmt: skip
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    name = slugify(measure.name) or "measure"
+    response["Content-Disposition"] = f'attachment; filename="{name}-{measure.pk}.csv"'
+    return response
+
+
+class _Echo:
+    """A file that hands back what is written to it, so csv.writer makes one line at a time."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv_number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def _csv_safe(text: str) -> str:
+    """A note that a spreadsheet would run as a formula is written as text."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def team_required(view):
@@ -335,7 +433,7 @@ def _data_post(request, measure, point_form, csv_form, problems) -> str | None:
                 point.delete()
                 return _("Point removed.")
             point.astronomical = not point.astronomical
-            point.save(update_fields=["astronomical"])
+            point.save(update_fields=["astronomical", "updated_at"])
             return _("Marked.") if point.astronomical else _("Mark taken off.")
     except ValidationError as error:
         point_form.add_error("when", error)

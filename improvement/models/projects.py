@@ -6,6 +6,7 @@ import math
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Count, Max, OuterRef, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -13,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from communities.models import Community
 from improvement.models.ideas import Idea
+from members.computed import version_of
 
 
 class ProjectError(ValidationError):
@@ -36,6 +38,31 @@ def validate_value(value: float) -> None:
 class ProjectQuerySet(models.QuerySet):
     def current(self):
         return self.filter(status__in=[Project.Status.TESTING, Project.Status.SUSTAINING])
+
+    def with_charts_version(self):
+        """Each project with what its charts' version is made of (see
+        `Project.charts_version`): the count, newest pk and newest change of its measures,
+        data points and cycles, each an aggregate over an indexed look-up."""
+        sources = {
+            "measures": Measure.objects.filter(project=OuterRef("pk")),
+            "points": DataPoint.objects.filter(measure__project=OuterRef("pk")),
+            "cycles": Cycle.objects.filter(project=OuterRef("pk")),
+        }
+        columns = {}
+        for name, rows in sources.items():
+            # Grouped by a constant: one row of aggregates over all of the project's rows.
+            rows = rows.order_by().annotate(one=models.Value(1)).values("one")
+            for aggregate, of in (("n", Count("pk")), ("last", Max("pk")),
+                                  ("changed", Max("updated_at"))):  # fmt: skip
+                columns[f"charts_{name}_{aggregate}"] = Subquery(rows.annotate(v=of).values("v"))
+        return self.annotate(**columns)
+
+
+CHARTS_VERSION = [
+    f"charts_{name}_{aggregate}"
+    for name in ("measures", "points", "cycles")
+    for aggregate in ("n", "last", "changed")
+]
 
 
 class Project(models.Model):
@@ -145,6 +172,21 @@ class Project(models.Model):
         self.save(update_fields=["status", "starts_on", "ends_on"])
         return True
 
+    def charts_version(self) -> str:
+        """A version of everything the project's charts and data tables are drawn from: its
+        measures, their data points and its cycles. It changes whenever one of those rows is
+        added, changed (each has `updated_at`) or deleted (the count falls, or a new row's
+        pk is higher). Read with the project by `with_charts_version()`, or in one query."""
+        if not hasattr(self, CHARTS_VERSION[0]):
+            row = Project.objects.with_charts_version().filter(pk=self.pk).values(*CHARTS_VERSION)
+            for name, value in row.get().items():
+                setattr(self, name, value)
+        # Times as ISO strings: a cache key holds no spaces.
+        parts = [getattr(self, name) for name in CHARTS_VERSION]
+        return version_of(
+            self.pk, *(p.isoformat() if hasattr(p, "isoformat") else p for p in parts)
+        )
+
 
 class TeamMember(models.Model):
     class Role(models.TextChoices):
@@ -193,6 +235,7 @@ class Cycle(models.Model):
     starts_on = models.DateField(_("starts"))
     ends_on = models.DateField(_("ends"), null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name = _("PDSA cycle")
@@ -244,6 +287,7 @@ class Measure(models.Model):
         help_text=_("The XmR chart's limits are worked out again from this date."),
     )
     position = models.PositiveSmallIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name = _("measure")
@@ -261,6 +305,7 @@ class DataPoint(models.Model):
     note = models.CharField(_("note"), max_length=300, blank=True)
     # Judged by a person looking at the chart, never computed.
     astronomical = models.BooleanField(_("astronomical point"), default=False)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name = _("data point")

@@ -280,7 +280,8 @@ def their_project(other_community, other_coordinator):
 
 @pytest.mark.parametrize("who", ["coordinator", "other_coordinator", "staff"])
 @pytest.mark.parametrize("page", ["project", "edit", "team", "result", "cycle_new",
-                                  "measure_new", "data", "cycle", "measure"])  # fmt: skip
+                                  "measure_new", "data", "cycle", "measure", "measure_table",
+                                  "measure_csv"])  # fmt: skip
 def test_another_communitys_project_through_this_communitys_address_is_not_found(
     request, client, community, their_project, who, page
 ):
@@ -288,6 +289,8 @@ def test_another_communitys_project_through_this_communitys_address_is_not_found
     extra = {
         "data": {"measure": their_project.measures.get().pk},
         "measure": {"measure": their_project.measures.get().pk},
+        "measure_table": {"measure": their_project.measures.get().pk},
+        "measure_csv": {"measure": their_project.measures.get().pk},
         "cycle": {"cycle": their_project.cycles.get().pk},
     }.get(page, {})
     url = reverse(f"projects:{page}", args=[community.slug, their_project.pk, *extra.values()])
@@ -403,6 +406,9 @@ def _page_queries(client, url) -> int:
 
 
 PROJECT_PAGE_QUERIES = {"anonymous": 11, "coordinator": 16}
+# Seen again before anything it is drawn from changes, the page takes its charts and data
+# tables from the cache: the measures and their points are not read again.
+PROJECT_PAGE_QUERIES_AGAIN = {role: n - 2 for role, n in PROJECT_PAGE_QUERIES.items()}
 
 
 @pytest.mark.parametrize("role", ["anonymous", "coordinator"])
@@ -417,6 +423,8 @@ def test_the_project_page_makes_as_many_queries_for_3_measures_of_300_points_as_
     add_points(small, [40, 42, 41])
     with django_assert_num_queries(PROJECT_PAGE_QUERIES[role]):
         client.get(url)
+    with django_assert_num_queries(PROJECT_PAGE_QUERIES_AGAIN[role]):
+        client.get(url)
     for number in range(2):
         make_measure(project, f"Big {number}")
     for measure in project.measures.all():
@@ -426,6 +434,9 @@ def test_the_project_page_makes_as_many_queries_for_3_measures_of_300_points_as_
     with django_assert_num_queries(PROJECT_PAGE_QUERIES[role]):
         response = client.get(url)
     assert len(_chart_svgs(response.content.decode())) == 3
+    with django_assert_num_queries(PROJECT_PAGE_QUERIES_AGAIN[role]):
+        again = client.get(url)
+    assert _measure_part(again.content.decode()) == _measure_part(response.content.decode())
 
 
 PROJECT_LIST_QUERIES = {"anonymous": 3, "member": 8}
@@ -754,3 +765,226 @@ def test_a_driver_diagram_saved_in_the_admin_is_checked_like_on_the_project_form
         assert response.status_code == 200
         assert "Line 2: indent by two spaces per level." in response.content.decode()
         assert project.driver_diagram == DRIVERS
+
+
+# --- Charts drawn once per version of the data -----------------------------------------------
+
+
+def _measure_part(html: str) -> str:
+    """The measures section of the project page: the charts and the tables beside them."""
+    return html[html.index('id="measures-h"') :]
+
+
+def _mark_astronomical(client, project, measure):
+    """Through the data page, as the team does it."""
+    client.force_login(project.team.get().user)
+    point = measure.points.order_by("when").last()
+    client.post(_url("data", project, measure=measure.pk), {"astronomical": str(point.pk)})
+    client.logout()
+
+
+def _edit_measure(**fields):
+    def change(client, project, measure):
+        for name, value in fields.items():
+            setattr(measure, name, value)
+        measure.save()
+
+    return change
+
+
+def _edit_first_cycle(**fields):
+    def change(client, project, measure):
+        cycle = project.cycles.get()
+        for name, value in fields.items():
+            setattr(cycle, name, value)
+        cycle.save()
+
+    return change
+
+
+def _save_last_point(measure, **fields):
+    point = measure.points.order_by("when").last()
+    for name, value in fields.items():
+        setattr(point, name, value)
+    point.save()
+
+
+def _delete_other_point_and_add_one(client, project, measure):
+    """The count stays the same: the new point is what changes the version."""
+    measure.points.order_by("when").first().delete()
+    services.add_point(measure=measure, when=date(2026, 6, 1), value=52)
+
+
+# Each change to what the charts are drawn from, and what the page shows after it.
+CHANGES = {
+    "a point added": (
+        lambda client, project, measure: services.add_point(
+            measure=measure, when=date(2026, 6, 1), value=52
+        ),
+        "The data: 16 points",
+    ),
+    "a point's value changed": (
+        lambda client, project, measure: _save_last_point(measure, value=77.5),
+        "77.5",
+    ),
+    "a point deleted": (
+        lambda client, project, measure: measure.points.order_by("when").last().delete(),
+        "The data: 14 points",
+    ),
+    "a point deleted and another added": (_delete_other_point_and_add_one, "1 Jun 2026"),
+    "points imported from a file": (
+        lambda client, project, measure: services.import_points(
+            measure=measure, content=b"date,value\n2026-06-01,50\n2026-06-08,51\n"
+        ),
+        "The data: 17 points",
+    ),
+    "a point marked astronomical": (_mark_astronomical, "Astronomical point, marked by the team"),
+    "a cycle added": (
+        lambda client, project, measure: Cycle.objects.create(
+            project=project,
+            change="Text reminders",
+            prediction="p",
+            measuring="m",
+            starts_on=date(2026, 2, 2),
+        ),  # fmt: skip
+        "Cycle 2 starts: Text reminders",
+    ),
+    "a cycle changed": (_edit_first_cycle(change="Print on booking, twice"), "twice"),
+    "a cycle deleted": (
+        lambda client, project, measure: project.cycles.get().delete(),
+        None,  # the cycle's mark is gone
+    ),
+    "the target changed": (_edit_measure(target=55), "Target 55"),
+    "the baseline changed": (
+        _edit_measure(baseline_until=date(2026, 2, 16)),
+        "from the 7 baseline points",
+    ),
+    "the chart changed to XmR, with new limits": (
+        _edit_measure(chart="xmr", rebase_from=date(2026, 3, 2)),
+        "From 2 Mar 2026: mean",
+    ),
+    "the measure renamed": (_edit_measure(name="Letters sent in time"), "Letters sent in time"),
+    "another measure added": (
+        lambda client, project, measure: add_points(make_measure(project, "Calls"), [3, 4, 5]),
+        "Run chart of Calls",
+    ),
+    "the measure deleted": (lambda client, project, measure: measure.delete(), "No measures yet."),
+}
+
+
+@pytest.mark.parametrize("change", list(CHANGES))
+def test_a_change_to_what_the_charts_show_is_on_the_project_page_at_once(
+    client, project, measure, change
+):
+    add_points(measure, [40, 42, 41, 39, 40, 43, 41, 40, 60, 62, 61, 63, 64, 62, 65])
+    Cycle.objects.create(project=project, change="Print on booking", prediction="p",
+                         measuring="m", starts_on=date(2026, 1, 19))  # fmt: skip
+    url = project.get_absolute_url()
+    before = _measure_part(client.get(url).content.decode())
+    assert _measure_part(client.get(url).content.decode()) == before  # kept, and the same
+    version = Project.objects.get(pk=project.pk).charts_version()
+
+    make_change, shown = CHANGES[change]
+    make_change(client, project, measure)
+
+    assert Project.objects.get(pk=project.pk).charts_version() != version
+    after = _measure_part(client.get(url).content.decode())
+    assert after != before
+    if shown is None:
+        assert "Cycle 1 starts" in before and "Cycle 1 starts" not in after
+    else:
+        assert shown not in before and shown in after
+
+
+def test_the_version_read_with_the_project_is_the_version_read_alone(project, measure):
+    add_points(measure, [40, 42, 41])
+    read_with = Project.objects.with_charts_version().get(pk=project.pk).charts_version()
+    assert read_with == Project.objects.get(pk=project.pk).charts_version()
+
+
+def test_another_projects_data_does_not_change_this_ones_version(
+    community, coordinator, project, measure
+):
+    add_points(measure, [40, 42, 41])
+    version = Project.objects.get(pk=project.pk).charts_version()
+    other = services.create_project(
+        community=community, by=coordinator, title="Other", aim_what="x", aim_how_much="y",
+        aim_by_when=date(2027, 3, 31),
+    )  # fmt: skip
+    add_points(make_measure(other, "Other"), [1, 2, 3])
+    Cycle.objects.create(project=other, change="c", prediction="p", measuring="m",
+                         starts_on=date(2026, 1, 5))  # fmt: skip
+    assert Project.objects.get(pk=project.pk).charts_version() == version
+
+
+# --- The numbers beside the charts: the latest on the page, all of them a link away ------------
+
+
+def test_a_long_series_shows_its_latest_points_and_links_to_all_of_them(client, project, measure):
+    add_points(measure, [40 + (i % 7) for i in range(300)], start=date(2020, 1, 6))
+    html = client.get(project.get_absolute_url()).content.decode()
+    rows = re.findall(r"<tr><td>([^<]+)</td><td>", html)
+    last = date(2020, 1, 6) + timedelta(weeks=299)
+    assert len(rows) == 25
+    assert rows[-1] == f"{last.day} {last:%b %Y}"  # the latest, oldest first
+    assert "The data: 300 points" in html and "The latest 25 are below." in html
+    table = _url("measure_table", project, measure=measure.pk)
+    csv_url = _url("measure_csv", project, measure=measure.pk)
+    assert f'href="{table}"' in html and f'href="{csv_url}"' in html
+    # Every point is on the table's pages, a hundred at a time, oldest first.
+    seen = []
+    for number in (1, 2, 3):
+        page = client.get(table, {"page": number}).content.decode()
+        seen += re.findall(r"<tr><td>([^<]+)</td><td>", page)
+    assert len(seen) == 300 and seen[0] == "6 Jan 2020" and seen[-1] == rows[-1]
+    assert "Page 3 of 3" in page
+
+
+def test_a_short_series_shows_every_point_and_no_link_to_more(client, project, measure):
+    add_points(measure, [40, 42, 41])
+    html = client.get(project.get_absolute_url()).content.decode()
+    assert len(re.findall(r"<tr><td>([^<]+)</td><td>", html)) == 3
+    assert "The latest" not in html
+    assert _url("measure_table", project, measure=measure.pk) not in html
+
+
+@pytest.mark.parametrize("role", ["anonymous", "outsider", "member"])
+def test_anyone_who_may_see_the_chart_may_download_its_data(
+    request, client, project, measure, role
+):
+    add_points(measure, [40, 42.25])
+    services.add_point(measure=measure, when=date(2026, 3, 2), value=-3, note="=HYPERLINK(1)")
+    DataPoint.objects.filter(value=40).update(astronomical=True, note="Strike, day 1")
+    _login(client, _person(request, role))
+    response = client.get(_url("measure_csv", project, measure=measure.pk))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert 'filename="letters-on-time-' in response["Content-Disposition"]
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    assert lines == [
+        "date,value,note,astronomical",
+        '2026-01-05,40,"Strike, day 1",yes',
+        "2026-01-12,42.25,,",
+        "2026-03-02,-3,'=HYPERLINK(1),",  # a spreadsheet shows it, never runs it
+    ]
+
+
+# The community, the project, the measure, the count of its points and one page of them;
+# signed in, also the session and the person.
+TABLE_PAGE_QUERIES = {"anonymous": 5, "coordinator": 7}
+
+
+@pytest.mark.parametrize("role", ["anonymous", "coordinator"])
+def test_the_data_table_page_makes_as_many_queries_for_300_points_as_for_3(
+    request, client, project, measure, role, django_assert_num_queries
+):
+    _login(client, _person(request, role))
+    url = _url("measure_table", project, measure=measure.pk)
+    add_points(measure, [40, 42, 41])
+    with django_assert_num_queries(TABLE_PAGE_QUERIES[role]):
+        assert client.get(url).status_code == 200
+    DataPoint.objects.all().delete()
+    add_points(measure, [40 + (i % 7) for i in range(300)], start=date(2020, 1, 6))
+    with django_assert_num_queries(TABLE_PAGE_QUERIES[role]):
+        response = client.get(url, {"page": 2})
+    assert len(re.findall(r"<tr><td>", response.content.decode())) == 100
