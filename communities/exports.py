@@ -51,6 +51,7 @@ def member_rows(memberships, *, community) -> Iterator[list]:
             option_ids=_grouped(Membership.involvement.through.objects, "involvementoption"),
         )
     )
+
     def generate():
         for m in rows.iterator(chunk_size=CHUNK_SIZE):
             user = m.user

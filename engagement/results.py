@@ -2,11 +2,15 @@
 a CSV of every response. A fixed number of queries however many answers there are."""
 
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 
-from django.db.models import Count
+from django.db.models import Count, OuterRef, Subquery
 from django.utils.translation import gettext as _
 
-from engagement.models import RATINGS_LABELS, Answer, Choice, Question, Survey
+from engagement.models import RATINGS_LABELS, Answer, Choice, Question, Response, Survey
+from members.exports import GroupedIds, split_ids
+
+CHUNK_SIZE = 2000
 
 CHART_WIDTH = 300  # the longest bar, in the SVG's own units
 
@@ -81,3 +85,76 @@ def texts(
             answers.order_by("-response__created_at").values_list("pk", "text")[:limit]
         )
     return written
+
+
+# --- Every response as CSV ---------------------------------------------------------------------
+
+CHOSEN = (Question.Kind.SINGLE, Question.Kind.MULTIPLE)
+
+
+def csv_header(questions: list[Question]) -> list[str]:
+    return [_("answered"), _("named"), _("entered from paper for"), _("may be contacted by"),
+            _("contact details")] + [q.text for q in questions]  # fmt: skip
+
+
+def _answer_column(question: Question) -> Subquery:
+    """A response's answer to `question` as one value: the ids of the choices it chose,
+    joined by commas, or its number or text."""
+    if question.kind in CHOSEN:
+        return Subquery(
+            Answer.choices.through.objects.filter(
+                answer__response=OuterRef("pk"), answer__question=question
+            )
+            .values("answer")
+            .annotate(ids=GroupedIds("choice"))
+            .values("ids")
+        )
+    column = "number" if question.kind == Question.Kind.RATING else "text"
+    return Subquery(
+        Answer.objects.filter(response=OuterRef("pk"), question=question).values(column)[:1]
+    )
+
+
+def csv_rows(survey: Survey, questions: list[Question]) -> Iterator[list]:
+    """One row per response, oldest first, with the columns of `csv_header`. One query
+    (each answer is a subquery of its response's row); labels translated now."""
+    named = {True: _("yes"), False: _("no")}
+    contact_by = {value: str(label) for value, label in Response._meta.get_field("contact_by")
+                  .choices}  # fmt: skip
+    # Choices in the order the question offers them, which is the order they are written.
+    choices = {
+        str(pk): (position, pk, text)
+        for pk, position, text in Choice.objects.filter(question__survey=survey).values_list(
+            "pk", "position", "text"
+        )
+    }
+    columns = {f"a{q.pk}": _answer_column(q) for q in questions}
+    responses = (
+        Response.objects.filter(survey=survey)
+        .order_by("created_at", "pk")
+        .annotate(**columns)
+        .values_list(
+            "created_at", "user_id", "on_behalf_of", "contact_by", "contact_details", *columns
+        )
+    )
+
+    def cell(question, value):
+        if question.kind in CHOSEN:
+            chosen = sorted(choices[pk] for pk in split_ids(value) if pk in choices)
+            return "; ".join(text for _position, _pk, text in chosen)
+        return "" if value is None else value
+
+    def generate():
+        for created_at, user_id, on_behalf_of, contact, details, *answers in responses.iterator(
+            chunk_size=CHUNK_SIZE
+        ):
+            yield [
+                created_at.isoformat(),
+                named[bool(user_id)],
+                on_behalf_of,
+                contact_by.get(contact, contact) if contact else "",
+                details,
+                *(cell(q, value) for q, value in zip(questions, answers, strict=True)),
+            ]
+
+    return generate()

@@ -196,9 +196,11 @@ def test_results_csv_has_a_row_per_response_and_escapes_formulas(
     import io
 
     client.force_login(coordinator)
-    text = client.get(
-        f"/c/{community.slug}/manage/surveys/{answered.pk}/results.csv"
-    ).content.decode()
+    text = (
+        client.get(f"/c/{community.slug}/manage/surveys/{answered.pk}/results.csv")
+        .getvalue()
+        .decode()
+    )
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0][5:] == [
         "Were they clear?",
