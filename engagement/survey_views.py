@@ -1,4 +1,5 @@
 import io
+from urllib.parse import urlencode
 
 import segno
 from django.conf import settings
@@ -111,10 +112,14 @@ def survey(request, slug, pk):
 def results(request, community, pk):
     survey = get_object_or_404(Survey, community=community, pk=pk)
     search = request.GET.get("q", "").replace("\x00", "").strip()[:100]
-    summary = results_module.summarise(survey)
-    written = results_module.texts(survey, search=search)
+    page = _page_number(request.GET.get("page"))
+    questions = list(survey.questions.prefetch_related("choices"))
+    responses, version = results_module.version(survey)
+    summary = results_module.summarise(survey, questions, version)
+    written = results_module.texts(survey, questions, search=search, page=page)
     for item in summary:
-        item["written"] = written.get(item["question"].pk, [])
+        item["written"], item["more"] = written.get(item["question"].pk, ([], False))
+    query = {"q": search} if search else {}
     return render(
         request,
         "engagement/survey_results.html",
@@ -123,9 +128,20 @@ def results(request, community, pk):
             "survey": survey,
             "summary": summary,
             "search": search,
-            "responses": survey.responses.count(),
+            "responses": responses,
+            "page": page,
+            "older": urlencode({**query, "page": page + 1}),
+            "newer": urlencode({**query, "page": page - 1}) if page > 1 else "",
+            "more": any(item["more"] for item in summary),
         },
     )
+
+
+def _page_number(value) -> int:
+    try:
+        return min(max(int(value), 1), 10_000)
+    except (TypeError, ValueError):
+        return 1
 
 
 @coordinator_required

@@ -39,6 +39,8 @@ class Venue(models.Model):
         _("map link"), blank=True, help_text=_("A link to the place on a map website.")
     )
     notes = models.TextField(_("getting there"), blank=True)
+    # Part of the version of the community's calendar feed, which shows where sessions are.
+    updated_at = models.DateTimeField(auto_now=True)
 
     ACCESS_FACTS = [
         "step_free",
@@ -419,6 +421,10 @@ class Response(models.Model):
                 condition=Q(user__isnull=False),
                 name="engagement_one_response_per_member",
             )
+        ]
+        # The version of a survey's results (count and newest change) is read from this alone.
+        indexes = [
+            models.Index(fields=["survey", "updated_at"], name="engagement_response_changed")
         ]
 
     def __str__(self) -> str:
