@@ -124,9 +124,9 @@ def summarise(survey: Survey, questions: list[Question], results_version: str) -
 def texts(
     survey: Survey, questions: list[Question], *, search: str = "", page: int = 1
 ) -> dict[int, tuple[list[tuple[int, str]], bool]]:
-    """A page of what people wrote to each written question, as (answer id, text), newest
-    first, optionally only answers containing `search`, and whether there are more. One
-    query per written question, paged in SQL."""
+    """A page of what people wrote to each written question, as (answer id, text), the most
+    recently written first, optionally only answers containing `search`, and whether there
+    are more. One query per written question, paged in SQL along the (question, id) index."""
     written = {}
     offset = (page - 1) * TEXTS_PER_PAGE
     for question in questions:
@@ -136,9 +136,7 @@ def texts(
         if search:
             answers = answers.filter(text__icontains=search)
         rows = list(
-            answers.order_by("-response__created_at", "-pk").values_list("pk", "text")[
-                offset : offset + TEXTS_PER_PAGE + 1
-            ]
+            answers.order_by("-pk").values_list("pk", "text")[offset : offset + TEXTS_PER_PAGE + 1]
         )
         written[question.pk] = (rows[:TEXTS_PER_PAGE], len(rows) > TEXTS_PER_PAGE)
     return written

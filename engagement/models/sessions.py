@@ -442,6 +442,8 @@ class Answer(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["response", "question"], name="engagement_answer_once")
         ]
+        # The results page reads a question's written answers a page at a time, newest first.
+        indexes = [models.Index(fields=["question", "-id"], name="engagement_answer_newest")]
 
     def __str__(self) -> str:
         return f"Answer to {self.question}"
