@@ -61,7 +61,9 @@ def member_rows(memberships, *, community) -> Iterator[list]:
                 "" if user.erased_at else user.email,
                 roles.get(m.role, m.role),
                 statuses.get(m.status, m.status),
-                "; ".join(perspectives[code] for code in sorted(split_ids(m.perspective_codes))),
+                "; ".join(
+                    perspectives.get(code, code) for code in sorted(split_ids(m.perspective_codes))
+                ),
                 "; ".join(name for _position, name in chosen),
                 m.joined_at.date() if m.joined_at else "",
             ]
