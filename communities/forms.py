@@ -1,4 +1,5 @@
 from django import forms
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from communities.models import (
@@ -6,6 +7,7 @@ from communities.models import (
     Invitation,
     InvolvementOption,
     Membership,
+    MembershipPerspective,
     PartnerOrganisation,
     Perspective,
 )
@@ -202,8 +204,6 @@ class MemberFilterForm(forms.Form):
             return memberships
         data = self.cleaned_data
         if data["q"]:
-            from django.db.models import Q
-
             memberships = memberships.filter(
                 Q(user__name__icontains=data["q"]) | Q(user__email__icontains=data["q"])
             )
@@ -211,8 +211,21 @@ class MemberFilterForm(forms.Form):
             memberships = memberships.filter(role=data["role"])
         if data["status"]:
             memberships = memberships.filter(status=data["status"])
+        # Exists rather than a join: each member is one row, so lists need no DISTINCT.
         if data["perspective"]:
-            memberships = memberships.filter(perspective_set__perspective=data["perspective"])
+            memberships = memberships.filter(
+                Exists(
+                    MembershipPerspective.objects.filter(
+                        membership=OuterRef("pk"), perspective=data["perspective"]
+                    )
+                )
+            )
         if data["involvement"]:
-            memberships = memberships.filter(involvement=data["involvement"])
+            memberships = memberships.filter(
+                Exists(
+                    Membership.involvement.through.objects.filter(
+                        membership=OuterRef("pk"), involvementoption=data["involvement"]
+                    )
+                )
+            )
         return memberships

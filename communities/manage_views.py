@@ -1,16 +1,13 @@
 """The coordinators' area, /c/<slug>/manage/: members, requests, invitations and settings."""
 
-import csv
-
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from communities import services
+from communities import exports, services
 from communities.access import coordinator_required
 from communities.forms import (
     CommunityForm,
@@ -24,7 +21,7 @@ from communities.forms import (
 from communities.models import Community, Invitation, InvolvementOption, Membership
 from communities.panels import panels
 from members import outbox
-from members.personal_data import csv_cell
+from members.exports import csv_download
 
 PAGE_SIZE = 25
 
@@ -91,14 +88,14 @@ def contact_done(request, community, pk):
 
 def _filtered_members(request, community):
     form = MemberFilterForm(request.GET or None, community=community)
-    memberships = form.filter(Membership.objects.filter(community=community)).distinct()
-    return form, memberships.with_details().order_by("user__name", "user__email")
+    memberships = form.filter(Membership.objects.filter(community=community))
+    return form, memberships.order_by("user__name", "user__email")
 
 
 @coordinator_required
 def members(request, community):
     form, memberships = _filtered_members(request, community)
-    page = Paginator(memberships, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(memberships.with_details(), PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -111,28 +108,14 @@ def members(request, community):
 @never_cache
 @coordinator_required
 def members_csv(request, community):
-    """The members list as CSV. No special-category data: no access needs, no monitoring."""
+    """The members list as CSV, sent as it is written. No special-category data: no access
+    needs, no monitoring."""
     _form, memberships = _filtered_members(request, community)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{community.slug}-members.csv"'
-    writer = csv.writer(response)
-    writer.writerow(
-        [_("name"), _("email"), _("role"), _("status"), _("perspectives"), _("involvement"),
-         _("joined")]
-    )  # fmt: skip
-    for m in memberships.iterator(chunk_size=500):
-        row = [
-            m.user.display_name,
-            "" if m.user.erased_at else m.user.email,
-            m.get_role_display(),
-            m.get_status_display(),
-            "; ".join(m.perspective_labels()),
-            "; ".join(option.name for option in m.involvement.all()),
-            m.joined_at.date() if m.joined_at else "",
-        ]
-        # Names are typed by people: a spreadsheet must not run them as formulas.
-        writer.writerow([csv_cell(value) for value in row])
-    return response
+    return csv_download(
+        filename=f"{community.slug}-members.csv",
+        header=exports.member_header(),
+        rows=exports.member_rows(memberships, community=community),
+    )
 
 
 def _member(community, pk):

@@ -1,11 +1,26 @@
-"""Sessions as iCalendar (RFC 5545): one file per session, and a feed per community."""
+"""Sessions as iCalendar (RFC 5545): one file per session, and a feed per community.
 
+A community's feed holds what is coming and the last FEED_PAST_DAYS days, not its whole
+history. It is built once per version of its sessions and venues (and per day, as the window
+moves) and kept in the computed cache, so a calendar app asking every few minutes costs one
+small query."""
+
+import hashlib
+from datetime import UTC, datetime, time, timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.db.models import Count, Max, OuterRef, Subquery
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from icalendar import Calendar, Event
 
-from engagement.models import Session
+from communities.models import Community
+from engagement.models import Session, Venue
+from members.computed import computed, version_of
+
+FEED_PAST_DAYS = 90
 
 
 def _calendar(name: str) -> Calendar:
@@ -52,8 +67,72 @@ def session_ics(session: Session, *, registered: bool = False) -> bytes:
     return calendar.to_ical()
 
 
-def community_feed(community, sessions) -> bytes:
+def _feed_since(now: datetime) -> datetime:
+    """The start of the feed's window: midnight (UTC) FEED_PAST_DAYS days ago, so the window
+    moves once a day."""
+    return datetime.combine(now.date() - timedelta(days=FEED_PAST_DAYS), time.min, tzinfo=UTC)
+
+
+def _feed_version(community: Community) -> str:
+    """A version of everything the feed shows that changes whenever a session of the
+    community is added, changed (saving a session, its status too, sets updated_at) or
+    removed, or one of its venues changes. One query."""
+
+    def latest(model, column, aggregate):
+        return Subquery(
+            model.objects.filter(community=OuterRef("pk"))
+            .order_by()
+            .values("community")
+            .annotate(value=aggregate(column))
+            .values("value")
+        )
+
+    row = (
+        Community.objects.filter(pk=community.pk)
+        .values_list(
+            latest(Session, "*", Count),
+            latest(Session, "updated_at", Max),
+            latest(Venue, "updated_at", Max),
+        )
+        .get()
+    )
+    return version_of(*(part.isoformat() if hasattr(part, "isoformat") else part for part in row))
+
+
+def feed_sessions(community: Community, *, now: datetime | None = None):
+    """The sessions a community's feed holds: every one not a draft that ends after the
+    window's start, soonest first."""
+    since = _feed_since(now or timezone.now())
+    return (
+        Session.objects.filter(community=community, ends_at__gte=since)
+        .visible()
+        .select_related("venue")
+        .order_by("starts_at", "pk")
+    )
+
+
+def _build_feed(community: Community) -> bytes:
     calendar = _calendar(community.name)
-    for session in sessions:
+    calendar.add(
+        "x-wr-caldesc",
+        _("Sessions of %(community)s: everything coming up, and the last %(days)s days.")
+        % {"community": community.name, "days": FEED_PAST_DAYS},
+    )
+    for session in feed_sessions(community):
+        session.community = community  # each event's address needs it: no query per session
         calendar.add_component(_event(session, registered=False))
     return calendar.to_ical()
+
+
+def community_feed(community: Community) -> bytes:
+    """The community's feed, built once per version of its sessions and venues, per day
+    and per language."""
+    named = hashlib.sha256(f"{community.slug}\n{community.name}".encode()).hexdigest()[:16]
+    version = version_of(
+        community.pk,
+        named,
+        _feed_version(community),
+        _feed_since(timezone.now()).date().isoformat(),
+        get_language(),
+    )
+    return computed("community-feed", version, lambda: _build_feed(community))

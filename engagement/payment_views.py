@@ -1,14 +1,12 @@
 """Paying people: a member's claims and choices, and coordinators' approval, rates, roles
 and finance export."""
 
-import csv
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, Sum
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -40,7 +38,7 @@ from engagement.payment_forms import (
     PeriodForm,
     RateForm,
 )
-from members.personal_data import csv_cell
+from members.exports import csv_download
 
 CLAIMS_PER_PAGE = 25
 
@@ -414,30 +412,17 @@ CSV_HEADER = ["name", "role", "activity", "date", "hours", "rate", "basis", "amo
 
 @coordinator_required
 def finance_csv(request, community):
-    """Approved and paid claims in a period, one row each, for finance. Cells a spreadsheet
-    would run as formulas are escaped."""
+    """Approved and paid claims in a period, one row each, for finance, sent as it is
+    written. Cells a spreadsheet would run as formulas are escaped."""
     _form, start, end = _period(request)
     claims = (
-        _with_expenses(Claim.objects.filter(community=community).counted())
+        Claim.objects.filter(community=community)
+        .counted()
         .filter(date__gte=start, date__lte=end)
-        .select_related("paid_role")
         .order_by("date", "pk")
     )
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="payments-{community.slug}-{start}-{end}.csv"'
+    return csv_download(
+        filename=f"payments-{community.slug}-{start}-{end}.csv",
+        header=CSV_HEADER,
+        rows=payments.finance_rows(claims),
     )
-    writer = csv.writer(response)
-    writer.writerow(CSV_HEADER)
-    for claim in claims.iterator(chunk_size=500):
-        cells = [
-            claim.claimant.display_name,
-            claim.paid_role.title if claim.paid_role else "", claim.get_activity_display(),
-            claim.date.isoformat(), claim.hours or "", claim.rate_amount or "",
-            claim.get_rate_basis_display(), claim.payable,
-            claim.get_choice_display() + (f": {claim.charity}" if claim.charity else ""),
-            claim.expenses_total, claim.total, claim.get_status_display(),
-            claim.paid_on.isoformat() if claim.paid_on else "", claim.payment_reference,
-        ]  # fmt: skip
-        writer.writerow([csv_cell(str(cell)) for cell in cells])
-    return response

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import json
 import zoneinfo
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q, Sum
+from django.db.models import DecimalField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -410,6 +412,55 @@ def spending(community: Community, day: date) -> dict:
         "left": (budget - total) if budget is not None else None,
         "share": int(100 * total / budget) if budget else None,
     }
+
+
+FINANCE_CHUNK_SIZE = 2000
+CENTS = Decimal("0.01")
+
+
+def finance_rows(claims) -> Iterator[list]:
+    """One row per claim in `claims`, in its order, for finance: who, what, when, the rate,
+    the amount for time, their choice, expenses, the total and where payment stands. One
+    query (expenses are summed in SQL); labels translated now, once each."""
+    labels = {
+        field: {value: str(label) for value, label in Claim._meta.get_field(field).choices}
+        for field in ("activity", "rate_basis", "choice", "status")
+    }
+    money = DecimalField(max_digits=9, decimal_places=2)
+    rows = claims.select_related("claimant", "paid_role").annotate(
+        expenses_sum=Coalesce(
+            Subquery(
+                Expense.objects.filter(claim=OuterRef("pk"))
+                .values("claim")
+                .annotate(total=Sum("amount"))
+                .values("total"),
+                output_field=money,
+            ),
+            Value(Decimal("0.00")),
+            output_field=money,
+        )
+    )
+
+    def label(field, value):
+        return labels[field].get(value, value)
+
+    def generate():
+        for claim in rows.iterator(chunk_size=FINANCE_CHUNK_SIZE):
+            expenses = claim.expenses_sum.quantize(CENTS)  # SQLite's sum is not rounded
+            charity = f": {claim.charity}" if claim.charity else ""
+            yield [
+                claim.claimant.display_name,
+                claim.paid_role.title if claim.paid_role else "",
+                label("activity", claim.activity),
+                claim.date.isoformat(), claim.hours or "", claim.rate_amount or "",
+                label("rate_basis", claim.rate_basis), claim.payable,
+                label("choice", claim.choice) + charity,
+                expenses, claim.payable + expenses,
+                label("status", claim.status),
+                claim.paid_on.isoformat() if claim.paid_on else "", claim.payment_reference,
+            ]  # fmt: skip
+
+    return generate()
 
 
 def parse_day(value: str) -> date | None:

@@ -1,5 +1,5 @@
-import csv
 import io
+from urllib.parse import urlencode
 
 import segno
 from django.conf import settings
@@ -17,7 +17,7 @@ from engagement import services
 from engagement.manage_views import session_runner_required
 from engagement.models import Question, Response, Survey
 from engagement.survey_forms import PaperDetailsForm, QuestionForm, SurveyAnswerForm, SurveyForm
-from members.personal_data import csv_cell
+from members.exports import csv_download
 
 # Public answers from one address: enough for a family sharing a phone, not for a flood.
 PUBLIC_ANSWERS_PER_HOUR = 20
@@ -112,10 +112,14 @@ def survey(request, slug, pk):
 def results(request, community, pk):
     survey = get_object_or_404(Survey, community=community, pk=pk)
     search = request.GET.get("q", "").replace("\x00", "").strip()[:100]
-    summary = results_module.summarise(survey)
-    written = results_module.texts(survey, search=search)
+    page = _page_number(request.GET.get("page"))
+    questions = list(survey.questions.prefetch_related("choices"))
+    responses, version = results_module.version(survey)
+    summary = results_module.summarise(survey, questions, version)
+    written = results_module.texts(survey, questions, search=search, page=page)
     for item in summary:
-        item["written"] = written.get(item["question"].pk, [])
+        item["written"], item["more"] = written.get(item["question"].pk, ([], False))
+    query = {"q": search} if search else {}
     return render(
         request,
         "engagement/survey_results.html",
@@ -124,43 +128,33 @@ def results(request, community, pk):
             "survey": survey,
             "summary": summary,
             "search": search,
-            "responses": survey.responses.count(),
+            "responses": responses,
+            "page": page,
+            "older": urlencode({**query, "page": page + 1}),
+            "newer": urlencode({**query, "page": page - 1}) if page > 1 else "",
+            "more": any(item["more"] for item in summary),
         },
     )
 
 
+def _page_number(value) -> int:
+    try:
+        return min(max(int(value), 1), 10_000)
+    except (TypeError, ValueError):
+        return 1
+
+
 @coordinator_required
 def results_csv(request, community, pk):
-    """Every response as a row, every question as a column. Cells a spreadsheet would run
-    as formulas are escaped."""
+    """Every response as a row, every question as a column, sent as it is written. Cells a
+    spreadsheet would run as formulas are escaped."""
     survey = get_object_or_404(Survey, community=community, pk=pk)
     questions = list(survey.questions.all())
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="survey-{survey.pk}.csv"'
-    writer = csv.writer(response)
-    header = [_("answered"), _("named"), _("entered from paper for"), _("may be contacted by"),
-              _("contact details")] + [q.text for q in questions]  # fmt: skip
-    writer.writerow([csv_cell(cell) for cell in header])
-    responses = survey.responses.prefetch_related("answers__choices").order_by("created_at")
-    for row in responses.iterator(chunk_size=500):
-        by_question = {a.question_id: a for a in row.answers.all()}
-        cells = [
-            row.created_at.isoformat(),
-            _("yes") if row.user_id else _("no"),
-            row.on_behalf_of,
-            row.get_contact_by_display() if row.contact_by else "",
-            row.contact_details,
-        ]
-        for question in questions:
-            answer = by_question.get(question.pk)
-            if answer is None:
-                cells.append("")
-            elif question.kind in (Question.Kind.SINGLE, Question.Kind.MULTIPLE):
-                cells.append("; ".join(c.text for c in answer.choices.all()))
-            else:
-                cells.append(answer.number if answer.number is not None else answer.text)
-        writer.writerow([csv_cell(cell) for cell in cells])
-    return response
+    return csv_download(
+        filename=f"survey-{survey.pk}.csv",
+        header=results_module.csv_header(questions),
+        rows=results_module.csv_rows(survey, questions),
+    )
 
 
 @coordinator_required

@@ -138,14 +138,8 @@ def session_ics(request, slug, pk):
 
 def community_feed(request, slug):
     community = _community(slug)
-    sessions = Session.objects.filter(community=community).visible().select_related("venue")
-    # The calendar shows what is coming and the recent past, not the whole history.
-    sessions = list(sessions.order_by("-starts_at")[:200])
-    for session in sessions:
-        session.community = community  # each event's address needs it: no query per session
-    response = HttpResponse(
-        calendar.community_feed(community, sessions), content_type="text/calendar"
-    )
+    # Upcoming and recent sessions, built once per version of the community's sessions.
+    response = HttpResponse(calendar.community_feed(community), content_type="text/calendar")
     response["Content-Disposition"] = f'inline; filename="{community.slug}-sessions.ics"'
     return response
 

@@ -39,6 +39,8 @@ class Venue(models.Model):
         _("map link"), blank=True, help_text=_("A link to the place on a map website.")
     )
     notes = models.TextField(_("getting there"), blank=True)
+    # Part of the version of the community's calendar feed, which shows where sessions are.
+    updated_at = models.DateTimeField(auto_now=True)
 
     ACCESS_FACTS = [
         "step_free",
@@ -420,6 +422,10 @@ class Response(models.Model):
                 name="engagement_one_response_per_member",
             )
         ]
+        # The version of a survey's results (count and newest change) is read from this alone.
+        indexes = [
+            models.Index(fields=["survey", "updated_at"], name="engagement_response_changed")
+        ]
 
     def __str__(self) -> str:
         return f"Response to {self.survey}"
@@ -436,6 +442,8 @@ class Answer(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["response", "question"], name="engagement_answer_once")
         ]
+        # The results page reads a question's written answers a page at a time, newest first.
+        indexes = [models.Index(fields=["question", "-id"], name="engagement_answer_newest")]
 
     def __str__(self) -> str:
         return f"Answer to {self.question}"

@@ -110,7 +110,7 @@ def test_the_members_csv_cannot_carry_a_spreadsheet_formula(client, community, c
     member.name = '=HYPERLINK("http://evil.example/","Click")'
     member.save()
     client.force_login(coordinator)
-    text = client.get(url("manage_members_csv", community)).content.decode()
+    text = client.get(url("manage_members_csv", community)).getvalue().decode()
     rows = {row[1]: row for row in csv.reader(io.StringIO(text))}
     assert rows[member.email][0].startswith("'=")
 

@@ -459,7 +459,7 @@ def test_the_finance_csv_has_exactly_the_approved_and_paid_claims_in_the_period(
     assert response["Content-Disposition"] == (
         'attachment; filename="payments-bowel-care-2026-04-06-2026-10-31.csv"'
     )
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    rows = list(csv.reader(io.StringIO(response.getvalue().decode())))
     assert rows == [
         HEADER,
         ["Michael", "", "Preparation or reading", "2026-05-10", "3.00",
@@ -480,7 +480,7 @@ def test_the_finance_csv_defaults_to_this_tax_year(client, community, coordinato
     client.force_login(coordinator)
     response = client.get(reverse("payments_manage:csv", args=[community.slug]))
     start, end = payments.tax_year_of(timezone.localdate())
-    rows = list(csv.reader(io.StringIO(response.content.decode())))[1:]
+    rows = list(csv.reader(io.StringIO(response.getvalue().decode())))[1:]
     assert all(start.isoformat() <= row[3] <= end.isoformat() for row in rows)
     if start == date(2026, 4, 6):
         assert [row[3] for row in rows] == ["2026-05-10", "2026-06-01", "2026-07-01",
@@ -488,7 +488,7 @@ def test_the_finance_csv_defaults_to_this_tax_year(client, community, coordinato
     # One day's period: just the last day of the tax year before.
     one_day = client.get(reverse("payments_manage:csv", args=[community.slug]),
                          {"start": "2026-04-05", "end": "2026-04-05"})  # fmt: skip
-    rows = list(csv.reader(io.StringIO(one_day.content.decode())))
+    rows = list(csv.reader(io.StringIO(one_day.getvalue().decode())))
     assert [row[3] for row in rows[1:]] == ["2026-04-05"]
 
 
@@ -515,7 +515,7 @@ def test_every_cell_a_person_typed_is_escaped_in_the_csv(
     client.force_login(coordinator)
     response = client.get(reverse("payments_manage:csv", args=[community.slug]),
                           {"start": "2026-07-01", "end": "2026-07-01"})  # fmt: skip
-    [_header, row] = list(csv.reader(io.StringIO(response.content.decode())))
+    [_header, row] = list(csv.reader(io.StringIO(response.getvalue().decode())))
     assert (row[0], row[1], row[13]) == ("'@Michael", "'+Coach", "'=cmd|' /C calc'!A0")
 
 

@@ -169,9 +169,9 @@ def test_the_finance_csv_lists_approved_claims_in_the_period(
     payments.decide_claim(claim=claim, by=coordinator, action="approve")
     client.force_login(coordinator)
     response = client.get(reverse("payments_manage:csv", args=[community.slug]))
-    lines = response.content.decode().splitlines()
+    lines = response.getvalue().decode().splitlines()
     assert lines[0].startswith("name,role,activity,date,hours,rate")
-    assert member.email not in response.content.decode()  # finance gets what it needs
+    assert member.email not in response.getvalue().decode()  # finance gets what it needs
     assert "Michael" in lines[1] and "55.00" in lines[1] and "61.40" in lines[1]
 
 

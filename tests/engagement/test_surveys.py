@@ -196,9 +196,11 @@ def test_results_csv_has_a_row_per_response_and_escapes_formulas(
     import io
 
     client.force_login(coordinator)
-    text = client.get(
-        f"/c/{community.slug}/manage/surveys/{answered.pk}/results.csv"
-    ).content.decode()
+    text = (
+        client.get(f"/c/{community.slug}/manage/surveys/{answered.pk}/results.csv")
+        .getvalue()
+        .decode()
+    )
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0][5:] == [
         "Were they clear?",
@@ -230,9 +232,10 @@ def test_results_do_not_grow_with_the_answers(
     for _ in range(extra):
         answer(answered, qs, data=["yes", None, "3", "More words"])
     client.force_login(coordinator)
-    # session, user, community, coordinator check, survey, questions, answered counts,
-    # choice counts, yes/no and ratings, the written questions and their answers (one
-    # query each; one here), number of responses.
+    # session, user, community, coordinator check, survey, questions, their choices, the
+    # version of the answers (with the number of responses); on this first visit the counts
+    # grouped in SQL: answered, choices, yes/no and ratings; then a page of each written
+    # question's answers (one query each; one here).
     with django_assert_num_queries(12):
         assert (
             client.get(f"/c/{community.slug}/manage/surveys/{answered.pk}/results/").status_code

@@ -1,0 +1,172 @@
+"""Survey results and the community calendar feed are built once per version of their data:
+a fixed number of queries at any size, and every change to the data shows at once."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.urls import reverse
+from django.utils import timezone
+from icalendar import Calendar
+
+from engagement import calendar
+from engagement.models import Question, Response, Session, Venue
+from tests.engagement.test_exports_at_scale import add_responses
+from tests.engagement.test_sessions import make_session
+from tests.engagement.test_surveys import answer, make_survey
+
+pytestmark = pytest.mark.django_db
+
+
+# --- Survey results ---------------------------------------------------------------------------
+
+
+def results(client, community, survey, **query):
+    response = client.get(reverse("survey_results", args=[community.slug, survey.pk]), query)
+    assert response.status_code == 200
+    return response
+
+
+def clear_rows(response):
+    summary = {item["question"].text: item for item in response.context["summary"]}
+    return [(r["label"], r["count"]) for r in summary["Were they clear?"]["rows"]]
+
+
+@pytest.mark.parametrize("size", [3, 300])
+def test_results_cost_the_same_queries_at_any_size(
+    client, community, coordinator, size, django_assert_num_queries
+):
+    survey, *questions = make_survey(community)
+    add_responses(survey, questions, size)
+    client.force_login(coordinator)
+    # session, user, community, may they coordinate, the survey, its questions, their
+    # choices, the version of the answers (with the number of responses), then on the first
+    # visit the counts grouped in SQL: answers per question, per choice, per yes/no and
+    # rating value; and a page of written answers (one query per written question).
+    with django_assert_num_queries(12):
+        first = results(client, community, survey)
+    # Again: the figures, chart and table come from the computed cache.
+    with django_assert_num_queries(9):
+        again = results(client, community, survey)
+    assert f"{size} responses so far." in again.content.decode()
+    assert clear_rows(again) == clear_rows(first) == [("Yes", size), ("No", 0)]
+
+
+def test_a_new_changed_or_removed_answer_shows_at_once(client, community, coordinator, member):
+    survey, clear, topics, rating, words = make_survey(community)
+    questions = [clear, topics, rating, words]
+    client.force_login(coordinator)
+    assert clear_rows(results(client, community, survey)) == [("Yes", 0), ("No", 0)]
+    mine = answer(survey, questions, user=member, data=["yes", None, "3", None])
+    assert clear_rows(results(client, community, survey)) == [("Yes", 1), ("No", 0)]
+    answer(survey, questions, user=member, data=["no", None, "3", None])  # changed
+    assert clear_rows(results(client, community, survey)) == [("Yes", 0), ("No", 1)]
+    Response.objects.filter(pk=mine.pk).delete()
+    page = results(client, community, survey)
+    assert clear_rows(page) == [("Yes", 0), ("No", 0)]
+    assert "0 responses so far." in page.content.decode()
+
+
+def test_a_changed_question_shows_at_once(client, community, coordinator):
+    survey, clear, *_ = make_survey(community)
+    client.force_login(coordinator)
+    assert "Were they clear?" in results(client, community, survey).content.decode()
+    Question.objects.filter(pk=clear.pk).update(text="Were the letters clear?")
+    page = results(client, community, survey).content.decode()
+    assert "Were the letters clear?" in page and "Were they clear?" not in page
+
+
+def test_written_answers_are_paged_in_sql(client, community, coordinator, settings):
+    survey, *questions = make_survey(community, audience="anyone")
+    for i in range(27):
+        answer(survey, questions, user=AnonymousUser(), data=["yes", None, None, f"Note {i}"])
+    client.force_login(coordinator)
+    first = results(client, community, survey)
+    [written] = [item for item in first.context["summary"] if item["texts"]]
+    assert [text for _pk, text in written["written"]] == [f"Note {i}" for i in range(26, 1, -1)]
+    assert "Older written answers" in first.content.decode()
+    second = results(client, community, survey, page=2)
+    [written] = [item for item in second.context["summary"] if item["texts"]]
+    assert [text for _pk, text in written["written"]] == ["Note 1", "Note 0"]
+    assert "Newer written answers" in second.content.decode()
+    assert "Older written answers" not in second.content.decode()
+    found = results(client, community, survey, q="note 2", page="x")
+    [written] = [item for item in found.context["summary"] if item["texts"]]
+    assert len(written["written"]) == 8  # Note 2 and Note 20 to 26
+
+
+# --- The calendar feed --------------------------------------------------------------------------
+
+
+def feed(client, community):
+    response = client.get(reverse("engagement:feed", args=[community.slug]))
+    assert response.status_code == 200
+    return Calendar.from_ical(response.content)
+
+
+def events(cal):
+    return {str(e["SUMMARY"]): e for e in cal.walk("VEVENT")}
+
+
+@pytest.mark.parametrize("size", [3, 300])
+def test_the_feed_costs_the_same_queries_at_any_size(
+    client, community, venue, size, django_assert_num_queries
+):
+    start = timezone.now()
+    Session.objects.bulk_create(
+        Session(community=community, title=f"S{i}", kind="workshop", venue=venue,
+                starts_at=start + timedelta(days=i), ends_at=start + timedelta(days=i, hours=1),
+                status="published")
+        for i in range(size)
+    )  # fmt: skip
+    # The community, the version of its sessions and venues, then (first time only) the
+    # sessions in the window with their venues.
+    with django_assert_num_queries(3):
+        assert len(events(feed(client, community))) == size
+    with django_assert_num_queries(2):
+        assert len(events(feed(client, community))) == size
+
+
+def test_the_feed_holds_upcoming_and_recent_sessions_only(client, community):
+    make_session(community, title="Next week", days=7)
+    make_session(community, title="Last month", days=-30)
+    make_session(community, title="Long ago", days=-(calendar.FEED_PAST_DAYS + 2))
+    cal = feed(client, community)
+    assert sorted(events(cal)) == ["Last month", "Next week"]
+    assert "last 90 days" in str(cal["X-WR-CALDESC"])
+
+
+def test_every_change_to_a_session_shows_in_the_feed_at_once(client, community, venue):
+    session = make_session(community, title="Letters", venue=venue)
+    draft = make_session(community, title="Draft", status=Session.Status.DRAFT)
+    gone = make_session(community, title="Going")
+    assert sorted(events(feed(client, community))) == ["Going", "Letters"]
+    session.title = "Clinic letters"
+    session.save()
+    draft.set_status(Session.Status.PUBLISHED)
+    gone.delete()
+    assert sorted(events(feed(client, community))) == ["Clinic letters", "Draft"]
+    session.set_status(Session.Status.CANCELLED)
+    assert str(events(feed(client, community))["Clinic letters"]["STATUS"]) == "CANCELLED"
+    venue.name = "The new library"
+    venue.save()
+    location = str(events(feed(client, community))["Clinic letters"]["LOCATION"])
+    assert location.startswith("The new library")
+
+
+def test_the_feed_of_one_community_is_not_another_s(client, community, other_community):
+    make_session(community, title="Ours")
+    make_session(other_community, title="Theirs")
+    assert sorted(events(feed(client, community))) == ["Ours"]
+    assert sorted(events(feed(client, other_community))) == ["Theirs"]
+
+
+def test_a_single_session_file_is_still_one_event(client, community):
+    session = make_session(community, title="Just this")
+    response = client.get(reverse("engagement:session_ics", args=[community.slug, session.pk]))
+    assert sorted(events(Calendar.from_ical(response.content))) == ["Just this"]
+
+
+@pytest.fixture
+def venue(community):
+    return Venue.objects.create(community=community, name="Library", kind="library")
