@@ -112,21 +112,25 @@ def _published_updates(through, field: str, ids, day) -> dict[int, list[Update]]
     return found
 
 
-def _idea_updates(roots: set[int], day) -> dict[int, list[Update]]:
+def updates_about(roots: set[int], day=None) -> dict[int, list[Update]]:
     """Published updates for each idea in `roots` (ideas that were not merged): those about
-    it and about every idea merged into it. Newest first, each update once."""
+    it and about every idea merged into it. Newest first, each update once. One query, from
+    the ideas' own indexes, however many ideas the community has."""
     found = defaultdict(dict)
     if not roots:
         return {}
-    group = Idea.objects.filter(Q(pk__in=roots) | Q(merged_into__in=roots)).values("pk")
+    group = Idea.objects.filter(Q(pk__in=list(roots)) | Q(merged_into__in=list(roots)))
     rows = (
-        Update.ideas.through.objects.filter(idea__in=group, update__status=Update.Status.PUBLISHED)
+        Update.ideas.through.objects.filter(
+            idea__in=group.values("pk"), update__status=Update.Status.PUBLISHED
+        )
         .annotate(root=Coalesce("idea__merged_into_id", "idea_id"))
         .select_related("update__community")
         .order_by("-update__published_at", "-update_id")
     )
     for row in rows:
-        row.update.day = day(row.update.published_at)
+        if day is not None:
+            row.update.day = day(row.update.published_at)
         found[row.root].setdefault(row.update.pk, row.update)
     return {root: list(updates.values()) for root, updates in found.items()}
 
@@ -176,7 +180,7 @@ def fill(user, rows) -> list[dict]:
 
     roots = {root(i.pk, i.merged_into_id) for i in ideas.values()}
     roots |= {root(pk, merged_into) for pk, merged_into, *_rest in made_from}
-    idea_updates = _idea_updates(roots, day)
+    idea_updates = updates_about(roots, day)
     survey_updates = _published_updates(Update.surveys.through, "survey", list(surveys), day)
     session_updates = _published_updates(Update.sessions.through, "session", list(sessions), day)
     for pk, merged_into, survey, session, from_answer in made_from:

@@ -183,6 +183,5 @@ def publish(request, community, pk):
 
 
 def updates_for_idea(idea: Idea) -> list[Update]:
-    return with_community(
-        list(Update.objects.about_ideas([idea.pk]).order_by("-published_at")), idea.community
-    )
+    """Published updates about an idea or the ideas merged into it, newest first."""
+    return inputs.updates_about({idea.pk}).get(idea.pk, [])

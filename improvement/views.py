@@ -70,14 +70,18 @@ def _follow_merge(idea):
 def idea_list(request, slug):
     community = _community(slug)
     form = IdeaFilterForm(request.GET or None, community=community)
-    # The counts are kept on each idea, so a page reads (and the "most supported" order
-    # sorts by) columns, through an index, not every idea's supports and comments.
-    ideas = form.filter(
-        Idea.objects.filter(community=community)
+    # The counts are kept on each idea, so the "most supported" order sorts by a column. The
+    # page is found in an index alone (ids only), and then only its rows are read.
+    ideas = form.filter(Idea.objects.filter(community=community))
+    page = Paginator(ideas.values_list("pk", flat=True), IDEAS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    page.object_list = list(
+        Idea.objects.filter(pk__in=page.object_list)
+        .order_by(*ideas.query.order_by)
         .only(*LISTED_FIELDS)
         .prefetch_related(Prefetch("themes", queryset=Theme.objects.only("pk", "name")))
     )
-    page = Paginator(ideas, IDEAS_PER_PAGE).get_page(request.GET.get("page"))
     query = urlencode([(k, v) for k, v in request.GET.items() if k != "page" and v])
     membership = get_membership(request.user, community)
     return render(

@@ -275,13 +275,16 @@ class Idea(models.Model):
         indexes = [
             models.Index(fields=["community", "status", "-created_at"]),
             models.Index(fields=["community", "-decided_at"]),
-            # The list's orders, read from an index rather than sorted: newest first, and
-            # most supported first.
+            # The list's orders, read from an index rather than sorted: newest first and most
+            # supported first (recently decided first has a PostgreSQL-only index, made in
+            # migration 0006: SQLite refuses NULLS LAST in an index). The status last, so a
+            # page of the list (merged ideas left out) is found in the index alone.
             models.Index(
-                fields=["community", "-created_at", "-id"], name="improvement_idea_newest"
+                fields=["community", "-created_at", "-id", "status"],
+                name="improvement_idea_newest",
             ),
             models.Index(
-                fields=["community", "-support_count", "-created_at", "-id"],
+                fields=["community", "-support_count", "-created_at", "-id", "status"],
                 name="improvement_idea_supported",
             ),
         ]
