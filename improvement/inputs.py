@@ -197,8 +197,11 @@ def fill(user, rows) -> list[dict]:
     held = _("Held")
     now = timezone.now()
     items = []
+    found = {IDEA: ideas, SUPPORT: ideas, COMMENT: ideas, SURVEY: surveys, SESSION: sessions}
     for row in rows:
         kind, ref, when = KINDS[row["kind"]], row["ref"], row["when"]
+        if ref not in found[row["kind"]]:
+            continue  # deleted since the page was counted
         if row["kind"] in (IDEA, SUPPORT, COMMENT):
             idea = ideas[ref]
             target = idea.merged_into or idea
