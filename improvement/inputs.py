@@ -79,7 +79,7 @@ def inputs_of(user):
 
 
 @dataclass
-class _Dates:
+class Dates:
     """Dates as "j F Y" in the current time zone, like the `date` filter, with the month
     names translated once per page rather than once per date."""
 
@@ -158,7 +158,7 @@ def _newest_first(updates) -> list[Update]:
 def fill(user, rows) -> list[dict]:
     """The page's rows as the items shown: what each input was, where it stands now, and
     the updates that answered it. A fixed number of queries, whatever the page holds."""
-    day = _Dates.now()
+    day = Dates.now()
     refs = defaultdict(set)
     for row in rows:
         refs[row["kind"]].add(row["ref"])

@@ -33,11 +33,18 @@ def board(request, slug):
     updates = Update.objects.published().filter(community=community)
     if form.is_valid() and form.cleaned_data["theme"]:
         updates = updates.filter(ideas__themes=form.cleaned_data["theme"]).distinct()
-    updates = updates.prefetch_related(
-        Prefetch("ideas", queryset=Idea.objects.only("pk", "title").order_by("title"))
-    ).order_by("-published_at", "-pk")
+    updates = (
+        updates.only("pk", "community_id", "title", "what_we_did", "published_at")
+        .prefetch_related(
+            Prefetch("ideas", queryset=Idea.objects.only("pk", "title").order_by("title"))
+        )
+        .order_by("-published_at", "-pk")
+    )
     page = Paginator(updates, UPDATES_PER_PAGE).get_page(request.GET.get("page"))
-    with_community(page.object_list, community)
+    page.object_list = with_community(page.object_list, community)
+    day = inputs.Dates.now()  # month names translated once, not once per update
+    for update in page.object_list:
+        update.day = day(update.published_at)
     query = urlencode([(k, v) for k, v in request.GET.items() if k != "page" and v])
     return render(
         request,

@@ -177,6 +177,22 @@ def test_dates_on_the_page_are_those_of_the_date_filter(client, member, busy):
     response = client.get(reverse("my_input"))
     text = response.content.decode()
     for item in response.context["items"]:
-        assert item["day"] == date(item["when"], "j F Y")
+        # As a template shows it: in the current time zone.
+        assert item["day"] == date(timezone.localtime(item["when"]), "j F Y")
         for update in item["updates"]:
-            assert f"({date(update.published_at, 'j F Y')})" in text
+            assert f"({date(timezone.localtime(update.published_at), 'j F Y')})" in text
+
+
+def test_the_board_dates_its_updates_as_the_date_filter_does(client, community, settings):
+    from django.template.defaultfilters import date
+
+    settings.TIME_ZONE = "Europe/London"
+    # Half past midnight in London in summer: still the day before in UTC.
+    when = timezone.make_aware(
+        timezone.datetime(2026, 7, 2, 0, 30), timezone.get_fixed_timezone(60)
+    )
+    published(community, "Late at night", when)
+    response = client.get(reverse("updates:board", args=[community.slug]))
+    [update] = response.context["page"].object_list
+    assert update.day == date(timezone.localtime(update.published_at), "j F Y") == "2 July 2026"
+    assert '<p class="text-body-secondary">2 July 2026</p>' in response.content.decode()
