@@ -28,8 +28,7 @@ from engagement.models import Participation, Registration, Session, Survey
 from improvement.models import Comment, Idea, Support, Update
 
 IDEA, SUPPORT, COMMENT, SURVEY, SESSION = range(5)
-KINDS = {IDEA: "idea", SUPPORT: "support", COMMENT: "comment", SURVEY: "survey",
-         SESSION: "session"}  # fmt: skip
+KINDS = {IDEA: "idea", SUPPORT: "support", COMMENT: "comment", SURVEY: "survey", SESSION: "session"}
 KIND_LABELS = {
     "idea": gettext_lazy("Your idea"),
     "support": gettext_lazy("You supported"),
@@ -57,10 +56,16 @@ def inputs_of(user):
     """Every input `user` gave, newest first, as one UNION queryset of narrow rows; slice it
     (or page it) to read only the rows shown. At the same moment: ideas, then supports,
     comments, survey answers and sessions, each kind newest record first."""
-    ideas = _row(Idea.objects.filter(author=user), IDEA, ref=F("pk"), when=F("created_at"),
-                 tie=F("pk"))  # fmt: skip
-    supports = _row(Support.objects.filter(user=user), SUPPORT, ref=F("idea_id"),
-                    when=F("created_at"), tie=F("pk"))  # fmt: skip
+    ideas = _row(
+        Idea.objects.filter(author=user), IDEA, ref=F("pk"), when=F("created_at"), tie=F("pk")
+    )
+    supports = _row(
+        Support.objects.filter(user=user),
+        SUPPORT,
+        ref=F("idea_id"),
+        when=F("created_at"),
+        tie=F("pk"),
+    )
     # One row per idea discussed, however many comments: grouped by the idea.
     comments = _row(
         Comment.objects.filter(author=user).values("idea_id"),
@@ -69,10 +74,20 @@ def inputs_of(user):
         when=Max("created_at"),
         tie=F("idea_id"),
     )
-    surveys = _row(Participation.objects.filter(user=user), SURVEY, ref=F("survey_id"),
-                   when=Coalesce("survey__closes_at", "survey__opens_at"), tie=F("pk"))  # fmt: skip
-    sessions = _row(Registration.objects.filter(user=user, attended=True), SESSION,
-                    ref=F("session_id"), when=F("session__starts_at"), tie=F("pk"))  # fmt: skip
+    surveys = _row(
+        Participation.objects.filter(user=user),
+        SURVEY,
+        ref=F("survey_id"),
+        when=Coalesce("survey__closes_at", "survey__opens_at"),
+        tie=F("pk"),
+    )
+    sessions = _row(
+        Registration.objects.filter(user=user, attended=True),
+        SESSION,
+        ref=F("session_id"),
+        when=F("session__starts_at"),
+        tie=F("pk"),
+    )
     return ideas.union(supports, comments, surveys, sessions, all=True).order_by(
         "-when", "kind", "-tie"
     )
@@ -163,12 +178,16 @@ def fill(user, rows) -> list[dict]:
     for row in rows:
         refs[row["kind"]].add(row["ref"])
     idea_ids = refs[IDEA] | refs[SUPPORT] | refs[COMMENT]
-    ideas = {
-        idea.pk: idea
-        for idea in Idea.objects.filter(pk__in=idea_ids).select_related(
-            "community", "merged_into__community"
-        )
-    } if idea_ids else {}  # fmt: skip
+    ideas = (
+        {
+            idea.pk: idea
+            for idea in Idea.objects.filter(pk__in=idea_ids).select_related(
+                "community", "merged_into__community"
+            )
+        }
+        if idea_ids
+        else {}
+    )
     surveys = Survey.objects.filter(pk__in=refs[SURVEY]).select_related("community")
     surveys = {s.pk: s for s in surveys} if refs[SURVEY] else {}
     sessions = Session.objects.filter(pk__in=refs[SESSION]).select_related("community")
@@ -208,16 +227,31 @@ def fill(user, rows) -> list[dict]:
             status = statuses[idea.status]
             if idea.merged_into_id:
                 status = merged % {"title": target.title, "status": statuses[target.status]}
-            item = (idea.title, target.get_absolute_url(), status, idea.community,
-                    idea_updates.get(root(idea.pk, idea.merged_into_id), []))  # fmt: skip
+            item = (
+                idea.title,
+                target.get_absolute_url(),
+                status,
+                idea.community,
+                idea_updates.get(root(idea.pk, idea.merged_into_id), []),
+            )
         elif row["kind"] == SURVEY:
             survey = surveys[ref]
-            item = (survey.title, survey.get_absolute_url(), open_closed[survey.is_open(now)],
-                    survey.community, _newest_first(survey_updates.get(ref, [])))  # fmt: skip
+            item = (
+                survey.title,
+                survey.get_absolute_url(),
+                open_closed[survey.is_open(now)],
+                survey.community,
+                _newest_first(survey_updates.get(ref, [])),
+            )
         else:
             session = sessions[ref]
-            item = (session.title, session.get_absolute_url(), held, session.community,
-                    _newest_first(session_updates.get(ref, [])))  # fmt: skip
+            item = (
+                session.title,
+                session.get_absolute_url(),
+                held,
+                session.community,
+                _newest_first(session_updates.get(ref, [])),
+            )
         title, link, status, community, updates = item
         items.append(
             {

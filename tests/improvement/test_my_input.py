@@ -66,8 +66,7 @@ def busy(community, coordinator, member):
             published(community, f"Old on supported {i}", now - 100 * HOUR, ideas=[theirs])
             published(community, f"New on supported {i}", now - 2 * HOUR, ideas=[theirs])
             updates = [f"New on supported {i}", f"Old on supported {i}"]
-        expect(when, 1, "You supported", theirs.title, "New", theirs.get_absolute_url(),
-               updates)  # fmt: skip
+        expect(when, 1, "You supported", theirs.title, "New", theirs.get_absolute_url(), updates)
 
         when = now - (5 * i + 2) * HOUR
         talked = make_idea(community, author=other, title=f"Discussed {i}")
@@ -80,27 +79,31 @@ def busy(community, coordinator, member):
         expect(when, 2, "You discussed", talked.title, "New", talked.get_absolute_url(), [])
 
         when = now - (5 * i + 3) * HOUR
-        survey = Survey.objects.create(community=community, title=f"Survey {i}", published=True,
-                                       opens_at=now - 300 * HOUR, closes_at=when)  # fmt: skip
+        survey = Survey.objects.create(
+            community=community,
+            title=f"Survey {i}",
+            published=True,
+            opens_at=now - 300 * HOUR,
+            closes_at=when,
+        )
         Response.objects.create(survey=survey)
         Participation.objects.create(survey=survey, user=member)
         updates = []
         if i % 4 == 1:
             published(community, f"On survey {i}", now - 3 * HOUR, surveys=[survey])
             updates = [f"On survey {i}"]
-        expect(when, 3, "You answered", survey.title, "Closed", survey.get_absolute_url(),
-               updates)  # fmt: skip
+        expect(when, 3, "You answered", survey.title, "Closed", survey.get_absolute_url(), updates)
 
         when = now - (5 * i + 4) * HOUR
-        session = past_session(community, title=f"Session {i}", starts_at=when,
-                               ends_at=when + 2 * HOUR)  # fmt: skip
+        session = past_session(
+            community, title=f"Session {i}", starts_at=when, ends_at=when + 2 * HOUR
+        )
         came(session, member)
         updates = []
         if i % 4 == 2:
             published(community, f"On session {i}", now - 4 * HOUR, sessions=[session])
             updates = [f"On session {i}"]
-        expect(when, 4, "You came to", session.title, "Held", session.get_absolute_url(),
-               updates)  # fmt: skip
+        expect(when, 4, "You came to", session.title, "Held", session.get_absolute_url(), updates)
 
     # A merge: their duplicate links to the idea it joined, with the updates on that idea
     # and on another idea merged into it before.
@@ -112,8 +115,15 @@ def busy(community, coordinator, member):
     duplicate = make_idea(community, author=member, title="My duplicate", created_at=when)
     services.merge_ideas(source=duplicate, target=kept, by=coordinator, note="Same")
     published(community, "On the kept idea", now - 5 * HOUR, ideas=[kept])
-    expect(when, 0, "Your idea", "My duplicate", "Merged into “Kept”: New",
-           kept.get_absolute_url(), ["On the kept idea", "On the sibling"])  # fmt: skip
+    expect(
+        when,
+        0,
+        "Your idea",
+        "My duplicate",
+        "Merged into “Kept”: New",
+        kept.get_absolute_url(),
+        ["On the kept idea", "On the sibling"],
+    )
 
     # An open survey sorts by when it opened; an idea made from their answer to it, and one
     # heard at a session they came to, answer those inputs.
@@ -125,21 +135,41 @@ def busy(community, coordinator, member):
     assert answer.response.survey == open_survey
     Survey.objects.filter(pk=open_survey.pk).update(opens_at=when, closes_at=None)
     Participation.objects.create(survey=open_survey, user=member)
-    parking = services.add_idea(community=community, by=coordinator, title="Parking",
-                                description="d", survey_answer=answer)  # fmt: skip
+    parking = services.add_idea(
+        community=community, by=coordinator, title="Parking", description="d", survey_answer=answer
+    )
     published(community, "About parking", now - 6 * HOUR, ideas=[parking])
-    expect(when, 3, "You answered", open_survey.title, "Open", open_survey.get_absolute_url(),
-           ["About parking"])  # fmt: skip
+    expect(
+        when,
+        3,
+        "You answered",
+        open_survey.title,
+        "Open",
+        open_survey.get_absolute_url(),
+        ["About parking"],
+    )
 
     when = now - 66 * HOUR
     heard = past_session(community, title="Heard there", starts_at=when, ends_at=when + HOUR)
     came(heard, member)
-    letters = services.add_idea(community=community, by=coordinator, title="Letters",
-                                description="d", key_point=key_point(heard))  # fmt: skip
+    letters = services.add_idea(
+        community=community,
+        by=coordinator,
+        title="Letters",
+        description="d",
+        key_point=key_point(heard),
+    )
     published(community, "About letters", now - 8 * HOUR, ideas=[letters])
     published(community, "On the session", now - 9 * HOUR, sessions=[heard])
-    expect(when, 4, "You came to", "Heard there", "Held", heard.get_absolute_url(),
-           ["About letters", "On the session"])  # fmt: skip
+    expect(
+        when,
+        4,
+        "You came to",
+        "Heard there",
+        "Held",
+        heard.get_absolute_url(),
+        ["About letters", "On the session"],
+    )
 
     # Not theirs: a session they missed, an idea they did not touch.
     missed = past_session(community, title="Missed", starts_at=now - HOUR, ends_at=now)
