@@ -160,9 +160,6 @@ class IdeaAdmin(admin.ModelAdmin):
     ]
     inlines = [DecisionInline, IdeaEventInline]
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).with_counts()
-
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
         if obj is not None and "themes" in form.base_fields:
@@ -174,14 +171,6 @@ class IdeaAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         # Ideas are added on the community's pages, so their history starts right.
         return False
-
-    @admin.display(description=_("supporters"), ordering="support_count")
-    def support_count(self, obj):
-        return obj.support_count
-
-    @admin.display(description=_("comments"), ordering="comment_count")
-    def comment_count(self, obj):
-        return obj.comment_count
 
 
 @admin.register(IdeaEvent)
@@ -199,8 +188,29 @@ class IdeaEventAdmin(admin.ModelAdmin):
         return False
 
 
+class KeepsIdeaCounts:
+    """Supports and comments added, moved or deleted here keep their ideas' counts right,
+    as the services do."""
+
+    def save_model(self, request, obj, form, change):
+        before = set()
+        if change:
+            before = set(type(obj).objects.filter(pk=obj.pk).values_list("idea_id", flat=True))
+        super().save_model(request, obj, form, change)
+        Idea.objects.filter(pk__in=before | {obj.idea_id}).recount()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        Idea.objects.filter(pk=obj.idea_id).recount()
+
+    def delete_queryset(self, request, queryset):
+        ideas = set(queryset.values_list("idea_id", flat=True))
+        super().delete_queryset(request, queryset)
+        Idea.objects.filter(pk__in=ideas).recount()
+
+
 @admin.register(Support)
-class SupportAdmin(admin.ModelAdmin):
+class SupportAdmin(KeepsIdeaCounts, admin.ModelAdmin):
     list_display = ["idea", "user", "created_at"]
     list_filter = ["idea__community"]
     search_fields = ["idea__title", "user__email", "user__name"]
@@ -231,7 +241,7 @@ class HiddenFilter(admin.SimpleListFilter):
 
 
 @admin.register(Comment)
-class CommentAdmin(admin.ModelAdmin):
+class CommentAdmin(KeepsIdeaCounts, admin.ModelAdmin):
     """Read-only: comments are moderated on the coordinator pages, where hiding one records
     who hid it and why. Staff can still delete one that must go."""
 

@@ -102,8 +102,12 @@ class IdeaQuerySet(models.QuerySet):
         """Ideas that stand on their own: a merged idea lives on in the one it joined."""
         return self.exclude(status=Idea.Status.MERGED)
 
-    def with_counts(self):
-        return self.annotate(
+    def recount(self) -> int:
+        """Set these ideas' support and comment counts from their rows (hidden comments do not
+        count), in one UPDATE. The services that add or take away supports and comments call
+        it for the ideas they touched, in their own transaction, so the counts can be read,
+        and sorted by, like any column. Returns how many ideas were counted."""
+        return self.update(
             support_count=_count_of(Support),
             comment_count=_count_of(Comment, hidden_at__isnull=True),
         )
@@ -272,6 +276,10 @@ class Idea(models.Model):
     decided_at = models.DateTimeField(_("last decided"), null=True, blank=True)
     created_at = models.DateTimeField(_("added"), default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+    # Kept by the services that change supports and comments (see `recount`): the list shows
+    # and sorts by them without counting every idea's rows.
+    support_count = models.PositiveIntegerField(_("supporters"), default=0, editable=False)
+    comment_count = models.PositiveIntegerField(_("comments"), default=0, editable=False)
 
     objects = IdeaQuerySet.as_manager()
 
@@ -282,6 +290,18 @@ class Idea(models.Model):
         indexes = [
             models.Index(fields=["community", "status", "-created_at"]),
             models.Index(fields=["community", "-decided_at"]),
+            # The list's orders, read from an index rather than sorted: newest first and most
+            # supported first (recently decided first has a PostgreSQL-only index, made in
+            # migration 0006: SQLite refuses NULLS LAST in an index). The status last, so a
+            # page of the list (merged ideas left out) is found in the index alone.
+            models.Index(
+                fields=["community", "-created_at", "-id", "status"],
+                name="improvement_idea_newest",
+            ),
+            models.Index(
+                fields=["community", "-support_count", "-created_at", "-id", "status"],
+                name="improvement_idea_supported",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -153,6 +153,8 @@ def support_idea(*, idea: Idea, user: User) -> bool:
     if not may_take_part(user, idea.community):
         raise IdeaError(_("Join the community and agree its ground rules to support ideas."))
     support, created = Support.objects.get_or_create(idea=idea, user=user)
+    if created:
+        _recount(idea)
     return created
 
 
@@ -161,6 +163,8 @@ def withdraw_support(*, idea: Idea, user: User) -> bool:
     _refuse_if_archived(idea.community)
     idea = _locked(idea)
     deleted, _rows = Support.objects.filter(idea=idea, user=user).delete()
+    if deleted:
+        _recount(idea)
     return bool(deleted)
 
 
@@ -194,7 +198,9 @@ def add_comment(*, idea: Idea, user: User, text: str) -> Comment:
             _("You have commented a lot in the last few minutes. Please wait a little and try "
               "again; your comment is still in the box.")
         )  # fmt: skip
-    return Comment.objects.create(idea=idea, author=user, text=text)
+    comment = Comment.objects.create(idea=idea, author=user, text=text)
+    _recount(idea)
+    return comment
 
 
 @transaction.atomic
@@ -243,8 +249,10 @@ def hide_comment(*, comment: Comment, by: User, reason: str) -> Comment:
         raise IdeaError(_("Say why the comment is hidden; its author and readers will see it."))
     now = timezone.now()
     if not comment.is_hidden:
+        _locked(comment.idea)  # its count waits for, or is seen by, other comments' writes
         comment.hidden_at, comment.hidden_by, comment.hidden_reason = now, by, reason
         comment.save(update_fields=["hidden_at", "hidden_by", "hidden_reason"])
+        _recount(comment.idea)
     comment.reports.filter(resolved_at__isnull=True).update(resolved_at=now, resolved_by=by)
     return comment
 
@@ -260,6 +268,13 @@ def dismiss_reports(*, comment: Comment, by: User) -> int:
 
 def _locked(idea: Idea) -> Idea:
     return Idea.objects.select_for_update().select_related("community").get(pk=idea.pk)
+
+
+def _recount(idea: Idea) -> None:
+    """Keep an idea's support and comment counts right after its supports or comments
+    changed, in the caller's transaction. The caller holds the idea's row locked, as every
+    writer of its supports and comments does, so the count sees all of them."""
+    Idea.objects.filter(pk=idea.pk).recount()
 
 
 @transaction.atomic
@@ -312,6 +327,8 @@ def merge_ideas(*, source: Idea, target: Idea, by: User, note: str) -> Idea:
     Comment.objects.filter(idea=source).update(idea=target)
     target.themes.add(*source.themes.all())
     Idea.objects.filter(merged_into=source).update(merged_into=target)
+    # The supports and comments moved: count both ideas again (both are locked).
+    Idea.objects.filter(pk__in=[source.pk, target.pk]).recount()
     # Rounds still being set up or scored stop asking about the merged idea; a closed round
     # keeps its record as it was.
     for round_ in source.rounds.exclude(status=PrioritisationRound.Status.CLOSED):

@@ -184,7 +184,7 @@ def test_supporting_twice_counts_once(community, member):
     assert services.support_idea(idea=idea, user=member) is True
     assert services.support_idea(idea=idea, user=member) is False
     assert Support.objects.filter(idea=idea, user=member).count() == 1
-    assert Idea.objects.with_counts().get(pk=idea.pk).support_count == 1
+    assert Idea.objects.get(pk=idea.pk).support_count == 1
 
 
 def test_withdrawing_support(community, member):
@@ -428,7 +428,7 @@ def test_hiding_a_comment_keeps_it_and_settles_its_reports(community, coordinato
     assert Comment.objects.filter(pk=comment.pk).exists()
     report = CommentReport.objects.get(comment=comment)
     assert report.resolved_at is not None and report.resolved_by == coordinator
-    assert Idea.objects.with_counts().get(pk=idea.pk).comment_count == 0
+    assert Idea.objects.get(pk=idea.pk).comment_count == 0
 
 
 def test_hiding_again_keeps_the_first_reason_and_settles_new_reports(
@@ -554,7 +554,7 @@ def test_merging_moves_everything_the_idea_holds(community, coordinator, partner
         only_source.pk,
     }
     assert not Support.objects.filter(idea=source).exists()
-    assert Idea.objects.with_counts().get(pk=target.pk).support_count == 2
+    assert Idea.objects.get(pk=target.pk).support_count == 2
     # Comments, hidden ones too, remembering where they were made.
     for comment in (said, hidden):
         comment.refresh_from_db()

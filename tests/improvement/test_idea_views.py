@@ -4,6 +4,7 @@ and query counts that do not grow with the number of ideas."""
 from datetime import timedelta
 
 import pytest
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
@@ -508,11 +509,43 @@ def test_idea_list_queries_do_not_grow(client, community, member, n, django_asse
     client.force_login(member)
     url = reverse("improvement:ideas", args=[community.slug])
     # session, user, community, membership (with its perspectives and involvement: 3),
-    # themes for the filter, the count, the page of ideas with counts, their themes.
+    # themes for the filter, the count, the page of ideas (with their kept counts), their
+    # themes.
     with django_assert_num_queries(10):
         response = client.get(url, {"sort": "supported", "q": "Idea"})
     assert response.status_code == 200
     assert len(response.context["page"].object_list) == min(n, 20)
+
+
+@pytest.mark.parametrize("sort", ["newest", "supported", "decided"])
+@pytest.mark.parametrize("n", [3, 300])
+def test_the_last_page_of_ideas_costs_the_same(
+    client, community, member, n, sort, django_assert_num_queries
+):
+    _many_ideas(community, member, n)
+    Idea.objects.filter(community=community, pk__gt=Idea.objects.order_by("pk")[n // 2].pk).update(
+        decided_at=timezone.now()
+    )
+    Idea.objects.all().recount()  # rows made directly: counted as the services do
+    url = reverse("improvement:ideas", args=[community.slug])
+    last = (n + 19) // 20
+    # A visitor: community, themes for the filter, the count, the page (its ids found in an
+    # index, its rows read by id), their themes.
+    with django_assert_num_queries(5):
+        response = client.get(url, {"sort": sort, "page": last})
+    shown = response.context["page"].object_list
+    assert len(shown) == n - (last - 1) * 20
+    everything = list(
+        Idea.objects.filter(community=community).order_by(*{
+            "newest": ["-created_at", "-pk"],
+            "supported": ["-support_count", "-created_at", "-pk"],
+            "decided": [F("decided_at").desc(nulls_last=True), "-created_at", "-pk"],
+        }[sort])
+    )  # fmt: skip
+    assert shown == everything[(last - 1) * 20 :]
+    text = response.content.decode()
+    for idea in shown:
+        assert f"{idea.support_count} supporter" in text
 
 
 @pytest.mark.parametrize("n", [3, 300])
@@ -524,13 +557,15 @@ def test_idea_page_queries_do_not_grow(
         person = make_person(f"s{i}@example.org")
         Support.objects.create(idea=idea, user=person)
         Comment.objects.create(idea=idea, author=person, text=f"comment {i}")
+    Idea.objects.filter(pk=idea.pk).recount()  # rows made directly: counted as the services do
     services.decide(idea=idea, outcome="adopt", reason="Yes", by=coordinator)
     client.force_login(member)
-    # community, the idea (with its author, session and survey), session, user, membership
-    # (with perspectives and involvement: 3), the counts, "do I support it", themes,
+    # community, the idea (with its author, session and survey, and its counts), session,
+    # user, membership (with perspectives and involvement: 3), "do I support it", themes,
     # updates about it, projects on it, decisions, decisions on merged ideas, the number of
-    # comments and a page of them (with their authors), merged ideas, history.
-    with django_assert_num_queries(18):
+    # comments and a page of them (with their authors), merged ideas, history. (18 when the
+    # counts were a query of their own.)
+    with django_assert_num_queries(17):
         response = client.get(idea.get_absolute_url())
     assert response.status_code == 200
     assert response.context["counts"] == {"support_count": n, "comment_count": n}

@@ -20,6 +20,7 @@ from tests.improvement.factories import came, make_idea, new_member, past_sessio
 pytestmark = pytest.mark.django_db
 
 DAY = timedelta(days=1)
+HOUR = timedelta(hours=1)
 ROLES = ["anonymous", "outsider", "member", "partner", "coordinator", "other_coordinator", "staff"]
 RUNS = {"coordinator", "staff"}
 
@@ -548,26 +549,36 @@ def test_board_query_count_does_not_grow(client, community, member, n, django_as
 
 def many_inputs(community, member, n):
     """n of each kind of input from `member` (ideas, supports, comments, survey answers,
-    sessions attended), each with a published update."""
+    sessions attended), each with a published update. The kinds' dates interleave, so every
+    page holds every kind."""
     now = timezone.now()
+    minute = timedelta(minutes=1)
     mine = Idea.objects.bulk_create(
-        Idea(community=community, author=member, title=f"Mine {i}", description="d")
+        Idea(community=community, author=member, title=f"Mine {i}", description="d",
+             created_at=now - i * minute)
         for i in range(n)
-    )
+    )  # fmt: skip
     theirs = Idea.objects.bulk_create(
         Idea(community=community, title=f"Theirs {i}", description="d") for i in range(2 * n)
     )
-    Support.objects.bulk_create(Support(idea=idea, user=member) for idea in theirs[:n])
+    Support.objects.bulk_create(
+        Support(idea=idea, user=member, created_at=now - i * minute)
+        for i, idea in enumerate(theirs[:n])
+    )
     Comment.objects.bulk_create(
-        Comment(idea=idea, author=member, text="c") for idea in theirs[n:] for _ in range(2)
+        Comment(idea=idea, author=member, text="c", created_at=now - i * minute)
+        for i, idea in enumerate(theirs[n:])
+        for _ in range(2)
     )
     surveys = Survey.objects.bulk_create(
-        Survey(community=community, title=f"Survey {i}", published=True) for i in range(n)
-    )
+        Survey(community=community, title=f"Survey {i}", published=True,
+               opens_at=now - 30 * DAY, closes_at=now - i * minute)
+        for i in range(n)
+    )  # fmt: skip
     Participation.objects.bulk_create(Participation(survey=s, user=member) for s in surveys)
     sessions = Session.objects.bulk_create(
         Session(community=community, title=f"Session {i}", kind="drop_in", status="completed",
-                starts_at=now - 2 * DAY, ends_at=now - DAY)
+                starts_at=now - i * minute, ends_at=now - i * minute + 2 * HOUR)
         for i in range(n)
     )  # fmt: skip
     Registration.objects.bulk_create(
@@ -602,11 +613,12 @@ def test_my_input_query_count_does_not_grow(
 ):
     many_inputs(community, member, n)
     client.force_login(member)
-    # session, user; my ideas, my supports (with their ideas), my comments counted per idea,
-    # the ideas I commented on, my survey answers, the sessions I came to, the ideas made from
-    # my answers or at my sessions; the ideas merged
-    # with any of those, the updates on them, on the surveys, and on the sessions.
-    with django_assert_num_queries(13):
+    # session, user; how many inputs I gave and the page of them (each one UNION of every
+    # kind, ordered and paged in SQL); then for that page only: its ideas (with the ideas they
+    # were merged into), its surveys, its sessions, the ideas made from my answers to those
+    # surveys or heard at those sessions, and the updates on the ideas (merged ones
+    # included), on the surveys and on the sessions. (13 before the page was paged in SQL.)
+    with django_assert_num_queries(11):
         response = client.get(reverse("my_input"))
     assert response.status_code == 200
     items = response.context["items"]
