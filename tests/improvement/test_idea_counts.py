@@ -100,7 +100,7 @@ def test_the_migration_counts_what_is_there(community, member, partner, coordina
     Comment.objects.create(idea=busy, author=partner, text="Hidden", hidden_at=busy.created_at)
     assert counts(busy) == (0, 0)
 
-    migration = importlib.import_module("improvement.migrations.0006_idea_counts")
+    migration = importlib.import_module("improvement.migrations.0007_idea_counts")
     migration.fill_counts(apps, None)
 
     assert counts(busy) == (3, 1)
