@@ -107,14 +107,21 @@ class Update(models.Model):
         with people entered from paper who agreed to be contacted. Each person once."""
         from members.models import User
 
-        ideas = Idea.objects.filter(pk__in=self.ideas.values("pk"))
+        # The links themselves, not the ideas, sessions and surveys joined to them.
+        links = {
+            name: getattr(Update, name).through.objects.filter(update=self.pk)
+            for name in ("ideas", "sessions", "surveys")
+        }
+        ideas = Idea.objects.filter(pk__in=links["ideas"].values("idea"))
         # One UNION of indexed look-ups: an OR of subqueries would make the database test
         # every member against each of them.
         who = ideas.contributor_ids().union(
-            Registration.objects.filter(attended=True, session__in=self.sessions.values("pk"))
+            Registration.objects.filter(
+                attended=True, session__in=links["sessions"].values("session")
+            )
             .order_by()
             .values("user"),
-            Participation.objects.filter(survey__in=self.surveys.values("pk"))
+            Participation.objects.filter(survey__in=links["surveys"].values("survey"))
             .order_by()
             .values("user"),
         )
@@ -123,7 +130,9 @@ class Update(models.Model):
         )
         ideas = ideas.contributors()
         on_behalf = {contact.key: contact for contact in ideas.on_behalf}
-        paper = Response.objects.filter(survey__in=self.surveys.values("pk")).exclude(contact_by="")
+        paper = Response.objects.filter(survey__in=links["surveys"].values("survey")).exclude(
+            contact_by=""
+        )
         for name, contact_by, details in paper.values_list(
             "on_behalf_of", "contact_by", "contact_details"
         ):
