@@ -20,19 +20,24 @@ from heapq import merge
 from math import ceil
 from statistics import median
 
+from django.db import connection
 from django.db.models import (
+    Case,
     Count,
     DateTimeField,
     Exists,
     F,
     IntegerField,
+    Max,
+    Min,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
+    Value,
+    When,
 )
-from django.db.models.functions import Coalesce, Least
-from django.db.models.lookups import IsNull
+from django.db.models.functions import Cast, Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -97,95 +102,116 @@ def _links(through, community):
     )
 
 
-def _first_published(links):
-    """The earliest publication among `links`, as a subquery: an indexed lookup per row."""
-    return Subquery(
-        links.order_by("update__published_at").values("update__published_at")[:1],
-        output_field=DateTimeField(),
+def _of_answered_idea(field: str):
+    """On a link to an idea: `field` of the idea the link answers, which is the idea it
+    joined if it was merged."""
+    return Case(
+        When(idea__merged_into__isnull=True, then=F(f"idea__{field}")),
+        default=F(f"idea__merged_into__{field}"),
     )
-
-
-def idea_answered_at(community):
-    """When an idea (the outer query's row) was first answered: the earliest published update
-    on it, or on an idea merged into it (an update about an idea before it was merged
-    answers the idea it joined, and only that one). Once decided, only an update at or after
-    the decision answers it: people have not been told what was decided until then.
-
-    Two subqueries, one per way an update reaches the idea, so each follows an index."""
-    after_decision = Q(IsNull(OuterRef("decided_at"), True)) | Q(
-        update__published_at__gte=OuterRef("decided_at")
-    )
-    links = _links(Update.ideas.through, community).filter(after_decision)
-    direct = _first_published(
-        links.filter(Q(IsNull(OuterRef("merged_into"), True)), idea=OuterRef("pk"))
-    )
-    merged = _first_published(links.filter(idea__merged_into=OuterRef("pk")))
-    # LEAST ignores a NULL on PostgreSQL but returns NULL on SQLite: fall back to either.
-    return Coalesce(Least(direct, merged), direct, merged, output_field=DateTimeField())
 
 
 @dataclass(frozen=True)
 class _Kind:
-    """One kind of input: which rows are inputs, when each was given and first answered,
-    and a cheap filter for the few rows any update points at."""
+    """One kind of input, as SQL: the inputs (with `given`, when each was given), the links
+    from published updates that answer one of them, and on a link, which input it answers
+    and when that was given. Work on the links is small (there are as many as updates
+    point at things); work on the inputs is counting and ordering through indexes."""
 
     name: str
     inputs: QuerySet
-    given: object
-    answered_at: object
-    linked: Q
+    links: QuerySet
+    target: object
+    target_given: object
+    # Only ideas are decided; NULL typed as a time, so the kinds line up in one UNION.
+    target_decided: object = Cast(Value(None), output_field=DateTimeField())
 
-    def annotated(self) -> QuerySet:
-        return self.inputs.annotate(given=self.given, answered_at=self.answered_at)
-
-    def answered(self) -> QuerySet:
-        return self.annotated().filter(self.linked, answered_at__isnull=False)
+    def answers(self, cutoff) -> QuerySet:
+        """One row per answered input: its wait (first answer minus given), whether it was
+        given before the cutoff, and (for ideas) when it was decided."""
+        return (
+            self.links.order_by()
+            .values(input=self.target)
+            .annotate(
+                given=Max(self.target_given),
+                answered_at=Min("update__published_at"),
+                decided=Max(self.target_decided),
+            )
+            .annotate(
+                wait=F("answered_at") - F("given"),
+                old=Case(When(given__lt=cutoff, then=Value(1)), default=Value(0)),
+            )
+        )
 
     def waiting_since(self, cutoff) -> QuerySet:
-        return self.annotated().filter(given__lt=cutoff, answered_at__isnull=True)
+        """Inputs given before the cutoff that no update answers yet."""
+        return self.inputs.filter(given__lt=cutoff).exclude(
+            pk__in=self.links.order_by().values(answered=self.target)
+        )
 
 
 def _ideas(community) -> _Kind:
-    links = _links(Update.ideas.through, community)
+    """Ideas stand on their own unless merged. An update about an idea before it was merged
+    answers the idea it joined (and only that one). Once decided, only an update at or after
+    the decision answers an idea: people have not been told what was decided until then."""
+    links = (
+        # The link's idea is in the community (only ideas here count, merged ones too), and
+        # so is the idea it answers, which is not itself merged away.
+        _links(Update.ideas.through, community)
+        .filter(idea__community=community)
+        .filter(Q(idea__merged_into__isnull=True) | Q(idea__merged_into__community=community))
+        .exclude(idea__merged_into__status=Idea.Status.MERGED)
+        .alias(answered_decided=_of_answered_idea("decided_at"))
+        .filter(
+            Q(answered_decided__isnull=True) | Q(update__published_at__gte=F("answered_decided"))
+        )
+    )
     return _Kind(
         name="idea",
-        inputs=Idea.objects.filter(community=community).listed(),
-        given=F("created_at"),
-        answered_at=idea_answered_at(community),
-        linked=Q(pk__in=links.values(target=Coalesce("idea__merged_into", "idea"))),
+        inputs=Idea.objects.filter(community=community).listed().alias(given=F("created_at")),
+        links=links,
+        target=Coalesce("idea__merged_into", "idea"),
+        target_given=_of_answered_idea("created_at"),
+        target_decided=F("answered_decided"),
     )
 
 
 def _sessions(community, now) -> _Kind:
-    links = _links(Update.sessions.through, community)
     came = Registration.objects.filter(session=OuterRef("pk"), attended=True)
+    held = (
+        Session.objects.filter(community=community, ends_at__lte=now)
+        .exclude(status__in=[Session.Status.DRAFT, Session.Status.CANCELLED])
+        .filter(Q(walk_in_count__gt=0) | Exists(came))
+    )
     return _Kind(
         name="session",
-        inputs=Session.objects.filter(community=community, ends_at__lte=now)
-        .exclude(status__in=[Session.Status.DRAFT, Session.Status.CANCELLED])
-        .filter(Q(walk_in_count__gt=0) | Exists(came)),
-        given=F("ends_at"),
-        answered_at=_first_published(links.filter(session=OuterRef("pk"))),
-        linked=Q(pk__in=links.values("session")),
+        inputs=held.alias(given=F("ends_at")),
+        links=_links(Update.sessions.through, community).filter(session__in=held.values("pk")),
+        target=F("session"),
+        target_given=F("session__ends_at"),
     )
+
+
+def _first_answer(survey: str):
+    """When the survey (by this field of the outer query) was first answered."""
+    first = Response.objects.filter(survey=OuterRef(survey)).order_by("created_at")
+    return Subquery(first.values("created_at")[:1], output_field=DateTimeField())
 
 
 def _surveys(community, now) -> _Kind:
     """Surveys with answers, from when they closed; a survey with no closing date, from its
     first answer."""
-    links = _links(Update.surveys.through, community)
-    responses = Response.objects.filter(survey=OuterRef("pk"))
-    first_answer = Subquery(
-        responses.order_by("created_at").values("created_at")[:1], output_field=DateTimeField()
+    closed = (
+        Survey.objects.filter(community=community, published=True)
+        .filter(Q(closes_at__lte=now) | Q(closes_at__isnull=True))
+        .filter(Exists(Response.objects.filter(survey=OuterRef("pk"))))
     )
     return _Kind(
         name="survey",
-        inputs=Survey.objects.filter(community=community, published=True)
-        .filter(Q(closes_at__lte=now) | Q(closes_at__isnull=True))
-        .filter(Exists(responses)),
-        given=Coalesce("closes_at", first_answer),
-        answered_at=_first_published(links.filter(survey=OuterRef("pk"))),
-        linked=Q(pk__in=links.values("survey")),
+        inputs=closed.alias(given=Coalesce("closes_at", _first_answer("pk"))),
+        links=_links(Update.surveys.through, community).filter(survey__in=closed.values("pk")),
+        target=F("survey"),
+        target_given=Coalesce("survey__closes_at", _first_answer("survey")),
     )
 
 
@@ -225,14 +251,15 @@ class Figures:
 
     @cached_property
     def inputs(self) -> list[Input]:
-        """Every input with when it was answered, one query per kind. It grows with the
+        """Every input with when it was answered, two queries per kind. It grows with the
         community, so it is for checks and small reports, never for a page."""
         rows = []
         for kind in self.kinds:
-            for pk, title, given, answered in kind.annotated().values_list(
-                "pk", "title", "given", "answered_at"
+            answered = dict(kind.answers(self.now).values_list("input", "answered_at"))
+            for pk, title, given in kind.inputs.annotate(given_at=F("given")).values_list(
+                "pk", "title", "given_at"
             ):
-                rows.append(Input(kind.name, pk, title, given, answered))
+                rows.append(Input(kind.name, pk, title, given, answered.get(pk)))
         return rows
 
     @property
@@ -240,39 +267,60 @@ class Figures:
         return [i for i in self.inputs if i.answered_at is not None]
 
 
-def _counts(kinds: list[_Kind], community, cutoff) -> dict:
-    """Every count the figures need, in one query of scalar subqueries."""
+def _input_counts(kinds: list[_Kind], community, cutoff) -> dict:
+    """How many inputs there are, and how many were given before the cutoff, of each kind;
+    and how many ideas are decided. One query of scalar subqueries, each an indexed count."""
     counts = {}
     for kind in kinds:
-        old = {"given__lt": cutoff}
         counts[f"{kind.name}_total"] = _count(kind.inputs)
-        counts[f"{kind.name}_old"] = _count(kind.inputs.alias(given=kind.given).filter(**old))
-        counts[f"{kind.name}_answered"] = _count(kind.answered())
-        counts[f"{kind.name}_answered_old"] = _count(kind.answered().filter(**old))
-    ideas = kinds[0]
-    decided = {"decided_at__isnull": False}
-    counts["decided"] = _count(ideas.inputs.filter(**decided))
-    counts["decided_told"] = _count(ideas.answered().filter(**decided))
+        counts[f"{kind.name}_old"] = _count(kind.inputs.filter(given__lt=cutoff))
+    counts["decided"] = _count(kinds[0].inputs.filter(decided_at__isnull=False))
     return Community.objects.filter(pk=community.pk).values(**counts).get()
 
 
-def _ordered_waits(kinds: list[_Kind]) -> QuerySet:
-    """Every answered input's wait (answered minus given), shortest first, as one query
-    across the kinds."""
-    waits = [
-        kind.answered()
-        .annotate(wait=F("answered_at") - F("given"))
-        .order_by()
-        .values_list("wait", flat=True)
-        for kind in kinds
-    ]
-    return waits[0].union(*waits[1:], all=True).order_by("wait")
+def _answers(kinds: list[_Kind], cutoff) -> QuerySet:
+    """Every answered input of these kinds, one row each, as one query."""
+    parts = [kind.answers(cutoff).values_list("wait", "old", "decided") for kind in kinds]
+    return parts[0].union(*parts[1:], all=True)
 
 
-def _waits_at(ordered: QuerySet, first: int, last: int) -> list[float]:
-    """The waits in days from rank `first` to rank `last` (from 1): the database orders
-    them and skips to the rank (ORDER BY with OFFSET), so only these rows are read."""
-    return [wait_in_days(wait) for wait in ordered[first - 1 : last]]
+def _answered_figures(kinds: list[_Kind], cutoff) -> dict:
+    """How many inputs are answered (of them, how many were given before the cutoff, and
+    how many are decided ideas), the waits at the median's two middle ranks and the 90th
+    percentile's nearest rank. On PostgreSQL one aggregate over the answered inputs
+    (percentile_disc picks the nearest rank, as `percentile` does); elsewhere the counts,
+    then the waits at their ranks by ORDER BY with OFFSET."""
+    answers = _answers(kinds, cutoff)
+    sql, params = answers.query.get_compiler(answers.db).as_sql()
+    wait, old, decided = (connection.ops.quote_name(n) for n in ("wait", "old", "decided"))
+    postgres = connection.vendor == "postgresql"
+    ranked = (
+        f", percentile_disc(0.5) WITHIN GROUP (ORDER BY {wait}),"
+        f" percentile_disc(0.5) WITHIN GROUP (ORDER BY {wait} DESC),"
+        f" percentile_disc(0.9) WITHIN GROUP (ORDER BY {wait})"
+        if postgres
+        else ""
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*), COALESCE(SUM({old}), 0), COUNT({decided}){ranked}"
+            f" FROM ({sql}) answers",
+            params,
+        )
+        row = cursor.fetchone()
+    result = {"answered": row[0], "answered_old": row[1], "decided_told": row[2]}
+    count = result["answered"]
+    if not count:
+        return result | {"middle": [], "p90": None}
+    if postgres:
+        low, high, p90 = row[3:]
+    else:
+        ordered = answers.order_by("wait").values_list("wait", flat=True)
+        # The middle wait for an odd count; the two either side of the middle for an even.
+        middle = list(ordered[(count - 1) // 2 : count // 2 + 1])
+        low, high = middle[0], middle[-1]
+        [p90] = ordered[_rank(0.9, count) - 1 : _rank(0.9, count)]
+    return result | {"middle": [wait_in_days(low), wait_in_days(high)], "p90": wait_in_days(p90)}
 
 
 def _oldest_waiting(kinds: list[_Kind], cutoff, listed: int) -> list[Input]:
@@ -284,8 +332,9 @@ def _oldest_waiting(kinds: list[_Kind], cutoff, listed: int) -> list[Input]:
         [
             Input(kind.name, pk, title, given)
             for pk, title, given in kind.waiting_since(cutoff)
+            .annotate(given_at=F("given"))
             .order_by("given", "pk")
-            .values_list("pk", "title", "given")[:listed]
+            .values_list("pk", "title", "given_at")[:listed]
         ]
         for kind in kinds
     ]
@@ -309,19 +358,18 @@ def figures(
     result = Figures(promise_days=community.update_promise_days, now=now, kinds=kinds)
     # Exactly at the promise is not yet overdue.
     cutoff = now - community.update_promise_days * DAY
-    counts = _counts(kinds, community, cutoff)
+    inputs = _input_counts(kinds, community, cutoff)
+    answered = _answered_figures(kinds, cutoff)
     names = [kind.name for kind in kinds]
-    result.total = sum(counts[f"{n}_total"] for n in names)
-    result.answered_count = sum(counts[f"{n}_answered"] for n in names)
-    result.overdue_count = sum(counts[f"{n}_old"] - counts[f"{n}_answered_old"] for n in names)
-    result.untold_count = counts["decided"] - counts["decided_told"]
-    answered = result.answered_count
-    if answered:
-        # The median is the middle wait, or the mean of the two middle waits when there is
-        # an even number: statistics.median of those one or two is the median of them all.
-        ordered = _ordered_waits(kinds)
-        result.median_days = median(_waits_at(ordered, (answered + 1) // 2, answered // 2 + 1))
-        [result.p90_days] = _waits_at(ordered, _rank(0.9, answered), _rank(0.9, answered))
+    result.total = sum(inputs[f"{n}_total"] for n in names)
+    result.answered_count = answered["answered"]
+    result.overdue_count = sum(inputs[f"{n}_old"] for n in names) - answered["answered_old"]
+    result.untold_count = inputs["decided"] - answered["decided_told"]
+    if answered["middle"]:
+        # The mean of the two middle waits (the same wait twice for an odd count), as
+        # statistics.median takes it over every wait.
+        result.median_days = median(answered["middle"])
+        result.p90_days = answered["p90"]
     if result.overdue_count:
         result.overdue = _oldest_waiting(kinds, cutoff, listed)
     return result
@@ -330,11 +378,9 @@ def figures(
 def untold_decisions(community):
     """Ideas whose latest decision no published update has followed yet (an update on the
     idea, or on an idea merged into it, published at or after the decision)."""
-    return (
-        Idea.objects.filter(community=community, decided_at__isnull=False)
-        .listed()
-        .alias(answered_at=idea_answered_at(community))
-        .filter(answered_at__isnull=True)
+    ideas = _ideas(community)
+    return ideas.inputs.filter(decided_at__isnull=False).exclude(
+        pk__in=ideas.links.order_by().values(answered=ideas.target)
     )
 
 
