@@ -413,6 +413,9 @@ class Response(models.Model):
     contact_details = models.CharField(_("contact details"), max_length=300, blank=True)
 
     class Meta:
+        # A survey's first answer (when a survey with no closing date starts to wait for an
+        # update) read without going through all of its answers.
+        indexes = [models.Index(fields=["survey", "created_at"], name="engagement_first_response")]
         constraints = [
             models.UniqueConstraint(
                 fields=["survey", "user"],

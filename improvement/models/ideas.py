@@ -267,6 +267,8 @@ class Idea(models.Model):
         indexes = [
             models.Index(fields=["community", "status", "-created_at"]),
             models.Index(fields=["community", "-decided_at"]),
+            # The ideas waiting longest, oldest first, without sorting them all.
+            models.Index(fields=["community", "created_at"], name="improvement_idea_oldest"),
         ]
         constraints = [
             models.CheckConstraint(
