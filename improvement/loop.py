@@ -7,10 +7,12 @@ it (for an idea: it, or an idea merged into it). A decision alone is not an answ
 nothing until an update is published.
 
 Everything is counted, ordered and picked in the database, so the figures cost the same few
-queries however much a community has done: one query for the counts, two for the median and
-the 90th percentile (the waits at their ranks, found by ORDER BY and OFFSET), and one per
-kind of input for the oldest overdue ones, ordered and cut there. Only the inputs some update
-points at are looked at closely; the rest are counted through indexes.
+queries however much a community has done: one counts the inputs (through indexes); one
+works out, from the links of published updates, which inputs are answered and when, and
+aggregates them (on PostgreSQL with the median's two middle waits and the nearest-rank 90th
+percentile, by percentile_disc; elsewhere two more queries read the waits at those ranks by
+ORDER BY and OFFSET); and one per kind of input lists the oldest overdue ones, ordered and
+cut there. Work grows with the links, never with a Python loop over every input.
 """
 
 from dataclasses import dataclass, field
@@ -349,8 +351,9 @@ def figures(
     community, *, now=None, ideas_only: bool = False, listed: int = DASHBOARD_OVERDUE
 ) -> Figures:
     """The community's figures, in a fixed number of queries however much input it has:
-    one for the counts, up to two for the median and 90th percentile, and one per kind of
-    input for the `listed` oldest overdue ones."""
+    one for the inputs' counts, one for the answered ones (two more for the median and
+    90th percentile off PostgreSQL, when any is answered), and, when any is overdue, one
+    per kind of input for the `listed` oldest overdue ones."""
     now = now or timezone.now()
     kinds = [_ideas(community)]
     if not ideas_only:
