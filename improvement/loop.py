@@ -5,20 +5,47 @@ An input is an idea (a merged idea counts within the idea it joined), a session 
 to, or a survey that has closed with answers. It is answered when a published update covers
 it (for an idea: it, or an idea merged into it). A decision alone is not an answer: people hear
 nothing until an update is published.
+
+Everything is counted, ordered and picked in the database, so the figures cost the same few
+queries however much a community has done: one counts the inputs (through indexes); one
+works out, from the links of published updates, which inputs are answered and when, and
+aggregates them (on PostgreSQL with the median's two middle waits and the nearest-rank 90th
+percentile, by percentile_disc; elsewhere two more queries read the waits at those ranks by
+ORDER BY and OFFSET); and one per kind of input lists the oldest overdue ones, ordered and
+cut there. Work grows with the links, never with a Python loop over every input.
 """
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
+from heapq import merge
 from math import ceil
 from statistics import median
 
-from django.db.models import Exists, Min, OuterRef, Q
+from django.db import connection
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    Exists,
+    F,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from engagement.models import Session, Survey
+from communities.models import Community
+from engagement.models import Registration, Response, Session, Survey
 from improvement.models import Idea, Update
 
 DAY = timedelta(days=1)
@@ -41,10 +68,16 @@ class Input:
     def days_to_answer(self) -> float | None:
         if self.answered_at is None:
             return None
-        return max((self.answered_at - self.given_at) / DAY, 0.0)
+        return wait_in_days(self.answered_at - self.given_at)
 
     def days_waiting(self, now: datetime) -> int:
         return int((now - self.given_at) / DAY)
+
+
+def wait_in_days(wait: timedelta) -> float:
+    """A wait in days; an answer before the input (an update published before a survey
+    closed) is no wait, never a negative one."""
+    return max(wait / DAY, 0.0)
 
 
 def percentile(values: list[float], share: float) -> float | None:
@@ -53,161 +86,328 @@ def percentile(values: list[float], share: float) -> float | None:
     if not values:
         return None
     ordered = sorted(values)
-    return ordered[max(ceil(share * len(ordered)), 1) - 1]
+    return ordered[_rank(share, len(ordered)) - 1]
+
+
+def _rank(share: float, count: int) -> int:
+    """The nearest rank (from 1) of a percentile among `count` values."""
+    return max(ceil(share * count), 1)
+
+
+# --- Each kind of input, as SQL ------------------------------------------------------------
+
+
+def _links(through, community):
+    """Links from this community's published updates to what they answer."""
+    return through.objects.filter(
+        update__community=community, update__status=Update.Status.PUBLISHED
+    )
+
+
+def _of_answered_idea(field: str):
+    """On a link to an idea: `field` of the idea the link answers, which is the idea it
+    joined if it was merged."""
+    return Case(
+        When(idea__merged_into__isnull=True, then=F(f"idea__{field}")),
+        default=F(f"idea__merged_into__{field}"),
+    )
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """One kind of input, as SQL: the inputs (with `given`, when each was given), the links
+    from published updates that answer one of them, and on a link, which input it answers
+    and when that was given. Work on the links is small (there are as many as updates
+    point at things); work on the inputs is counting and ordering through indexes."""
+
+    name: str
+    inputs: QuerySet
+    links: QuerySet
+    target: object
+    target_given: object
+    # Only ideas are decided; NULL typed as a time, so the kinds line up in one UNION.
+    target_decided: object = Cast(Value(None), output_field=DateTimeField())
+
+    def answers(self, cutoff) -> QuerySet:
+        """One row per answered input: its wait (first answer minus given), whether it was
+        given before the cutoff, and (for ideas) when it was decided."""
+        return (
+            self.links.order_by()
+            .values(input=self.target)
+            .annotate(
+                given=Max(self.target_given),
+                answered_at=Min("update__published_at"),
+                decided=Max(self.target_decided),
+            )
+            .annotate(
+                wait=F("answered_at") - F("given"),
+                old=Case(When(given__lt=cutoff, then=Value(1)), default=Value(0)),
+            )
+        )
+
+    def waiting_since(self, cutoff) -> QuerySet:
+        """Inputs given before the cutoff that no update answers yet."""
+        return self.inputs.filter(given__lt=cutoff).exclude(
+            pk__in=self.links.order_by().values(answered=self.target)
+        )
+
+
+def _ideas(community) -> _Kind:
+    """Ideas stand on their own unless merged. An update about an idea before it was merged
+    answers the idea it joined (and only that one). Once decided, only an update at or after
+    the decision answers an idea: people have not been told what was decided until then."""
+    links = (
+        # The link's idea is in the community (only ideas here count, merged ones too), and
+        # so is the idea it answers, which is not itself merged away.
+        _links(Update.ideas.through, community)
+        .filter(idea__community=community)
+        .filter(Q(idea__merged_into__isnull=True) | Q(idea__merged_into__community=community))
+        .exclude(idea__merged_into__status=Idea.Status.MERGED)
+        .alias(answered_decided=_of_answered_idea("decided_at"))
+        .filter(
+            Q(answered_decided__isnull=True) | Q(update__published_at__gte=F("answered_decided"))
+        )
+    )
+    return _Kind(
+        name="idea",
+        inputs=Idea.objects.filter(community=community).listed().alias(given=F("created_at")),
+        links=links,
+        target=Coalesce("idea__merged_into", "idea"),
+        target_given=_of_answered_idea("created_at"),
+        target_decided=F("answered_decided"),
+    )
+
+
+def _sessions(community, now) -> _Kind:
+    came = Registration.objects.filter(session=OuterRef("pk"), attended=True)
+    held = (
+        Session.objects.filter(community=community, ends_at__lte=now)
+        .exclude(status__in=[Session.Status.DRAFT, Session.Status.CANCELLED])
+        .filter(Q(walk_in_count__gt=0) | Exists(came))
+    )
+    return _Kind(
+        name="session",
+        inputs=held.alias(given=F("ends_at")),
+        links=_links(Update.sessions.through, community).filter(session__in=held.values("pk")),
+        target=F("session"),
+        target_given=F("session__ends_at"),
+    )
+
+
+def _first_answer(survey: str):
+    """When the survey (by this field of the outer query) was first answered."""
+    first = Response.objects.filter(survey=OuterRef(survey)).order_by("created_at")
+    return Subquery(first.values("created_at")[:1], output_field=DateTimeField())
+
+
+def _surveys(community, now) -> _Kind:
+    """Surveys with answers, from when they closed; a survey with no closing date, from its
+    first answer."""
+    closed = (
+        Survey.objects.filter(community=community, published=True)
+        .filter(Q(closes_at__lte=now) | Q(closes_at__isnull=True))
+        .filter(Exists(Response.objects.filter(survey=OuterRef("pk"))))
+    )
+    return _Kind(
+        name="survey",
+        inputs=closed.alias(given=Coalesce("closes_at", _first_answer("pk"))),
+        links=_links(Update.surveys.through, community).filter(survey__in=closed.values("pk")),
+        target=F("survey"),
+        target_given=Coalesce("survey__closes_at", _first_answer("survey")),
+    )
+
+
+def _count(queryset):
+    """How many rows, as a scalar subquery (every input has a community to group by)."""
+    rows = queryset.order_by().values("community").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
+
+
+# --- The figures ---------------------------------------------------------------------------
 
 
 @dataclass
 class Figures:
+    """The loop-closure figures of a community at a moment, read in a fixed number of
+    queries. `overdue` holds the oldest overdue inputs only (as many as were asked for);
+    `overdue_count` counts them all."""
+
     promise_days: int
     now: datetime
-    inputs: list[Input] = field(default_factory=list)
+    total: int = 0
+    answered_count: int = 0
+    median_days: float | None = None
+    p90_days: float | None = None
+    overdue_count: int = 0
+    overdue: list[Input] = field(default_factory=list)
+    # Ideas decided but not yet told: no published update since the decision.
+    untold_count: int = 0
+    kinds: list[_Kind] = field(default_factory=list, repr=False)
 
     @property
-    def total(self) -> int:
-        return len(self.inputs)
+    def share(self) -> int | None:
+        """Per cent answered, rounded down: 99.6% answered is not "100%"."""
+        if not self.total:
+            return None
+        return 100 * self.answered_count // self.total
+
+    @cached_property
+    def inputs(self) -> list[Input]:
+        """Every input with when it was answered, two queries per kind. It grows with the
+        community, so it is for checks and small reports, never for a page."""
+        rows = []
+        for kind in self.kinds:
+            answered = dict(kind.answers(self.now).values_list("input", "answered_at"))
+            for pk, title, given in kind.inputs.annotate(given_at=F("given")).values_list(
+                "pk", "title", "given_at"
+            ):
+                rows.append(Input(kind.name, pk, title, given, answered.get(pk)))
+        return rows
 
     @property
     def answered(self) -> list[Input]:
         return [i for i in self.inputs if i.answered_at is not None]
 
-    @property
-    def share(self) -> int | None:
-        """Per cent answered, rounded down: 99.6% answered is not "100%"."""
-        if not self.inputs:
-            return None
-        return 100 * len(self.answered) // self.total
 
-    @property
-    def median_days(self) -> float | None:
-        waits = [i.days_to_answer for i in self.answered]
-        return median(waits) if waits else None
-
-    @property
-    def p90_days(self) -> float | None:
-        return percentile([i.days_to_answer for i in self.answered], 0.9)
-
-    @property
-    def overdue(self) -> list[Input]:
-        """Unanswered inputs older than the promise, oldest first. Exactly at the promise is
-        not yet overdue."""
-        limit = self.promise_days * DAY
-        waiting = [
-            i for i in self.inputs if i.answered_at is None and self.now - i.given_at > limit
-        ]
-        return sorted(waiting, key=lambda i: (i.given_at, i.kind, i.pk))
+def _input_counts(kinds: list[_Kind], community, cutoff) -> dict:
+    """How many inputs there are, and how many were given before the cutoff, of each kind;
+    and how many ideas are decided. One query of scalar subqueries, each an indexed count."""
+    counts = {}
+    for kind in kinds:
+        counts[f"{kind.name}_total"] = _count(kind.inputs)
+        counts[f"{kind.name}_old"] = _count(kind.inputs.filter(given__lt=cutoff))
+    counts["decided"] = _count(kinds[0].inputs.filter(decided_at__isnull=False))
+    return Community.objects.filter(pk=community.pk).values(**counts).get()
 
 
-def _first_updates(through, field: str, community) -> dict[int, datetime]:
-    first: dict[int, datetime] = {}
-    rows = through.objects.filter(
-        update__community=community, update__status=Update.Status.PUBLISHED
-    ).values_list(field, "update__published_at")
-    for pk, at in rows:
-        if pk not in first or at < first[pk]:
-            first[pk] = at
-    return first
+def _answers(kinds: list[_Kind], cutoff) -> QuerySet:
+    """Every answered input of these kinds, one row each, as one query."""
+    parts = [kind.answers(cutoff).values_list("wait", "old", "decided") for kind in kinds]
+    return parts[0].union(*parts[1:], all=True)
 
 
-def _idea_inputs(community) -> list[Input]:
-    times = defaultdict(list)
-    rows = Update.ideas.through.objects.filter(
-        update__community=community, update__status=Update.Status.PUBLISHED
-    ).values_list("idea_id", "update__published_at")
-    merged_into = dict(
-        Idea.objects.filter(community=community, merged_into__isnull=False).values_list(
-            "pk", "merged_into_id"
+def _answered_figures(kinds: list[_Kind], cutoff) -> dict:
+    """How many inputs are answered (of them, how many were given before the cutoff, and
+    how many are decided ideas), the waits at the median's two middle ranks and the 90th
+    percentile's nearest rank. On PostgreSQL one aggregate over the answered inputs
+    (percentile_disc picks the nearest rank, as `percentile` does); elsewhere the counts,
+    then the waits at their ranks by ORDER BY with OFFSET."""
+    answers = _answers(kinds, cutoff)
+    sql, params = answers.query.get_compiler(answers.db).as_sql()
+    wait, old, decided = (connection.ops.quote_name(n) for n in ("wait", "old", "decided"))
+    postgres = connection.vendor == "postgresql"
+    ranked = (
+        f", percentile_disc(0.5) WITHIN GROUP (ORDER BY {wait}),"
+        f" percentile_disc(0.5) WITHIN GROUP (ORDER BY {wait} DESC),"
+        f" percentile_disc(0.9) WITHIN GROUP (ORDER BY {wait})"
+        if postgres
+        else ""
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*), COALESCE(SUM({old}), 0), COUNT({decided}){ranked}"
+            f" FROM ({sql}) answers",
+            params,
         )
-    )
-    # An update about an idea before it was merged answers the idea it joined too.
-    for pk, at in rows:
-        times[merged_into.get(pk, pk)].append(at)
-    inputs = []
-    for pk, title, created, decided in (
-        Idea.objects.filter(community=community)
-        .listed()
-        .values_list("pk", "title", "created_at", "decided_at")
-    ):
-        # Once decided, only an update at or after the decision answers it: people have
-        # not been told what was decided until then.
-        after = [at for at in times[pk] if decided is None or at >= decided]
-        inputs.append(Input("idea", pk, title, created, min(after) if after else None))
-    return inputs
+        row = cursor.fetchone()
+    result = {"answered": row[0], "answered_old": row[1], "decided_told": row[2]}
+    count = result["answered"]
+    if not count:
+        return result | {"middle": [], "p90": None}
+    if postgres:
+        low, high, p90 = row[3:]
+    else:
+        ordered = answers.order_by("wait").values_list("wait", flat=True)
+        # The middle wait for an odd count; the two either side of the middle for an even.
+        middle = list(ordered[(count - 1) // 2 : count // 2 + 1])
+        low, high = middle[0], middle[-1]
+        [p90] = ordered[_rank(0.9, count) - 1 : _rank(0.9, count)]
+    return result | {"middle": [wait_in_days(low), wait_in_days(high)], "p90": wait_in_days(p90)}
 
 
-def _session_inputs(community, now) -> list[Input]:
-    updated = _first_updates(Update.sessions.through, "session_id", community)
-    held = (
-        Session.objects.filter(community=community, ends_at__lte=now)
-        .exclude(status__in=[Session.Status.DRAFT, Session.Status.CANCELLED])
-        .filter(Q(registrations__attended=True) | Q(walk_in_count__gt=0))
-        .distinct()
-        .values_list("pk", "title", "ends_at")
-    )
-    return [Input("session", pk, title, ended, updated.get(pk)) for pk, title, ended in held]
-
-
-def _survey_inputs(community, now) -> list[Input]:
-    """Surveys with answers, from when they closed; a survey with no closing date, from its
-    first answer."""
-    updated = _first_updates(Update.surveys.through, "survey_id", community)
-    answered = (
-        Survey.objects.filter(community=community, published=True)
-        .filter(Q(closes_at__lte=now) | Q(closes_at__isnull=True))
-        .annotate(first_answer=Min("responses__created_at"))
-        .filter(first_answer__isnull=False)
-        .values_list("pk", "title", "closes_at", "first_answer")
-    )
-    return [
-        Input("survey", pk, title, shut or first, updated.get(pk))
-        for pk, title, shut, first in answered
+def _oldest_waiting(kinds: list[_Kind], cutoff, listed: int) -> list[Input]:
+    """The `listed` oldest unanswered inputs older than the cutoff, oldest first across
+    kinds: each kind ordered and cut in the database, then the short lists merged."""
+    if not listed:
+        return []
+    per_kind = [
+        [
+            Input(kind.name, pk, title, given)
+            for pk, title, given in kind.waiting_since(cutoff)
+            .annotate(given_at=F("given"))
+            .order_by("given", "pk")
+            .values_list("pk", "title", "given_at")[:listed]
+        ]
+        for kind in kinds
     ]
+    oldest = merge(*per_kind, key=lambda i: (i.given_at, i.kind, i.pk))
+    return [item for _n, item in zip(range(listed), oldest, strict=False)]
 
 
-def figures(community, *, now=None, ideas_only: bool = False) -> Figures:
-    """The community's figures, in a fixed number of queries however much input it has."""
+DASHBOARD_OVERDUE = 20
+
+
+def figures(
+    community, *, now=None, ideas_only: bool = False, listed: int = DASHBOARD_OVERDUE
+) -> Figures:
+    """The community's figures, in a fixed number of queries however much input it has:
+    one for the inputs' counts, one for the answered ones (two more for the median and
+    90th percentile off PostgreSQL, when any is answered), and, when any is overdue, one
+    per kind of input for the `listed` oldest overdue ones."""
     now = now or timezone.now()
-    result = Figures(promise_days=community.update_promise_days, now=now)
-    result.inputs = _idea_inputs(community)
+    kinds = [_ideas(community)]
     if not ideas_only:
-        result.inputs += _session_inputs(community, now) + _survey_inputs(community, now)
+        kinds += [_sessions(community, now), _surveys(community, now)]
+    result = Figures(promise_days=community.update_promise_days, now=now, kinds=kinds)
+    # Exactly at the promise is not yet overdue.
+    cutoff = now - community.update_promise_days * DAY
+    inputs = _input_counts(kinds, community, cutoff)
+    answered = _answered_figures(kinds, cutoff)
+    names = [kind.name for kind in kinds]
+    result.total = sum(inputs[f"{n}_total"] for n in names)
+    result.answered_count = answered["answered"]
+    result.overdue_count = sum(inputs[f"{n}_old"] for n in names) - answered["answered_old"]
+    result.untold_count = inputs["decided"] - answered["decided_told"]
+    if answered["middle"]:
+        # The mean of the two middle waits (the same wait twice for an odd count), as
+        # statistics.median takes it over every wait.
+        result.median_days = median(answered["middle"])
+        result.p90_days = answered["p90"]
+    if result.overdue_count:
+        result.overdue = _oldest_waiting(kinds, cutoff, listed)
     return result
 
 
 def untold_decisions(community):
     """Ideas whose latest decision no published update has followed yet (an update on the
     idea, or on an idea merged into it, published at or after the decision)."""
-    told = Update.objects.published().filter(
-        Q(ideas=OuterRef("pk")) | Q(ideas__merged_into=OuterRef("pk")),
-        published_at__gte=OuterRef("decided_at"),
-    )
-    return (
-        Idea.objects.filter(community=community, decided_at__isnull=False)
-        .listed()
-        .exclude(Exists(told))
+    ideas = _ideas(community)
+    return ideas.inputs.filter(decided_at__isnull=False).exclude(
+        pk__in=ideas.links.order_by().values(answered=ideas.target)
     )
 
 
 def act_link(community, item: Input) -> str:
     """Where a coordinator answers an input: a new update about it."""
-    base = reverse("updates_manage:new", args=[community.slug])
+    return _act_link(reverse("updates_manage:new", args=[community.slug]), item)
+
+
+def _act_link(base: str, item: Input) -> str:
     return f"{base}?{item.kind}={item.pk}"
 
 
-DASHBOARD_OVERDUE = 20
-
-
 def dashboard_panel(community) -> dict:
-    result = figures(community)
-    overdue = result.overdue
+    result = figures(community, listed=DASHBOARD_OVERDUE)
+    base = reverse("updates_manage:new", args=[community.slug])
     return {
         "community": community,
         "figures": result,
         "overdue": [
-            {"item": item, "days": item.days_waiting(result.now), "link": act_link(community, item)}
-            for item in overdue[:DASHBOARD_OVERDUE]
+            {"item": item, "days": item.days_waiting(result.now), "link": _act_link(base, item)}
+            for item in result.overdue
         ],
-        "overdue_count": len(overdue),
-        "unanswered_decisions": untold_decisions(community).count(),
+        "overdue_count": result.overdue_count,
+        "unanswered_decisions": result.untold_count,
     }
 
 
@@ -217,7 +417,7 @@ LATEST_ON_COMMUNITY_PAGE = 3
 def public_panel(community) -> dict:
     return {
         "community": community,
-        "figures": figures(community, ideas_only=True),
+        "figures": figures(community, ideas_only=True, listed=0),
         "latest": with_community(
             Update.objects.published()
             .filter(community=community)

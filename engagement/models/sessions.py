@@ -422,9 +422,13 @@ class Response(models.Model):
                 name="engagement_one_response_per_member",
             )
         ]
-        # The version of a survey's results (count and newest change) is read from this alone.
         indexes = [
-            models.Index(fields=["survey", "updated_at"], name="engagement_response_changed")
+            # The version of a survey's results (count and newest change) is read from this
+            # alone.
+            models.Index(fields=["survey", "updated_at"], name="engagement_response_changed"),
+            # A survey's first answer (when a survey with no closing date starts to wait for
+            # an update) read without going through all of its answers.
+            models.Index(fields=["survey", "created_at"], name="engagement_first_response"),
         ]
 
     def __str__(self) -> str:

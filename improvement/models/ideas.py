@@ -292,7 +292,7 @@ class Idea(models.Model):
             models.Index(fields=["community", "-decided_at"]),
             # The list's orders, read from an index rather than sorted: newest first and most
             # supported first (recently decided first has a PostgreSQL-only index, made in
-            # migration 0006: SQLite refuses NULLS LAST in an index). The status last, so a
+            # migration 0007: SQLite refuses NULLS LAST in an index). The status last, so a
             # page of the list (merged ideas left out) is found in the index alone.
             models.Index(
                 fields=["community", "-created_at", "-id", "status"],
@@ -302,6 +302,8 @@ class Idea(models.Model):
                 fields=["community", "-support_count", "-created_at", "-id", "status"],
                 name="improvement_idea_supported",
             ),
+            # The ideas waiting longest, oldest first, without sorting them all.
+            models.Index(fields=["community", "created_at"], name="improvement_idea_oldest"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -169,8 +169,8 @@ def send_overdue_reminders(*, now=None) -> int:
     year, week, _day = now.isocalendar()
     written = 0
     for community in Community.objects.exclude(status=Community.Status.ARCHIVED):
-        overdue = loop.figures(community, now=now).overdue
-        if not overdue:
+        result = loop.figures(community, now=now, listed=OVERDUE_LISTED)
+        if not result.overdue_count:
             continue
         items = [
             {
@@ -179,7 +179,7 @@ def send_overdue_reminders(*, now=None) -> int:
                 "days": item.days_waiting(now),
                 "link": loop.act_link(community, item),
             }
-            for item in overdue[:OVERDUE_LISTED]
+            for item in result.overdue
         ]
         with transaction.atomic():
             written += notify(
@@ -190,7 +190,7 @@ def send_overdue_reminders(*, now=None) -> int:
                 key=f"{year}-W{week:02d}",
                 context={
                     "items": items,
-                    "count": len(overdue),
+                    "count": result.overdue_count,
                     "promise": community.update_promise_days,
                 },
             )
