@@ -70,8 +70,11 @@ class RowWriter:
                 values.append(field.get_default())
         return missing, tuple(values)
 
-    def write(self, model, columns: list[str], rows) -> int:
-        """Write `rows` (tuples in `columns` order) into `model`'s table. Returns the count."""
+    def write(self, model, columns: str | list[str], rows) -> int:
+        """Write `rows` (tuples in `columns` order; columns as a list, or one string with
+        spaces between) into `model`'s table. Returns the count."""
+        if isinstance(columns, str):
+            columns = columns.split()
         missing, extra = self._fill(model, columns)
         all_columns = list(columns) + missing
         self._models.add(model)
