@@ -7,7 +7,7 @@ PORT ?= 8000
 SITE_URL ?= http://127.0.0.1:$(PORT)
 export PORT SITE_URL
 
-.PHONY: install migrate demo run worker beat test lint format clean bench-notify
+.PHONY: install migrate demo run worker beat test lint format clean bench-notify bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,13 @@ test: install
 
 ## Time one change that emails 10,000 people through a real worker and SMTP server.
 bench-notify: install
+	$(BIN)/python manage.py bench_notify --recipients 10000
+
+## Measure the pages on the large community under gunicorn (see README, Measuring speed),
+## then the notification fan-out. Makes the community first if it is not there yet.
+## Use PostgreSQL: DATABASE_URL=postgres://… make bench. Not part of `make test`.
+bench: migrate
+	$(BIN)/python manage.py bench_pages --generate $(BENCH_ARGS)
 	$(BIN)/python manage.py bench_notify --recipients 10000
 
 lint: install
