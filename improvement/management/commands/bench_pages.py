@@ -333,6 +333,7 @@ class Command(BaseCommand):
             "wall ms: median time to the last byte, seen by the client; x bare: median CPU",
             "over the bare view's. * streamed: totals for the whole download. n: timed",
             f"requests (after warm-up). The bare view's median CPU: {bare_cpu:.2f} ms.",
+            "/healthz answers 503 when no worker or scheduler runs; it is measured the same.",
         ]
         return "\n".join(lines)
 
