@@ -4,15 +4,9 @@ import random
 import time
 from datetime import UTC, datetime, timedelta
 
-from communities.models import (
-    Membership,
-)
-from engagement.models import (
-    Claim,
-)
-from improvement.models import (
-    Idea,
-)
+from communities.models import Membership
+from engagement.models import Claim
+from improvement.models import Idea
 from improvement.scale.rows import RowWriter
 
 SCALE_PASSWORD = "convene-scale-password"
@@ -104,12 +98,15 @@ def busy_email(slug: str) -> str:
     return f"busy@{domain(slug)}"
 
 
-def _pick(rng: random.Random, weighted: list[tuple[str, float]]) -> str:
+def pick(rng: random.Random, weighted: list[tuple[str, float]]) -> str:
     values, weights = zip(*weighted, strict=True)
     return rng.choices(values, weights)[0]
 
 
 class Base:
+    """The generator's state and helpers. Everything is counted back from the start of
+    today (UTC) and drawn from one seeded random generator, in a fixed order."""
+
     def __init__(self, *, slug: str, seed: int, sizes: dict, out):
         self.slug, self.sizes, self.out = slug, sizes, out
         self.rng = random.Random(seed)

@@ -14,7 +14,7 @@ from engagement.models import (
     Survey,
     Venue,
 )
-from improvement.scale.base import BUSY, DAY, DOINGS, THINGS, _pick
+from improvement.scale.base import BUSY, DAY, DOINGS, THINGS, pick
 
 QUESTIONS = [
     ("How did you last book an appointment?", "single",
@@ -57,10 +57,10 @@ class Engagement:
             upcoming = rng.random() < 0.15
             if upcoming:
                 starts = self.now + timedelta(days=rng.randint(1, 180), hours=rng.randint(9, 18))
-                status = _pick(rng, [("published", 0.9), ("draft", 0.07), ("cancelled", 0.03)])
+                status = pick(rng, [("published", 0.9), ("draft", 0.07), ("cancelled", 0.03)])
             else:
                 starts = self.when(before=self.now - DAY)
-                status = _pick(rng, [("completed", 0.9), ("cancelled", 0.05), ("published", 0.05)])
+                status = pick(rng, [("completed", 0.9), ("cancelled", 0.05), ("published", 0.05)])
             ends = starts + timedelta(minutes=rng.choice((90, 120, 150, 180)))
             drop_in = rng.random() < 0.1
             capacity = None if drop_in else rng.randint(20, 80)

@@ -2,9 +2,7 @@
 
 from django.db.models import Count
 
-from improvement.models import (
-    Support,
-)
+from improvement.models import Support
 from improvement.scale.base import SCALE_PASSWORD, Base, busy_email, coordinator_email
 from improvement.scale.engagement import Engagement
 from improvement.scale.ideas import Ideas

@@ -21,7 +21,7 @@ from improvement.scale.base import (
     SAYINGS,
     THEMES,
     THINGS,
-    _pick,
+    pick,
 )
 
 
@@ -44,7 +44,7 @@ class Ideas:
         rows, themed, events, decisions = [], [], [], []
         merged = []
         for i in range(n):
-            status = _pick(rng, IDEA_STATUSES)
+            status = pick(rng, IDEA_STATUSES)
             if status == Idea.Status.MERGED and i < 10:
                 status = Idea.Status.NEW  # the first ideas are merge targets
             created = self.when(before=self.now - DAY)

@@ -16,10 +16,10 @@ from improvement.scale.base import (
     LAST,
     MEMBERSHIP_STATUSES,
     SCALE_PASSWORD,
-    _pick,
     busy_email,
     coordinator_email,
     domain,
+    pick,
 )
 from members.models import EqualityMonitoring, User
 
@@ -53,7 +53,7 @@ class People:
         for i in range(n):
             status = Membership.Status.ACTIVE
             if i >= 3 + len(self.partners):
-                status = _pick(rng, MEMBERSHIP_STATUSES)
+                status = pick(rng, MEMBERSHIP_STATUSES)
             erased = status == Membership.Status.LEFT and rng.random() < 0.1
             name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
             if i == 0:

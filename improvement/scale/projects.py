@@ -22,7 +22,7 @@ from improvement.models import (
     Project,
     TeamMember,
 )
-from improvement.scale.base import CLAIM_STATUSES, DAY, THINGS, _pick
+from improvement.scale.base import CLAIM_STATUSES, DAY, THINGS, pick
 from members.models import User
 
 
@@ -181,7 +181,7 @@ class ProjectsAndPayments:
         for k in range(n):
             person = rng.choice(claimants)
             row = self._claim(person, choices[person], roles.get(person), rates, claimed)
-            status = _pick(rng, CLAIM_STATUSES)
+            status = pick(rng, CLAIM_STATUSES)
             made = datetime.combine(row["date"], datetime.min.time(), UTC) + DAY
             made = min(made, self.now)
             decided = status not in ("submitted", "queried", "withdrawn")

@@ -22,16 +22,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.db.models import Q
 
-from communities.models import (
-    Community,
-)
+from communities.models import Community
 from engagement.models import (
     Claim,
     Session,
 )
-from improvement.models import (
-    Idea,
-)
+from improvement.models import Idea
 from improvement.scale.base import DEFAULTS, domain
 from improvement.scale.generator import Generator
 from members.models import User
