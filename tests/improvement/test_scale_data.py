@@ -63,6 +63,11 @@ def test_it_makes_the_community_it_promises(db):
     for idea in Idea.objects.filter(community=community, decided_at__isnull=False):
         assert idea.decided_at == max(d.decided_at for d in idea.decisions.all())
     assert Decision.objects.filter(idea__community=community).exists()
+    # Counts the app keeps on each idea, where it keeps them, agree with the rows.
+    for idea in Idea.objects.filter(community=community):
+        if hasattr(idea, "support_count"):
+            assert idea.support_count == idea.supports.count()
+            assert idea.comment_count == idea.comments.filter(hidden_at__isnull=True).count()
     assert "coordinator@scale.example.org" in printed
 
 
