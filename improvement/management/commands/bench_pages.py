@@ -30,7 +30,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count
 
 from communities.models import Community
 from engagement.models import Survey
@@ -352,7 +352,7 @@ def _sizes(community) -> str:
         "registrations": Registration.objects.filter(session__community=community).count(),
         "responses": Response.objects.filter(survey__community=community).count(),
         "updates": Update.objects.filter(community=community).count(),
-        "claims": Claim.objects.filter(Q(community=community)).count(),
+        "claims": Claim.objects.filter(community=community).count(),
     }
     return ", ".join(f"{n:,} {name}" for name, n in counts.items())
 
