@@ -70,9 +70,11 @@ class Command(BaseCommand):
                         "there. Pass --replace to delete it and make it again."
                     )
                 self.stdout.write(f"Deleting the old {slug!r} community…")
+                deleting = time.monotonic()
                 if existing:
                     _delete(existing)
                 people.delete()
+                self.stdout.write(f"  deleted in {time.monotonic() - deleting:.1f} s")
             generator = Generator(slug=slug, seed=seed, sizes=sizes, out=self.stdout)
             generator.run()
         elapsed = time.monotonic() - started
