@@ -7,7 +7,7 @@ PORT ?= 8000
 SITE_URL ?= http://127.0.0.1:$(PORT)
 export PORT SITE_URL
 
-.PHONY: install migrate demo run worker beat test lint format clean bench-notify bench-publish
+.PHONY: install migrate demo run worker beat test lint format clean bench bench-notify bench-publish
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,15 @@ bench-notify: install
 ## delivery, through a real worker and SMTP server.
 bench-publish: install
 	$(BIN)/python manage.py bench_publish --contributors 10000
+
+## Measure the pages on the large community under gunicorn (see README, Measuring speed),
+## then the fan-out: publishing an update to 10,000 contributors, and delivering 10,000
+## emails. Makes the community first if it is not there yet.
+## Use PostgreSQL: DATABASE_URL=postgres://… make bench. Not part of `make test`.
+bench: migrate
+	$(BIN)/python manage.py bench_pages --generate $(BENCH_ARGS)
+	$(BIN)/python manage.py bench_publish --contributors 10000
+	$(BIN)/python manage.py bench_notify --recipients 10000
 
 lint: install
 	$(BIN)/ruff check .

@@ -382,3 +382,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# --- Measuring speed (make bench) ------------------------------------------------------------
+
+# On, a middleware reports each request's CPU time and SQL in response headers, and a bare
+# view is served to compare pages with (members/bench.py). Off, none of it is loaded.
+CONVENE_BENCH = _bool("CONVENE_BENCH", False)
+if CONVENE_BENCH:
+    MIDDLEWARE = ["members.bench.BenchMiddleware", *MIDDLEWARE]

@@ -1,4 +1,5 @@
 from allauth.account.decorators import secure_admin_login
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
@@ -61,3 +62,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", member_views.healthz, name="healthz"),
 ]
+
+if settings.CONVENE_BENCH:
+    # Measuring speed only (make bench): a bare view, and the last request's totals.
+    urlpatterns.append(path("", include("members.bench")))
