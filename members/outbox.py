@@ -42,7 +42,7 @@ logger = logging.getLogger(__name__)
 
 State = Notification.State
 MAX_ATTEMPTS = 6
-BATCH_SIZE = 100
+BATCH_SIZE = 500
 # A sweep or digest run stops taking new work after this long: well inside Celery's soft
 # time limit (settings.CELERY_TASK_SOFT_TIME_LIMIT), so no run is cut off mid-email.
 SWEEP_BUDGET_SECONDS = 150

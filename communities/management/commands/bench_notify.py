@@ -42,21 +42,31 @@ def _group_pids(pgid: int) -> list[int]:
     return pids
 
 
+def _cpu_ticks(stat: Path, *, reaped: bool = False) -> int:
+    """User and system CPU time from a /proc stat file, in clock ticks; with `reaped`, also
+    the time of children the process has already waited for."""
+    try:
+        # The command name may hold spaces; the fields after it are fixed.
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    ticks = int(fields[11]) + int(fields[12])  # utime, stime
+    if reaped:
+        ticks += int(fields[13]) + int(fields[14])  # cutime, cstime
+    return ticks
+
+
 def _cpu_seconds(pids: list[int], leader: int) -> float:
-    """User and system CPU time of these processes, plus the time of children the leader
-    has already reaped (a pool process replaced mid-run)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        try:
-            # The command name may hold spaces; the fields after it are fixed.
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-        if pid == leader:
-            total += int(fields[13]) + int(fields[14])  # cutime, cstime
-    return total / ticks
+    """CPU time of these processes, plus that of children the leader has already reaped (a
+    pool process replaced mid-run)."""
+    ticks = sum(_cpu_ticks(Path(f"/proc/{pid}/stat"), reaped=pid == leader) for pid in pids)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _thread_cpu_seconds(thread) -> float:
+    """CPU time of one thread of this process (the SMTP server's)."""
+    stat = Path(f"/proc/self/task/{thread.native_id}/stat")
+    return _cpu_ticks(stat) / os.sysconf("SC_CLK_TCK")
 
 
 def _database_url(settings_dict) -> str:
@@ -119,6 +129,7 @@ class Command(BaseCommand):
         try:
             time.sleep(4)  # let the worker connect before the clock starts
             cpu_before = _cpu_seconds(_group_pids(worker.pid), worker.pid)
+            server_before = _thread_cpu_seconds(sink.controller._thread)
             started = time.monotonic()
             with transaction.atomic():
                 outbox.notify(
@@ -134,6 +145,7 @@ class Command(BaseCommand):
             received = sink.received
             last = time.monotonic() - started
             cpu = _cpu_seconds(_group_pids(worker.pid), worker.pid) - cpu_before
+            server_cpu = _thread_cpu_seconds(sink.controller._thread) - server_before
         finally:
             os.killpg(worker.pid, signal.SIGTERM)
             worker.wait(timeout=30)
@@ -161,6 +173,9 @@ class Command(BaseCommand):
                     f"(delivery alone)",
                     f"worker CPU:         {cpu:.1f} s in all, "
                     f"{1000 * cpu / max(len(received), 1):.2f} ms per email",
+                    f"SMTP server CPU:    {server_cpu:.1f} s in all, "
+                    f"{1000 * server_cpu / max(len(received), 1):.2f} ms per email "
+                    f"(the local aiosmtpd server, one thread of this process)",
                     f"worker peak memory: {peak_kib / 1024:.0f} MiB (all worker processes)",
                 ]
             )
