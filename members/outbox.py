@@ -340,9 +340,9 @@ class _Batch:
         row the sweep handed to another worker is left to that worker's record). Retried a
         few times: a row the server accepted must not be left looking unsent."""
         self.recorded_at = time.monotonic()
-        if not self.accepted:
+        rows = self.accepted
+        if not rows:
             return
-        rows, self.accepted = self.accepted, []
         done = {"state": State.SENT, "sent_at": timezone.now(), "last_error": "", "claim": ""}
         moved = [row for row in rows if row.email != self.addresses[row.pk]]
         if moved:  # the address it actually went to
@@ -363,6 +363,9 @@ class _Batch:
         for attempt in range(3):
             try:
                 self.sent += mine.update(**done)
+                # Only now: if Celery's time limit interrupts the UPDATE, the rows are still
+                # here for the next try.
+                self.accepted = []
                 return
             except DatabaseError:
                 if attempt == 2:
