@@ -9,8 +9,10 @@ killed worker). Rows are claimed with a conditional UPDATE, so no two workers se
 """
 
 import hashlib
+import json
 import logging
 import random
+import re
 import smtplib
 import socket
 import time
@@ -18,6 +20,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from email.utils import formatdate
 from functools import partial
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -25,19 +28,21 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.db import DatabaseError, models, transaction
-from django.db.models import F
+from django.db.models import Case, F, Value, When
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from members import mime
 from members.models import NO_USABLE_ADDRESS, Delivery, Notification, NotificationGroup, User
 
 logger = logging.getLogger(__name__)
 
 State = Notification.State
 MAX_ATTEMPTS = 6
-BATCH_SIZE = 100
+BATCH_SIZE = 500
 # A sweep or digest run stops taking new work after this long: well inside Celery's soft
 # time limit (settings.CELERY_TASK_SOFT_TIME_LIMIT), so no run is cut off mid-email.
 SWEEP_BUDGET_SECONDS = 150
@@ -235,6 +240,16 @@ def enqueue_delivery(ids: list[int]) -> None:
 
 # --- Delivering -----------------------------------------------------------------------------
 
+# Rows the server accepted are recorded as sent in one UPDATE for every MARK_SENT_EVERY of them,
+# or after MARK_SENT_SECONDS, whichever comes first (and at the end of every batch). SMTP cannot
+# make "the server accepted it" and "the database says so" one step, so a worker killed in
+# between leaves the rows it had not yet recorded looking unsent: the sweep sends them again,
+# with the same Message-ID, so that mail systems can fold the repeat. That is at most
+# MARK_SENT_EVERY emails, or half a second's worth, per killed worker: the price of not paying
+# a commit per email.
+MARK_SENT_EVERY = 50
+MARK_SENT_SECONDS = 0.5
+
 
 def claim(ids: Iterable[int]) -> list[Notification]:
     """Take pending, due email rows for this worker with one conditional UPDATE. A row
@@ -266,30 +281,6 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=base * random.uniform(0.5, 1.5))
 
 
-def _mark_sent(row: Notification) -> bool:
-    """Record the send, if this worker still holds the row. Retried a few times: a row the
-    server accepted must not be left looking unsent (it would be sent again)."""
-    done = {
-        "state": State.SENT,
-        "sent_at": timezone.now(),
-        "last_error": "",
-        "claim": "",
-        "email": row.email,  # the address it actually went to
-    }
-    if "prerendered" in row.context:
-        # Account emails carry secret links; once sent, the outbox forgets them.
-        done["context"] = {}
-    for attempt in range(3):
-        try:
-            mine = Notification.objects.filter(pk=row.pk, claim=row.claim, state=State.SENDING)
-            return mine.update(**done) == 1
-        except DatabaseError:
-            if attempt == 2:
-                raise
-            time.sleep(0.2 * (attempt + 1))
-    return False
-
-
 def _mark_failed_try(row: Notification, error: Exception) -> None:
     retry = _classify(error) and row.attempts < MAX_ATTEMPTS
     Notification.objects.filter(pk=row.pk, claim=row.claim, state=State.SENDING).update(
@@ -306,15 +297,89 @@ def _skip(row: Notification, reason: str) -> None:
     )
 
 
-def _still_mine(row: Notification) -> bool:
-    """Renew this worker's claim just before sending. A row the sweep handed to another
-    worker (because this one seemed dead) is left to that worker."""
-    return (
-        Notification.objects.filter(pk=row.pk, claim=row.claim, state=State.SENDING).update(
-            claimed_at=timezone.now()
+class _Batch:
+    """The bookkeeping of one batch of rows claimed together (one claim token): which the
+    server accepted, recorded as sent a few dozen at a time, and whether the claim still
+    holds."""
+
+    def __init__(self, rows: list[Notification]):
+        self.token = rows[0].claim
+        self.claimed_at = rows[0].claimed_at
+        self.addresses = {row.pk: row.email for row in rows}  # as written, to see changes
+        self.accepted: list[Notification] = []
+        self.recorded_at = time.monotonic()
+        self.sent = 0
+        self.lost: set[int] = set()
+
+    def holds(self, remaining: list[Notification]) -> bool:
+        """Whether this worker still holds the next row, remaining[0].
+
+        The sweep hands a row to another worker only once it has been "sending" for
+        OUTBOX_STUCK_SECONDS (600 s by default; settings.py keeps it above Celery's hard
+        time limit, so a live task is never taken for dead). A batch takes a second or so,
+        and a task is stopped well inside its time limit (see deliver_notifications), so in
+        normal operation the claim just taken holds for the whole batch and no query is
+        needed. Only a worker that stalled (a paused machine, a debugger, a pool without
+        time limits) could reach the sweep's limit: after a tenth of it (a margin for the
+        clocks of two machines), the rows still held are renewed in one UPDATE before the
+        next send, and rows another worker took over are left to it."""
+        trusted = timedelta(seconds=settings.OUTBOX_STUCK_SECONDS / 10)
+        if timezone.now() - self.claimed_at >= trusted:
+            self.record()
+            now = timezone.now()
+            pks = [row.pk for row in remaining if row.pk not in self.lost]
+            mine = Notification.objects.filter(pk__in=pks, claim=self.token, state=State.SENDING)
+            if mine.update(claimed_at=now) < len(pks):
+                held = set(mine.values_list("pk", flat=True))
+                self.lost.update(pk for pk in pks if pk not in held)
+            self.claimed_at = now
+        return remaining[0].pk not in self.lost
+
+    def accept(self, row: Notification) -> None:
+        """The server accepted this row's email."""
+        self.accepted.append(row)
+        if (
+            len(self.accepted) >= MARK_SENT_EVERY
+            or time.monotonic() - self.recorded_at >= MARK_SENT_SECONDS
+        ):
+            self.record()
+
+    def record(self) -> None:
+        """Mark the accepted rows sent in one UPDATE, where this worker still holds them (a
+        row the sweep handed to another worker is left to that worker's record). Retried a
+        few times: a row the server accepted must not be left looking unsent."""
+        self.recorded_at = time.monotonic()
+        rows = self.accepted
+        if not rows:
+            return
+        done = {"state": State.SENT, "sent_at": timezone.now(), "last_error": "", "claim": ""}
+        moved = [row for row in rows if row.email != self.addresses[row.pk]]
+        if moved:  # the address it actually went to
+            done["email"] = Case(
+                *(When(pk=row.pk, then=Value(row.email)) for row in moved),
+                default=F("email"),
+                output_field=models.EmailField(),
+            )
+        secret = [row.pk for row in rows if "prerendered" in row.context]
+        if secret:  # account emails carry secret links; once sent, the outbox forgets them
+            done["context"] = Case(
+                When(pk__in=secret, then=Value({}, output_field=models.JSONField())),
+                default=F("context"),
+            )
+        mine = Notification.objects.filter(
+            pk__in=[row.pk for row in rows], claim=self.token, state=State.SENDING
         )
-        == 1
-    )
+        for attempt in range(3):
+            try:
+                self.sent += mine.update(**done)
+                # Only now: if Celery's time limit interrupts the UPDATE, the rows are still
+                # here for the next try.
+                self.accepted = []
+                return
+            except DatabaseError:
+                if attempt == 2:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
 
 
 def _why_not_send(row: Notification) -> str:
@@ -333,30 +398,56 @@ def _why_not_send(row: Notification) -> str:
     return ""
 
 
-def _send_one(row: Notification, *, connection, about) -> bool:
-    """Send one claimed row, checking first that it should still go and is still ours."""
+def _send_row(row: Notification, *, composer: "_Composer", batch: _Batch, about) -> None:
+    """Send one claimed row, checking first that it should still go."""
     reason = _why_not_send(row)
     if reason:
         _skip(row, reason)
-        return False
-    if not _still_mine(row):
-        return False
+        return
     if row.recipient is not None:
         row.email = row.recipient.email
+    if not row.email:
+        _mark_failed_try(row, smtplib.SMTPException("The message had no recipient."))
+        return
     try:
-        count = build_message(row, connection=connection, about=about).send()
+        composer.send(row, about=about)
     except SoftTimeLimitExceeded:
         raise  # the row stays "sending"; the sweep gives it back after the timeout
     except Exception as error:  # noqa: BLE001 - recorded on the row, retried or failed
         logger.warning("Notification %s not sent: %s", row.pk, error)
         _mark_failed_try(row, error)
         # After any error the conversation with the server is in an unknown state.
-        _reopen(connection)
-        return False
-    if count != 1:
-        _mark_failed_try(row, smtplib.SMTPException("The message had no recipient."))
-        return False
-    return _mark_sent(row)
+        _reopen(composer.connection)
+        return
+    batch.accept(row)
+
+
+def _send_claimed(rows: list[Notification], *, connection, deadline: float | None = None) -> int:
+    """Send rows claimed together, over an open connection, rendering what their recipients
+    share once (see _Composer), and record them as sent in batches (see _Batch). Returns
+    how many this worker recorded as sent."""
+    loaded = load_abouts([row for row in rows if row.kind in _kinds])
+    composer = _Composer(connection)
+    batch = _Batch(rows)
+    index = 0
+    try:
+        for index, row in enumerate(rows):
+            if deadline is not None and time.monotonic() > deadline:
+                _release(rows[index:])
+                break
+            if batch.holds(rows[index:]):
+                _send_row(row, composer=composer, batch=batch, about=_about(row, loaded))
+    except SoftTimeLimitExceeded:
+        # The email being sent may or may not have gone: it stays "sending" until the sweep
+        # gives it back. The rows not reached go back now.
+        batch.record()
+        if rows[index + 1 :]:
+            _release(rows[index + 1 :])
+        raise
+    finally:
+        # Whatever stops the batch (its end, an error), what the server accepted is recorded.
+        batch.record()
+    return batch.sent
 
 
 def deliver(*, ids: Iterable[int], deadline: float | None = None) -> int:
@@ -364,11 +455,15 @@ def deliver(*, ids: Iterable[int], deadline: float | None = None) -> int:
     already sent, or taken by another worker, are skipped. Each person is checked again at
     sending (their address and their choices as they are now). Stops taking new rows after
     `deadline` (a time.monotonic() value), leaving them for the sweep. Returns how many
-    were sent."""
+    were sent.
+
+    At least once: the claim, then the sends, then one UPDATE per MARK_SENT_EVERY accepted
+    emails (or MARK_SENT_SECONDS) marks them sent. A worker killed between the server's
+    acceptance and that UPDATE leaves those rows to be sent again by the sweep, with the same
+    Message-ID. Failures and skips are recorded row by row, as they happen."""
     rows = claim(ids)
     if not rows:
         return 0
-    loaded = load_abouts([row for row in rows if row.kind in _kinds])
     connection = get_connection(fail_silently=False)
     try:
         connection.open()
@@ -376,19 +471,13 @@ def deliver(*, ids: Iterable[int], deadline: float | None = None) -> int:
         for row in rows:
             _mark_failed_try(row, error)
         return 0
-    sent = 0
     try:
-        for index, row in enumerate(rows):
-            if deadline is not None and time.monotonic() > deadline:
-                _release(rows[index:])
-                break
-            sent += _send_one(row, connection=connection, about=_about(row, loaded))
+        return _send_claimed(rows, connection=connection, deadline=deadline)
     finally:
         try:
             connection.close()
         except Exception:  # noqa: BLE001 - closing a broken connection
             pass
-    return sent
 
 
 def _reopen(connection) -> None:
@@ -404,11 +493,11 @@ def _reopen(connection) -> None:
 
 
 def _release(rows: list[Notification]) -> None:
-    """Give back rows this worker claimed but will not reach, for the next sweep."""
-    for row in rows:
-        Notification.objects.filter(pk=row.pk, claim=row.claim, state=State.SENDING).update(
-            state=State.PENDING, claim="", attempts=F("attempts") - 1
-        )
+    """Give back rows this worker claimed (together) but will not reach, for the next
+    sweep."""
+    Notification.objects.filter(
+        pk__in=[row.pk for row in rows], claim=rows[0].claim, state=State.SENDING
+    ).update(state=State.PENDING, claim="", attempts=F("attempts") - 1)
 
 
 def requeue_stuck(*, older_than: timedelta | None = None) -> int:
@@ -546,20 +635,42 @@ def _unsubscribe(row_user: User | None, group: str) -> dict:
     }
 
 
+def _language(row: Notification) -> str:
+    return getattr(row.recipient, "language", None) or settings.LANGUAGE_CODE
+
+
+def _render_parts(row: Notification, context: dict) -> tuple[str, str, str]:
+    """Subject, text and HTML from the kind's templates (or as an account email brought
+    them), the text with the footer."""
+    if "prerendered" in row.context:
+        subject, text, html = (row.context["prerendered"][k] for k in ("subject", "text", "html"))
+    else:
+        subject = render_to_string(f"notifications/{row.kind}_subject.txt", context)
+        text = render_to_string(f"notifications/{row.kind}.txt", context)
+        html = render_to_string(f"notifications/{row.kind}.html", context)
+    text += render_to_string("notifications/footer.txt", context)
+    return subject, text, html
+
+
+def _headers(*, message_id: str, unsubscribe: dict) -> dict:
+    """The headers Convene adds; Django adds From, To, Date and the MIME headers."""
+    headers = {"Message-ID": message_id}
+    if unsubscribe:
+        headers["List-Unsubscribe"] = f"<{unsubscribe['one_click_url']}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    return headers
+
+
 def _message(
     *,
     to: str,
     subject: str,
     text: str,
     html: str,
-    unsubscribe: dict,
+    headers: dict,
+    attachments: Iterable[tuple[str, bytes, str]] = (),
     connection=None,
-    message_id: str,
-):
-    headers = {"Message-ID": message_id}
-    if unsubscribe:
-        headers["List-Unsubscribe"] = f"<{unsubscribe['one_click_url']}>"
-        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+) -> EmailMultiAlternatives:
     message = EmailMultiAlternatives(
         subject=" ".join(subject.split()),
         body=text,
@@ -569,37 +680,230 @@ def _message(
     )
     if html.strip():
         message.attach_alternative(html, "text/html")
+    for filename, content, mimetype in attachments:
+        message.attach(filename, content, mimetype)
     return message
 
 
 def build_message(row: Notification, *, connection=None, about=_UNLOADED) -> EmailMultiAlternatives:
     """The email for one row: plain text and HTML from the kind's templates."""
     unsubscribe = _unsubscribe(row.recipient, row.group)
-    with translation.override(getattr(row.recipient, "language", None) or settings.LANGUAGE_CODE):
+    with translation.override(_language(row)):
         context = {**_render_context(row, about), **unsubscribe}
-        if "prerendered" in row.context:
-            subject, text, html = (
-                row.context["prerendered"][k] for k in ("subject", "text", "html")
-            )
-        else:
-            subject = render_to_string(f"notifications/{row.kind}_subject.txt", context)
-            text = render_to_string(f"notifications/{row.kind}.txt", context)
-            html = render_to_string(f"notifications/{row.kind}.html", context)
-        text += render_to_string("notifications/footer.txt", context)
-    message = _message(
+        subject, text, html = _render_parts(row, context)
+    spec = get_kind(row.kind)
+    attachments = []
+    if spec.attach and context.get("about") is not None:
+        attachments = spec.attach(context["about"])
+    return _message(
         to=row.email,
         subject=subject,
         text=text,
         html=html,
-        unsubscribe=unsubscribe,
+        headers=_headers(message_id=row.message_id, unsubscribe=unsubscribe),
+        attachments=attachments,
         connection=connection,
-        message_id=row.message_id,
     )
+
+
+# Stand-ins for a person's own unsubscribe links in the parts everyone shares (see _Composer).
+_UNSUBSCRIBE_URL = mime.placeholder("unsubscribe")
+_ONE_CLICK_URL = mime.placeholder("oneclick")
+# What signing.dumps() makes, which reverse() puts in a path as it is.
+_TOKEN = re.compile(r"[A-Za-z0-9_.:-]+")
+# A link that reads the same whether a template escapes it for HTML or not.
+_PLAIN_LINK = re.compile(r"[^&<>\"'\s]+")
+
+
+class _Unseen:
+    """Stands in for the recipient while the parts everyone shares are rendered. A template
+    that looks at the recipient at all marks it seen; that email is then rendered person by
+    person."""
+
+    seen = False
+
+    def _look(self) -> None:
+        self.seen = True
+
+    def __getattr__(self, name):
+        self._look()
+        raise AttributeError(name)
+
+    def __getitem__(self, key):
+        self._look()
+        raise KeyError(key)
+
+    def __bool__(self) -> bool:
+        self._look()
+        return True
+
+    def __str__(self) -> str:
+        self._look()
+        return ""
+
+    def __len__(self) -> int:
+        self._look()
+        return 0
+
+    def __iter__(self):
+        self._look()
+        return iter(())
+
+    def __eq__(self, other) -> bool:
+        self._look()
+        return False
+
+    __hash__ = object.__hash__
+
+
+@dataclass
+class _Shared:
+    """What everyone told about one thing, in one language, is sent alike."""
+
+    subject: str
+    text: str
+    html: str
+    attachments: list
+    prototype: mime.Prototype | None = None
+    copyable: bool = True
+
+
+def _render_shared(row: Notification, about) -> _Shared | None:
+    """Render the row's email with stand-ins for the person: None if the templates looked at
+    the recipient, so the email must be rendered for each person."""
+    watch = _Unseen() if row.recipient is not None else None
+    with translation.override(_language(row)):
+        context = {**_render_context(row, about), "recipient": watch}
+        if row.recipient and row.group:
+            context["unsubscribe_url"] = _UNSUBSCRIBE_URL
+            context["one_click_url"] = _ONE_CLICK_URL
+            context["group_label"] = NotificationGroup(row.group).label
+        subject, text, html = _render_parts(row, context)
+    if (
+        (watch is not None and watch.seen)
+        or _UNSUBSCRIBE_URL in subject
+        or _ONE_CLICK_URL in subject
+    ):
+        return None
     spec = get_kind(row.kind)
-    if spec.attach and context.get("about") is not None:
-        for filename, content, mimetype in spec.attach(context["about"]):
-            message.attach(filename, content, mimetype)
-    return message
+    attachments = spec.attach(about) if spec.attach and about is not None else []
+    return _Shared(subject, text, html, attachments)
+
+
+class _Composer:
+    """Builds and sends the emails of one batch over one connection.
+
+    Most of an email is the same for everyone told about one thing: its subject, text, HTML
+    and attachments are rendered once per kind, object, community, context, group and
+    language (within the batch), with stand-ins for the person's own unsubscribe links, and
+    each email swaps in that person's links. Through Django's SMTP backend the encoded message
+    is copied as well (members.mime); other backends (the console in development, memory in
+    tests) are given an EmailMessage. Either way each person gets the email build_message()
+    makes for their row, byte for byte but for the MIME boundary and the Date; where that
+    cannot be promised (a template that looks at `recipient`, a link that would need
+    escaping) the row's email is built by build_message() itself."""
+
+    def __init__(self, connection):
+        self.connection = connection
+        self.copies = type(connection) is SMTPBackend
+        self.shared: dict[tuple, _Shared | None] = {}
+        self.link_shapes: list[list[str]] | None = None
+
+    def send(self, row: Notification, *, about) -> None:
+        """Send the row's email to row.email, raising what the backend raises."""
+        shared = self._shared(row, about)
+        links = self._links(row) if shared is not None else {}
+        if shared is None or not all(_PLAIN_LINK.fullmatch(url) for url in links.values()):
+            message = build_message(row, connection=self.connection, about=about)
+        else:
+            headers = _headers(message_id=row.message_id, unsubscribe=links)
+            data = self._copy(shared, row, headers, links) if self.copies else None
+            if data is not None:
+                if self.connection.connection is None:  # a reopen after an error failed
+                    self.connection.open()
+                self.connection.connection.sendmail(
+                    shared.prototype.from_email, [mime.envelope_address(row.email)], data
+                )
+                return
+            message = _message(
+                to=row.email,
+                subject=shared.subject,
+                text=_fill(shared.text, links),
+                html=_fill(shared.html, links),
+                headers=headers,
+                attachments=shared.attachments,
+                connection=self.connection,
+            )
+        if message.send() != 1:
+            raise smtplib.SMTPException("The message had no recipient.")
+
+    def _shared(self, row: Notification, about) -> _Shared | None:
+        key = (
+            row.kind,
+            _language(row),
+            row.about_type_id,
+            row.about_id,
+            row.community_id,
+            row.group,
+            row.recipient is not None,
+            json.dumps(row.context, sort_keys=True),
+        )
+        if key not in self.shared:
+            self.shared[key] = _render_shared(row, about)
+        return self.shared[key]
+
+    def _links(self, row: Notification) -> dict:
+        """The person's unsubscribe links, as _unsubscribe() makes them, without reversing
+        two URLs for each person."""
+        if not (row.recipient and row.group):
+            return {}
+        if self.link_shapes is None:
+            stand_in = mime.placeholder("token")
+            self.link_shapes = [
+                _absolute(reverse(name, args=[stand_in])).split(stand_in)
+                for name in ("members:unsubscribe", "members:unsubscribe_one_click")
+            ]
+        token = unsubscribe_token(user=row.recipient, group=row.group)
+        if not _TOKEN.fullmatch(token) or any(len(shape) != 2 for shape in self.link_shapes):
+            links = _unsubscribe(row.recipient, row.group)
+            return {name: links[name] for name in ("unsubscribe_url", "one_click_url")}
+        (page_start, page_end), (click_start, click_end) = self.link_shapes
+        return {
+            "unsubscribe_url": page_start + token + page_end,
+            "one_click_url": click_start + token + click_end,
+        }
+
+    def _copy(self, shared: _Shared, row: Notification, headers: dict, links: dict):
+        """The encoded email for this row, copied from the shared one; None where it cannot
+        be copied."""
+        if shared.prototype is None and shared.copyable:
+            stand_ins = {name: mime.placeholder(name) for name in ("To", "Date", *headers)}
+            message = _message(
+                to=stand_ins["To"],
+                subject=shared.subject,
+                text=shared.text,
+                html=shared.html,
+                # Django writes Date, then the headers given, in this order, as it does when
+                # it adds the Date itself.
+                headers={name: stand_ins[name] for name in ("Date", *headers)},
+                attachments=shared.attachments,
+            )
+            body = {"unsubscribe_url": _UNSUBSCRIBE_URL, "one_click_url": _ONE_CLICK_URL}
+            try:
+                shared.prototype = mime.Prototype(message, headers=stand_ins, body=body)
+            except mime.CannotCopy:
+                shared.copyable = False
+        if shared.prototype is None:
+            return None
+        date = formatdate(localtime=settings.EMAIL_USE_LOCALTIME)
+        return shared.prototype.copy(headers={"To": row.email, "Date": date, **headers}, body=links)
+
+
+def _fill(text: str, links: dict) -> str:
+    if not links:
+        return text
+    text = text.replace(_UNSUBSCRIBE_URL, links["unsubscribe_url"])
+    return text.replace(_ONE_CLICK_URL, links["one_click_url"])
 
 
 def build_digest(
@@ -637,9 +941,11 @@ def build_digest(
         subject=subject,
         text=text,
         html=html,
-        unsubscribe=unsubscribe,
+        headers=_headers(
+            message_id=first.message_id.replace("notification-", f"digest-{len(rows)}-"),
+            unsubscribe=unsubscribe,
+        ),
         connection=connection,
-        message_id=first.message_id.replace("notification-", f"digest-{len(rows)}-"),
     )
 
 

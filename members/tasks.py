@@ -1,3 +1,5 @@
+import time
+
 from celery import shared_task
 
 from members import outbox, services
@@ -11,8 +13,10 @@ def heartbeat() -> None:
 
 @shared_task(ignore_result=True)
 def deliver_notifications(ids: list[int]) -> None:
-    """Send these outbox rows. Idempotent: rows already sent or taken are skipped."""
-    outbox.deliver(ids=ids)
+    """Send these outbox rows. Idempotent: rows already sent or taken are skipped. Stops
+    taking rows well inside Celery's time limit (a mail server that answers slowly), giving
+    the rest back to the sweep."""
+    outbox.deliver(ids=ids, deadline=time.monotonic() + outbox.SWEEP_BUDGET_SECONDS)
 
 
 @shared_task(ignore_result=True)
