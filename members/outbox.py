@@ -240,15 +240,12 @@ def enqueue_delivery(ids: list[int]) -> None:
 
 # --- Delivering -----------------------------------------------------------------------------
 
-# Rows the server accepted are recorded as sent in one UPDATE for every MARK_SENT_EVERY of them,
-# or after MARK_SENT_SECONDS, whichever comes first (and at the end of every batch). SMTP cannot
-# make "the server accepted it" and "the database says so" one step, so a worker killed in
-# between leaves the rows it had not yet recorded looking unsent: the sweep sends them again,
-# with the same Message-ID, so that mail systems can fold the repeat. That is at most
-# MARK_SENT_EVERY emails, or half a second's worth, per killed worker: the price of not paying
-# a commit per email.
-MARK_SENT_EVERY = 50
-MARK_SENT_SECONDS = 0.5
+# Each email the server accepted is recorded as sent in one UPDATE before the next is sent.
+# SMTP cannot make "the server accepted it" and "the database says so" one step, so a worker
+# killed in between leaves that one row looking unsent: the sweep sends it again, with the
+# same Message-ID, so that mail systems can fold the repeat. At most one email per killed
+# worker, never a lost one: the chosen trade-off. (Everything else about a batch, the claim
+# and its renewal, is one UPDATE for the whole batch.)
 
 
 def claim(ids: Iterable[int]) -> list[Notification]:
@@ -299,15 +296,13 @@ def _skip(row: Notification, reason: str) -> None:
 
 class _Batch:
     """The bookkeeping of one batch of rows claimed together (one claim token): which the
-    server accepted, recorded as sent a few dozen at a time, and whether the claim still
-    holds."""
+    server accepted, each recorded as sent at once, and whether the claim still holds."""
 
     def __init__(self, rows: list[Notification]):
         self.token = rows[0].claim
         self.claimed_at = rows[0].claimed_at
         self.addresses = {row.pk: row.email for row in rows}  # as written, to see changes
         self.accepted: list[Notification] = []
-        self.recorded_at = time.monotonic()
         self.sent = 0
         self.lost: set[int] = set()
 
@@ -336,19 +331,14 @@ class _Batch:
         return remaining[0].pk not in self.lost
 
     def accept(self, row: Notification) -> None:
-        """The server accepted this row's email."""
+        """The server accepted this row's email: record it before sending the next."""
         self.accepted.append(row)
-        if (
-            len(self.accepted) >= MARK_SENT_EVERY
-            or time.monotonic() - self.recorded_at >= MARK_SENT_SECONDS
-        ):
-            self.record()
+        self.record()
 
     def record(self) -> None:
         """Mark the accepted rows sent in one UPDATE, where this worker still holds them (a
         row the sweep handed to another worker is left to that worker's record). Retried a
         few times: a row the server accepted must not be left looking unsent."""
-        self.recorded_at = time.monotonic()
         rows = self.accepted
         if not rows:
             return
@@ -457,10 +447,10 @@ def deliver(*, ids: Iterable[int], deadline: float | None = None) -> int:
     `deadline` (a time.monotonic() value), leaving them for the sweep. Returns how many
     were sent.
 
-    At least once: the claim, then the sends, then one UPDATE per MARK_SENT_EVERY accepted
-    emails (or MARK_SENT_SECONDS) marks them sent. A worker killed between the server's
-    acceptance and that UPDATE leaves those rows to be sent again by the sweep, with the same
-    Message-ID. Failures and skips are recorded row by row, as they happen."""
+    At least once: the claim, then for each email the send and one UPDATE marking it sent.
+    A worker killed between the server's acceptance and that UPDATE leaves that one row to
+    be sent again by the sweep, with the same Message-ID. Failures and skips are recorded row
+    by row, as they happen."""
     rows = claim(ids)
     if not rows:
         return 0
