@@ -79,6 +79,28 @@ def _database_url(settings_dict) -> str:
     return f"postgres://{user}{password}@{host}:{port}/{settings_dict['NAME']}"
 
 
+def worker_environment(sink) -> dict[str, str]:
+    """The benchmark worker's environment: this database, the local SMTP server, and
+    production settings (DEBUG off, which a real worker runs with: DEBUG keeps a log of
+    every query), with throwaway values for what a real site would set."""
+    import secrets
+
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env.update(sink.env())
+    env.update(
+        {
+            "DATABASE_URL": _database_url(connection.settings_dict),
+            "DEBUG": "false",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "SITE_URL": env.get("SITE_URL", "").replace("http://", "https://")
+            or "https://127.0.0.1",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+    return env
+
+
 class Command(BaseCommand):
     help = "Benchmark the notification outbox with a real worker and a local SMTP server."
 
@@ -117,9 +139,7 @@ class Command(BaseCommand):
         asker = User.objects.create(email="asker@example.org", name="Ama")
         membership = Membership.objects.create(community=community, user=asker, status="requested")
 
-        env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
-        env.update(sink.env())
-        env["DATABASE_URL"] = _database_url(connection.settings_dict)
+        env = worker_environment(sink)
         (ROOT / ".celery").mkdir(exist_ok=True)
         log = open(ROOT / ".celery" / "bench-worker.log", "w")  # noqa: SIM115
         worker = subprocess.Popen(

@@ -20,7 +20,11 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
 
-from communities.management.commands.bench_notify import _database_url, _group_pids, _rss_kib
+from communities.management.commands.bench_notify import (
+    _group_pids,
+    _rss_kib,
+    worker_environment,
+)
 
 ROOT = Path(settings.BASE_DIR)
 
@@ -85,9 +89,7 @@ class Command(BaseCommand):
         from members.models import FanOut
 
         community, coordinator, update = self._community(size)
-        env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
-        env.update(sink.env())
-        env["DATABASE_URL"] = _database_url(connection.settings_dict)
+        env = worker_environment(sink)
         (ROOT / ".celery").mkdir(exist_ok=True)
         log = open(ROOT / ".celery" / "bench-publish-worker.log", "w")  # noqa: SIM115
         worker = subprocess.Popen(
