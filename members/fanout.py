@@ -212,9 +212,11 @@ def _write_people(fan_out: FanOut, audience: Audience, about, token: str, size: 
 
 
 def _write_contacts(fan_out: FanOut, audience: Audience, about, token: str, size: int) -> bool:
-    """Write the next batch of contacts without an account. Someone entered from paper whose
-    email is the address of a person in the audience hears once, as that person."""
-    contacts = sorted(audience.contacts, key=lambda c: (c.key, c.name))
+    """Write the next batch of contacts without an account, from the list kept when the
+    fan-out started (so a contact added or removed since cannot shift the position a resumed
+    run carries on from). Someone entered from paper whose email is the address of a person
+    in the audience hears once, as that person."""
+    contacts = [Contact(*fields) for fields in fan_out.contacts]
     batch = contacts[fan_out.contacts_done : fan_out.contacts_done + size]
     if not batch:
         return False
@@ -279,8 +281,10 @@ def advance(
     about = _about(fan_out)
     audience = spec.find(about) if about is not None else Audience(User.objects.none())
     if fan_out.total is None:
-        fan_out.total = audience.people.count() + len(audience.contacts)
-        _moved(fan_out, token, total=fan_out.total)
+        contacts = sorted(audience.contacts, key=lambda c: (c.key, c.name))
+        fan_out.contacts = [[c.name, c.channel, c.details] for c in contacts]
+        fan_out.total = audience.people.count() + len(contacts)
+        _moved(fan_out, token, total=fan_out.total, contacts=fan_out.contacts)
     deadline = time.monotonic() + budget_seconds
     try:
         for write in (_write_people, _write_contacts):

@@ -556,6 +556,9 @@ class FanOut(models.Model):
     # The last person (by pk) written, and how many contacts without an account were.
     cursor = models.BigIntegerField(default=0)
     contacts_done = models.PositiveIntegerField(default=0)
+    # The contacts without an account, as [name, channel, details], kept when the worker
+    # starts: they are walked by position, so the list must not change between runs.
+    contacts = models.JSONField(default=list, blank=True)
     # The worker that holds it and when it last moved; a worker silent for longer than the
     # lease is taken to be dead and the fan-out is handed to another.
     claim = models.CharField(max_length=40, blank=True)

@@ -240,3 +240,17 @@ def test_resuming_hands_over_fan_outs_never_started_or_left_by_a_dead_worker(
     fanout.advance(waiting.pk)
     handed.clear()
     assert fanout.resume_stalled() == 1 and handed == [held.pk]
+
+
+def test_a_contact_added_between_runs_shifts_nobody_out(about, community):
+    """Contacts are walked by position in the list kept when the fan-out started, so one
+    added (or removed) before a resumed run cannot make it skip anyone."""
+    CONTACTS.extend(
+        Contact(f"Person {name}", "post", f"{name} High Street") for name in ("B", "C", "D", "E")
+    )
+    fan_out = begin(about, community)
+    assert fanout.advance(fan_out.pk, batch_size=2, budget_seconds=0) is True
+    CONTACTS.insert(0, Contact("Person A", "post", "A High Street"))  # sorts first
+    assert fanout.advance(fan_out.pk, batch_size=2) is False
+    told = Notification.objects.filter(kind="join_request").values_list("context", flat=True)
+    assert sorted(c["name"] for c in told) == [f"Person {n}" for n in "BCDE"]
