@@ -184,13 +184,15 @@ def publish(request, community, pk):
 @coordinator_required
 def publish_progress(request, community, pk):
     """How far telling people has got, as a fragment the update's page asks for every few
-    seconds while it goes on (and stops asking, with htmx's 286, once it is done)."""
+    seconds while it goes on (and stops asking, with htmx's 286, once it is done). Once it is
+    done the fragment also carries the page's one announced sentence, swapped in out of
+    band, so a screen reader hears the figures change once, not every few seconds."""
     update = get_object_or_404(Update.objects.published(), community=community, pk=pk)
     update.community = community
     progress = services.publishing_progress(update)
     response = render(
         request,
-        "improvement/includes/publish_progress.html",
+        "improvement/includes/publish_progress_fragment.html",
         {"community": community, "update": update, "progress": progress},
     )
     if progress is None or progress.finished:

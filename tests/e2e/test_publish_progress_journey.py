@@ -54,9 +54,10 @@ def test_a_coordinator_watches_everyone_being_told(
             "Published. Everyone whose input it answers is being told"
         )
         telling = page.get_by_role("region", name="Telling everyone whose input it answers")
-        expect(telling.get_by_role("status")).to_contain_text(
-            "Getting ready to tell everyone whose input this answers"
+        expect(telling.get_by_role("status")).to_have_text(
+            "Telling everyone whose input this answers…"
         )
+        expect(telling).to_contain_text("Getting ready to tell everyone whose input this answers")
         # Without JavaScript, a link reloads the page to see how far it has got.
         expect(
             telling.get_by_role("link", name="Refresh to see how far it has got")
