@@ -34,6 +34,7 @@ from improvement.forms import (
 )
 from improvement.models import Cycle, DataPoint, Idea, Measure, Project, TeamMember
 from members.computed import computed, version_of
+from members.personal_data import csv_cell
 
 PROJECTS_PER_PAGE = 20
 # Beside each chart on the project page: the latest points. All of them are a link away, a
@@ -198,7 +199,7 @@ def measure_csv(request, slug, pk, measure):
     def lines():
         yield writer.writerow(["date", "value", "note", "astronomical"])
         for when, value, note, astronomical in rows.iterator(chunk_size=2000):
-            yield writer.writerow([when.isoformat(), _csv_number(value), _csv_safe(note),
+            yield writer.writerow([when.isoformat(), _csv_number(value), csv_cell(note),
                                    "yes" if astronomical else ""])  # fmt: skip
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
@@ -216,11 +217,6 @@ class _Echo:
 
 def _csv_number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
-
-
-def _csv_safe(text: str) -> str:
-    """A note that a spreadsheet would run as a formula is written as text."""
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def team_required(view):

@@ -38,6 +38,8 @@ class PublishResult:
 
 
 AUDIENCE = "update"
+# The notification an update sends to everyone whose input it answers.
+KIND = "update_published"
 
 
 def update_audience(update: Update) -> Audience:
@@ -115,7 +117,7 @@ def publish_update(*, update: Update, by: User) -> PublishResult:
         return PublishResult(published=False)
     update.refresh_from_db()
     fan_out = start(
-        kind="update_published",
+        kind=KIND,
         audience=AUDIENCE,
         about=update,
         community=update.community,
@@ -140,7 +142,7 @@ def still_telling():
     the people an update tells."""
     return Exists(
         FanOut.objects.filter(
-            kind="update_published",
+            kind=KIND,
             about_type=ContentType.objects.get_for_model(Update),
             about_id=Cast(OuterRef("pk"), CharField()),
             state=FanOut.State.WRITING,
@@ -152,7 +154,7 @@ def publishing_progress(update: Update):
     """How far telling everyone about a published update has got (None for a draft)."""
     if not update.is_published:
         return None
-    return progress(kind="update_published", about=update)
+    return progress(kind=KIND, about=update)
 
 
 OVERDUE_LISTED = 25
