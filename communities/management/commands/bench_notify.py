@@ -79,6 +79,20 @@ def _database_url(settings_dict) -> str:
     return f"postgres://{user}{password}@{host}:{port}/{settings_dict['NAME']}"
 
 
+def start_worker(env: dict[str, str], *, concurrency: int, log_name: str):
+    """A real Celery worker for a benchmark, in a process group of its own (so that it and
+    its pool stop together), logging to .celery/<log_name>. Returns it and its open log."""
+    (ROOT / ".celery").mkdir(exist_ok=True)
+    log = open(ROOT / ".celery" / log_name, "w")  # noqa: SIM115 - closed by the caller
+    worker = subprocess.Popen(
+        [str(Path(sys.executable).parent / "celery"), "-A", "config", "worker",
+         f"--concurrency={concurrency}", "--loglevel=WARNING", "--without-mingle",
+         "--without-gossip"],
+        cwd=ROOT, env=env, stdout=log, stderr=log, start_new_session=True,
+    )  # fmt: skip
+    return worker, log
+
+
 def worker_environment(sink) -> dict[str, str]:
     """The benchmark worker's environment: this database, the local SMTP server, and
     production settings (DEBUG off, which a real worker runs with: DEBUG keeps a log of
@@ -140,14 +154,7 @@ class Command(BaseCommand):
         membership = Membership.objects.create(community=community, user=asker, status="requested")
 
         env = worker_environment(sink)
-        (ROOT / ".celery").mkdir(exist_ok=True)
-        log = open(ROOT / ".celery" / "bench-worker.log", "w")  # noqa: SIM115
-        worker = subprocess.Popen(
-            [str(Path(sys.executable).parent / "celery"), "-A", "config", "worker",
-             f"--concurrency={concurrency}", "--loglevel=WARNING", "--without-mingle",
-             "--without-gossip"],
-            cwd=ROOT, env=env, stdout=log, stderr=log, start_new_session=True,
-        )  # fmt: skip
+        worker, log = start_worker(env, concurrency=concurrency, log_name="bench-worker.log")
         try:
             time.sleep(4)  # let the worker connect before the clock starts
             cpu_before = _cpu_seconds(_group_pids(worker.pid), worker.pid)

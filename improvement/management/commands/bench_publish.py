@@ -8,8 +8,6 @@ server. Runs in a throwaway database, created and removed by the command.
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -23,6 +21,7 @@ from django.urls import reverse
 from communities.management.commands.bench_notify import (
     _group_pids,
     _rss_kib,
+    start_worker,
     worker_environment,
 )
 
@@ -90,14 +89,9 @@ class Command(BaseCommand):
 
         community, coordinator, update = self._community(size)
         env = worker_environment(sink)
-        (ROOT / ".celery").mkdir(exist_ok=True)
-        log = open(ROOT / ".celery" / "bench-publish-worker.log", "w")  # noqa: SIM115
-        worker = subprocess.Popen(
-            [str(Path(sys.executable).parent / "celery"), "-A", "config", "worker",
-             f"--concurrency={concurrency}", "--loglevel=WARNING", "--without-mingle",
-             "--without-gossip"],
-            cwd=ROOT, env=env, stdout=log, stderr=log, start_new_session=True,
-        )  # fmt: skip
+        worker, log = start_worker(
+            env, concurrency=concurrency, log_name="bench-publish-worker.log"
+        )
         client = Client()
         client.force_login(coordinator)
         url = reverse("updates_manage:publish", args=[community.slug, update.pk])
