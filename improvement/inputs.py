@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.db import models
-from django.db.models import F, Max, Q, Value
+from django.db.models import F, Max, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.dates import MONTHS
@@ -134,7 +134,7 @@ def updates_about(roots: set[int], day=None) -> dict[int, list[Update]]:
     found = defaultdict(dict)
     if not roots:
         return {}
-    group = Idea.objects.filter(Q(pk__in=list(roots)) | Q(merged_into__in=list(roots)))
+    group = Idea.objects.filter(pk__in=list(roots)).with_merged()
     rows = (
         Update.ideas.through.objects.filter(
             idea__in=group.values("pk"), update__status=Update.Status.PUBLISHED
