@@ -14,11 +14,8 @@ from communities.models import Community, Membership
 def get_membership(user, community: Community) -> Membership | None:
     if not user.is_authenticated:
         return None
-    membership = (
-        Membership.objects.filter(community=community, user=user)
-        .prefetch_related("perspective_set", "involvement")
-        .first()
-    )
+    # The few pages that show the person's perspectives or ways of taking part load them.
+    membership = Membership.objects.filter(community=community, user=user).first()
     if membership is not None:
         membership.community = community  # already loaded: save a query
     return membership

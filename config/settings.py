@@ -139,6 +139,9 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                # LANGUAGE_CODE and TIME_ZONE: part of the key of every cached fragment.
+                "django.template.context_processors.i18n",
+                "django.template.context_processors.tz",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
@@ -183,14 +186,16 @@ CACHES = {
         "LOCATION": "convene_cache",
     },
     # Work that is costly to compute and depends only on the data (a project's charts, a
-    # survey's results, a calendar feed), kept in each process's memory under a key that
-    # names the data's version. A new version is a new key, so nothing here is ever stale and
-    # nothing needs to expire by time; a different process just computes it once itself.
+    # survey's results, a calendar feed, a rendered list row), kept in each process's memory
+    # under a key that names the data's version (or is made of the very values the fragment
+    # shows). A new version is a new key, so nothing here is ever stale and nothing needs to
+    # expire by time; a different process just computes it once itself. The least recently
+    # used go first when it is full (about 20 MB at most).
     "computed": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "convene-computed",
         "TIMEOUT": None,
-        "OPTIONS": {"MAX_ENTRIES": 2000},
+        "OPTIONS": {"MAX_ENTRIES": 20000},
     },
 }
 

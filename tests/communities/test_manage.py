@@ -74,11 +74,11 @@ def test_community_page_query_count_is_fixed(
     client, busy_community, persona, request, django_assert_num_queries
 ):
     client.force_login(request.getfixturevalue(persona))
-    # session, user, community, the person's membership (+ perspectives, involvement),
-    # partners, whether they may coordinate, the "you said, we did" panel (ideas counted,
-    # answered ideas counted, the latest updates) and the next sessions. (13 before the
+    # session, user, community, the person's membership, partners, whether they may
+    # coordinate, the "you said, we did" panel (ideas counted, answered ideas counted, the
+    # latest updates) and the next sessions. (13 before the
     # figures were counted in the database.)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(10):
         response = client.get(busy_community.get_absolute_url())
     assert response.status_code == 200
 

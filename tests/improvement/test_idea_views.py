@@ -508,10 +508,9 @@ def test_idea_list_queries_do_not_grow(client, community, member, n, django_asse
     _many_ideas(community, member, n)
     client.force_login(member)
     url = reverse("improvement:ideas", args=[community.slug])
-    # session, user, community, membership (with its perspectives and involvement: 3),
-    # themes for the filter, the count, the page of ideas (with their kept counts), their
-    # themes.
-    with django_assert_num_queries(10):
+    # session, user, community, membership, themes for the filter, the count, the page of
+    # ideas (with their kept counts), their themes.
+    with django_assert_num_queries(8):
         response = client.get(url, {"sort": "supported", "q": "Idea"})
     assert response.status_code == 200
     assert len(response.context["page"].object_list) == min(n, 20)
@@ -561,11 +560,11 @@ def test_idea_page_queries_do_not_grow(
     services.decide(idea=idea, outcome="adopt", reason="Yes", by=coordinator)
     client.force_login(member)
     # community, the idea (with its author, session and survey, and its counts), session,
-    # user, membership (with perspectives and involvement: 3), "do I support it", themes,
+    # user, membership, "do I support it", themes,
     # updates about it, projects on it, decisions, decisions on merged ideas, the number of
     # comments and a page of them (with their authors), merged ideas, history. (18 when the
     # counts were a query of their own.)
-    with django_assert_num_queries(17):
+    with django_assert_num_queries(15):
         response = client.get(idea.get_absolute_url())
     assert response.status_code == 200
     assert response.context["counts"] == {"support_count": n, "comment_count": n}

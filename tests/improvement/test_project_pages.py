@@ -405,7 +405,7 @@ def _page_queries(client, url) -> int:
     return len(queries)
 
 
-PROJECT_PAGE_QUERIES = {"anonymous": 11, "coordinator": 16}
+PROJECT_PAGE_QUERIES = {"anonymous": 11, "coordinator": 14}
 # Seen again before anything it is drawn from changes, the page takes its charts and data
 # tables from the cache: the measures and their points are not read again.
 PROJECT_PAGE_QUERIES_AGAIN = {role: n - 2 for role, n in PROJECT_PAGE_QUERIES.items()}
@@ -439,7 +439,7 @@ def test_the_project_page_makes_as_many_queries_for_3_measures_of_300_points_as_
     assert _measure_part(again.content.decode()) == _measure_part(response.content.decode())
 
 
-PROJECT_LIST_QUERIES = {"anonymous": 3, "member": 8}
+PROJECT_LIST_QUERIES = {"anonymous": 3, "member": 6}
 
 
 @pytest.mark.parametrize("role", ["anonymous", "member"])
