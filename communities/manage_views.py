@@ -20,8 +20,9 @@ from communities.forms import (
 )
 from communities.models import Community, Invitation, InvolvementOption, Membership
 from communities.panels import panels
-from members import outbox
+from members import aggregates, outbox
 from members.exports import csv_download
+from members.models import Notification
 
 PAGE_SIZE = 25
 
@@ -31,19 +32,38 @@ def _refused(request, error, *to):
     return redirect(*to)
 
 
+def _needs_doing(community) -> dict[str, int]:
+    """The dashboard's counts, in one query of indexed counts."""
+    memberships = Membership.objects.filter(community=community)
+    status = Membership.Status
+    return (
+        Community.objects.filter(pk=community.pk)
+        .order_by()
+        .values(
+            requested=aggregates.count(memberships.filter(status=status.REQUESTED)),
+            active=aggregates.count(memberships.filter(status=status.ACTIVE)),
+            left=aggregates.count(memberships.filter(status=status.LEFT)),
+            pending_invitations=aggregates.count(community.invitations.pending()),
+            failed_deliveries=aggregates.count(
+                community.notifications.filter(state=Notification.State.FAILED)
+            ),
+            to_contact=aggregates.count(community.notifications.call_and_letter()),
+        )
+        .get()
+    )
+
+
 @coordinator_required
 def dashboard(request, community):
-    memberships = Membership.objects.filter(community=community)
     return render(
         request,
         "communities/manage/dashboard.html",
         {
             "community": community,
-            "status_counts": memberships.status_counts(),
-            "pending_invitations": community.invitations.pending().count(),
-            "failed_deliveries": community.notifications.filter(state="failed").count(),
-            "surveys": community.surveys.order_by("-opens_at")[:10],
-            "to_contact": community.notifications.call_and_letter().count(),
+            "counts": _needs_doing(community),
+            "surveys": community.surveys.only("pk", "title", "published", "community_id").order_by(
+                "-opens_at"
+            )[:10],
             "panels": panels("dashboard", community),
         },
     )

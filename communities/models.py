@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -237,9 +237,6 @@ class MembershipQuerySet(models.QuerySet):
     def with_details(self):
         """Everything the members list shows, in a fixed number of queries."""
         return self.select_related("user").prefetch_related("perspective_set", "involvement")
-
-    def status_counts(self) -> dict[str, int]:
-        return dict(self.values_list("status").annotate(n=Count("pk")).order_by())
 
 
 class Membership(models.Model):

@@ -28,11 +28,13 @@ from engagement.models import (
     PaidRole,
     PaymentChoice,
     PaymentError,
+    PaymentSettings,
     Rate,
     Registration,
     Session,
     tax_year_of,
 )
+from members import aggregates
 from members.models import User
 from members.outbox import notify
 
@@ -394,16 +396,32 @@ def tax_year_totals(community: Community, day: date) -> list[PersonTotal]:
     return sorted(totals, key=lambda t: (-t.total, t.person.display_name))
 
 
-def spending(community: Community, day: date) -> dict:
-    """Approved and paid money this tax year, against the community's budget."""
-    start, end = tax_year_of(day)
+def _money(community: Community, day: date, **more) -> dict:
+    """The tax year's money for time and expenses, the budget, and any `more` figures of
+    the community, in one query."""
     counted = Claim.objects.filter(community=community).counted().in_tax_year(day)
-    time = counted.aggregate(total=Sum("payable"))["total"] or Decimal("0")
-    spent = Expense.objects.filter(claim__in=counted).aggregate(total=Sum("amount"))[
-        "total"
-    ] or Decimal("0")
-    budget = getattr(getattr(community, "payment_settings", None), "budget", None)
-    total = time + spent
+    return (
+        Community.objects.filter(pk=community.pk)
+        .order_by()
+        .values(
+            time=aggregates.total(counted, "payable"),
+            expenses=aggregates.total(Expense.objects.filter(claim__in=counted), "amount"),
+            budget=Subquery(
+                PaymentSettings.objects.filter(community=OuterRef("pk")).values("budget")[:1]
+            ),
+            **more,
+        )
+        .get()
+    )
+
+
+def spending(community: Community, day: date, money: dict | None = None) -> dict:
+    """Approved and paid money this tax year, against the community's budget. `money` is
+    `_money()` for that day, when the caller has read it already."""
+    start, end = tax_year_of(day)
+    money = money or _money(community, day)
+    budget = money["budget"]
+    total = money["time"] + money["expenses"]
     return {
         "start": start,
         "end": end,
@@ -475,10 +493,13 @@ def parse_day(value: str) -> date | None:
 def dashboard_panel(community) -> dict:
     """What the coordinators' dashboard shows about payments: claims waiting, and spending
     against the budget this tax year."""
+    today = community_today(community)
+    waiting = Claim.objects.filter(community=community).waiting()
+    money = _money(community, today, waiting=aggregates.count(waiting))
     return {
         "community": community,
-        "waiting": Claim.objects.filter(community=community).waiting().count(),
-        "spending": spending(community, community_today(community)),
+        "waiting": money["waiting"],
+        "spending": spending(community, today, money),
     }
 
 

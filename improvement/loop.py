@@ -25,11 +25,9 @@ from statistics import median
 from django.db import connection
 from django.db.models import (
     Case,
-    Count,
     DateTimeField,
     Exists,
     F,
-    IntegerField,
     Max,
     Min,
     OuterRef,
@@ -47,6 +45,7 @@ from django.utils.translation import gettext_lazy as _
 from communities.models import Community
 from engagement.models import Registration, Response, Session, Survey
 from improvement.models import Idea, Update
+from members.aggregates import count
 
 DAY = timedelta(days=1)
 KIND_LABELS = {"idea": _("Idea"), "session": _("Session"), "survey": _("Survey")}
@@ -217,12 +216,6 @@ def _surveys(community, now) -> _Kind:
     )
 
 
-def _count(queryset):
-    """How many rows, as a scalar subquery (every input has a community to group by)."""
-    rows = queryset.order_by().values("community").annotate(n=Count("pk")).values("n")
-    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
-
-
 # --- The figures ---------------------------------------------------------------------------
 
 
@@ -274,9 +267,9 @@ def _input_counts(kinds: list[_Kind], community, cutoff) -> dict:
     and how many ideas are decided. One query of scalar subqueries, each an indexed count."""
     counts = {}
     for kind in kinds:
-        counts[f"{kind.name}_total"] = _count(kind.inputs)
-        counts[f"{kind.name}_old"] = _count(kind.inputs.filter(given__lt=cutoff))
-    counts["decided"] = _count(kinds[0].inputs.filter(decided_at__isnull=False))
+        counts[f"{kind.name}_total"] = count(kind.inputs)
+        counts[f"{kind.name}_old"] = count(kind.inputs.filter(given__lt=cutoff))
+    counts["decided"] = count(kinds[0].inputs.filter(decided_at__isnull=False))
     return Community.objects.filter(pk=community.pk).values(**counts).get()
 
 

@@ -244,5 +244,5 @@ def test_dashboard_counts_what_needs_doing(client, busy_community, coordinator, 
     )
     client.force_login(coordinator)
     response = client.get(url("manage", busy_community))
-    assert response.context["status_counts"]["requested"] == 1
-    assert response.context["status_counts"]["active"] == 5
+    assert response.context["counts"]["requested"] == 1
+    assert response.context["counts"]["active"] == 5

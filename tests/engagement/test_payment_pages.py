@@ -1020,9 +1020,9 @@ def test_the_claims_list_does_not_grow_with_claims(
     PaymentSettings.objects.create(community=community, budget="1000")
     client.force_login(coordinator)
     # session, user, community, may they coordinate; the claims: count, the page of them
-    # (with community, claimant and session), their expenses; spending this tax year: time,
-    # expenses, and the community's settings (the budget).
-    with django_assert_num_queries(10):
+    # (with community, claimant and session), their expenses; spending this tax year (time,
+    # expenses, and the community's budget: 1).
+    with django_assert_num_queries(8):
         response = client.get(url("payments_manage:claims", community))
     assert response.status_code == 200
     assert len(response.context["page"].object_list) == min(count, 25)

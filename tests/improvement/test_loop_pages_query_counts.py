@@ -112,11 +112,11 @@ def test_the_dashboard_costs_the_same_queries_small_and_large(
     client.force_login(coordinator)
     path = reverse("communities:manage", args=[community.slug])
     # The session, the person, the community, whether they coordinate it; members by status,
-    # invitations pending, emails failed, people to write to or call (4); the payments panel:
-    # claims waiting, payment settings, time and expenses approved this tax year (4); the
+    # invitations pending, emails failed, people to write to or call (1); the payments panel:
+    # claims waiting, payment settings, time and expenses approved this tax year (1); the
     # loop panel: the inputs counted, the answered ones counted and ranked, then the oldest
     # overdue ideas, sessions and surveys (5); the latest surveys.
-    queries = 18 + RANKS
+    queries = 12 + RANKS
     grow(community, 3, "a")
     small = loop_panel(page(client, path, django_assert_num_queries, queries))
     grow(community, large, "b")
