@@ -38,7 +38,7 @@ def community_detail(request, slug):
             "community": community,
             "membership": membership,
             "partners": community.partners.all(),
-            "may_coordinate": may_coordinate(request.user, community),
+            "may_coordinate": may_coordinate(request.user, community, membership),
             "offer_equality": _should_offer_equality(request, membership),
             "panels": panels("community", community),
         },

@@ -7,6 +7,7 @@ from django.urls import reverse
 from communities import services
 from communities.models import Community, Membership, MembershipPerspective
 from tests.conftest import make_community, make_person
+from tests.engagement.test_sessions import make_session
 
 pytestmark = pytest.mark.django_db
 
@@ -74,13 +75,16 @@ def test_community_page_query_count_is_fixed(
     client, busy_community, persona, request, django_assert_num_queries
 ):
     client.force_login(request.getfixturevalue(persona))
-    # session, user, community, the person's membership, partners, whether they may
-    # coordinate, the "you said, we did" panel (ideas counted, answered ideas counted, the
-    # latest updates) and the next sessions. (13 before the
-    # figures were counted in the database.)
-    with django_assert_num_queries(10):
+    for days in (1, 2, 3):  # the next sessions, each with a link to its page
+        make_session(busy_community, days=days, title=f"Coming up in {days} days")
+    # session, user, community, the person's membership (which also says whether they
+    # coordinate), partners, the "you said, we did" panel (ideas counted, answered ideas
+    # counted, the latest updates) and the next sessions. (13 before the figures were
+    # counted in the database.)
+    with django_assert_num_queries(9):
         response = client.get(busy_community.get_absolute_url())
     assert response.status_code == 200
+    assert response.content.decode().count("Coming up in") == 3
 
 
 def test_members_list_is_paginated(client, community, coordinator):

@@ -135,10 +135,11 @@ def test_the_community_page_costs_the_same_queries_small_and_large(
 ):
     client.force_login(member)
     path = community.get_absolute_url()
-    # The community, the session, the person, their membership, whether they coordinate it;
+    # The community, the session, the person, their membership (which also says whether
+    # they coordinate it);
     # the loop panel: ideas counted, answered ideas counted and ranked, the latest updates
     # (3); the next sessions; the partner organisations.
-    queries = 10 + RANKS
+    queries = 9 + RANKS
     grow(community, 3, "a")
     small = page(client, path, django_assert_num_queries, queries)
     grow(community, large, "b")
