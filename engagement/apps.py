@@ -53,6 +53,8 @@ class EngagementConfig(AppConfig):
 
         register_audience(services.SESSION_AUDIENCE, services.session_audience)
         register_audience(services.SURVEY_CLOSING_AUDIENCE, services.survey_closing_audience)
+        register_audience(services.DAY_BEFORE_AUDIENCE, services.day_before_audience)
+        register_audience(services.MORNING_AUDIENCE, services.morning_audience)
 
         from communities.panels import register_panel
         from engagement import payments

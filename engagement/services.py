@@ -133,41 +133,66 @@ def _promote_waiting(session: Session) -> Registration | None:
 # --- Reminders ------------------------------------------------------------------------------
 
 MORNING_HOUR = 7
+# The two reminders before a session: each a fan-out, keyed by its moment.
+DAY_BEFORE_AUDIENCE = "session_reminder_day_before"
+MORNING_AUDIENCE = "session_reminder_morning"
+REMINDERS = {
+    "day-before": (DAY_BEFORE_AUDIENCE, "tomorrow"),
+    "morning": (MORNING_AUDIENCE, "today"),
+}
+
+
+def _reminded(session: Session):
+    """Registrations that hear a reminder: places taken (not the waiting list), while the
+    session is still on."""
+    registered = Registration.objects.filter(session=session, status=Status.REGISTERED)
+    if session.status != Session.Status.PUBLISHED:
+        return registered.none()
+    return registered
+
+
+def day_before_audience(session: Session) -> Audience:
+    """Everyone with a place who registered more than a day before the start (anyone later
+    has just had a confirmation)."""
+    registered = _reminded(session).filter(created_at__lte=session.starts_at - timedelta(hours=24))
+    return Audience(people=User.objects.filter(registrations__in=registered))
+
+
+def morning_audience(session: Session) -> Audience:
+    """Everyone with a place."""
+    return Audience(people=User.objects.filter(registrations__in=_reminded(session)))
 
 
 def send_session_reminders(*, now=None) -> int:
-    """Write reminder rows for sessions coming up: a day before, and on the morning of the
-    session. Found by a query each time beat runs, never by far-ahead Celery ETAs. Safe to
-    run twice at once: each person's reminder row is unique per session and moment."""
+    """Start the reminders for sessions coming up: a day before, and from 07:00 (the
+    session's time zone) on the day. Found by a query each time beat runs, never by
+    far-ahead Celery ETAs. Beat only records each reminder's promise (a fan-out per session
+    and moment); the worker writes to the people after commit, in batches. Once per session
+    and moment however often beat runs, or if two runs overlap: returns how many reminders
+    this run started."""
     now = now or timezone.now()
-    written = 0
     soon = Session.objects.filter(
         status=Session.Status.PUBLISHED, starts_at__gt=now, starts_at__lte=now + timedelta(hours=24)
     ).select_related("community")
+    started = 0
     for session in soon:
-        registered = session.registrations.filter(status=Status.REGISTERED)
-        # A day before: for those who registered before then (others just had a confirmation).
-        day_before = registered.filter(created_at__lte=session.starts_at - timedelta(hours=24))
-        written += notify(
-            recipients=User.objects.filter(registrations__in=day_before),
-            kind="session_reminder",
-            about=session,
-            community=session.community,
-            context={"when": "tomorrow"},
-            key="day-before",
-        )
+        moments = ["day-before"]
         local_now = now.astimezone(session.zone)
         local_start = session.starts_at.astimezone(session.zone)
         if local_now.date() == local_start.date() and local_now.hour >= MORNING_HOUR:
-            written += notify(
-                recipients=User.objects.filter(registrations__in=registered),
-                kind="session_reminder",
-                about=session,
-                community=session.community,
-                context={"when": "today"},
-                key="morning",
-            )
-    return written
+            moments.append("morning")
+        for moment in moments:
+            audience, when = REMINDERS[moment]
+            with transaction.atomic():
+                started += start(
+                    kind="session_reminder",
+                    audience=audience,
+                    about=session,
+                    community=session.community,
+                    context={"when": when},
+                    key=moment,
+                ).just_started
+    return started
 
 
 # --- Running sessions (coordinators and partners) ---------------------------------------------

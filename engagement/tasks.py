@@ -5,11 +5,13 @@ from engagement import services
 
 @shared_task(ignore_result=True)
 def send_session_reminders() -> None:
-    """Write this moment's session reminders to the outbox. Idempotent: unique rows."""
+    """Start this moment's session reminders (the worker writes them to the outbox).
+    Idempotent: one fan-out per session and moment."""
     services.send_session_reminders()
 
 
 @shared_task(ignore_result=True)
 def send_survey_closing_reminders() -> None:
-    """Write "closes in 2 days" reminders to the outbox. Idempotent: unique rows."""
+    """Start "closes in 2 days" reminders (the worker writes them to the outbox).
+    Idempotent: one fan-out per survey."""
     services.send_survey_closing_reminders()

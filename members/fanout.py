@@ -3,15 +3,24 @@
 Some changes tell many people: an update tells everyone whose input it answers (ten thousand
 people in a large community), a cancelled session tells everyone registered or waiting. The
 request must not write ten thousand outbox rows, so it only records the promise: `start()`
-writes one `FanOut` row in the change's own transaction. After commit the worker writes the
-audience's outbox rows in batches (`advance()`), each batch in a transaction of its own that
-also moves the fan-out's cursor past the last person written. So:
+writes one `FanOut` row in the change's own transaction. After commit the worker keeps the
+audience as it stands then (one INSERT ... SELECT of its people into `FanOutPerson`, with
+the count and the contacts without an account, in one transaction), and then writes the
+outbox rows in batches (`advance()`), each batch in a transaction of its own that also moves
+the fan-out's cursor past the last person written. So:
 
 - nothing is lost: the promise commits with the change, and a fan-out a worker left half done
   (killed, or the broker down) is picked up by the minute-by-minute sweep (`resume_stalled`);
 - nobody is written twice: a batch and the cursor commit together, and the outbox's unique key
   (person, kind, object, key) turns any repeat into nothing;
-- the page can say how far it has got (`progress`), from two small indexed queries.
+- the page can say how far it has got (`progress`), from two small indexed queries;
+- a batch costs the same whatever the audience: it reads the next people from the kept list
+  by index, and never works the audience out again (an update's audience is a UNION over
+  the whole community's input).
+
+The audience is the one the worker found when it started: someone who joins it later (who
+registers, or supports the idea, after that moment) is not told by this fan-out, and someone
+who leaves it later still is.
 
 Who is in an audience is decided by the app that knows (a lower app cannot import a higher
 one): it registers a function with `register_audience` from its `ready()`.
@@ -27,14 +36,14 @@ from functools import partial
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
+from django.core.exceptions import EmptyResultSet, ValidationError
 from django.core.validators import validate_email
-from django.db import models, transaction
-from django.db.models import Count, F, Q
+from django.db import connections, models, transaction
+from django.db.models import Count, Exists, F, OuterRef, Q, Value
 from django.utils import timezone
 
 from members import outbox
-from members.models import FanOut, Notification, User, normalise_email
+from members.models import FanOut, FanOutPerson, Notification, User, normalise_email
 
 logger = logging.getLogger(__name__)
 
@@ -77,8 +86,8 @@ class Contact:
 
 @dataclass
 class Audience:
-    """Who hears: people with accounts (any order; the fan-out walks them by pk) and contacts
-    without one."""
+    """Who hears: people with accounts (a queryset of users, in any order, that the worker
+    copies once into the fan-out's list) and contacts without one."""
 
     people: models.QuerySet
     contacts: list[Contact] = field(default_factory=list)
@@ -186,14 +195,55 @@ def _moved(fan_out: FanOut, token: str, **changes) -> bool:
     )
 
 
-def _write_people(fan_out: FanOut, audience: Audience, about, token: str, size: int) -> bool:
-    """Write the next batch of people; False when there are none left. Raises LostHold
-    (with the batch rolled back) if another worker has taken the fan-out over."""
+def _keep_audience(fan_out: FanOut, audience: Audience, token: str) -> None:
+    """Keep the audience as it stands now, in one transaction with the count that says it
+    is kept (`total`): the people in one INSERT ... SELECT (their ids go from the audience's
+    query straight into the list, none through the worker) and the contacts without an
+    account, in a stable order. A worker killed before the commit leaves nothing kept, and
+    the next run keeps it afresh. Raises LostHold (keeping nothing) if another worker has
+    taken the fan-out over meanwhile."""
+    contacts = sorted(audience.contacts, key=lambda c: (c.key, c.name))
+    with transaction.atomic():
+        people = _insert_people(fan_out, audience.people)
+        fan_out.contacts = [[c.name, c.channel, c.details] for c in contacts]
+        fan_out.total = people + len(contacts)
+        if not _moved(fan_out, token, total=fan_out.total, contacts=fan_out.contacts):
+            raise LostHold
+
+
+def _insert_people(fan_out: FanOut, people: models.QuerySet) -> int:
+    """Copy the ids of `people` into the fan-out's list; returns how many. The SELECT is the
+    audience's own query, compiled by the ORM, so it is the same SQL on SQLite and on
+    PostgreSQL; Django has no INSERT ... SELECT, so the INSERT around it is written here."""
+    rows = (
+        people.order_by()
+        .annotate(kept_for=Value(fan_out.pk, output_field=models.BigIntegerField()))
+        .values_list("kept_for", "pk")
+        .distinct()  # an audience joined through a relation may name a person twice
+    )
+    try:
+        select, params = rows.query.get_compiler(using=rows.db).as_sql()
+    except EmptyResultSet:
+        return 0  # an audience that is empty by definition (`none()`, `pk__in=[]`)
+    connection = connections[rows.db]
+    quote = connection.ops.quote_name
+    meta = FanOutPerson._meta
+    columns = ", ".join(quote(meta.get_field(name).column) for name in ("fan_out", "user"))
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {quote(meta.db_table)} ({columns}) {select}", params)
+        return cursor.rowcount
+
+
+def _write_people(fan_out: FanOut, about, token: str, size: int) -> bool:
+    """Write the next batch of people from the kept list, and drop them from it; False when
+    there are none left. The batch, its removal from the list and the cursor commit
+    together. Raises LostHold (with the batch rolled back) if another worker has taken the
+    fan-out over."""
     with transaction.atomic():
         ids = list(
-            audience.people.filter(pk__gt=fan_out.cursor)
-            .order_by("pk")
-            .values_list("pk", flat=True)[:size]
+            FanOutPerson.objects.filter(fan_out=fan_out.pk, user_id__gt=fan_out.cursor)
+            .order_by("user_id")
+            .values_list("user_id", flat=True)[:size]
         )
         if not ids:
             return False
@@ -205,24 +255,29 @@ def _write_people(fan_out: FanOut, audience: Audience, about, token: str, size: 
             context=fan_out.context,
             key=fan_out.key,
         )
+        FanOutPerson.objects.filter(fan_out=fan_out.pk, user_id__lte=ids[-1]).delete()
         if not _moved(fan_out, token, cursor=ids[-1], done_count=F("done_count") + len(ids)):
             raise LostHold
     fan_out.cursor = ids[-1]
     return True
 
 
-def _write_contacts(fan_out: FanOut, audience: Audience, about, token: str, size: int) -> bool:
+def _write_contacts(fan_out: FanOut, about, token: str, size: int) -> bool:
     """Write the next batch of contacts without an account, from the list kept when the
     fan-out started (so a contact added or removed since cannot shift the position a resumed
     run carries on from). Someone entered from paper whose email is the address of a person
-    in the audience hears once, as that person."""
+    in the audience hears once, as that person: contacts are written before the people, so
+    that the kept list of people still holds everyone to compare with."""
     contacts = [Contact(*fields) for fields in fan_out.contacts]
     batch = contacts[fan_out.contacts_done : fan_out.contacts_done + size]
     if not batch:
         return False
     with transaction.atomic():
         addresses = {c.email for c in batch if c.email}
-        members = set(audience.people.filter(email__in=addresses).values_list("email", flat=True))
+        kept = FanOutPerson.objects.filter(fan_out=fan_out.pk, user=OuterRef("pk"))
+        members = set(
+            User.objects.filter(Exists(kept), email__in=addresses).values_list("email", flat=True)
+        )
         common = {
             "kind": fan_out.kind,
             "about": about,
@@ -268,10 +323,12 @@ def advance(
     pk: int, *, batch_size: int | None = None, budget_seconds: float = RUN_BUDGET_SECONDS
 ) -> bool:
     """Carry a fan-out on from where it stopped, batch by batch, for at most
-    `budget_seconds`. Idempotent and resumable: each batch commits with the cursor that says
-    it is done, and the outbox writes each person once whatever happens. Returns True when
-    the fan-out has more to do (the caller runs it again), False when it is finished or
-    another worker holds it."""
+    `budget_seconds`. The first run keeps the audience (see `_keep_audience`); every batch
+    then reads from what was kept. Idempotent and resumable: each batch commits with the
+    cursor that says it is done, and the outbox writes each person once whatever happens.
+    A fan-out whose object has gone tells nobody more, and finishes. Returns True when the
+    fan-out has more to do (the caller runs it again), False when it is finished or another
+    worker holds it."""
     batch_size = batch_size or settings.FANOUT_BATCH_SIZE
     token = uuid.uuid4().hex
     if not _take(pk, token):
@@ -279,22 +336,22 @@ def advance(
     fan_out = FanOut.objects.select_related("about_type", "community").get(pk=pk)
     spec = get_audience(fan_out.audience)
     about = _about(fan_out)
-    audience = spec.find(about) if about is not None else Audience(User.objects.none())
-    if fan_out.total is None:
-        contacts = sorted(audience.contacts, key=lambda c: (c.key, c.name))
-        fan_out.contacts = [[c.name, c.channel, c.details] for c in contacts]
-        fan_out.total = audience.people.count() + len(contacts)
-        _moved(fan_out, token, total=fan_out.total, contacts=fan_out.contacts)
     deadline = time.monotonic() + budget_seconds
     try:
-        for write in (_write_people, _write_contacts):
-            while write(fan_out, audience, about, token, batch_size):
+        if fan_out.total is None:
+            found = spec.find(about) if about is not None else Audience(User.objects.none())
+            _keep_audience(fan_out, found, token)
+        for write in (_write_contacts, _write_people):
+            while about is not None and write(fan_out, about, token, batch_size):
                 if time.monotonic() > deadline:
                     return _let_go(fan_out, token)
     except LostHold:
         return False
     with transaction.atomic():
         finished = _moved(fan_out, token, state=FanOut.State.DONE, finished_at=timezone.now())
+        if finished:
+            # Nothing is left unless the object went; then nobody more is told.
+            FanOutPerson.objects.filter(fan_out=fan_out.pk).delete()
         if finished and spec.on_done and about is not None:
             fan_out.refresh_from_db()
             spec.on_done(fan_out, about)

@@ -519,7 +519,9 @@ class FanOut(models.Model):
     out by the worker in batches (members.fanout).
 
     The request that publishes an update (or cancels a session) writes this one row in its
-    own transaction; the worker then writes the audience's outbox rows a batch at a time,
+    own transaction. When the worker starts, it keeps the audience as it stands then (the
+    people as `FanOutPerson` rows, the contacts without an account in `contacts`) and records
+    `total`, all in one transaction; it then writes the outbox rows a batch at a time,
     moving `cursor` past the last person written in the same transaction as their rows. A
     worker killed mid-way leaves the row unfinished; the next run carries on from `cursor`,
     and the outbox's unique key keeps anyone from being written twice.
@@ -549,7 +551,7 @@ class FanOut(models.Model):
     requested_at = models.DateTimeField(default=timezone.now)
 
     state = models.CharField(max_length=10, choices=State.choices, default=State.WRITING)
-    # People and contacts in the audience, counted when the worker starts.
+    # People and contacts in the audience, counted when the worker keeps it (None before).
     total = models.PositiveIntegerField(null=True, blank=True)
     # People and contacts already written to the outbox (or found told before).
     done_count = models.PositiveIntegerField(default=0)
@@ -583,3 +585,38 @@ class FanOut(models.Model):
     @property
     def is_done(self) -> bool:
         return self.state == self.State.DONE
+
+
+class FanOutPerson(models.Model):
+    """One person in a fan-out's audience, kept when the worker starts it, so that each batch
+    reads the next few people by index instead of working the audience out again. A batch
+    deletes its people's rows as it writes their outbox rows, and the fan-out deletes what is
+    left when it finishes: the table holds only people still to be written to.
+
+    Neither column has a database constraint: checking one on each row of the keeping INSERT
+    costs about a tenth of it on PostgreSQL (0.6 s for 100,000 people). A fan-out deleted
+    through Django takes its rows with it; a person deleted meanwhile is simply not found
+    when their batch is written."""
+
+    pk = models.CompositePrimaryKey("fan_out", "user")
+    fan_out = models.ForeignKey(
+        FanOut,
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    user = models.ForeignKey(
+        User,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("person to tell")
+        verbose_name_plural = _("people to tell")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in fan-out {self.fan_out_id}"

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from engagement import services
 from engagement.models import Registration, Session, Venue
-from tests.engagement.test_sessions import make_session, members_of
+from tests.engagement.test_sessions import make_session, members_of, session_at_two_in_three_days
 
 pytestmark = pytest.mark.django_db
 
@@ -170,6 +170,30 @@ def test_cancelling_tells_everyone_and_copying_makes_a_draft(
     assert "A copy was made" in response.content.decode()
     again = client.post(url("publish", community, session.pk), follow=True)
     assert "cannot become" in again.content.decode()
+
+
+def test_the_session_page_shows_the_latest_change_or_cancellation_never_a_reminder(
+    client, community, coordinator, django_capture_on_commit_callbacks
+):
+    """Reminders are fan-outs too, about the same session; the coordinator's page shows how
+    telling people of a change or a cancellation went, which reminders would hide."""
+    session, local_start = session_at_two_in_three_days(community)
+    [person] = members_of(community, 1)
+    services.register(session=session, user=person)
+    client.force_login(coordinator)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.send_session_reminders(now=local_start - timedelta(hours=20)) == 1
+    page = client.get(url("session", community, session.pk)).content.decode()
+    assert "Telling everyone" not in page, "a reminder is not a notice"
+    with django_capture_on_commit_callbacks(execute=True):
+        session.online_link = "https://meet.example.org/clinic-letters"
+        services.save_session(session=session, changed=["online_link"])
+    # The morning reminder starts after the change, so it is the newest fan-out.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.send_session_reminders(now=local_start.replace(hour=8)) == 1
+    page = client.get(url("session", community, session.pk)).content.decode()
+    assert "Telling everyone registered or waiting about the change" in page
+    assert "Done: 1 person will hear." in page
 
 
 def test_attendance_and_walk_ins_are_recorded(client, community, coordinator):

@@ -11,7 +11,8 @@ from icalendar import Calendar
 from communities.models import Membership
 from engagement import services
 from engagement.models import Registration, Session, Venue
-from members.models import Notification
+from members import fanout
+from members.models import FanOut, Notification
 from tests.conftest import make_person
 
 pytestmark = pytest.mark.django_db
@@ -144,7 +145,14 @@ def test_two_people_taking_the_last_place_at_once_never_overbook(community, monk
     assert statuses == ["registered", "waiting"]
 
 
-def test_reminders_are_written_once_a_day_before_and_on_the_morning(community):
+def reminders_at(now, capture) -> int:
+    """What beat does at `now`; the worker (eager here) writes each started reminder's rows
+    after commit, as it does for every fan-out."""
+    with capture(execute=True):
+        return services.send_session_reminders(now=now)
+
+
+def session_at_two_in_three_days(community):
     from zoneinfo import ZoneInfo
 
     london = ZoneInfo(community.time_zone)
@@ -156,23 +164,78 @@ def test_reminders_are_written_once_a_day_before_and_on_the_morning(community):
     session = make_session(
         community, starts_at=local_start, ends_at=local_start + timedelta(hours=2)
     )
-    early, late = members_of(community, 2)
+    return session, local_start
+
+
+def test_reminders_are_written_once_a_day_before_and_on_the_morning(
+    community, django_capture_on_commit_callbacks
+):
+    session, local_start = session_at_two_in_three_days(community)
+    early, late, waiting = members_of(community, 3)
     services.register(session=session, user=early)
     late_registration = services.register(session=session, user=late)
     day_before = local_start - timedelta(hours=20)  # 6 p.m. the evening before
     Registration.objects.filter(pk=late_registration.pk).update(created_at=day_before)
+    services.register(session=session, user=waiting)
+    Registration.objects.filter(user=waiting).update(status=Registration.Status.WAITING)
 
     # A day before: only the early registrant (the late one just had a confirmation).
-    assert services.send_session_reminders(now=day_before) == 1
-    assert services.send_session_reminders(now=day_before) == 0  # beat twice: nothing more
+    capture = django_capture_on_commit_callbacks
+    assert reminders_at(day_before, capture) == 1
+    assert reminders_at(day_before, capture) == 0  # beat twice: nothing more
     # 6 a.m. on the day is too early for the morning reminder; 8 a.m. is not.
-    assert services.send_session_reminders(now=local_start.replace(hour=6)) == 0
-    assert services.send_session_reminders(now=local_start.replace(hour=8)) == 2
-    assert services.send_session_reminders(now=local_start.replace(hour=9)) == 0
-    keys = Notification.objects.filter(kind="session_reminder").values_list("key", "recipient")
-    assert sorted(keys) == sorted(
-        [("day-before", early.pk), ("morning", early.pk), ("morning", late.pk)]
+    assert reminders_at(local_start.replace(hour=6), capture) == 0
+    assert reminders_at(local_start.replace(hour=8), capture) == 1
+    assert reminders_at(local_start.replace(hour=9), capture) == 0
+    rows = Notification.objects.filter(kind="session_reminder")
+    assert sorted(rows.values_list("key", "recipient", "context")) == sorted(
+        [
+            ("day-before", early.pk, {"when": "tomorrow"}),
+            ("morning", early.pk, {"when": "today"}),
+            ("morning", late.pk, {"when": "today"}),
+        ]
     )
+    reminders = FanOut.objects.filter(kind="session_reminder")
+    assert sorted(reminders.values_list("key", "state", "total")) == [
+        ("day-before", "done", 1),
+        ("morning", "done", 2),
+    ]
+
+
+def test_beat_run_twice_starts_one_reminder_per_session_and_moment(
+    community, django_capture_on_commit_callbacks
+):
+    session, local_start = session_at_two_in_three_days(community)
+    [person] = members_of(community, 1)
+    services.register(session=session, user=person)
+    morning = local_start.replace(hour=8)
+    # The day-before reminder was missed (beat was down), so both start now, once each;
+    # beat itself writes nobody's reminder: the worker does, after commit.
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert services.send_session_reminders(now=morning) == 2
+        assert services.send_session_reminders(now=morning) == 0
+    assert not Notification.objects.filter(kind="session_reminder").exists()
+    assert len(callbacks) == 2, "the worker is asked once per reminder"
+    reminders = FanOut.objects.filter(kind="session_reminder", about_id=str(session.pk))
+    assert sorted(reminders.values_list("key", "audience", "context")) == [
+        ("day-before", services.DAY_BEFORE_AUDIENCE, {"when": "tomorrow"}),
+        ("morning", services.MORNING_AUDIENCE, {"when": "today"}),
+    ]
+
+
+def test_a_session_cancelled_before_its_reminder_is_written_reminds_nobody(community):
+    session, local_start = session_at_two_in_three_days(community)
+    [person] = members_of(community, 1)
+    services.register(session=session, user=person)
+    # Beat starts the reminders; the session is cancelled before the worker gets to them.
+    assert services.send_session_reminders(now=local_start.replace(hour=8)) == 2
+    services.cancel_session(session=session)
+    for fan_out in FanOut.objects.filter(kind="session_reminder"):
+        fanout.advance(fan_out.pk)
+    assert not Notification.objects.filter(kind="session_reminder").exists()
+    assert set(FanOut.objects.filter(kind="session_reminder").values_list("state", "total")) == {
+        ("done", 0)
+    }
 
 
 def test_session_pages_for_visitors_hide_drafts_and_other_communities(

@@ -12,7 +12,7 @@ from django.utils import timezone
 from communities.models import Membership
 from members import fanout, outbox
 from members.fanout import Audience, Contact
-from members.models import FanOut, Notification, User
+from members.models import FanOut, FanOutPerson, Notification, User
 from tests.conftest import make_person
 
 pytestmark = pytest.mark.django_db
@@ -96,8 +96,12 @@ def test_the_worker_writes_everyone_once_in_batches(about, community):
     assert fan_out.state == FanOut.State.DONE and fan_out.finished_at is not None
     assert (fan_out.total, fan_out.done_count, fan_out.cursor) == (23, 23, people[-1].pk)
     assert rows_per_person() == Counter({p.pk: 1 for p in people})
-    inserts = [q for q in queries.captured_queries if q["sql"].startswith("INSERT")]
-    assert len(inserts) == 5, "one INSERT a batch of five, whatever the audience's size"
+    inserts = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("INSERT")]
+    kept = [q for q in inserts if "members_fanoutperson" in q]
+    assert len(kept) == 1, "the audience is kept in one INSERT ... SELECT"
+    written = [q for q in inserts if "members_notification" in q]
+    assert len(written) == 5, "one INSERT a batch of five, whatever the audience's size"
+    assert not FanOutPerson.objects.exists(), "the kept list goes as it is written"
     row = Notification.objects.filter(kind="join_request").first()
     assert row.context == {"person_name": "Ama"} and row.community == community
 
@@ -133,12 +137,13 @@ def test_a_run_that_dies_mid_way_is_carried_on_without_doubling_or_missing_anyon
 
 
 def test_rows_already_written_are_not_written_again_when_the_cursor_was_lost(about, community):
-    """Even if the cursor were behind the rows (it commits with them, but suppose not), the
-    outbox's unique key keeps everyone to one row."""
+    """Even if a fan-out were walked again from the start (its cursor and kept list commit
+    with the rows, but suppose not; fan-outs begun before the list was kept are started
+    again this way), the outbox's unique key keeps everyone to one row."""
     people = crowd(12)
     fan_out = begin(about, community)
     assert fanout.advance(fan_out.pk, batch_size=5) is False
-    FanOut.objects.update(state=FanOut.State.WRITING, cursor=0, claim="", done_count=0)
+    FanOut.objects.update(state=FanOut.State.WRITING, total=None, cursor=0, claim="", done_count=0)
     assert fanout.advance(fan_out.pk, batch_size=5) is False
     assert rows_per_person() == Counter({p.pk: 1 for p in people})
 
@@ -254,3 +259,134 @@ def test_a_contact_added_between_runs_shifts_nobody_out(about, community):
     assert fanout.advance(fan_out.pk, batch_size=2) is False
     told = Notification.objects.filter(kind="join_request").values_list("context", flat=True)
     assert sorted(c["name"] for c in told) == [f"Person {n}" for n in "BCDE"]
+
+
+# --- The audience is kept once --------------------------------------------------------------
+
+FOUND: list[str] = []
+
+
+def _counted_audience(membership) -> Audience:
+    FOUND.append(membership.user.email)
+    prefix = "Small " if membership.user.email.startswith("small") else "Large "
+    return Audience(people=User.objects.filter(name__startswith=prefix))
+
+
+@pytest.mark.parametrize("size", [30, 3000])
+def test_a_batch_costs_the_same_whatever_the_audience(community, size, django_assert_num_queries):
+    fanout.register_audience("test-counted", _counted_audience)
+    FOUND.clear()
+    prefix = "Small" if size == 30 else "Large"
+    User.objects.bulk_create(
+        User(email=f"{prefix.lower()}{i}@example.org", name=f"{prefix} {i}") for i in range(size)
+    )
+    asker = make_person(f"{prefix.lower()}-asker@example.org")
+    about = Membership.objects.create(community=community, user=asker, status="requested")
+    with transaction.atomic():
+        fan_out = fanout.start(
+            kind="join_request", audience="test-counted", about=about, community=community
+        )
+    with CaptureQueriesContext(connection) as keeping:
+        assert fanout.advance(fan_out.pk, batch_size=5, budget_seconds=0) is True
+    fan_out.refresh_from_db()
+    assert (fan_out.total, fan_out.done_count) == (size, 5)
+    assert FanOutPerson.objects.filter(fan_out=fan_out).count() == size - 5
+    assert not [q for q in keeping.captured_queries if "COUNT(" in q["sql"]], (
+        "the total is the number of people kept, not another count of the audience"
+    )
+    # One batch: hold the fan-out, read it and its object; in a savepoint, the next five
+    # from the kept list, those people, their outbox rows (insert, the new rows' ids, and
+    # the claim cleared), their removal from the list, the cursor; then let go (out of time).
+    with django_assert_num_queries(13) as batch:
+        assert fanout.advance(fan_out.pk, batch_size=5, budget_seconds=0) is True
+    assert not [q for q in batch.captured_queries if "LIKE" in q["sql"]], (
+        "a batch never works the audience out again"
+    )
+    assert fanout.advance(fan_out.pk, batch_size=1000) is False
+    assert FOUND == [asker.email], "the audience is worked out once, when the worker starts"
+    assert not FanOutPerson.objects.exists(), "nothing is kept once everyone is written to"
+    assert rows_per_person() == Counter(
+        {pk: 1 for pk in User.objects.filter(name__startswith=prefix).values_list("pk", flat=True)}
+    )
+
+
+def test_someone_who_joins_the_audience_after_the_start_is_not_told_by_it(about, community):
+    """The audience is the one found when the worker started."""
+    people = crowd(12)
+    fan_out = begin(about, community)
+    assert fanout.advance(fan_out.pk, batch_size=5, budget_seconds=0) is True
+    User.objects.filter(pk=people[-1].pk).update(name="Left the crowd")
+    late = make_person("late@example.org", name="Person late")
+    assert fanout.advance(fan_out.pk, batch_size=5) is False
+    fan_out.refresh_from_db()
+    assert (fan_out.state, fan_out.total, fan_out.done_count) == (FanOut.State.DONE, 12, 12)
+    assert rows_per_person() == Counter({p.pk: 1 for p in people})
+    assert late.pk not in rows_per_person()
+
+
+def test_a_worker_killed_while_keeping_the_audience_keeps_nothing(about, community, monkeypatch):
+    """The kept list and the total commit together: a worker that dies first leaves no
+    list, and the next run keeps the audience afresh, once."""
+    people = crowd(12)
+    fan_out = begin(about, community)
+    real_insert = fanout._insert_people
+
+    def dies_after_the_insert(*args):
+        real_insert(*args)
+        raise RuntimeError("the worker died")
+
+    monkeypatch.setattr(fanout, "_insert_people", dies_after_the_insert)
+    with pytest.raises(RuntimeError):
+        fanout.advance(fan_out.pk, batch_size=5)
+    fan_out.refresh_from_db()
+    assert fan_out.total is None and not FanOutPerson.objects.exists()
+    monkeypatch.setattr(fanout, "_insert_people", real_insert)
+    FanOut.objects.update(claimed_at=timezone.now() - timedelta(seconds=fanout.LEASE_SECONDS + 1))
+    assert fanout.advance(fan_out.pk, batch_size=5) is False
+    fan_out.refresh_from_db()
+    assert (fan_out.state, fan_out.total, fan_out.done_count) == (FanOut.State.DONE, 12, 12)
+    assert rows_per_person() == Counter({p.pk: 1 for p in people})
+
+
+def test_a_worker_that_lost_its_hold_while_keeping_the_audience_keeps_nothing(
+    about, community, monkeypatch
+):
+    crowd(12)
+    fan_out = begin(about, community)
+    real_insert = fanout._insert_people
+
+    def taken_over_meanwhile(*args):
+        kept = real_insert(*args)
+        FanOut.objects.update(claim="another-worker", claimed_at=timezone.now())
+        return kept
+
+    monkeypatch.setattr(fanout, "_insert_people", taken_over_meanwhile)
+    assert fanout.advance(fan_out.pk, batch_size=5) is False
+    fan_out.refresh_from_db()
+    assert fan_out.total is None and not FanOutPerson.objects.exists()
+    assert not Notification.objects.filter(kind="join_request").exists()
+
+
+@pytest.mark.parametrize("gone", ["before it starts", "mid-way"])
+def test_a_fan_out_whose_object_has_gone_finishes_and_keeps_nothing(about, community, gone):
+    crowd(12)
+    fan_out = begin(about, community)
+    if gone == "mid-way":
+        assert fanout.advance(fan_out.pk, batch_size=5, budget_seconds=0) is True
+    about.delete()
+    assert fanout.advance(fan_out.pk, batch_size=5) is False
+    fan_out.refresh_from_db()
+    assert fan_out.state == FanOut.State.DONE
+    assert fan_out.done_count == (5 if gone == "mid-way" else 0)
+    assert not FanOutPerson.objects.exists()
+    assert Notification.objects.filter(kind="join_request").count() == fan_out.done_count
+
+
+def test_a_deleted_fan_out_takes_its_kept_list_with_it(about, community):
+    """The list has no database constraint (see FanOutPerson); Django deletes it instead."""
+    crowd(12)
+    fan_out = begin(about, community)
+    assert fanout.advance(fan_out.pk, batch_size=5, budget_seconds=0) is True
+    assert FanOutPerson.objects.filter(fan_out=fan_out).count() == 7
+    community.delete()
+    assert not FanOut.objects.exists() and not FanOutPerson.objects.exists()
