@@ -16,7 +16,7 @@ from members import revisions
 
 
 def version_of(*parts: Iterable[Any] | Any) -> str:
-    """A stable string from the parts that make a version (timestamps, counts, ids)."""
+    """A stable string from the parts that make a version (revision numbers, ids, language)."""
     return ":".join(str(part) for part in parts)
 
 

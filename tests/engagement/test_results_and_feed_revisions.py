@@ -1,7 +1,10 @@
-"""Survey results and the community calendar feed are built once per version of their data:
-a fixed number of queries at any size, and every change to the data shows at once."""
+"""Survey results and the community calendar feed are built once per revision of their data:
+a fixed number of queries at any size, and every change to the data shows at once, even
+from a writer that commits after another one stamped later."""
 
+from contextlib import contextmanager
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
@@ -10,7 +13,7 @@ from django.utils import timezone
 from icalendar import Calendar
 
 from engagement import calendar
-from engagement.models import Question, Response, Session, Venue
+from engagement.models import Response, Session, Venue
 from tests.engagement.test_exports_at_scale import add_responses
 from tests.engagement.test_sessions import make_session
 from tests.engagement.test_surveys import answer, make_survey
@@ -39,14 +42,15 @@ def test_results_cost_the_same_queries_at_any_size(
     survey, *questions = make_survey(community)
     add_responses(survey, questions, size)
     client.force_login(coordinator)
-    # session, user, community, may they coordinate, the survey, its questions, their
-    # choices, the version of the answers (with the number of responses), then on the first
-    # visit the counts grouped in SQL: answers per question, per choice, per yes/no and
-    # rating value; and a page of written answers (one query per written question).
+    # session, user, community, may they coordinate, the survey with its results' revision,
+    # then on the first visit its questions, their choices, the number of responses and the
+    # counts grouped in SQL: answers per question, per choice, per yes/no and rating value;
+    # and a page of written answers (one query per written question).
     with django_assert_num_queries(12):
         first = results(client, community, survey)
-    # Again: the figures, chart and table come from the computed cache.
-    with django_assert_num_queries(9):
+    # Again: the questions, the number of responses, the figures, chart and table come from
+    # the computed cache.
+    with django_assert_num_queries(6):
         again = results(client, community, survey)
     assert f"{size} responses so far." in again.content.decode()
     assert clear_rows(again) == clear_rows(first) == [("Yes", size), ("No", 0)]
@@ -67,13 +71,18 @@ def test_a_new_changed_or_removed_answer_shows_at_once(client, community, coordi
     assert "0 responses so far." in page.content.decode()
 
 
-def test_a_changed_question_shows_at_once(client, community, coordinator):
-    survey, clear, *_ = make_survey(community)
+def test_a_changed_question_and_its_choices_show_at_once(client, community, coordinator):
+    survey, clear, topics, *_ = make_survey(community)
     client.force_login(coordinator)
     assert "Were they clear?" in results(client, community, survey).content.decode()
-    Question.objects.filter(pk=clear.pk).update(text="Were the letters clear?")
+    edit = reverse("survey_question", args=[community.slug, survey.pk, clear.pk])
+    client.post(edit, {"text": "Were the letters clear?", "kind": "yes_no", "position": 1})
     page = results(client, community, survey).content.decode()
     assert "Were the letters clear?" in page and "Were they clear?" not in page
+    edit = reverse("survey_question", args=[community.slug, survey.pk, topics.pk])
+    client.post(edit, {"text": "What should change?", "kind": "multiple", "position": 2,
+                       "choices_text": "Words\nLength\nTiming\nTone"})  # fmt: skip
+    assert "Tone" in results(client, community, survey).content.decode()
 
 
 def test_written_answers_are_paged_in_sql(client, community, coordinator, settings):
@@ -119,7 +128,7 @@ def test_the_feed_costs_the_same_queries_at_any_size(
                 status="published")
         for i in range(size)
     )  # fmt: skip
-    # The community, the version of its sessions and venues, then (first time only) the
+    # The community, the revision of its sessions and venues, then (first time only) the
     # sessions in the window with their venues.
     with django_assert_num_queries(3):
         assert len(events(feed(client, community))) == size
@@ -170,3 +179,46 @@ def test_a_single_session_file_is_still_one_event(client, community):
 @pytest.fixture
 def venue(community):
     return Venue.objects.create(community=community, name="Library", kind="library")
+
+
+# --- Two writers overlapping ------------------------------------------------------------------
+#
+# A row's `updated_at` is stamped when it is saved, inside a transaction that may commit after
+# another writer's, stamped later, has committed. `stamped_at` replays that in one thread: the
+# edit is stamped with a moment older than the newest row, and lands after the page was kept.
+
+
+@contextmanager
+def stamped_at(moment):
+    with mock.patch("django.utils.timezone.now", return_value=moment):
+        yield
+
+
+def test_an_answer_changed_by_a_writer_that_commits_last_shows_at_once(
+    client, community, coordinator, member
+):
+    survey, clear, topics, rating, words = make_survey(community, audience="anyone")
+    questions = [clear, topics, rating, words]
+    answer(survey, questions, user=member, data=["yes", None, "3", None])
+    edit_started = timezone.now()
+    # Another person's answers, saved after the member started changing theirs but committed
+    # first; the page is then shown and kept.
+    answer(survey, questions, user=AnonymousUser(), data=["yes", None, "4", None])
+    client.force_login(coordinator)
+    assert clear_rows(results(client, community, survey)) == [("Yes", 2), ("No", 0)]
+    with stamped_at(edit_started):
+        answer(survey, questions, user=member, data=["no", None, "3", None])
+    page = results(client, community, survey)
+    assert clear_rows(page) == [("Yes", 1), ("No", 1)]
+    assert "2 responses so far." in page.content.decode()
+
+
+def test_a_session_changed_by_a_writer_that_commits_last_shows_in_the_feed(client, community):
+    letters = make_session(community, title="Letters")
+    edit_started = timezone.now()
+    make_session(community, title="Parking", days=5)
+    assert sorted(events(feed(client, community))) == ["Letters", "Parking"]
+    letters.title = "Clinic letters"
+    with stamped_at(edit_started):
+        letters.save()
+    assert sorted(events(feed(client, community))) == ["Clinic letters", "Parking"]
