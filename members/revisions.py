@@ -36,6 +36,7 @@ def key(kind: str, pk) -> str:
 
 def read(*keys: str) -> tuple[int, ...]:
     """The numbers of `keys`, in order, in one query; 0 for a key never raised."""
+    read_here()
     found = dict(Revision.objects.filter(key__in=keys).values_list("key", "number"))
     return tuple(found.get(k, 0) for k in keys)
 
@@ -46,7 +47,8 @@ def _key_in_sql(kind: str, pk) -> Concat:
 
 def annotation(kind: str, of: str = "pk") -> Coalesce:
     """The revision number of each row of a QuerySet (`kind:<of>`), read in the same query
-    as the row: `Survey.objects.annotate(revision=annotation("survey"))`."""
+    as the row: `Survey.objects.annotate(revision=annotation("survey"))`. What is computed
+    from it goes through `members.computed`, which says so with `read_here()`."""
     number = Subquery(
         Revision.objects.filter(key=_key_in_sql(kind, OuterRef(of))).values("number")[:1]
     )

@@ -8,12 +8,18 @@ from unittest import mock
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.db import connection
+from django.forms.models import model_to_dict
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
 
-from engagement import calendar
-from engagement.models import Response, Session, Venue
+from engagement import calendar, services
+from engagement.models import Answer, Question, Response, Session, Survey, Venue
+from engagement.survey_forms import SurveyAnswerForm
+from members import revisions
+from members.models import Revision
 from tests.engagement.test_exports_at_scale import add_responses
 from tests.engagement.test_sessions import make_session
 from tests.engagement.test_surveys import answer, make_survey
@@ -222,3 +228,220 @@ def test_a_session_changed_by_a_writer_that_commits_last_shows_in_the_feed(clien
     with stamped_at(edit_started):
         letters.save()
     assert sorted(events(feed(client, community))) == ["Clinic letters", "Parking"]
+
+
+# --- Every write raises the revision ----------------------------------------------------------
+
+
+def _survey_revision(survey) -> int:
+    return revisions.read(revisions.key(Survey.RESULTS_REVISION, survey.pk))[0]
+
+
+def _feed_revision(community) -> int:
+    return revisions.read(revisions.key(calendar.REVISION, community.pk))[0]
+
+
+def _answered(survey, questions, member):
+    first = questions[1].choices.first()
+    return answer(survey, questions, user=member, data=["yes", [first.pk], "3", "Fine"])
+
+
+def _a_question_saved(survey, questions, member):
+    clear = questions[0]
+    clear.text = "Were the letters clear?"
+    clear.save()  # as the admin saves it
+
+
+def _choices_replaced(survey, questions, member):
+    unanswered = survey.questions.get(text="Which day suits you?")
+    services.save_question(question=unanswered, choices=["Monday", "Friday", "Saturday"])
+
+
+def _a_choice_renamed(survey, questions, member):
+    choice = questions[1].choices.first()
+    choice.text = "Wording"
+    choice.save()
+
+
+def _a_choice_added_to_an_answer(survey, questions, member):
+    mine = Answer.objects.get(response__user=member, question=questions[1])
+    mine.choices.add(questions[1].choices.last())
+
+
+def _a_choice_taken_off_from_its_side(survey, questions, member):
+    choice = questions[1].choices.first()
+    choice.answers.remove(*choice.answers.all())
+
+
+def _responses_deleted(survey, questions, member):
+    Response.objects.filter(survey=survey, user=member).delete()
+
+
+def _a_response_deleted(survey, questions, member):
+    Response.objects.get(survey=survey, user=member).delete()
+
+
+def _an_answer_deleted(survey, questions, member):
+    Answer.objects.filter(response__user=member, question=questions[3]).get().delete()
+
+
+def _a_question_deleted_with_its_answers(survey, questions, member):
+    questions[0].delete()
+
+
+def _answers_from_paper(survey, questions, member):
+    form = SurveyAnswerForm(
+        data={f"q{questions[0].pk}": "no"}, questions=survey.questions.prefetch_related("choices")
+    )
+    assert form.is_valid()
+    services.save_response(
+        survey=survey, user=member, answers=list(form.answers()), paper={"on_behalf_of": "Jo"}
+    )
+
+
+SURVEY_WRITES = {
+    "a member answers": lambda survey, questions, member: None,  # the answer made first
+    "a member changes their answers": lambda survey, questions, member: answer(
+        survey, questions, user=member, data=["no", None, "3", None]
+    ),
+    "answers entered from paper": _answers_from_paper,
+    "a question saved": _a_question_saved,
+    "a question's choices replaced": _choices_replaced,
+    "a choice renamed": _a_choice_renamed,
+    "a choice added to an answer": _a_choice_added_to_an_answer,
+    "a choice taken off from the choice's side": _a_choice_taken_off_from_its_side,
+    "responses deleted": _responses_deleted,
+    "a response deleted, with its answers": _a_response_deleted,
+    "an answer deleted": _an_answer_deleted,
+    "a question deleted, with its answers": _a_question_deleted_with_its_answers,
+}
+
+
+@pytest.mark.parametrize("write", list(SURVEY_WRITES))
+def test_every_write_to_what_the_results_show_raises_the_survey_s_revision(
+    community, member, write
+):
+    survey, *questions = make_survey(community)
+    days = Question(survey=survey, text="Which day suits you?", kind="single", position=5)
+    services.save_question(question=days, choices=["Monday", "Friday"])
+    if write == "a member answers":
+        before = _survey_revision(survey)
+    _answered(survey, questions, member)
+    if write != "a member answers":
+        before = _survey_revision(survey)
+    SURVEY_WRITES[write](survey, questions, member)
+    assert _survey_revision(survey) > before
+
+
+def test_a_cascade_raises_the_revision_once_not_for_each_row(community, member):
+    survey, *questions = make_survey(community, audience="anyone")
+    add_responses(survey, questions, 30)
+    before = _survey_revision(survey)
+    with CaptureQueriesContext(connection) as queries:
+        questions[1].delete()  # its choices, 30 answers and their choices go with it
+    raised = [q for q in queries if Revision._meta.db_table in q["sql"]]
+    assert len(raised) == 1
+    assert _survey_revision(survey) == before + 1
+
+
+def test_a_response_moved_to_another_survey_raises_both(community, member):
+    survey, *questions = make_survey(community)
+    other, *_ = make_survey(community)
+    mine = _answered(survey, questions, member)
+    before = (_survey_revision(survey), _survey_revision(other))
+    mine.survey = other
+    mine.save()  # as the admin would
+    assert _survey_revision(survey) > before[0] and _survey_revision(other) > before[1]
+
+
+def test_another_survey_s_answers_leave_this_one_s_revision(community, member):
+    survey, *questions = make_survey(community)
+    other, *other_questions = make_survey(community)
+    before = _survey_revision(survey)
+    _answered(other, other_questions, member)
+    assert _survey_revision(survey) == before
+
+
+def _session_changed(community, session, venue):
+    session.title = "Clinic letters"
+    services.save_session(session=session, changed=["title"])
+
+
+def _attendance_recorded(community, session, venue):
+    session.starts_at -= timedelta(days=10)
+    session.ends_at -= timedelta(days=10)
+    session.save()
+    revisions.read()  # the move in time is one write; the attendance, another
+    services.record_attendance(session=session, came=[], walk_in_count=3,
+                               walk_in_perspectives=[], attendance_notes="",
+                               completed=True)  # fmt: skip
+
+
+def _a_venue_deleted(community, session, venue):
+    spare = Venue.objects.create(community=community, name="Spare room", kind="other")
+    revisions.read()
+    spare.delete()
+
+
+SESSION_WRITES = {
+    "a session made": lambda community, session, venue: services.save_session(
+        session=Session(
+            community=community,
+            title="New",
+            kind="workshop",
+            starts_at=session.starts_at,
+            ends_at=session.ends_at,
+        ),
+        changed=[],
+    ),  # fmt: skip
+    "a session changed": _session_changed,
+    "a session cancelled": lambda community, session, venue: services.cancel_session(
+        session=session
+    ),
+    "a session copied": lambda community, session, venue: services.copy_session(session=session),
+    "attendance recorded": _attendance_recorded,
+    "a session deleted": lambda community, session, venue: session.delete(),
+    "sessions deleted": lambda community, session, venue: Session.objects.filter(
+        community=community
+    ).delete(),
+    "a venue renamed": lambda community, session, venue: (
+        Venue.objects.filter(pk=venue.pk).get().save()
+    ),
+    "a venue deleted": _a_venue_deleted,
+}
+
+
+@pytest.mark.parametrize("write", list(SESSION_WRITES))
+def test_every_write_to_what_the_feed_shows_raises_the_community_s_revision(
+    community, venue, write
+):
+    session = make_session(community, title="Letters", venue=venue)
+    before = _feed_revision(community)
+    SESSION_WRITES[write](community, session, venue)
+    assert _feed_revision(community) > before
+
+
+def test_a_session_moved_to_another_community_leaves_both_feeds_right(
+    client, community, other_community
+):
+    session = make_session(community, title="Letters")
+    make_session(other_community, title="Theirs")
+    assert sorted(events(feed(client, community))) == ["Letters"]
+    assert sorted(events(feed(client, other_community))) == ["Theirs"]
+    session.community = other_community
+    session.save()  # as the admin would
+    assert sorted(events(feed(client, community))) == []
+    assert sorted(events(feed(client, other_community))) == ["Letters", "Theirs"]
+
+
+def test_a_venue_renamed_in_the_admin_shows_in_the_feed(client, community, venue, staff):
+    make_session(community, title="Letters", venue=venue)
+    assert str(events(feed(client, community))["Letters"]["LOCATION"]) == "Library"
+    client.force_login(staff)
+    data = {
+        name: value for name, value in model_to_dict(venue).items() if value not in (None, False)
+    }
+    data["name"] = "The new library"
+    response = client.post(reverse("admin:engagement_venue_change", args=[venue.pk]), data)
+    assert response.status_code == 302
+    assert str(events(feed(client, community))["Letters"]["LOCATION"]) == "The new library"

@@ -9,6 +9,7 @@ from unittest import mock
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.forms.models import model_to_dict
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -18,6 +19,7 @@ from improvement import services
 from improvement.models import Cycle, DataPoint, Measure, Project, TeamMember, Update
 from improvement.services.projects import CSV_MAX_BYTES
 from members import revisions
+from members.models import Revision
 from tests.improvement.factories import new_member
 
 pytestmark = pytest.mark.django_db
@@ -921,6 +923,42 @@ def test_a_point_changed_by_a_writer_that_commits_last_is_on_the_project_page(
     with mock.patch("django.utils.timezone.now", return_value=edit_started):
         first.save()
     assert "77.5" in _measure_part(client.get(url).content.decode())
+
+
+def test_a_point_changed_in_the_admin_is_on_the_project_page(client, project, measure, staff):
+    add_points(measure, [40, 42, 41])
+    url = project.get_absolute_url()
+    assert "77.5" not in _measure_part(client.get(url).content.decode())
+    point = measure.points.order_by("when").first()
+    client.force_login(staff)
+    data = {**model_to_dict(point), "value": "77.5"}
+    data = {name: value for name, value in data.items() if value not in (None, False)}
+    response = client.post(reverse("admin:improvement_datapoint_change", args=[point.pk]), data)
+    assert response.status_code == 302
+    assert "77.5" in _measure_part(client.get(url).content.decode())
+
+
+def test_a_measure_moved_to_another_project_raises_both(community, coordinator, project, measure):
+    other = services.create_project(
+        community=community, by=coordinator, title="Other", aim_what="x", aim_how_much="y",
+        aim_by_when=date(2027, 3, 31),
+    )  # fmt: skip
+    keys = (charts_key(project), charts_key(other))
+    before = revisions.read(*keys)
+    measure.project = other
+    measure.save()  # as the admin would
+    after = revisions.read(*keys)
+    assert after[0] > before[0] and after[1] > before[1]
+
+
+def test_a_measure_deleted_with_its_points_raises_the_revision_once(project, measure):
+    add_points(measure, [40 + (i % 7) for i in range(300)], start=date(2020, 1, 6))
+    (before,) = revisions.read(charts_key(project))
+    with CaptureQueriesContext(connection) as queries:
+        measure.delete()
+    raised = [q for q in queries if Revision._meta.db_table in q["sql"]]
+    assert len(raised) == 1
+    assert revisions.read(charts_key(project)) == (before + 1,)
 
 
 def test_the_revision_read_with_the_project_is_the_revision_read_alone(project, measure):
