@@ -18,6 +18,20 @@ class ImprovementConfig(AppConfig):
         revisions.follow(Measure, Project.CHARTS_REVISION, "project")
         revisions.follow(DataPoint, Project.CHARTS_REVISION, "measure__project")
         revisions.follow(Cycle, Project.CHARTS_REVISION, "project")
+        # The loop's figures, kept per community, follow the ideas and updates they count
+        # (with the updates' links) and, on the dashboard, sessions, attendance, surveys and
+        # their responses too.
+        from engagement.models import Registration, Response, Session, Survey
+        from improvement import loop
+        from improvement.models import Idea, Update
+
+        for kind in (loop.IDEAS_REVISION, loop.LOOP_REVISION):
+            revisions.follow(Idea, kind, "community")
+            revisions.follow(Update, kind, "community")
+        revisions.follow(Session, loop.LOOP_REVISION, "community")
+        revisions.follow(Registration, loop.LOOP_REVISION, "session__community")
+        revisions.follow(Survey, loop.LOOP_REVISION, "community")
+        revisions.follow(Response, loop.LOOP_REVISION, "survey__community")
         from members.outbox import Kind, register_kind
         from members.personal_data import Section, register
 

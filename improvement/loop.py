@@ -45,9 +45,17 @@ from django.utils.translation import gettext_lazy as _
 from communities.models import Community
 from engagement.models import Registration, Response, Session, Survey
 from improvement.models import Idea, Update
+from members import revisions
 from members.aggregates import count
+from members.computed import computed, version_of
 
 DAY = timedelta(days=1)
+# The figures are kept in the computed cache under these revisions of a community (see
+# `kept_figures`); every write to the rows they count raises them (followed in
+# improvement.apps). The ideas-only figures of the public page count ideas and updates only,
+# so sign-ups and survey answers leave them where they are.
+IDEAS_REVISION = "community-idea-loop"
+LOOP_REVISION = "community-loop"
 KIND_LABELS = {"idea": _("Idea"), "session": _("Session"), "survey": _("Survey")}
 
 
@@ -236,6 +244,9 @@ class Figures:
     # Ideas decided but not yet told: no published update since the decision.
     untold_count: int = 0
     kinds: list[_Kind] = field(default_factory=list, repr=False)
+    # The version they are kept under in the computed cache, when they are (`kept_figures`):
+    # what a fragment drawn from them alone may be kept under too.
+    kept_as: str = ""
 
     @property
     def share(self) -> int | None:
@@ -371,6 +382,43 @@ def figures(
     return result
 
 
+def kept_figures(
+    community, *, ideas_only: bool = False, listed: int = DASHBOARD_OVERDUE
+) -> Figures:
+    """`figures()`, computed once per revision of what they count, per hour and per promise,
+    and kept in the computed cache. A page then reads one row (the revision) instead of
+    counting every input. The hour is in the key because time alone moves inputs past the
+    promise and ends sessions: the figures are at most an hour behind the clock, never
+    behind a change. The revision is read first, before the rows counted."""
+    kind = IDEAS_REVISION if ideas_only else LOOP_REVISION
+    (revision,) = revisions.read(revisions.key(kind, community.pk))
+    now = timezone.now()
+    version = version_of(
+        community.pk,
+        revision,
+        community.update_promise_days,
+        now.strftime("%Y-%m-%dT%H"),
+        int(ideas_only),
+        listed,
+    )
+
+    def compute() -> Figures:
+        result = figures(community, now=now, ideas_only=ideas_only, listed=listed)
+        result.kinds = []  # querysets, to be run again, never kept
+        result.kept_as = version
+        return result
+
+    return computed("improvement-loop-figures", version, compute)
+
+
+def changed(community) -> None:
+    """Raise the revisions the figures are kept under, for writes that send no signals
+    (a QuerySet's `update()`, bulk writes): every other write raises them itself."""
+    revisions.bump(
+        revisions.key(IDEAS_REVISION, community.pk), revisions.key(LOOP_REVISION, community.pk)
+    )
+
+
 def untold_decisions(community):
     """Ideas whose latest decision no published update has followed yet (an update on the
     idea, or on an idea merged into it, published at or after the decision)."""
@@ -390,7 +438,7 @@ def _act_link(base: str, item: Input) -> str:
 
 
 def dashboard_panel(community) -> dict:
-    result = figures(community, listed=DASHBOARD_OVERDUE)
+    result = kept_figures(community, listed=DASHBOARD_OVERDUE)
     base = reverse("updates_manage:new", args=[community.slug])
     return {
         "community": community,
@@ -410,7 +458,7 @@ LATEST_ON_COMMUNITY_PAGE = 3
 def public_panel(community) -> dict:
     return {
         "community": community,
-        "figures": figures(community, ideas_only=True, listed=0),
+        "figures": kept_figures(community, ideas_only=True, listed=0),
         "latest": with_community(
             Update.objects.published()
             .filter(community=community)

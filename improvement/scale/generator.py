@@ -4,6 +4,7 @@ from django.db.models import Count
 
 from engagement import calendar
 from engagement.models import Survey
+from improvement import loop
 from improvement.models import Idea, Project, Support
 from improvement.scale.base import SCALE_PASSWORD, Base, busy_email, coordinator_email
 from improvement.scale.engagement import Engagement
@@ -53,6 +54,7 @@ class Generator(Base, People, Engagement, Ideas, ProjectsAndPayments):
             *(revisions.key(Survey.RESULTS_REVISION, pk) for pk in surveys),
             *(revisions.key(Project.CHARTS_REVISION, pk) for pk in projects),
         )
+        loop.changed(community)
 
     # --- the summary --------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from improvement import loop
 from improvement.models import IdeaEvent, Update, UpdateError
 from improvement.services.ideas import _refuse_if_archived
 from members.fanout import Audience, Contact, progress, start
@@ -115,6 +116,7 @@ def publish_update(*, update: Update, by: User) -> PublishResult:
     )
     if not claimed:
         return PublishResult(published=False)
+    loop.changed(update.community)  # the update now answers what it links to
     update.refresh_from_db()
     fan_out = start(
         kind=KIND,
@@ -165,7 +167,6 @@ def send_overdue_reminders(*, now=None) -> int:
     oldest first. Once a week: the ISO week is part of each row's key, so running again in
     the same week writes nothing new. Communities with nothing overdue send nothing."""
     from communities.models import Community
-    from improvement import loop
 
     now = now or timezone.now()
     year, week, _day = now.isocalendar()

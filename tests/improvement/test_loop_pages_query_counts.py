@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from communities.models import Invitation, Membership
 from engagement.models import Claim, Expense, Registration, Response, Session, Survey
+from improvement import loop
 from improvement.models import Idea, Update
 from members.models import User
 
@@ -86,6 +87,7 @@ def grow(community, n, tag):
     Expense.objects.bulk_create(
         Expense(claim=claim, kind="travel", amount=Decimal("3.50")) for claim in claims
     )
+    loop.changed(community)  # written in bulk: no signals raise the loop's revisions
 
 
 def page(client, path, django_assert_num_queries, queries):
@@ -114,13 +116,17 @@ def test_the_dashboard_costs_the_same_queries_small_and_large(
     # The session, the person, the community, whether they coordinate it; members by status,
     # invitations pending, emails failed, people to write to or call (1); the payments panel:
     # claims waiting, payment settings, time and expenses approved this tax year (1); the
-    # loop panel: the inputs counted, the answered ones counted and ranked, then the oldest
-    # overdue ideas, sessions and surveys (5); the latest surveys.
-    queries = 12 + RANKS
+    # loop panel: its revision, then (not kept yet) the inputs counted, the answered ones
+    # counted and ranked, the oldest overdue ideas, sessions and surveys (5); the latest
+    # surveys.
+    queries = 13 + RANKS
     grow(community, 3, "a")
     small = loop_panel(page(client, path, django_assert_num_queries, queries))
     grow(community, large, "b")
     big = loop_panel(page(client, path, django_assert_num_queries, queries))
+    # Seen again with nothing changed, the loop's figures are kept: only their revision.
+    again = loop_panel(page(client, path, django_assert_num_queries, 8))
+    assert again["figures"] == big["figures"]
     # The same page, with more in it.
     assert small["figures"].total < big["figures"].total
     assert 0 < small["overdue_count"] < big["overdue_count"]
@@ -137,13 +143,15 @@ def test_the_community_page_costs_the_same_queries_small_and_large(
     path = community.get_absolute_url()
     # The community, the session, the person, their membership (which also says whether
     # they coordinate it);
-    # the loop panel: ideas counted, answered ideas counted and ranked, the latest updates
-    # (3); the next sessions; the partner organisations.
-    queries = 9 + RANKS
+    # the loop panel: its revision, ideas counted, answered ideas counted and ranked (kept
+    # after), the latest updates (3); the next sessions; the partner organisations.
+    queries = 10 + RANKS
     grow(community, 3, "a")
     small = page(client, path, django_assert_num_queries, queries)
     grow(community, large, "b")
     big = page(client, path, django_assert_num_queries, queries)
+    again = page(client, path, django_assert_num_queries, 8)
+    assert loop_panel(again)["figures"] == loop_panel(big)["figures"]
     assert loop_panel(small)["figures"].total < loop_panel(big)["figures"].total
     for response in (small, big):
         assert "We have answered" in response.content.decode()
