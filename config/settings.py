@@ -187,10 +187,10 @@ CACHES = {
     },
     # Work that is costly to compute and depends only on the data (a project's charts, a
     # survey's results, a calendar feed, a rendered list row), kept in each process's memory
-    # under a key that names the data's version (or is made of the very values the fragment
-    # shows). A new version is a new key, so nothing here is ever stale and nothing needs to
-    # expire by time; a different process just computes it once itself. The least recently
-    # used go first when it is full (about 20 MB at most).
+    # under a key that names the data's revision (members.revisions), or is made of the very
+    # values the fragment shows. A new revision is a new key, so nothing here is ever stale
+    # and nothing needs to expire by time; a different process just computes it once itself.
+    # The least recently used go first when it is full (about 20 MB at most).
     "computed": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "convene-computed",

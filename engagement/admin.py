@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django.contrib import admin
+from django.db import models
 from django.db.models import Sum
 from django.utils.translation import gettext_lazy as _
 
@@ -22,9 +23,13 @@ from engagement.models import (
     Venue,
 )
 
+# Links typed without a scheme are taken as https, as on the coordinators' own forms.
+HTTPS_LINKS = {models.URLField: {"assume_scheme": "https"}}
+
 
 @admin.register(Venue)
 class VenueAdmin(admin.ModelAdmin):
+    formfield_overrides = HTTPS_LINKS
     list_display = ["name", "community", "kind", "step_free", "hearing_loop"]
     list_filter = ["kind", "community", "step_free", "accessible_toilet", "hearing_loop"]
     search_fields = ["name", "address"]
@@ -47,6 +52,7 @@ class RegistrationInline(admin.TabularInline):
 
 @admin.register(Session)
 class SessionAdmin(admin.ModelAdmin):
+    formfield_overrides = HTTPS_LINKS
     list_display = ["title", "community", "kind", "starts_at", "status", "capacity"]
     list_filter = ["status", "kind", "community"]
     search_fields = ["title", "description"]

@@ -8,7 +8,19 @@ class EngagementConfig(AppConfig):
 
     def ready(self):
         from engagement import calendar
+        from engagement.models import Answer, Choice, Question, Response, Session, Survey, Venue
+        from members import revisions
         from members.outbox import Kind, register_kind
+
+        # Results kept in the computed cache follow every write to the rows they show, from
+        # the services and the admin alike: the feed its community's sessions and venues, a
+        # survey's results its questions, choices, responses and answers.
+        revisions.follow(Session, calendar.REVISION, "community")
+        revisions.follow(Venue, calendar.REVISION, "community")
+        revisions.follow(Question, Survey.RESULTS_REVISION, "survey")
+        revisions.follow(Choice, Survey.RESULTS_REVISION, "question__survey")
+        revisions.follow(Response, Survey.RESULTS_REVISION, "survey")
+        revisions.follow(Answer, Survey.RESULTS_REVISION, "response__survey")
 
         def session_page(registration):
             return registration.session.get_absolute_url()

@@ -1,7 +1,7 @@
 """Sessions as iCalendar (RFC 5545): one file per session, and a feed per community.
 
 A community's feed holds what is coming and the last FEED_PAST_DAYS days, not its whole
-history. It is built once per version of its sessions and venues (and per day, as the window
+history. It is built once per revision of its sessions and venues (and per day, as the window
 moves) and kept in the computed cache, so a calendar app asking every few minutes costs one
 small query."""
 
@@ -10,17 +10,20 @@ from datetime import UTC, datetime, time, timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db.models import Count, Max, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from icalendar import Calendar, Event
 
 from communities.models import Community
-from engagement.models import Session, Venue
+from engagement.models import Session
+from members import revisions
 from members.computed import computed, version_of
 
 FEED_PAST_DAYS = 90
+# The revision key of a community's feed: community-sessions:<pk>, raised by every write to
+# its sessions and venues.
+REVISION = "community-sessions"
 
 
 def _calendar(name: str) -> Calendar:
@@ -73,32 +76,6 @@ def _feed_since(now: datetime) -> datetime:
     return datetime.combine(now.date() - timedelta(days=FEED_PAST_DAYS), time.min, tzinfo=UTC)
 
 
-def _feed_version(community: Community) -> str:
-    """A version of everything the feed shows that changes whenever a session of the
-    community is added, changed (saving a session, its status too, sets updated_at) or
-    removed, or one of its venues changes. One query."""
-
-    def latest(model, column, aggregate):
-        return Subquery(
-            model.objects.filter(community=OuterRef("pk"))
-            .order_by()
-            .values("community")
-            .annotate(value=aggregate(column))
-            .values("value")
-        )
-
-    row = (
-        Community.objects.filter(pk=community.pk)
-        .values_list(
-            latest(Session, "*", Count),
-            latest(Session, "updated_at", Max),
-            latest(Venue, "updated_at", Max),
-        )
-        .get()
-    )
-    return version_of(*(part.isoformat() if hasattr(part, "isoformat") else part for part in row))
-
-
 def feed_sessions(community: Community, *, now: datetime | None = None):
     """The sessions a community's feed holds: every one not a draft that ends after the
     window's start, soonest first."""
@@ -125,13 +102,15 @@ def _build_feed(community: Community) -> bytes:
 
 
 def community_feed(community: Community) -> bytes:
-    """The community's feed, built once per version of its sessions and venues, per day
-    and per language."""
+    """The community's feed, built once per revision of its sessions and venues, per day
+    and per language (and per name and address, which the feed shows). The revision is read
+    first, before the sessions it is built from."""
+    (revision,) = revisions.read(revisions.key(REVISION, community.pk))
     named = hashlib.sha256(f"{community.slug}\n{community.name}".encode()).hexdigest()[:16]
     version = version_of(
         community.pk,
         named,
-        _feed_version(community),
+        revision,
         _feed_since(timezone.now()).date().isoformat(),
         get_language(),
     )

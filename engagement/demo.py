@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from communities.models import Community, Membership
-from engagement import payments
+from engagement import payments, services
 from engagement.models import (
     Activity,
     Basis,
@@ -79,11 +79,13 @@ def seed(*, out) -> None:
             )
         if days < 0:
             # The past session: who came, and the people who turned up without registering.
-            Registration.objects.filter(pk=registration.pk).update(attended=True)
-            Session.objects.filter(pk=session.pk).update(
+            services.record_attendance(
+                session=session,
+                came=[registration.pk],
                 walk_in_count=6,
                 walk_in_perspectives=["carer", "patient"],
                 attendance_notes="Two people came with a community leader from the centre.",
+                completed=False,  # made completed above
             )
             KeyPoint.objects.get_or_create(
                 session=session, text="Clinic letters use words people do not understand."

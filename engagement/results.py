@@ -1,11 +1,10 @@
 """Survey results: counts and percentages per choice question, the words people wrote, and
 a CSV of every response. A fixed number of queries however many answers there are."""
 
-import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 
-from django.db.models import Count, Max, OuterRef, Subquery
+from django.db.models import Count, OuterRef, Subquery
 from django.template.loader import render_to_string
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -33,24 +32,6 @@ def _rows(counts: list[tuple[str, int]], answered: int) -> list[dict]:
         }
         for i, (label, n) in enumerate(counts)
     ]
-
-
-def version(survey: Survey) -> tuple[int, str]:
-    """How many responses the survey has, and a version of its results that changes whenever
-    a response is added, changed (saving answers always saves the response) or removed. One
-    query, answered from the (survey, updated_at) index alone."""
-    stats = Response.objects.filter(survey=survey).aggregate(n=Count("*"), latest=Max("updated_at"))
-    latest = stats["latest"].isoformat() if stats["latest"] else ""
-    return stats["n"], version_of(survey.pk, stats["n"], latest)
-
-
-def _shape(questions: list[Question]) -> str:
-    """A digest of what the results show besides the answers: questions and their choices."""
-    shape = [
-        (q.pk, q.kind, q.text, [(c.pk, c.position, c.text) for c in q.choices.all()])
-        for q in questions
-    ]
-    return hashlib.sha256(repr(shape).encode()).hexdigest()[:16]
 
 
 def _counts(survey: Survey) -> tuple[dict, dict, dict]:
@@ -82,10 +63,10 @@ def _counts(survey: Survey) -> tuple[dict, dict, dict]:
     return answered, chosen, values
 
 
-def _figures(survey: Survey, questions: list[Question]) -> dict[int, dict]:
-    """Each question's figures, chart and table, by question id."""
+def _figures(survey: Survey, questions: list[Question]) -> list[dict]:
+    """Each question's figures, chart and table, in order."""
     answered, chosen, values = _counts(survey)
-    figures = {}
+    figures = []
     for question in questions:
         total = answered.get(question.pk, 0)
         item = {"question": question, "answered": total, "rows": [], "texts": None}
@@ -106,19 +87,25 @@ def _figures(survey: Survey, questions: list[Question]) -> dict[int, dict]:
             if item["rows"]
             else ""
         )
-        del item["question"]  # the page's own copy is joined on again: kept are the figures
-        figures[question.pk] = item
+        figures.append(item)
     return figures
 
 
-def summarise(survey: Survey, questions: list[Question], results_version: str) -> list[dict]:
-    """Per question, in order: how many answered, a row per answer offered (label, count,
-    percentage, bar), and its chart and table as HTML. Computed once per version of the
-    answers, of the questions and choices, and of the language; read from the computed
-    cache otherwise. `questions` come with their choices prefetched."""
-    key = version_of(results_version, _shape(questions), get_language())
-    figures = computed("survey-results", key, lambda: _figures(survey, questions))
-    return [{**figures[question.pk], "question": question} for question in questions]
+def summarise(survey: Survey) -> tuple[int, list[dict]]:
+    """How many responses the survey has, and per question, in order: the question, how many
+    answered, a row per answer offered (label, count, percentage, bar), and its chart and
+    table as HTML. Computed once per revision of the survey's questions, choices, responses
+    and answers (and per language), questions included, so the figures always match the
+    questions shown with them; read from the computed cache otherwise. `survey` comes with
+    its revision (`Survey.objects.with_results_revision()`), read before any of that."""
+
+    def compute() -> tuple[int, list[dict]]:
+        questions = list(survey.questions.prefetch_related("choices"))
+        responses = Response.objects.filter(survey=survey).count()
+        return responses, _figures(survey, questions)
+
+    version = version_of(survey.pk, survey.results_revision, get_language())
+    return computed("survey-results", version, compute)
 
 
 def texts(

@@ -10,7 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from communities.models import Membership
-from engagement.models import Registration, Session
+from engagement.models import Registration, Session, Survey
+from members import revisions
 from members.fanout import Audience, start
 from members.models import User
 from members.outbox import notify
@@ -406,6 +407,8 @@ def save_question(*, question, choices: list[str]):
     Choice.objects.bulk_create(
         Choice(question=question, text=text, position=i) for i, text in enumerate(choices)
     )
+    # bulk_create sends no signals: the survey's results change with its choices.
+    revisions.bump(revisions.key(Survey.RESULTS_REVISION, question.survey_id))
     return question
 
 

@@ -110,12 +110,12 @@ def survey(request, slug, pk):
 
 @coordinator_required
 def results(request, community, pk):
-    survey = get_object_or_404(Survey, community=community, pk=pk)
+    # The survey comes with its results' revision, read before anything they are made from.
+    survey = get_object_or_404(Survey.objects.with_results_revision(), community=community, pk=pk)
     search = request.GET.get("q", "").replace("\x00", "").strip()[:100]
     page = _page_number(request.GET.get("page"))
-    questions = list(survey.questions.prefetch_related("choices"))
-    responses, version = results_module.version(survey)
-    summary = results_module.summarise(survey, questions, version)
+    responses, summary = results_module.summarise(survey)
+    questions = [item["question"] for item in summary]
     written = results_module.texts(survey, questions, search=search, page=page)
     for item in summary:
         item["written"], item["more"] = written.get(item["question"].pk, ([], False))

@@ -138,7 +138,7 @@ def session_ics(request, slug, pk):
 
 def community_feed(request, slug):
     community = _community(slug)
-    # Upcoming and recent sessions, built once per version of the community's sessions.
+    # Upcoming and recent sessions, built once per revision of the community's sessions.
     response = HttpResponse(calendar.community_feed(community), content_type="text/calendar")
     response["Content-Disposition"] = f'inline; filename="{community.slug}-sessions.ics"'
     return response

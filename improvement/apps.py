@@ -10,6 +10,14 @@ class ImprovementConfig(AppConfig):
         from django.urls import reverse
 
         from improvement import personal_data
+        from improvement.models import Cycle, DataPoint, Measure, Project
+        from members import revisions
+
+        # A project's charts, kept in the computed cache, follow every write to its measures,
+        # their data points and its cycles, from the services and the admin alike.
+        revisions.follow(Measure, Project.CHARTS_REVISION, "project")
+        revisions.follow(DataPoint, Project.CHARTS_REVISION, "measure__project")
+        revisions.follow(Cycle, Project.CHARTS_REVISION, "project")
         from members.outbox import Kind, register_kind
         from members.personal_data import Section, register
 

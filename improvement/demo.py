@@ -53,6 +53,7 @@ from improvement.models import (
     Update,
 )
 from improvement.prioritisation import round_results
+from members import revisions
 from members.models import User
 
 THEMES = [
@@ -1510,6 +1511,7 @@ def _cycle(project, spec, *, starts_on, ends_on) -> None:
         )
     cycle = form.save()
     Cycle.objects.filter(pk=cycle.pk).update(created_at=_at(starts_on))
+    revisions.bump(revisions.key(Project.CHARTS_REVISION, project.pk))  # no signal above
 
 
 def _measure(project, spec, dates, points) -> None:

@@ -94,11 +94,14 @@ class MeasureSection:
 
 
 def _measure_sections(project, cycles) -> list[MeasureSection]:
-    """Every measure's chart and data table as HTML, drawn once per version of the project's
-    measures, points and cycles (and per language), however many points they hold. Read the
-    version (`with_charts_version()`) before the cycles: a change made in between then gives
-    a new version next time, instead of being kept under the old one."""
-    version = version_of(project.charts_version(), get_language())
+    """Every measure's chart and data table as HTML, drawn once per revision of the
+    project's measures, points and cycles (and per language and web address), however many
+    points they hold. The revision (`with_charts_revision()`) is read before the cycles and
+    the points: a change made in between is then drawn early, never kept under a revision
+    newer than the data."""
+    version = version_of(
+        project.pk, project.charts_revision, project.community.slug, get_language()
+    )
 
     def draw() -> list[MeasureSection]:
         sections = []
@@ -128,8 +131,8 @@ def _measure_sections(project, cycles) -> list[MeasureSection]:
 
 def project_detail(request, slug, pk):
     community = get_object_or_404(Community, slug=slug)
-    # The project comes with its charts' version, read before anything they are drawn from.
-    project = _project(community, pk, Project.objects.with_charts_version())
+    # The project comes with its charts' revision, read before anything they are drawn from.
+    project = _project(community, pk, Project.objects.with_charts_revision())
     membership = get_membership(request.user, community)
     cycles = list(project.cycles.all())
     measures = _measure_sections(project, cycles)

@@ -620,3 +620,22 @@ class FanOutPerson(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} in fan-out {self.fan_out_id}"
+
+
+# --- Revisions of data behind computed results -------------------------------------------------
+
+
+class Revision(models.Model):
+    """How many times the rows behind one computed result have been written: a number raised
+    in the writer's own transaction (`members.revisions.bump`), so it changes exactly when
+    the change becomes visible. A key with no row has never been raised and reads as 0."""
+
+    key = models.CharField(max_length=100, primary_key=True)
+    number = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("revision")
+        verbose_name_plural = _("revisions")
+
+    def __str__(self) -> str:
+        return f"{self.key} #{self.number}"

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from communities.models import Community, PartnerOrganisation
+from members import revisions
 
 
 class Venue(models.Model):
@@ -39,7 +40,6 @@ class Venue(models.Model):
         _("map link"), blank=True, help_text=_("A link to the place on a map website.")
     )
     notes = models.TextField(_("getting there"), blank=True)
-    # Part of the version of the community's calendar feed, which shows where sessions are.
     updated_at = models.DateTimeField(auto_now=True)
 
     ACCESS_FACTS = [
@@ -285,10 +285,19 @@ class SurveyQuerySet(models.QuerySet):
     def published(self):
         return self.filter(published=True)
 
+    def with_results_revision(self):
+        """Each survey with the revision of its results (`results_revision`), read in the
+        same query: it changes with every write to its questions, choices, responses and
+        answers (see `members.revisions`)."""
+        return self.annotate(results_revision=revisions.annotation(Survey.RESULTS_REVISION))
+
 
 class Survey(models.Model):
     """A survey or feedback form: many ways to give input, from a one-off answer to feedback
     after a session."""
+
+    # The revision key of a survey's results: survey:<pk>.
+    RESULTS_REVISION = "survey"
 
     class Audience(models.TextChoices):
         MEMBERS = "members", _("Members of the community")
@@ -423,9 +432,6 @@ class Response(models.Model):
             )
         ]
         indexes = [
-            # The version of a survey's results (count and newest change) is read from this
-            # alone.
-            models.Index(fields=["survey", "updated_at"], name="engagement_response_changed"),
             # A survey's first answer (when a survey with no closing date starts to wait for
             # an update) read without going through all of its answers.
             models.Index(fields=["survey", "created_at"], name="engagement_first_response"),

@@ -6,7 +6,6 @@ import math
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -14,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from communities.models import Community
 from improvement.models.ideas import Idea
-from members.computed import version_of
+from members import revisions
 
 
 class ProjectError(ValidationError):
@@ -39,36 +38,17 @@ class ProjectQuerySet(models.QuerySet):
     def current(self):
         return self.filter(status__in=[Project.Status.TESTING, Project.Status.SUSTAINING])
 
-    def with_charts_version(self):
-        """Each project with what its charts' version is made of (see
-        `Project.charts_version`): the count, newest pk and newest change of its measures,
-        data points and cycles, each an aggregate over an indexed look-up."""
-        project, measure = Project._meta.db_table, Measure._meta.db_table
-        point, cycle = DataPoint._meta.db_table, Cycle._meta.db_table
-        sources = {
-            "measures": (measure, f"FROM {measure} WHERE {measure}.project_id = {project}.id"),
-            "points": (point, f"FROM {point} JOIN {measure} ON {point}.measure_id = {measure}.id "
-                              f"WHERE {measure}.project_id = {project}.id"),
-            "cycles": (cycle, f"FROM {cycle} WHERE {cycle}.project_id = {project}.id"),
-        }  # fmt: skip
-        # Nine small aggregates written out once: built by the ORM on every view of the
-        # project page they cost more to build than to run.
-        columns = {}
-        for name, (table, rows) in sources.items():
-            for aggregate, of in (("n", f"COUNT({table}.id)"), ("last", f"MAX({table}.id)"),
-                                  ("changed", f"MAX({table}.updated_at)")):  # fmt: skip
-                columns[f"charts_{name}_{aggregate}"] = RawSQL(f"SELECT {of} {rows}", ())
-        return self.annotate(**columns)
-
-
-CHARTS_VERSION = [
-    f"charts_{name}_{aggregate}"
-    for name in ("measures", "points", "cycles")
-    for aggregate in ("n", "last", "changed")
-]
+    def with_charts_revision(self):
+        """Each project with the revision of its charts and data tables (`charts_revision`),
+        read in the same query: it changes with every write to its measures, their data
+        points and its cycles (see `members.revisions`)."""
+        return self.annotate(charts_revision=revisions.annotation(Project.CHARTS_REVISION))
 
 
 class Project(models.Model):
+    # The revision key of a project's charts: project-charts:<pk>.
+    CHARTS_REVISION = "project-charts"
+
     class Status(models.TextChoices):
         PLANNING = "planning", _("Planning")
         TESTING = "testing", _("Testing changes")
@@ -174,20 +154,6 @@ class Project(models.Model):
             self.ends_on = None  # planned again, or back to testing: not ended
         self.save(update_fields=["status", "starts_on", "ends_on"])
         return True
-
-    def charts_version(self) -> str:
-        """A version of everything the project's charts and data tables are drawn from: its
-        measures, their data points and its cycles. It changes whenever one of those rows is
-        added, changed (each has `updated_at`) or deleted (the count falls, or a new row's
-        pk is higher). Read with the project by `with_charts_version()`, or in one query."""
-        if not hasattr(self, CHARTS_VERSION[0]):
-            row = Project.objects.with_charts_version().filter(pk=self.pk).values(*CHARTS_VERSION)
-            for name, value in row.get().items():
-                setattr(self, name, value)
-        # Times as ISO strings (SQLite gives them as text): a cache key holds no spaces.
-        parts = [getattr(self, name) for name in CHARTS_VERSION]
-        parts = [p.isoformat() if hasattr(p, "isoformat") else str(p) for p in parts]
-        return version_of(self.pk, *(p.replace(" ", "T") for p in parts))
 
 
 class TeamMember(models.Model):

@@ -2,12 +2,15 @@
 
 from django.db.models import Count
 
-from improvement.models import Idea, Support
+from engagement import calendar
+from engagement.models import Survey
+from improvement.models import Idea, Project, Support
 from improvement.scale.base import SCALE_PASSWORD, Base, busy_email, coordinator_email
 from improvement.scale.engagement import Engagement
 from improvement.scale.ideas import Ideas
 from improvement.scale.people import People
 from improvement.scale.projects import ProjectsAndPayments
+from members import revisions
 
 
 class Generator(Base, People, Engagement, Ideas, ProjectsAndPayments):
@@ -38,8 +41,18 @@ class Generator(Base, People, Engagement, Ideas, ProjectsAndPayments):
     def keep_figures(self) -> None:
         """Count once the figures the app keeps as rows change. The rows here were written in
         bulk, past the services that keep them, so they are counted from the rows instead:
-        ideas' kept support and comment counts."""
-        Idea.objects.filter(community=self.community).recount()
+        ideas' kept support and comment counts. Bulk writes send no signals either, so the
+        revisions of the results kept in the computed cache are raised here: the calendar
+        feed's, and each survey's and project's."""
+        community = self.community
+        Idea.objects.filter(community=community).recount()
+        surveys = Survey.objects.filter(community=community).values_list("pk", flat=True)
+        projects = Project.objects.filter(community=community).values_list("pk", flat=True)
+        revisions.bump(
+            revisions.key(calendar.REVISION, community.pk),
+            *(revisions.key(Survey.RESULTS_REVISION, pk) for pk in surveys),
+            *(revisions.key(Project.CHARTS_REVISION, pk) for pk in projects),
+        )
 
     # --- the summary --------------------------------------------------------------------
 

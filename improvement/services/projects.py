@@ -26,6 +26,7 @@ from improvement.models import (
 from improvement.models.projects import validate_value
 from improvement.services.ideas import _refuse_if_archived, may_take_part
 from improvement.services.updates import PublishResult, publish_update
+from members import revisions
 from members.models import User
 
 __all__ = [
@@ -279,6 +280,7 @@ def import_points(*, measure: Measure, content: bytes) -> tuple[int, list[CsvPro
         DataPoint(measure=measure, when=when, value=value, note=note)
         for when, value, note in sorted(good)
     )
+    revisions.bump(revisions.key(Project.CHARTS_REVISION, measure.project_id))  # no signals
     return len(good), []
 
 

@@ -10,7 +10,8 @@ import pytest
 from django.urls import reverse
 
 from communities.models import Membership
-from engagement.models import Answer, Claim, Expense, Response
+from engagement.models import Answer, Claim, Expense, Response, Survey
+from members import revisions
 from members.models import User
 from tests.engagement.test_surveys import make_survey
 
@@ -47,6 +48,9 @@ def add_responses(survey, questions, n):
         if a.question_id == topics.pk
         for choice in (second, first)
     )
+    # Written in bulk, so without signals: the survey's revision is raised as any bulk
+    # writer raises it.
+    revisions.bump(revisions.key(Survey.RESULTS_REVISION, survey.pk))
     return responses
 
 

@@ -394,8 +394,8 @@ def test_the_calendar_feed_does_not_grow_with_the_data(
 ):
     for i in range(count):
         make_session(community, title=f"F{i}", days=i + 1)
-    # the community, the version of its sessions and venues, and the first time only the
-    # sessions with their venues (the feed is then kept under that version).
+    # the community, the revision of its sessions and venues, and the first time only the
+    # sessions with their venues (the feed is then kept under that revision).
     with django_assert_num_queries(3):
         assert client.get(reverse("engagement:feed", args=[community.slug])).status_code == 200
     with django_assert_num_queries(2):

@@ -232,10 +232,10 @@ def test_results_do_not_grow_with_the_answers(
     for _ in range(extra):
         answer(answered, qs, data=["yes", None, "3", "More words"])
     client.force_login(coordinator)
-    # session, user, community, coordinator check, survey, questions, their choices, the
-    # version of the answers (with the number of responses); on this first visit the counts
-    # grouped in SQL: answered, choices, yes/no and ratings; then a page of each written
-    # question's answers (one query each; one here).
+    # session, user, community, coordinator check, the survey with its results' revision;
+    # on this first visit its questions, their choices, the number of responses and the
+    # counts grouped in SQL: answered, choices, yes/no and ratings; then a page of each
+    # written question's answers (one query each; one here).
     with django_assert_num_queries(12):
         assert (
             client.get(f"/c/{community.slug}/manage/surveys/{answered.pk}/results/").status_code

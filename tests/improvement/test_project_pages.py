@@ -4,17 +4,22 @@ query counts, the charts as SVG, and bad input on the data and project forms."""
 import re
 import xml.etree.ElementTree as ET
 from datetime import date, timedelta
+from unittest import mock
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.forms.models import model_to_dict
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from communities.models import Community, Membership
 from improvement import services
 from improvement.models import Cycle, DataPoint, Measure, Project, TeamMember, Update
 from improvement.services.projects import CSV_MAX_BYTES
+from members import revisions
+from members.models import Revision
 from tests.improvement.factories import new_member
 
 pytestmark = pytest.mark.django_db
@@ -67,6 +72,8 @@ def add_points(measure, values, start=date(2026, 1, 5)) -> None:
         DataPoint(measure=measure, when=start + timedelta(weeks=week), value=value)
         for week, value in enumerate(values)
     )
+    # Written in bulk, so without signals: raised as any bulk writer raises it.
+    revisions.bump(revisions.key(Project.CHARTS_REVISION, measure.project_id))
 
 
 def _person(request, role):
@@ -76,6 +83,10 @@ def _person(request, role):
 def _login(client, person):
     if person is not None:
         client.force_login(person)
+
+
+def charts_key(project) -> str:
+    return revisions.key(Project.CHARTS_REVISION, project.pk)
 
 
 def _url(name, project, **extra):
@@ -767,7 +778,7 @@ def test_a_driver_diagram_saved_in_the_admin_is_checked_like_on_the_project_form
         assert project.driver_diagram == DRIVERS
 
 
-# --- Charts drawn once per version of the data -----------------------------------------------
+# --- Charts drawn once per revision of the data ----------------------------------------------
 
 
 def _measure_part(html: str) -> str:
@@ -810,7 +821,7 @@ def _save_last_point(measure, **fields):
 
 
 def _delete_other_point_and_add_one(client, project, measure):
-    """The count stays the same: the new point is what changes the version."""
+    """The count stays the same, and the new point may even reuse the old one's place."""
     measure.points.order_by("when").first().delete()
     services.add_point(measure=measure, when=date(2026, 6, 1), value=52)
 
@@ -882,12 +893,12 @@ def test_a_change_to_what_the_charts_show_is_on_the_project_page_at_once(
     url = project.get_absolute_url()
     before = _measure_part(client.get(url).content.decode())
     assert _measure_part(client.get(url).content.decode()) == before  # kept, and the same
-    version = Project.objects.get(pk=project.pk).charts_version()
+    (revision,) = revisions.read(charts_key(project))
 
     make_change, shown = CHANGES[change]
     make_change(client, project, measure)
 
-    assert Project.objects.get(pk=project.pk).charts_version() != version
+    assert revisions.read(charts_key(project)) > (revision,)
     after = _measure_part(client.get(url).content.decode())
     assert after != before
     if shown is None:
@@ -896,17 +907,72 @@ def test_a_change_to_what_the_charts_show_is_on_the_project_page_at_once(
         assert shown not in before and shown in after
 
 
-def test_the_version_read_with_the_project_is_the_version_read_alone(project, measure):
+def test_a_point_changed_by_a_writer_that_commits_last_is_on_the_project_page(
+    client, project, measure
+):
+    """`updated_at` is stamped when a row is saved, inside a transaction that may commit
+    after another writer's, stamped later. Replayed in one thread: the edit is stamped with a
+    moment older than the newest point's, and lands after the page was drawn and kept."""
     add_points(measure, [40, 42, 41])
-    read_with = Project.objects.with_charts_version().get(pk=project.pk).charts_version()
-    assert read_with == Project.objects.get(pk=project.pk).charts_version()
+    first = measure.points.order_by("when").first()
+    edit_started = timezone.now()
+    _save_last_point(measure, note="checked")  # the other writer, committed first
+    url = project.get_absolute_url()
+    assert "77.5" not in _measure_part(client.get(url).content.decode())
+    first.value = 77.5
+    with mock.patch("django.utils.timezone.now", return_value=edit_started):
+        first.save()
+    assert "77.5" in _measure_part(client.get(url).content.decode())
 
 
-def test_another_projects_data_does_not_change_this_ones_version(
+def test_a_point_changed_in_the_admin_is_on_the_project_page(client, project, measure, staff):
+    add_points(measure, [40, 42, 41])
+    url = project.get_absolute_url()
+    assert "77.5" not in _measure_part(client.get(url).content.decode())
+    point = measure.points.order_by("when").first()
+    client.force_login(staff)
+    data = {**model_to_dict(point), "value": "77.5"}
+    data = {name: value for name, value in data.items() if value not in (None, False)}
+    response = client.post(reverse("admin:improvement_datapoint_change", args=[point.pk]), data)
+    assert response.status_code == 302
+    assert "77.5" in _measure_part(client.get(url).content.decode())
+
+
+def test_a_measure_moved_to_another_project_raises_both(community, coordinator, project, measure):
+    other = services.create_project(
+        community=community, by=coordinator, title="Other", aim_what="x", aim_how_much="y",
+        aim_by_when=date(2027, 3, 31),
+    )  # fmt: skip
+    keys = (charts_key(project), charts_key(other))
+    before = revisions.read(*keys)
+    measure.project = other
+    measure.save()  # as the admin would
+    after = revisions.read(*keys)
+    assert after[0] > before[0] and after[1] > before[1]
+
+
+def test_a_measure_deleted_with_its_points_raises_the_revision_once(project, measure):
+    add_points(measure, [40 + (i % 7) for i in range(300)], start=date(2020, 1, 6))
+    (before,) = revisions.read(charts_key(project))
+    with CaptureQueriesContext(connection) as queries:
+        measure.delete()
+    raised = [q for q in queries if Revision._meta.db_table in q["sql"]]
+    assert len(raised) == 1
+    assert revisions.read(charts_key(project)) == (before + 1,)
+
+
+def test_the_revision_read_with_the_project_is_the_revision_read_alone(project, measure):
+    add_points(measure, [40, 42, 41])
+    read_with = Project.objects.with_charts_revision().get(pk=project.pk).charts_revision
+    assert (read_with,) == revisions.read(charts_key(project))
+    assert read_with > 0
+
+
+def test_another_projects_data_does_not_change_this_ones_revision(
     community, coordinator, project, measure
 ):
     add_points(measure, [40, 42, 41])
-    version = Project.objects.get(pk=project.pk).charts_version()
+    revision = revisions.read(charts_key(project))
     other = services.create_project(
         community=community, by=coordinator, title="Other", aim_what="x", aim_how_much="y",
         aim_by_when=date(2027, 3, 31),
@@ -914,7 +980,7 @@ def test_another_projects_data_does_not_change_this_ones_version(
     add_points(make_measure(other, "Other"), [1, 2, 3])
     Cycle.objects.create(project=other, change="c", prediction="p", measuring="m",
                          starts_on=date(2026, 1, 5))  # fmt: skip
-    assert Project.objects.get(pk=project.pk).charts_version() == version
+    assert revisions.read(charts_key(project)) == revision
 
 
 # --- The numbers beside the charts: the latest on the page, all of them a link away ------------

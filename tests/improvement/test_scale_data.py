@@ -9,9 +9,19 @@ from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 
 from communities.models import Community, Membership
-from engagement.models import Answer, Claim, Participation, Registration, Response, Session
-from improvement.models import Comment, DataPoint, Decision, Idea, Support, Update
+from engagement import calendar
+from engagement.models import (
+    Answer,
+    Claim,
+    Participation,
+    Registration,
+    Response,
+    Session,
+    Survey,
+)
+from improvement.models import Comment, DataPoint, Decision, Idea, Project, Support, Update
 from improvement.scale.base import SCALE_PASSWORD, busy_email
+from members import revisions
 from members.models import User
 
 SIZES = {
@@ -69,6 +79,18 @@ def test_it_makes_the_community_it_promises(db):
             assert idea.support_count == idea.supports.count()
             assert idea.comment_count == idea.comments.filter(hidden_at__isnull=True).count()
     assert "coordinator@scale.example.org" in printed
+
+
+def test_results_kept_in_the_computed_cache_are_raised_past_the_bulk_rows(db):
+    """Bulk writes send no signals: the feed's, surveys' and projects' revisions are raised
+    by the command itself, so nothing kept under an earlier number is shown for them."""
+    scale()
+    community = Community.objects.get(slug="scale")
+    keys = [revisions.key(calendar.REVISION, community.pk)]
+    keys += [revisions.key(Survey.RESULTS_REVISION, s.pk) for s in community.surveys.all()]
+    keys += [revisions.key(Project.CHARTS_REVISION, p.pk) for p in community.projects.all()]
+    assert len(keys) == 5  # the feed, two surveys and two projects
+    assert all(number > 0 for number in revisions.read(*keys))
 
 
 def test_the_busy_member_gave_input_of_every_kind(db):
