@@ -257,7 +257,7 @@ def test_coordinators_see_how_many_emails_failed(client, community, coordinator,
     notify(people, community)
     Notification.objects.update(state=State.FAILED)
     client.force_login(coordinator)
-    assert client.get(f"/c/{community.slug}/manage/").context["failed_deliveries"] == 3
+    assert client.get(f"/c/{community.slug}/manage/").context["counts"]["failed_deliveries"] == 3
 
 
 def test_admin_retries_failed_rows(
