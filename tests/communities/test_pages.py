@@ -41,11 +41,10 @@ def test_home_is_paginated(client):
 
 
 def test_community_page_shows_its_purpose(client, community, django_assert_num_queries):
-    # 1: the community; 2: its partner organisations; 3-5: the "you said, we did" panel (the
-    # ideas counted, the answered ones counted, the latest updates; with no idea answered
-    # there is no wait to rank); 6: its next sessions. (7 before the figures were counted in
-    # the database.)
-    with django_assert_num_queries(6):
+    # 1: the community; 2: its partner organisations; 3-6: the "you said, we did" panel (the
+    # revision its figures are kept under, the ideas counted, the answered ones counted, the
+    # latest updates; with no idea answered there is no wait to rank); 7: its next sessions.
+    with django_assert_num_queries(7):
         response = client.get(f"/c/{community.slug}/")
     assert response.status_code == 200
     assert community.purpose in response.content.decode()

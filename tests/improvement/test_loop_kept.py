@@ -48,9 +48,7 @@ def test_a_new_idea_shows_at_once(client, community, coordinator, member):
     assert (before.total, after.total) == (1, 2)
 
 
-def test_publishing_an_update_answers_at_once_on_both_pages(
-    client, community, coordinator, member
-):
+def test_publishing_an_update_answers_at_once_on_both_pages(client, community, coordinator, member):
     idea = make_idea(community, title="Letters", created_at=timezone.now() - timedelta(days=40))
     client.force_login(coordinator)
     before, html = dashboard_figures(client, community)
