@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -20,9 +21,8 @@ from communities.forms import (
 )
 from communities.models import Community, Invitation, InvolvementOption, Membership
 from communities.panels import panels
-from members import aggregates, outbox
+from members import outbox
 from members.exports import csv_download
-from members.models import Notification
 
 PAGE_SIZE = 25
 
@@ -33,24 +33,23 @@ def _refused(request, error, *to):
 
 
 def _needs_doing(community) -> dict[str, int]:
-    """The dashboard's counts, in one query of indexed counts."""
-    memberships = Membership.objects.filter(community=community)
+    """The dashboard's counts, in three indexed queries (simple ones: one query of six
+    subqueries costs more to build than these three to run)."""
     status = Membership.Status
-    return (
-        Community.objects.filter(pk=community.pk)
-        .order_by()
-        .values(
-            requested=aggregates.count(memberships.filter(status=status.REQUESTED)),
-            active=aggregates.count(memberships.filter(status=status.ACTIVE)),
-            left=aggregates.count(memberships.filter(status=status.LEFT)),
-            pending_invitations=aggregates.count(community.invitations.pending()),
-            failed_deliveries=aggregates.count(
-                community.notifications.filter(state=Notification.State.FAILED)
-            ),
-            to_contact=aggregates.count(community.notifications.call_and_letter()),
-        )
-        .get()
-    )
+    people = dict(
+        Membership.objects.filter(community=community, status__in=[
+            status.REQUESTED, status.ACTIVE, status.LEFT,
+        ]).values_list("status").annotate(n=Count("pk")).order_by()
+    )  # fmt: skip
+    notifications = community.notifications.counts()
+    return {
+        "requested": people.get(status.REQUESTED, 0),
+        "active": people.get(status.ACTIVE, 0),
+        "left": people.get(status.LEFT, 0),
+        "pending_invitations": community.invitations.pending().count(),
+        "failed_deliveries": notifications["failed"],
+        "to_contact": notifications["to_contact"],
+    }
 
 
 @coordinator_required

@@ -4,6 +4,7 @@ from collections.abc import Iterable
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models import Count, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -411,10 +412,22 @@ class NotificationQuerySet(models.QuerySet):
 
     def call_and_letter(self):
         """Rows for people who asked for a letter or a call: coordinators contact them."""
-        return self.filter(
-            state=Notification.State.PENDING,
-            channel__in=[Notification.Channel.POST, Notification.Channel.PHONE],
+        return self.filter(_call_and_letter())
+
+    def counts(self) -> dict[str, int]:
+        """How many of these rows failed, and how many are letters and calls to make: one
+        query."""
+        return self.aggregate(
+            failed=Count("pk", filter=Q(state=Notification.State.FAILED)),
+            to_contact=Count("pk", filter=_call_and_letter()),
         )
+
+
+def _call_and_letter() -> Q:
+    return Q(
+        state=Notification.State.PENDING,
+        channel__in=[Notification.Channel.POST, Notification.Channel.PHONE],
+    )
 
 
 class Notification(models.Model):
