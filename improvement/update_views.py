@@ -82,9 +82,7 @@ def my_input(request):
     """Every piece of input I gave, newest first, with its status now and every update that
     answered it. Ordered and paged in SQL; only the page shown is filled in, in a fixed
     number of queries however much I gave."""
-    page = Paginator(inputs.inputs_of(request.user), INPUT_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(inputs.Inputs(request.user), INPUT_PER_PAGE).get_page(request.GET.get("page"))
     items = inputs.fill(request.user, page.object_list)
     return render(request, "improvement/my_input.html", {"items": items, "page": page})
 

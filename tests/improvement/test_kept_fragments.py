@@ -1,0 +1,81 @@
+"""Parts of pages kept rendered under the values they show: once a page has been drawn and
+kept, a change to anything it shows is on the next view, and what one person may see never
+reaches another."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from communities.models import Community
+from improvement.models import Idea, Support, Update
+from tests.conftest import make_person
+from tests.improvement.factories import make_idea
+
+pytestmark = pytest.mark.django_db
+
+DAY = timedelta(days=1)
+
+
+def publish(community, title, *, ideas=(), when=None):
+    update = Update.objects.create(
+        community=community,
+        title=title,
+        what_we_heard="h",
+        what_we_did="We changed the booking system.",
+        status=Update.Status.PUBLISHED,
+        published_at=when or timezone.now(),
+    )
+    update.ideas.set(ideas)
+    return update
+
+
+# --- What happened to my input ---------------------------------------------------------------
+
+
+def test_my_input_shows_each_change_since_it_was_last_drawn(client, community, member):
+    idea = make_idea(community, author=member, title="Earlier letters")
+    client.force_login(member)
+
+    def page():
+        return client.get(reverse("my_input")).content.decode()
+
+    assert "Earlier letters" in page()
+    Idea.objects.filter(pk=idea.pk).update(status=Idea.Status.CONSIDERING)
+    assert "Now: Under consideration" in page()
+    Idea.objects.filter(pk=idea.pk).update(title="Letters a week sooner")
+    assert "Earlier letters" not in page() and "Letters a week sooner" in page()
+    Community.objects.filter(pk=community.pk).update(name="Renamed community")
+    assert "Renamed community" in page()
+    assert "No update yet." in page()
+    update = publish(community, "We print them on booking", ideas=[idea])
+    assert "We print them on booking" in page() and "No update yet." not in page()
+    Update.objects.filter(pk=update.pk).update(title="Printed on booking")
+    assert "Printed on booking" in page()
+
+
+def test_my_input_shows_a_merge_made_after_it_was_drawn(client, community, coordinator, member):
+    from improvement import services
+
+    mine = make_idea(community, author=member, title="My duplicate")
+    kept = make_idea(community, title="Kept idea")
+    publish(community, "On the kept idea", ideas=[kept], when=timezone.now() - DAY)
+    client.force_login(member)
+    assert "On the kept idea" not in client.get(reverse("my_input")).content.decode()
+
+    services.merge_ideas(source=mine, target=kept, by=coordinator, note="The same")
+    page = client.get(reverse("my_input")).content.decode()
+    assert "Merged into “Kept idea”: New" in page
+    assert kept.get_absolute_url() in page and "On the kept idea" in page
+
+
+def test_two_people_see_their_own_input_about_the_same_idea(client, community, member):
+    other = make_person("other@example.org", name="Other")
+    idea = make_idea(community, author=other, title="Earlier letters")
+    Support.objects.create(idea=idea, user=member)
+    client.force_login(member)
+    assert "You supported" in client.get(reverse("my_input")).content.decode()
+    client.force_login(other)
+    page = client.get(reverse("my_input")).content.decode()
+    assert "Your idea" in page and "You supported" not in page
