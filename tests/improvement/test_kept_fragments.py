@@ -5,6 +5,7 @@ reaches another."""
 from datetime import timedelta
 
 import pytest
+from django.template.defaultfilters import date
 from django.urls import reverse
 from django.utils import timezone
 
@@ -79,3 +80,50 @@ def test_two_people_see_their_own_input_about_the_same_idea(client, community, m
     client.force_login(other)
     page = client.get(reverse("my_input")).content.decode()
     assert "Your idea" in page and "You supported" not in page
+
+
+# --- The board -----------------------------------------------------------------------------
+
+
+def test_the_board_shows_each_change_since_it_was_last_drawn(client, community):
+    from improvement.models import Theme
+
+    url = reverse("updates:board", args=[community.slug])
+    idea = make_idea(community, title="Earlier letters")
+    update = publish(community, "Letters come sooner", ideas=[idea])
+    access = Theme.objects.create(community=community, name="Access")
+
+    def page(**query):
+        return client.get(url, query).content.decode()
+
+    first = page()
+    assert "Earlier letters" in first and "Letters come sooner" in first
+    assert f'<option value="{access.pk}">Access</option>' in first
+    Idea.objects.filter(pk=idea.pk).update(title="Letters a week sooner")
+    assert "Letters a week sooner" in page()
+    Update.objects.filter(pk=update.pk).update(what_we_did="We print them on booking.")
+    assert "We print them on booking." in page()
+    Update.objects.filter(pk=update.pk).update(title="Printed on booking")
+    assert "Printed on booking" in page()
+    long_ago = timezone.now() - 400 * DAY
+    Update.objects.filter(pk=update.pk).update(published_at=long_ago)
+    assert date(timezone.localtime(long_ago), "j F Y") in page()
+    # The filter form: a theme renamed or added is a choice; what was asked stays chosen.
+    Theme.objects.filter(pk=access.pk).update(name="Getting there")
+    letters = Theme.objects.create(community=community, name="Letters")
+    form = page()
+    assert "Getting there" in form and "Letters</option>" in form
+    chosen = page(theme=letters.pk)
+    assert f'<option value="{letters.pk}" selected>Letters</option>' in chosen
+    # A theme that is no choice here is an error next to the field, and only for that ask.
+    assert "Select a valid choice" in page(theme=999999)
+    assert "Select a valid choice" not in page(theme=letters.pk)
+
+
+def test_the_board_lists_an_update_published_since_it_was_last_drawn(client, community):
+    url = reverse("updates:board", args=[community.slug])
+    publish(community, "Letters come sooner", when=timezone.now() - DAY)
+    assert "1 update" in client.get(url).content.decode()
+    publish(community, "Parking is free on Tuesdays")
+    page = client.get(url).content.decode()
+    assert "2 updates" in page and "Parking is free on Tuesdays" in page
