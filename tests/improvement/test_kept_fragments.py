@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from communities.models import Community
-from improvement.models import Idea, Support, Update
+from improvement.models import Cycle, Idea, Support, Update
 from tests.conftest import make_person
 from tests.improvement.factories import make_idea
 
@@ -127,3 +127,84 @@ def test_the_board_lists_an_update_published_since_it_was_last_drawn(client, com
     publish(community, "Parking is free on Tuesdays")
     page = client.get(url).content.decode()
     assert "2 updates" in page and "Parking is free on Tuesdays" in page
+
+
+# --- The project page --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def project(community, coordinator, member):
+    from datetime import date
+
+    from improvement import services
+
+    idea = services.add_idea(
+        community=community, by=member, title="Letters sooner", description="Please."
+    )
+    services.decide(idea=idea, outcome="adopt", reason="Yes.", by=coordinator)
+    idea.refresh_from_db()
+    project = services.create_project(
+        community=community, by=coordinator, ideas=[idea], title="Letters on time",
+        aim_what="Letters arrive before the appointment", aim_how_much="from 40% to 90%",
+        aim_by_when=date(2027, 3, 31), driver_diagram="Booking\n  Print on booking",
+    )  # fmt: skip
+    Cycle.objects.create(project=project, change="Print on booking", prediction="Sooner.",
+                         measuring="Days", starts_on=date(2026, 2, 2))  # fmt: skip
+    return project
+
+
+def test_the_project_page_shows_each_change_since_it_was_last_drawn(
+    client, community, coordinator, member, project
+):
+    from improvement.models import Project, TeamMember
+
+    client.force_login(coordinator)
+    url = project.get_absolute_url()
+
+    def page():
+        return client.get(url).content.decode()
+
+    first = page()
+    assert "Print on booking" in first and "Letters sooner" in first
+    assert "1 person gave, supported or discussed these ideas" in first
+    cycle = project.cycles.get()
+    Cycle.objects.filter(pk=cycle.pk).update(study="Letters came two days sooner.")
+    assert "Letters came two days sooner." in page()
+    idea = project.ideas.get()
+    Idea.objects.filter(pk=idea.pk).update(title="Letters a week sooner")
+    assert "Letters a week sooner" in page()
+    Idea.objects.filter(pk=idea.pk).update(status=Idea.Status.IN_PROGRESS)
+    assert "(In progress)" in page()
+    Support.objects.create(idea=idea, user=make_person("fan@example.org"))
+    assert "2 people gave, supported or discussed these ideas" in page()
+    Project.objects.filter(pk=project.pk).update(aim_what="Every letter arrives in time")
+    text = page()
+    assert "Letters arrive before the appointment" not in text
+    assert text.count("Every letter arrives in time") >= 2  # the aim, and in the diagram
+    Project.objects.filter(pk=project.pk).update(driver_diagram="Staff time")
+    assert "Primary driver: Staff time" in page()
+    TeamMember.objects.create(project=project, user=member, role=TeamMember.Role.MEMBER)
+    assert f"{member.public_name} (Team member)" in page()
+    Project.objects.filter(pk=project.pk).update(status=Project.Status.TESTING)
+    text = page()
+    assert "Testing changes" in text and '<option value="sustaining">' in text
+
+
+def test_a_coordinators_controls_never_reach_a_member_or_a_visitor(
+    client, coordinator, member, project
+):
+    url = project.get_absolute_url()
+    controls = ["Log a PDSA cycle", "Change the status", "Change the aim, ideas or drivers",
+                reverse("projects:cycle", args=[project.community.slug, project.pk,
+                                                project.cycles.get().pk])]  # fmt: skip
+    client.force_login(coordinator)
+    text = client.get(url).content.decode()
+    assert all(control in text for control in controls)
+    client.force_login(member)
+    text = client.get(url).content.decode()
+    assert "Print on booking" in text
+    assert not any(control in text for control in controls)
+    client.logout()
+    text = client.get(url).content.decode()
+    assert "Print on booking" in text
+    assert not any(control in text for control in controls)
