@@ -203,8 +203,8 @@ def _read(refs: dict[int, set]) -> tuple[dict, dict, dict]:
     """What the page shows of the ideas, surveys and sessions its rows are about, one
     statement per kind (none for a kind the page does not hold): ideas as (title, status,
     the idea it was merged into, that idea's title and status, community name and slug),
-    sessions as (title, community name and slug), surveys as model instances (whether one
-    is open is the model's to say)."""
+    sessions as (title, community name and slug), surveys as (title, the survey with what
+    says whether it is open, community name and slug)."""
     t = _table()
     ideas, surveys, sessions = {}, {}, {}
     if ids := list(refs[IDEA] | refs[SUPPORT] | refs[COMMENT]):
@@ -215,11 +215,19 @@ def _read(refs: dict[int, set]) -> tuple[dict, dict, dict]:
             ids,
         )
         ideas = {pk: rest for pk, *rest in found}
-    if refs[SURVEY]:
-        found = Survey.objects.filter(pk__in=refs[SURVEY]).select_related("community")
-        found = found.only("title", "published", "opens_at", "closes_at", "community__name",
-                           "community__slug")  # fmt: skip
-        surveys = {survey.pk: survey for survey in found}
+    if ids := list(refs[SURVEY]):
+        read = _datetimes()
+        found = _rows(
+            "SELECT s.id, s.title, s.published, s.opens_at, s.closes_at, c.name, c.slug"
+            f" FROM {t.survey} s JOIN {t.community} c ON c.id = s.community_id"
+            f" WHERE s.id IN ({_marks(ids)})",
+            ids,
+        )
+        for pk, title, published, opens_at, closes_at, name, slug in found:
+            # Whether it is open is the survey's to say.
+            survey = Survey(pk=pk, published=published, opens_at=read(opens_at),
+                            closes_at=read(closes_at))  # fmt: skip
+            surveys[pk] = (title, survey, name, slug)
     if ids := list(refs[SESSION]):
         found = _rows(
             f"SELECT s.id, s.title, c.name, c.slug FROM {t.session} s"
@@ -348,9 +356,9 @@ def fill(user, rows) -> list[dict]:
         if ref not in found[kind]:
             continue  # deleted since the page was counted
         if kind == SURVEY:
-            survey = surveys[ref]
-            title, status = survey.title, open_closed[survey.is_open(now)]
-            community, link = survey.community.name, survey.get_absolute_url()
+            title, survey, community, slug = surveys[ref]
+            status = open_closed[survey.is_open(now)]
+            link = reverse("surveys:survey", kwargs={"slug": slug, "pk": ref})
         elif kind == SESSION:
             title, community, slug = sessions[ref]
             status, link = held, reverse("engagement:session", kwargs={"slug": slug, "pk": ref})
