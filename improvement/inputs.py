@@ -274,19 +274,18 @@ def _answers(roots, surveys, sessions, day) -> dict[tuple[int, int], list[Answer
     )
     published = Update.Status.PUBLISHED
     parts, params = [], []
-    if roots := list(roots):
-        # The ideas and those merged into them, as a UNION: an OR would read every link.
-        group = (
-            f"SELECT id FROM {t.idea} WHERE id IN ({_marks(roots)}) UNION ALL"
-            f" SELECT id FROM {t.idea} WHERE merged_into_id IN ({_marks(roots)})"
-        )
+    if roots:
+        # The ideas and those merged into them, as `with_merged()` finds them.
+        group, group_params = (
+            Idea.objects.filter(pk__in=list(roots)).with_merged().order_by().values("pk")
+        ).query.sql_with_params()
         parts.append(
             f"SELECT {IDEA}, COALESCE(i.merged_into_id, i.id), "
             + update.format(links=t.update_ideas)
             + f" JOIN {t.idea} i ON i.id = l.idea_id"
             f" WHERE u.status = %s AND l.idea_id IN ({group})"
         )
-        params += [published, *roots, *roots]
+        params += [published, *group_params]
     for kind, ids, links, column in (
         (SURVEY, surveys, t.update_surveys, "survey_id"),
         (SESSION, sessions, t.update_sessions, "session_id"),
