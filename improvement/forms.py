@@ -473,14 +473,37 @@ class UpdateForm(forms.ModelForm):
         return cleaned
 
 
+class _ThemeChoice(forms.ModelChoiceField):
+    """A theme chosen from those the form has already read: checked against them, not read
+    again."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        theme = self.read.get(str(value))
+        if theme is None:
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": value},
+            )
+        return theme
+
+
 class BoardFilterForm(forms.Form):
-    theme = forms.ModelChoiceField(
+    theme = _ThemeChoice(
         label=_("Theme"), queryset=Theme.objects.none(), required=False, empty_label=_("Any")
     )
 
     def __init__(self, *args, community: Community, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["theme"].queryset = community.themes.all()
+        field = self.fields["theme"]
+        field.queryset = community.themes.all()
+        # The community's themes, read once: the choices drawn, the choice checked, and what
+        # the board keeps its rendered form under.
+        field.read = {str(theme.pk): theme for theme in field.queryset}
+        self.theme_choices = [(theme.pk, theme.name) for theme in field.read.values()]
+        field.choices = [("", field.empty_label), *self.theme_choices]
 
 
 # --- Improvement projects ----------------------------------------------------------------------

@@ -10,21 +10,28 @@ An update answers an idea when it is about the idea, the idea it was merged into
 idea merged into that one. It answers a survey answer when it is about the survey or about an
 idea made from the person's own answers; a session when it is about the session or about an
 idea heard there.
+
+The page's statements are written out here in SQL, each reading through an index: built by
+the ORM on every view of the page they cost several times more to build than to run.
 """
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
+from types import SimpleNamespace
 
-from django.db import models
-from django.db.models import F, Max, Value
+from django.db import connection, models
+from django.db.models import Value
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dates import MONTHS
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from engagement.models import Participation, Registration, Session, Survey
+from communities.models import Community
+from engagement.models import Participation, Registration, Response, Session, Survey
 from improvement.models import Comment, Idea, Support, Update
 
 IDEA, SUPPORT, COMMENT, SURVEY, SESSION = range(5)
@@ -36,61 +43,110 @@ KIND_LABELS = {
     "survey": gettext_lazy("You answered"),
     "session": gettext_lazy("You came to"),
 }
-# A guard for an input without a date: it sorts last. (A survey answer is dated by its
-# survey, which always has an opening date.)
-NEVER = datetime.min.replace(tzinfo=UTC)
 
 
-def _row(queryset, kind: int, *, ref, when, tie):
-    """One kind of input as (kind, what it is about, when, a tie-breaker): the same columns in
-    the same order for every kind, so the kinds can be joined in one UNION."""
-    return queryset.order_by().values(
-        kind=Value(kind, output_field=models.IntegerField()),
-        ref=ref,
-        when=Coalesce(when, Value(NEVER), output_field=models.DateTimeField()),
-        tie=tie,
-    )
+@functools.cache
+def _table() -> SimpleNamespace:
+    """The tables the statements read, by the models' own names for them."""
+    models_ = {
+        "idea": Idea,
+        "support": Support,
+        "comment": Comment,
+        "participation": Participation,
+        "survey": Survey,
+        "registration": Registration,
+        "session": Session,
+        "response": Response,
+        "community": Community,
+        "update": Update,
+        "update_ideas": Update.ideas.through,
+        "update_surveys": Update.surveys.through,
+        "update_sessions": Update.sessions.through,
+    }
+    return SimpleNamespace(**{name: model._meta.db_table for name, model in models_.items()})
 
 
-def inputs_of(user):
-    """Every input `user` gave, newest first, as one UNION queryset of narrow rows; slice it
-    (or page it) to read only the rows shown. At the same moment: ideas, then supports,
-    comments, survey answers and sessions, each kind newest record first."""
-    ideas = _row(
-        Idea.objects.filter(author=user), IDEA, ref=F("pk"), when=F("created_at"), tie=F("pk")
+def _rows(statement: str, params) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.fetchall()
+
+
+def _marks(values) -> str:
+    """One placeholder per value, for `IN (…)`."""
+    return ", ".join(["%s"] * len(values))
+
+
+def _datetimes():
+    """Reads a datetime column as the ORM would: SQLite hands dates back as text."""
+    expression = Value(None, output_field=models.DateTimeField())
+    converters = connection.ops.get_db_converters(expression)
+
+    def read(value):
+        for convert in converters:
+            value = convert(value, expression, connection)
+        return value
+
+    return read
+
+
+@functools.cache
+def _statements() -> tuple[str, str]:
+    """How many inputs a person gave, and a window of them newest first. Each part reads the
+    person's rows through its own index; each takes the person's id, and the sessions part
+    also whether they came."""
+    t = _table()
+    # (kind, what it is about, when, a tie-breaker): the same columns for every kind. A
+    # discussion is one row per idea, dated by the person's last comment on it; a survey
+    # answer is dated by when the survey closed, or opened (answers keep no date of their
+    # own); a session by when it started.
+    parts = [
+        f"SELECT {IDEA} AS kind, id AS ref, created_at AS given, id AS tie"
+        f" FROM {t.idea} WHERE author_id = %s",
+        f"SELECT {SUPPORT}, idea_id, created_at, id FROM {t.support} WHERE user_id = %s",
+        f"SELECT {COMMENT}, idea_id, MAX(created_at), idea_id"
+        f" FROM {t.comment} WHERE author_id = %s GROUP BY idea_id",
+        f"SELECT {SURVEY}, p.survey_id, COALESCE(s.closes_at, s.opens_at), p.id"
+        f" FROM {t.participation} p JOIN {t.survey} s ON s.id = p.survey_id"
+        " WHERE p.user_id = %s",
+        f"SELECT {SESSION}, r.session_id, s.starts_at, r.id"
+        f" FROM {t.registration} r JOIN {t.session} s ON s.id = r.session_id"
+        " WHERE r.user_id = %s AND r.attended = %s",
+    ]
+    window = (
+        f"SELECT kind, ref, given FROM ({' UNION ALL '.join(parts)}) inputs"
+        " ORDER BY given DESC, kind, tie DESC LIMIT %s OFFSET %s"
     )
-    supports = _row(
-        Support.objects.filter(user=user),
-        SUPPORT,
-        ref=F("idea_id"),
-        when=F("created_at"),
-        tie=F("pk"),
-    )
-    # One row per idea discussed, however many comments: grouped by the idea.
-    comments = _row(
-        Comment.objects.filter(author=user).values("idea_id"),
-        COMMENT,
-        ref=F("idea_id"),
-        when=Max("created_at"),
-        tie=F("idea_id"),
-    )
-    surveys = _row(
-        Participation.objects.filter(user=user),
-        SURVEY,
-        ref=F("survey_id"),
-        when=Coalesce("survey__closes_at", "survey__opens_at"),
-        tie=F("pk"),
-    )
-    sessions = _row(
-        Registration.objects.filter(user=user, attended=True),
-        SESSION,
-        ref=F("session_id"),
-        when=F("session__starts_at"),
-        tie=F("pk"),
-    )
-    return ideas.union(supports, comments, surveys, sessions, all=True).order_by(
-        "-when", "kind", "-tie"
-    )
+    counts = [
+        f"SELECT COUNT(*) FROM {t.idea} WHERE author_id = %s",
+        f"SELECT COUNT(*) FROM {t.support} WHERE user_id = %s",
+        f"SELECT COUNT(DISTINCT idea_id) FROM {t.comment} WHERE author_id = %s",
+        f"SELECT COUNT(*) FROM {t.participation} WHERE user_id = %s",
+        f"SELECT COUNT(*) FROM {t.registration} WHERE user_id = %s AND attended = %s",
+    ]
+    count = "SELECT " + " + ".join(f"({part})" for part in counts)
+    return count, window
+
+
+class Inputs:
+    """Every input one person gave, newest first, to be paged: counted, ordered and cut in
+    SQL, so only the rows shown are read. At the same moment: ideas, then supports,
+    comments, survey answers and sessions, each kind newest record first. Each row is
+    {"kind", "ref", "when"}."""
+
+    def __init__(self, user):
+        self.params = [user.pk] * 5 + [True]
+
+    def count(self) -> int:
+        count, _window = _statements()
+        return _rows(count, self.params)[0][0]
+
+    def __getitem__(self, window: slice) -> list[dict]:
+        _count, statement = _statements()
+        start, stop = window.start or 0, window.stop
+        read = _datetimes()
+        rows = _rows(statement, [*self.params, stop - start, start])
+        return [{"kind": kind, "ref": ref, "when": read(given)} for kind, ref, given in rows]
 
 
 @dataclass
@@ -105,29 +161,13 @@ class Dates:
         return cls({number: str(name) for number, name in MONTHS.items()})
 
     def __call__(self, value) -> str:
-        if value is None or value == NEVER:
+        if value is None:
             return ""
         local = timezone.localtime(value)
         return f"{local.day} {self.months[local.month]} {local.year}"
 
 
-def _published_updates(through, field: str, ids, day) -> dict[int, list[Update]]:
-    """Published updates about each of `ids` (ideas, surveys or sessions), newest first."""
-    found = defaultdict(list)
-    if not ids:
-        return found
-    rows = (
-        through.objects.filter(**{f"{field}__in": ids}, update__status=Update.Status.PUBLISHED)
-        .select_related("update__community")
-        .order_by("-update__published_at", "-update_id")
-    )
-    for row in rows:
-        row.update.day = day(row.update.published_at)
-        found[getattr(row, f"{field}_id")].append(row.update)
-    return found
-
-
-def updates_about(roots: set[int], day=None) -> dict[int, list[Update]]:
+def updates_about(roots: set[int]) -> dict[int, list[Update]]:
     """Published updates for each idea in `roots` (ideas that were not merged): those about
     it and about every idea merged into it. Newest first, each update once. One query, from
     the ideas' own indexes, however many ideas the community has."""
@@ -144,30 +184,153 @@ def updates_about(roots: set[int], day=None) -> dict[int, list[Update]]:
         .order_by("-update__published_at", "-update_id")
     )
     for row in rows:
-        if day is not None:
-            row.update.day = day(row.update.published_at)
         found[row.root].setdefault(row.update.pk, row.update)
     return {root: list(updates.values()) for root, updates in found.items()}
 
 
-def _made_from(user, surveys, sessions) -> list[tuple]:
+@dataclass(frozen=True)
+class Answer:
+    """A published update that answered an input, as "what happened to my input" shows it."""
+
+    pk: int
+    title: str
+    published_at: datetime
+    link: str
+    day: str
+
+
+def _read(refs: dict[int, set]) -> tuple[dict, dict, dict]:
+    """What the page shows of the ideas, surveys and sessions its rows are about, one
+    statement per kind (none for a kind the page does not hold): ideas as (title, status,
+    the idea it was merged into, that idea's title and status, community name and slug),
+    sessions as (title, community name and slug), surveys as (title, the survey with what
+    says whether it is open, community name and slug)."""
+    t = _table()
+    ideas, surveys, sessions = {}, {}, {}
+    if ids := list(refs[IDEA] | refs[SUPPORT] | refs[COMMENT]):
+        found = _rows(
+            "SELECT i.id, i.title, i.status, i.merged_into_id, m.title, m.status, c.name, c.slug"
+            f" FROM {t.idea} i JOIN {t.community} c ON c.id = i.community_id"
+            f" LEFT JOIN {t.idea} m ON m.id = i.merged_into_id WHERE i.id IN ({_marks(ids)})",
+            ids,
+        )
+        ideas = {pk: rest for pk, *rest in found}
+    if ids := list(refs[SURVEY]):
+        read = _datetimes()
+        found = _rows(
+            "SELECT s.id, s.title, s.published, s.opens_at, s.closes_at, c.name, c.slug"
+            f" FROM {t.survey} s JOIN {t.community} c ON c.id = s.community_id"
+            f" WHERE s.id IN ({_marks(ids)})",
+            ids,
+        )
+        for pk, title, published, opens_at, closes_at, name, slug in found:
+            # Whether it is open is the survey's to say.
+            survey = Survey(pk=pk, published=published, opens_at=read(opens_at),
+                            closes_at=read(closes_at))  # fmt: skip
+            surveys[pk] = (title, survey, name, slug)
+    if ids := list(refs[SESSION]):
+        found = _rows(
+            f"SELECT s.id, s.title, c.name, c.slug FROM {t.session} s"
+            f" JOIN {t.community} c ON c.id = s.community_id WHERE s.id IN ({_marks(ids)})",
+            ids,
+        )
+        sessions = {pk: rest for pk, *rest in found}
+    return ideas, surveys, sessions
+
+
+def _made_from(user, surveys: list[int], sessions: list[int]) -> list[tuple]:
     """Ideas made from `user`'s own answers to these surveys, or heard at these sessions:
     (pk, the idea it was merged into, survey, session, made from their answer)."""
-    fields = ("pk", "merged_into_id", "survey_id", "session_id")
-    mine = Idea.objects.filter(
-        survey_response__user=user, survey_response__survey__in=surveys, survey__in=surveys
-    )
-    heard = Idea.objects.filter(session__in=sessions)
-    return list(
-        mine.order_by()
-        .values_list(*fields, Value(True))
-        .union(heard.order_by().values_list(*fields, Value(False)), all=True)
-    )
+    t = _table()
+    parts, params = [], []
+    if surveys:
+        parts.append(
+            "SELECT i.id, i.merged_into_id, i.survey_id, i.session_id, 1"
+            f" FROM {t.idea} i JOIN {t.response} r ON r.id = i.survey_response_id"
+            f" WHERE r.user_id = %s AND r.survey_id IN ({_marks(surveys)})"
+            f" AND i.survey_id IN ({_marks(surveys)})"
+        )
+        params += [user.pk, *surveys, *surveys]
+    if sessions:
+        parts.append(
+            "SELECT id, merged_into_id, survey_id, session_id, 0"
+            f" FROM {t.idea} WHERE session_id IN ({_marks(sessions)})"
+        )
+        params += sessions
+    if not parts:
+        return []
+    return _rows(" UNION ALL ".join(parts), params)
 
 
-def _newest_first(updates) -> list[Update]:
-    unique = {update.pk: update for update in updates}
-    return sorted(unique.values(), key=lambda u: u.published_at, reverse=True)
+def _answers(roots, surveys, sessions, day) -> dict[tuple[int, int], list[Answer]]:
+    """The published updates about these ideas (and the ideas merged into them, which reach
+    their idea in one step: merges are flattened), surveys and sessions, by (IDEA, root),
+    (SURVEY, survey) or (SESSION, session), newest first and each once. One statement: a
+    UNION of the three kinds of link, each read from the linked rows' index."""
+    t = _table()
+    update = (
+        f"u.id, u.title, u.published_at, c.slug FROM {{links}} l"
+        f" JOIN {t.update} u ON u.id = l.update_id JOIN {t.community} c ON c.id = u.community_id"
+    )
+    published = Update.Status.PUBLISHED
+    parts, params = [], []
+    if roots:
+        # The ideas and those merged into them, as `with_merged()` finds them.
+        group, group_params = (
+            Idea.objects.filter(pk__in=list(roots)).with_merged().order_by().values("pk")
+        ).query.sql_with_params()
+        parts.append(
+            f"SELECT {IDEA}, COALESCE(i.merged_into_id, i.id), "
+            + update.format(links=t.update_ideas)
+            + f" JOIN {t.idea} i ON i.id = l.idea_id"
+            f" WHERE u.status = %s AND l.idea_id IN ({group})"
+        )
+        params += [published, *group_params]
+    for kind, ids, links, column in (
+        (SURVEY, surveys, t.update_surveys, "survey_id"),
+        (SESSION, sessions, t.update_sessions, "session_id"),
+    ):
+        if ids:
+            parts.append(
+                f"SELECT {kind}, l.{column}, "
+                + update.format(links=links)
+                + f" WHERE u.status = %s AND l.{column} IN ({_marks(ids)})"
+            )
+            params += [published, *ids]
+    if not parts:
+        return {}
+    read = _datetimes()
+    found = defaultdict(dict)
+    for kind, ref, pk, title, published_at, slug in _rows(" UNION ALL ".join(parts), params):
+        published_at = read(published_at)
+        link = reverse("updates:update", args=[slug, pk])
+        found[kind, ref][pk] = Answer(pk, title, published_at, link, day(published_at))
+    return {key: _newest_first(answers.values()) for key, answers in found.items()}
+
+
+def _newest_first(answers) -> list[Answer]:
+    unique = {answer.pk: answer for answer in answers}
+    return sorted(unique.values(), key=lambda a: (a.published_at, a.pk), reverse=True)
+
+
+def _root(pk, merged_into) -> int:
+    return merged_into or pk
+
+
+def _answers_to(user, ideas, surveys, sessions, day) -> dict[tuple[int, int], list[Answer]]:
+    """The updates that answered each idea (by the idea it was merged into, if it was),
+    survey and session shown, those about ideas made from the person's answers or heard at
+    the sessions included."""
+    made_from = _made_from(user, list(surveys), list(sessions))
+    roots = {_root(pk, merged_into) for pk, (_t, _s, merged_into, *_rest) in ideas.items()}
+    roots |= {_root(pk, merged_into) for pk, merged_into, *_rest in made_from}
+    answers = _answers(roots, list(surveys), list(sessions), day)
+    for pk, merged_into, survey, session, from_answer in made_from:
+        answered = answers.get((IDEA, _root(pk, merged_into)), [])
+        key = (SURVEY, survey) if from_answer else (SESSION, session)
+        if key[1]:
+            answers[key] = _newest_first([*answers.get(key, []), *answered])
+    return answers
 
 
 def fill(user, rows) -> list[dict]:
@@ -177,38 +340,8 @@ def fill(user, rows) -> list[dict]:
     refs = defaultdict(set)
     for row in rows:
         refs[row["kind"]].add(row["ref"])
-    idea_ids = refs[IDEA] | refs[SUPPORT] | refs[COMMENT]
-    ideas = (
-        {
-            idea.pk: idea
-            for idea in Idea.objects.filter(pk__in=idea_ids).select_related(
-                "community", "merged_into__community"
-            )
-        }
-        if idea_ids
-        else {}
-    )
-    surveys = Survey.objects.filter(pk__in=refs[SURVEY]).select_related("community")
-    surveys = {s.pk: s for s in surveys} if refs[SURVEY] else {}
-    sessions = Session.objects.filter(pk__in=refs[SESSION]).select_related("community")
-    sessions = {s.pk: s for s in sessions} if refs[SESSION] else {}
-    made_from = _made_from(user, list(surveys), list(sessions)) if surveys or sessions else []
-
-    def root(pk, merged_into):
-        return merged_into or pk
-
-    roots = {root(i.pk, i.merged_into_id) for i in ideas.values()}
-    roots |= {root(pk, merged_into) for pk, merged_into, *_rest in made_from}
-    idea_updates = updates_about(roots, day)
-    survey_updates = _published_updates(Update.surveys.through, "survey", list(surveys), day)
-    session_updates = _published_updates(Update.sessions.through, "session", list(sessions), day)
-    for pk, merged_into, survey, session, from_answer in made_from:
-        answered = idea_updates.get(root(pk, merged_into), [])
-        if from_answer and survey:
-            survey_updates[survey].extend(answered)
-        if session and not from_answer:
-            session_updates[session].extend(answered)
-
+    ideas, surveys, sessions = _read(refs)
+    answers = _answers_to(user, ideas, surveys, sessions, day)
     labels = {kind: str(label) for kind, label in KIND_LABELS.items()}
     statuses = {value: str(label) for value, label in Idea.Status.choices}
     merged = _("Merged into “%(title)s”: %(status)s")
@@ -218,51 +351,33 @@ def fill(user, rows) -> list[dict]:
     items = []
     found = {IDEA: ideas, SUPPORT: ideas, COMMENT: ideas, SURVEY: surveys, SESSION: sessions}
     for row in rows:
-        kind, ref, when = KINDS[row["kind"]], row["ref"], row["when"]
-        if ref not in found[row["kind"]]:
+        kind, ref, when = row["kind"], row["ref"], row["when"]
+        if ref not in found[kind]:
             continue  # deleted since the page was counted
-        if row["kind"] in (IDEA, SUPPORT, COMMENT):
-            idea = ideas[ref]
-            target = idea.merged_into or idea
-            status = statuses[idea.status]
-            if idea.merged_into_id:
-                status = merged % {"title": target.title, "status": statuses[target.status]}
-            item = (
-                idea.title,
-                target.get_absolute_url(),
-                status,
-                idea.community,
-                idea_updates.get(root(idea.pk, idea.merged_into_id), []),
-            )
-        elif row["kind"] == SURVEY:
-            survey = surveys[ref]
-            item = (
-                survey.title,
-                survey.get_absolute_url(),
-                open_closed[survey.is_open(now)],
-                survey.community,
-                _newest_first(survey_updates.get(ref, [])),
-            )
+        if kind == SURVEY:
+            title, survey, community, slug = surveys[ref]
+            status = open_closed[survey.is_open(now)]
+            link = reverse("surveys:survey", kwargs={"slug": slug, "pk": ref})
+        elif kind == SESSION:
+            title, community, slug = sessions[ref]
+            status, link = held, reverse("engagement:session", kwargs={"slug": slug, "pk": ref})
         else:
-            session = sessions[ref]
-            item = (
-                session.title,
-                session.get_absolute_url(),
-                held,
-                session.community,
-                _newest_first(session_updates.get(ref, [])),
-            )
-        title, link, status, community, updates = item
+            title, status, merged_into, target_title, target_status, community, slug = ideas[ref]
+            status = statuses[status]
+            if merged_into:
+                status = merged % {"title": target_title, "status": statuses[target_status]}
+            kind, ref = IDEA, _root(ref, merged_into)  # answered as the idea it joined
+            link = reverse("improvement:idea", args=[slug, ref])
         items.append(
             {
-                "kind": kind,
-                "label": labels[kind],
+                "kind": KINDS[row["kind"]],
+                "label": labels[KINDS[row["kind"]]],
                 "title": title,
                 "link": link,
-                "when": None if when == NEVER else when,
+                "when": when,
                 "day": day(when),
                 "status": status,
-                "updates": updates,
+                "updates": answers.get((kind, ref), []),
                 "community": community,
             }
         )

@@ -129,6 +129,14 @@ def _measure_sections(project, cycles) -> list[MeasureSection]:
     return computed("project-measures", version, draw)
 
 
+def _shown(objects, *fields) -> list[tuple]:
+    """What a kept part of the page shows of each object, to keep it under: the fields
+    named, or with none named every field the object has."""
+    if objects and not fields:
+        fields = [field.attname for field in objects[0]._meta.concrete_fields]
+    return [tuple(getattr(thing, field) for field in fields) for thing in objects]
+
+
 def project_detail(request, slug, pk):
     community = get_object_or_404(Community, slug=slug)
     # The project comes with its charts' revision, read before anything they are drawn from.
@@ -136,8 +144,11 @@ def project_detail(request, slug, pk):
     membership = get_membership(request.user, community)
     cycles = list(project.cycles.all())
     measures = _measure_sections(project, cycles)
-    ideas = list(project.ideas.order_by("title"))
+    ideas = list(project.ideas.order_by("title").only("pk", "title", "status"))
     contributors = Idea.objects.filter(pk__in=[i.pk for i in ideas]).contributors()
+    team = list(
+        project.team.select_related("user").only("project", "role", "user__name", "user__erased_at")
+    )
     editing = services.may_edit_project(request.user, project, membership)
     diagram = None
     try:
@@ -160,16 +171,24 @@ def project_detail(request, slug, pk):
         {
             "community": community,
             "project": project,
-            "team": project.team.select_related("user"),
+            "team": team,
             "cycles": cycles,
             "measures": measures,
             "ideas": ideas,
             "contributor_count": len(contributors) if ideas else 0,
-            "updates": project.updates.filter(status="published").order_by("-published_at"),
+            "updates": project.updates.filter(status="published")
+            .only("pk", "title", "published_at")
+            .order_by("-published_at"),
             "diagram": diagram,
             "editing": editing,
             "coordinating": may_coordinate(request.user, community, membership),
             "status_form": ProjectStatusForm(project=project) if editing else None,
+            # What the parts kept rendered show, beyond the project's own fields.
+            "shown": {
+                "team": [(m.user.public_name, m.role) for m in team],
+                "ideas": _shown(ideas, "pk", "title", "status"),
+                "cycles": _shown(cycles),
+            },
         },
     )
 

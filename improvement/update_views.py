@@ -1,11 +1,13 @@
 """Closing the loop: the public board of updates, one update, what happened to my input, and
 coordinators writing and publishing updates."""
 
+from collections import defaultdict
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch
+from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import urlencode
@@ -32,23 +34,29 @@ def board(request, slug):
     updates = Update.objects.published().filter(community=community)
     if form.is_valid() and form.cleaned_data["theme"]:
         updates = updates.filter(ideas__themes=form.cleaned_data["theme"]).distinct()
-    updates = (
-        updates.only("pk", "community_id", "title", "what_we_did", "published_at")
-        .prefetch_related(
-            Prefetch("ideas", queryset=Idea.objects.only("pk", "title").order_by("title"))
-        )
-        .order_by("-published_at", "-pk")
+    updates = updates.only("pk", "community_id", "title", "what_we_did", "published_at").order_by(
+        "-published_at", "-pk"
     )
     page = Paginator(updates, UPDATES_PER_PAGE).get_page(request.GET.get("page"))
     page.object_list = with_community(page.object_list, community)
+    # Each update's ideas as (pk, title), by title: what its card shows and is kept under.
+    about = defaultdict(list)
+    links = Update.ideas.through.objects.filter(update__in=[u.pk for u in page.object_list])
+    for update, *idea in links.order_by("idea__title", "idea_id").values_list(
+        "update_id", "idea_id", "idea__title"
+    ):
+        about[update].append(tuple(idea))
     day = inputs.Dates.now()  # month names translated once, not once per update
     for update in page.object_list:
         update.day = day(update.published_at)
+        update.about = about[update.pk]
+    # Everything the list of updates shows: it is kept rendered under this.
+    shown = [(u.pk, u.title, u.day, u.what_we_did, u.about) for u in page.object_list]
     query = urlencode([(k, v) for k, v in request.GET.items() if k != "page" and v])
     return render(
         request,
         "improvement/board.html",
-        {"community": community, "form": form, "page": page, "query": query},
+        {"community": community, "form": form, "page": page, "shown": shown, "query": query},
     )
 
 
@@ -82,9 +90,7 @@ def my_input(request):
     """Every piece of input I gave, newest first, with its status now and every update that
     answered it. Ordered and paged in SQL; only the page shown is filled in, in a fixed
     number of queries however much I gave."""
-    page = Paginator(inputs.inputs_of(request.user), INPUT_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(inputs.Inputs(request.user), INPUT_PER_PAGE).get_page(request.GET.get("page"))
     items = inputs.fill(request.user, page.object_list)
     return render(request, "improvement/my_input.html", {"items": items, "page": page})
 

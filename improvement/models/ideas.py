@@ -4,9 +4,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import EmptyResultSet, FullResultSet, ValidationError
 from django.db import models
 from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 from django.utils import timezone
@@ -85,6 +86,33 @@ class OnBehalfContact:
         return (self.contact_by, " ".join(self.contact_details.split()).lower())
 
 
+def _compiled(queryset):
+    """The queryset's SQL, compiled once, to embed as a subquery in several queries: embedded
+    itself, it would be resolved and compiled again inside each, which costs more than
+    running them. (A queryset that can match nothing is embedded as it is.)"""
+    try:
+        sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
+    except (EmptyResultSet, FullResultSet):
+        return queryset
+    return RawSQL(sql, params, output_field=models.BigIntegerField())
+
+
+def _contributor_ids(group):
+    """See `IdeaQuerySet.contributor_ids`: `group` is the ideas' and their merged ideas' ids."""
+    ideas = Idea.objects.filter(pk__in=group).order_by()
+    sources = [
+        ideas.values("author"),
+        Support.objects.filter(idea__in=group).values("user"),
+        Comment.objects.filter(idea__in=group).values("author"),
+        Response.objects.filter(pk__in=ideas.values("survey_response")).values("user"),
+        Registration.objects.filter(attended=True, session__in=ideas.values("session")).values(
+            "user"
+        ),
+    ]
+    first, *others = (source.order_by() for source in sources)
+    return first.union(*others)
+
+
 @dataclass
 class Contributors:
     """Everyone whose input an idea (or several) holds: people with accounts, and people
@@ -130,19 +158,7 @@ class IdeaQuerySet(models.QuerySet):
         """The ids of everyone with an account whose input these ideas (merged ideas
         included) hold, as one subquery: a UNION of the indexed look-ups, one per kind of
         input. Some may be inactive or erased, and an id may be None; filter people by it."""
-        group = self.with_merged().order_by()
-        ids = group.values("pk")
-        sources = [
-            group.values("author"),
-            Support.objects.filter(idea__in=ids).values("user"),
-            Comment.objects.filter(idea__in=ids).values("author"),
-            Response.objects.filter(pk__in=group.values("survey_response")).values("user"),
-            Registration.objects.filter(attended=True, session__in=group.values("session")).values(
-                "user"
-            ),
-        ]
-        first, *others = (source.order_by() for source in sources)
-        return first.union(*others)
+        return _contributor_ids(_compiled(self.with_merged().order_by().values("pk")))
 
     def contributors(self) -> Contributors:
         """Who contributed to these ideas, merged ideas included: authors, supporters,
@@ -154,10 +170,11 @@ class IdeaQuerySet(models.QuerySet):
         counted, or walked in batches with `.filter(pk__gt=last)[:n]`, at any size."""
         from members.models import User
 
+        group = _compiled(self.with_merged().order_by().values("pk"))
         members = User.objects.filter(
-            pk__in=self.contributor_ids(), is_active=True, erased_at__isnull=True
+            pk__in=_contributor_ids(group), is_active=True, erased_at__isnull=True
         ).order_by("pk")
-        group = self.with_merged()
+        group = Idea.objects.filter(pk__in=group)
         on_behalf = {}
         fields = ("on_behalf_of", "contact_by", "contact_details")
         paper = list(group.exclude(contact_by="").values_list(*fields)) + list(
