@@ -21,6 +21,13 @@ class EngagementConfig(AppConfig):
         revisions.follow(Choice, Survey.RESULTS_REVISION, "question__survey")
         revisions.follow(Response, Survey.RESULTS_REVISION, "survey")
         revisions.follow(Answer, Survey.RESULTS_REVISION, "response__survey")
+        # The dashboard's payments panel: claims, their expenses and the budget.
+        from engagement import payments
+        from engagement.models import Claim, Expense, PaymentSettings
+
+        revisions.follow(Claim, payments.CLAIMS_REVISION, "community")
+        revisions.follow(Expense, payments.CLAIMS_REVISION, "claim__community")
+        revisions.follow(PaymentSettings, payments.CLAIMS_REVISION, "community")
 
         def session_page(registration):
             return registration.session.get_absolute_url()
@@ -69,7 +76,6 @@ class EngagementConfig(AppConfig):
         register_audience(services.MORNING_AUDIENCE, services.morning_audience)
 
         from communities.panels import register_panel
-        from engagement import payments
 
         register_panel("dashboard", "engagement/payments/panel.html", payments.dashboard_panel)
 

@@ -34,7 +34,8 @@ from engagement.models import (
     Session,
     tax_year_of,
 )
-from members import aggregates
+from members import aggregates, revisions
+from members.computed import computed, version_of
 from members.models import User
 from members.outbox import notify
 
@@ -490,17 +491,26 @@ def parse_day(value: str) -> date | None:
     return day if 1900 <= day.year <= 2999 else None
 
 
+# The revision of a community's claims, their expenses and its payment settings (followed in
+# engagement.apps): what the dashboard's payments panel is kept under.
+CLAIMS_REVISION = "community-claims"
+
+
 def dashboard_panel(community) -> dict:
     """What the coordinators' dashboard shows about payments: claims waiting, and spending
     against the budget this tax year."""
     today = community_today(community)
-    waiting = Claim.objects.filter(community=community).waiting()
-    money = _money(community, today, waiting=aggregates.count(waiting))
-    return {
-        "community": community,
-        "waiting": money["waiting"],
-        "spending": spending(community, today, money),
-    }
+    (revision,) = revisions.read(revisions.key(CLAIMS_REVISION, community.pk))
+
+    def count() -> dict:
+        waiting = Claim.objects.filter(community=community).waiting()
+        money = _money(community, today, waiting=aggregates.count(waiting))
+        return {"waiting": money["waiting"], "spending": spending(community, today, money)}
+
+    # Kept per revision of the claims, their expenses and the budget, and per day (the
+    # tax year is the day's).
+    version = version_of(community.pk, revision, today.isoformat())
+    return {"community": community, **computed("engagement-claims-panel", version, count)}
 
 
 SUGGESTED_RATES = Path(__file__).with_name("suggested_rates.json")

@@ -2,7 +2,7 @@
 
 from django.db.models import Count
 
-from engagement import calendar
+from engagement import calendar, payments
 from engagement.models import Survey
 from improvement import loop
 from improvement.models import Idea, Project, Support
@@ -53,6 +53,7 @@ class Generator(Base, People, Engagement, Ideas, ProjectsAndPayments):
             revisions.key(calendar.REVISION, community.pk),
             *(revisions.key(Survey.RESULTS_REVISION, pk) for pk in surveys),
             *(revisions.key(Project.CHARTS_REVISION, pk) for pk in projects),
+            revisions.key(payments.CLAIMS_REVISION, community.pk),
         )
         loop.changed(community)
 

@@ -407,6 +407,31 @@ def test_the_dashboard_shows_claims_waiting_and_spending(client, community, coor
         assert "<strong>£851.10</strong> left" in page
 
 
+def test_the_kept_payments_panel_shows_each_change_at_once(
+    client, community, member, coordinator, spent
+):
+    """The panel is kept per revision of the claims, their expenses and the budget: a claim
+    submitted, a decision and a new budget each show on the next view."""
+    client.force_login(coordinator)
+
+    def panel():
+        response = client.get(reverse("communities:manage", args=[community.slug]))
+        [figures] = [p for t, p in response.context["panels"] if "payments" in t]
+        return figures["waiting"], figures["spending"]["spent"], figures["spending"]["budget"]
+
+    day = payments.tax_year_of(timezone.localdate())[0]
+    assert panel() == (1, payments.spending(community, day)["spent"], None)
+    claim = hours_claim(community, member, day, expenses=[("travel", "2.00")])
+    waiting, spent_before, _budget = panel()
+    assert waiting == 2
+    approve(claim, coordinator)
+    waiting, spent_after, _budget = panel()
+    assert waiting == 1
+    assert spent_after == spent_before + claim.payable + Decimal("2.00")
+    PaymentSettings.objects.create(community=community, budget="500")
+    assert panel()[2] == Decimal("500")
+
+
 # --- The finance CSV -------------------------------------------------------------------------
 
 HEADER = ["name", "role", "activity", "date", "hours", "rate", "basis", "amount",
