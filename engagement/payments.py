@@ -510,7 +510,8 @@ def dashboard_panel(community) -> dict:
     # Kept per revision of the claims, their expenses and the budget, and per day (the
     # tax year is the day's).
     version = version_of(community.pk, revision, today.isoformat())
-    return {"community": community, **computed("engagement-claims-panel", version, count)}
+    figures = computed("engagement-claims-panel", version, count)
+    return {"community": community, "kept_as": version, **figures}
 
 
 SUGGESTED_RATES = Path(__file__).with_name("suggested_rates.json")
