@@ -1,11 +1,14 @@
 """Ideas as members and the public see them: the list, one idea, adding, supporting,
 discussing, and scoring a prioritisation round."""
 
+from collections import defaultdict
+from datetime import datetime
+from typing import NamedTuple
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -33,16 +36,42 @@ from improvement.models import (
     PrioritisationRound,
     RoundError,
     Scorer,
-    Theme,
 )
 from improvement.update_views import updates_for_idea
+from members.models import public_name
+from members.rendering import render_form
 
 IDEAS_PER_PAGE = 20
-# What a card in the list shows.
+# What a card in the list shows (with its theme names): all it may read, and its cache key.
 LISTED_FIELDS = ("pk", "community_id", "title", "status", "source", "support_count",
                  "comment_count", "created_at", "decided_at")  # fmt: skip
 COMMENT_EDIT_MINUTES = int(COMMENT_EDIT_WINDOW.total_seconds() // 60)
 COMMENTS_PER_PAGE = 50
+# What an idea's page shows of the idea itself.
+SHOWN_FIELDS = ("pk", "community_id", "title", "description", "status", "source", "created_at",
+                "support_count", "comment_count", "merged_into_id", "author__name",
+                "author__erased_at", "session__title", "survey__title")  # fmt: skip
+
+
+class CommentLine(NamedTuple):
+    """What the discussion shows of one comment. Read as values, not as models (a page of 50
+    costs a third as much), and all of it is in its repr, the key its rendering is kept by."""
+
+    pk: int
+    text: str
+    created_at: datetime
+    edited_at: datetime | None
+    is_hidden: bool
+    hidden_reason: str
+    author_id: int | None
+    author_name: str  # the public name; empty when the account is gone
+    moved_from_title: str | None
+    mine: bool  # written by the person looking
+
+
+COMMENT_VALUES = ("pk", "text", "created_at", "edited_at", "hidden_at", "hidden_reason",
+                  "author_id", "author__name", "author__erased_at",
+                  "moved_from__title")  # fmt: skip
 
 
 def _community(slug) -> Community:
@@ -62,8 +91,7 @@ def _idea(community, pk) -> Idea:
 
 def _follow_merge(idea):
     """A merged idea's address leads to the idea it joined, which says so."""
-    target = idea.merged_into
-    url = reverse("improvement:idea", args=[idea.community.slug, target.pk])
+    url = reverse("improvement:idea", args=[idea.community.slug, idea.merged_into_id])
     return redirect(f"{url}?{urlencode({'merged_from': idea.pk})}")
 
 
@@ -80,8 +108,11 @@ def idea_list(request, slug):
         Idea.objects.filter(pk__in=page.object_list)
         .order_by(*ideas.query.order_by)
         .only(*LISTED_FIELDS)
-        .prefetch_related(Prefetch("themes", queryset=Theme.objects.only("pk", "name")))
     )
+    _add_theme_names(page.object_list)
+    for idea in page.object_list:
+        # All a card shows, so the card kept under this key can never be out of date.
+        idea.shown = (*(getattr(idea, field) for field in LISTED_FIELDS), idea.theme_names)
     query = urlencode([(k, v) for k, v in request.GET.items() if k != "page" and v])
     membership = get_membership(request.user, community)
     return render(
@@ -90,7 +121,10 @@ def idea_list(request, slug):
         {
             "community": community,
             "form": form,
+            # The same for everyone who asks the same: rendered once, then kept.
+            "filter_form": render_form(form, name="improvement-idea-filter"),
             "page": page,
+            "shown": [idea.shown for idea in page.object_list],
             "query": query,
             "membership": membership,
             "may_enter": services.may_enter_on_behalf(request.user, community, membership),
@@ -98,9 +132,45 @@ def idea_list(request, slug):
     )
 
 
+def _add_theme_names(ideas: list[Idea]) -> None:
+    """Each idea's theme names, in the themes' order, read in one query for them all."""
+    names = defaultdict(list)
+    rows = (
+        Idea.themes.through.objects.filter(idea_id__in=[idea.pk for idea in ideas])
+        .order_by("theme__position", "theme__name")
+        .values_list("idea_id", "theme__name")
+    )
+    for idea_id, name in rows:
+        names[idea_id].append(name)
+    for idea in ideas:
+        idea.theme_names = names[idea.pk]
+
+
+def _comment_lines(comments, user) -> list[CommentLine]:
+    return [
+        CommentLine(
+            pk=pk,
+            text=text,
+            created_at=created_at,
+            edited_at=edited_at,
+            is_hidden=hidden_at is not None,
+            hidden_reason=hidden_reason,
+            author_id=author_id,
+            author_name=public_name(name, erased_at) if author_id is not None else "",
+            moved_from_title=moved_from_title,
+            mine=author_id is not None and author_id == user.pk,
+        )
+        for (pk, text, created_at, edited_at, hidden_at, hidden_reason, author_id, name,
+             erased_at, moved_from_title) in comments
+    ]  # fmt: skip
+
+
 def _detail_context(request, idea, comment_form=None) -> dict:
+    """What an idea's page shows. Each part is read with only the columns it shows; the
+    template keeps each part's rendering under a key made of what it shows."""
     community = idea.community
-    membership = get_membership(request.user, community)
+    user = request.user
+    membership = get_membership(user, community)
     merged_from = None
     try:
         merged_pk = int(request.GET.get("merged_from", ""))
@@ -108,38 +178,69 @@ def _detail_context(request, idea, comment_form=None) -> dict:
         merged_pk = None
     if merged_pk is not None:
         merged_from = Idea.objects.filter(merged_into=idea, pk=merged_pk).only("title").first()
-    comments = Paginator(
-        idea.comments.select_related("author", "moved_from"), COMMENTS_PER_PAGE
-    ).get_page(request.GET.get("comments"))
-    user = request.user
+    # Counted without the joins; the page's rows read as values.
+    comments = Paginator(idea.comments.all(), COMMENTS_PER_PAGE).get_page(
+        request.GET.get("comments")
+    )
+    comments.object_list = _comment_lines(comments.object_list.values_list(*COMMENT_VALUES), user)
+    merged_ideas = list(idea.merged_ideas.only("pk", "title", "merged_into_id"))
+    # The idea's own decisions and those made on ideas before they were merged into it, in
+    # one query.
+    decisions, merged_decisions = [], []
+    for decision in (
+        Decision.objects.filter(idea__in=[idea.pk, *(other.pk for other in merged_ideas)])
+        .select_related("idea", "decided_by")
+        .only(
+            "idea__title",
+            "outcome",
+            "reason",
+            "decided_at",
+            "decided_by__name",
+            "decided_by__erased_at",
+        )  # fmt: skip
+    ):
+        (decisions if decision.idea_id == idea.pk else merged_decisions).append(decision)
+    may_take_part = services.may_take_part(user, community, membership)
+    comment_form = comment_form or CommentForm()
     return {
         "community": community,
         "idea": idea,
         "counts": {"support_count": idea.support_count, "comment_count": idea.comment_count},
-        "themes": idea.themes.all(),
+        "theme_names": list(idea.themes.values_list("name", flat=True)),
         "comments": comments,
-        "decisions": idea.decisions.select_related("decided_by"),
+        "decisions": decisions,
         "updates": updates_for_idea(idea),
-        "projects": idea.projects.only("pk", "title", "status", "community_id"),
-        "merged_decisions": Decision.objects.filter(idea__merged_into=idea).select_related(
-            "idea", "decided_by"
+        "projects": list(idea.projects.only("pk", "title", "status", "community_id")),
+        "merged_decisions": merged_decisions,
+        "events": list(
+            idea.events.select_related("other_idea").only(
+                "idea", "kind", "at", "status", "note", "other_idea__title"
+            )
         ),
-        "events": idea.events.select_related("actor", "other_idea"),
-        "merged_ideas": idea.merged_ideas.only("pk", "title", "merged_into_id"),
+        "merged_ideas": merged_ideas,
         "merged_from": merged_from,
         "membership": membership,
         # Names are for the community: visitors from outside see "a member".
-        "show_names": bool(membership and membership.is_active) or request.user.is_staff,
-        "may_take_part": services.may_take_part(user, community, membership),
+        "show_names": bool(membership and membership.is_active) or user.is_staff,
+        "may_take_part": may_take_part,
         "coordinating": may_coordinate(user, community, membership),
         "supported": user.is_authenticated and idea.supports.filter(user=user).exists(),
-        "comment_form": comment_form or CommentForm(),
+        "comment_form": comment_form,
+        # Empty, the box is the same for everyone: rendered once, then kept.
+        "comment_form_html": render_form(comment_form, name="improvement-comment")
+        if may_take_part
+        else "",
     }
 
 
 def idea_detail(request, slug, pk):
     community = _community(slug)
-    idea = _idea(community, pk)
+    idea = get_object_or_404(
+        Idea.objects.select_related("author", "session", "survey").only(*SHOWN_FIELDS),
+        community=community,
+        pk=pk,
+    )
+    idea.community = community
     if idea.status == Idea.Status.MERGED:
         return _follow_merge(idea)
     return render(request, "improvement/idea_detail.html", _detail_context(request, idea))
