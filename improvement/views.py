@@ -69,6 +69,33 @@ class CommentLine(NamedTuple):
     mine: bool  # written by the person looking
 
 
+class DecisionLine(NamedTuple):
+    """What the page shows of a decision on the idea, or on an idea merged into it."""
+
+    idea_id: int
+    idea_title: str
+    outcome: str
+    reason: str
+    decided_at: datetime
+    decided_by_name: str  # the public name; empty when the account is gone
+
+    def get_outcome_display(self) -> str:
+        return dict(Decision.Outcome.choices).get(self.outcome, self.outcome)
+
+
+class EventLine(NamedTuple):
+    """One line of the idea's history."""
+
+    at: datetime
+    kind: str
+    status: str
+    other_idea_title: str | None
+    note: str
+
+    def get_status_display(self) -> str:
+        return dict(Idea.Status.choices).get(self.status, self.status)
+
+
 COMMENT_VALUES = ("pk", "text", "created_at", "edited_at", "hidden_at", "hidden_reason",
                   "author_id", "author__name", "author__erased_at",
                   "moved_from__title")  # fmt: skip
@@ -187,19 +214,16 @@ def _detail_context(request, idea, comment_form=None) -> dict:
     # The idea's own decisions and those made on ideas before they were merged into it, in
     # one query.
     decisions, merged_decisions = [], []
-    for decision in (
-        Decision.objects.filter(idea__in=[idea.pk, *(other.pk for other in merged_ideas)])
-        .select_related("idea", "decided_by")
-        .only(
-            "idea__title",
-            "outcome",
-            "reason",
-            "decided_at",
-            "decided_by__name",
-            "decided_by__erased_at",
-        )  # fmt: skip
-    ):
-        (decisions if decision.idea_id == idea.pk else merged_decisions).append(decision)
+    rows = Decision.objects.filter(
+        idea__in=[idea.pk, *(other.pk for other in merged_ideas)]
+    ).values_list(
+        "idea_id", "idea__title", "outcome", "reason", "decided_at", "decided_by_id",
+        "decided_by__name", "decided_by__erased_at",
+    )  # fmt: skip
+    for idea_id, title, outcome, reason, decided_at, by, name, erased_at in rows:
+        by_name = public_name(name, erased_at) if by is not None else ""
+        line = DecisionLine(idea_id, title, outcome, reason, decided_at, by_name)
+        (decisions if idea_id == idea.pk else merged_decisions).append(line)
     may_take_part = services.may_take_part(user, community, membership)
     comment_form = comment_form or CommentForm()
     return {
@@ -212,11 +236,10 @@ def _detail_context(request, idea, comment_form=None) -> dict:
         "updates": updates_for_idea(idea),
         "projects": list(idea.projects.only("pk", "title", "status", "community_id")),
         "merged_decisions": merged_decisions,
-        "events": list(
-            idea.events.select_related("other_idea").only(
-                "idea", "kind", "at", "status", "note", "other_idea__title"
-            )
-        ),
+        "events": [
+            EventLine(*row)
+            for row in idea.events.values_list("at", "kind", "status", "other_idea__title", "note")
+        ],
         "merged_ideas": merged_ideas,
         "merged_from": merged_from,
         "membership": membership,
