@@ -7,9 +7,10 @@ form is the usual case) is rendered once per process and kept in the computed ca
 
 The key is made of everything the HTML is made from: the form's name and class, whether it
 is bound, each field's value as the widget shows it, its errors, the choices of every choice
-field (a theme renamed or added is a new key) and the language. So a kept form is never
-stale and never expires by time. The form's labels, help texts and layout belong to the
-code, which is the same for the life of a process.
+field that were not declared with the class (a theme renamed or added is a new key) and the
+language. So a kept form is never stale and never expires by time. The form's labels, help
+texts, declared choices and layout belong to the code, which is the same for the life of a
+process.
 
 Use it only for forms without per-person content: no CSRF token (`{{ form|crispy }}` renders
 no <form> tag, so there is none), no initial values drawn from the person. Example::
@@ -28,14 +29,21 @@ from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 
 
-def _choices(field: forms.ChoiceField) -> list:
-    """The field's choices as text. Choices read from the database (a model choice field) or
-    from a callable are read once and kept on the field for the render that may follow.
-    (Read through iter(): list() would first ask a model choice field to count them.)"""
+def _choices(field: forms.ChoiceField, declared: forms.Field | None) -> list | str:
+    """The field's choices as text, for the key. Choices read from the database (a model
+    choice field) or from a callable are read once and kept on the field for the render that
+    may follow. (Read through iter(): list() would first ask a model choice field to count
+    them.) Choices declared with the form's class are code, translated by the language that
+    is in the key: they are not translated again just to be digested."""
     choices = field.choices
     if not isinstance(choices, list):
         choices = list(iter(choices))
         field.choices = choices
+    # A form's fields are deep copies of its class's, which keep each choice's very object.
+    kept = getattr(declared, "_choices", None)
+    if isinstance(kept, list) and len(kept) == len(choices):
+        if all(mine is theirs for mine, theirs in zip(choices, kept, strict=True)):
+            return "declared"
     return [
         (str(value), [(str(v), str(label)) for v, label in label_or_group])
         if isinstance(label_or_group, list | tuple)
@@ -58,7 +66,7 @@ def form_key(form: forms.BaseForm, *, name: str) -> str:
     for field_name, field in form.fields.items():
         parts.append((field_name, form[field_name].value()))
         if isinstance(field, forms.ChoiceField):
-            parts.append(_choices(field))
+            parts.append(_choices(field, form.base_fields.get(field_name)))
     digest = hashlib.md5(repr(parts).encode(), usedforsecurity=False).hexdigest()
     return f"form:{name}:{digest}"
 

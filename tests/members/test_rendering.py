@@ -68,3 +68,24 @@ def test_the_language_and_the_name_are_part_of_the_key(db):
     assert form_key(form, name="test-other") != key
     with translation.override("fr"):
         assert form_key(form, name="test-find") != key
+
+
+class SizeForm(forms.Form):
+    size = forms.ChoiceField(choices=[("s", "Small")])
+
+    def __init__(self, *args, sizes=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if sizes is not None:
+            self.fields["size"].choices = sizes
+
+
+def test_choices_given_to_one_form_are_part_of_the_key(db):
+    declared = render_form(SizeForm(), name="test-sizes")
+    medium = render_form(SizeForm(sizes=[("s", "Small"), ("m", "Medium")]), name="test-sizes")
+    large = render_form(SizeForm(sizes=[("s", "Small"), ("l", "Large")]), name="test-sizes")
+    assert ">Small<" in declared
+    assert "Medium" not in declared
+    assert "Medium" in medium
+    assert "Large" not in medium
+    assert "Large" in large
+    assert "Medium" not in large
