@@ -1,7 +1,6 @@
 """Ideas as members and the public see them: the list, one idea, adding, supporting,
 discussing, and scoring a prioritisation round."""
 
-from collections import defaultdict
 from datetime import datetime
 from typing import NamedTuple
 
@@ -9,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import F
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -42,15 +42,21 @@ from members.models import public_name
 from members.rendering import render_form
 
 IDEAS_PER_PAGE = 20
-# What a card in the list shows (with its theme names): all it may read, and its cache key.
-LISTED_FIELDS = ("pk", "community_id", "title", "status", "source", "support_count",
-                 "comment_count", "created_at", "decided_at")  # fmt: skip
 COMMENT_EDIT_MINUTES = int(COMMENT_EDIT_WINDOW.total_seconds() // 60)
 COMMENTS_PER_PAGE = 50
 # What an idea's page shows of the idea itself.
 SHOWN_FIELDS = ("pk", "community_id", "title", "description", "status", "source", "created_at",
                 "support_count", "comment_count", "merged_into_id", "author__name",
                 "author__erased_at", "session__title", "survey__title")  # fmt: skip
+
+
+def _label(choices, value: str) -> str:
+    """A choice's label, as a model's get_FOO_display() gives it."""
+    return dict(choices).get(value, value)
+
+
+# What a card in the list shows (with its theme names): all it may read, and its cache key.
+LISTED_FIELDS = ("pk", "title", "status", "source", "support_count", "comment_count")
 
 
 class CommentLine(NamedTuple):
@@ -80,7 +86,7 @@ class DecisionLine(NamedTuple):
     decided_by_name: str  # the public name; empty when the account is gone
 
     def get_outcome_display(self) -> str:
-        return dict(Decision.Outcome.choices).get(self.outcome, self.outcome)
+        return _label(Decision.Outcome.choices, self.outcome)
 
 
 class EventLine(NamedTuple):
@@ -93,7 +99,7 @@ class EventLine(NamedTuple):
     note: str
 
     def get_status_display(self) -> str:
-        return dict(Idea.Status.choices).get(self.status, self.status)
+        return _label(Idea.Status.choices, self.status)
 
 
 COMMENT_VALUES = ("pk", "text", "created_at", "edited_at", "hidden_at", "hidden_reason",
@@ -131,15 +137,9 @@ def idea_list(request, slug):
     page = Paginator(ideas.values_list("pk", flat=True), IDEAS_PER_PAGE).get_page(
         request.GET.get("page")
     )
-    page.object_list = list(
-        Idea.objects.filter(pk__in=page.object_list)
-        .order_by(*ideas.query.order_by)
-        .only(*LISTED_FIELDS)
+    page.object_list = _cards(
+        Idea.objects.filter(pk__in=page.object_list).order_by(*ideas.query.order_by)
     )
-    _add_theme_names(page.object_list)
-    for idea in page.object_list:
-        # All a card shows, so the card kept under this key can never be out of date.
-        idea.shown = (*(getattr(idea, field) for field in LISTED_FIELDS), idea.theme_names)
     query = urlencode([(k, v) for k, v in request.GET.items() if k != "page" and v])
     membership = get_membership(request.user, community)
     return render(
@@ -159,18 +159,24 @@ def idea_list(request, slug):
     )
 
 
-def _add_theme_names(ideas: list[Idea]) -> None:
-    """Each idea's theme names, in the themes' order, read in one query for them all."""
-    names = defaultdict(list)
+def _cards(ideas) -> list[Idea]:
+    """The ideas for the cards, in their order, each with its theme names in the themes'
+    order (one row per idea and theme, in one query) and `shown`: all its card shows."""
     rows = (
-        Idea.themes.through.objects.filter(idea_id__in=[idea.pk for idea in ideas])
-        .order_by("theme__position", "theme__name")
-        .values_list("idea_id", "theme__name")
+        ideas.order_by(*ideas.query.order_by, "themes__position", "themes__name")
+        .only(*LISTED_FIELDS)
+        .annotate(theme_name=F("themes__name"))
     )
-    for idea_id, name in rows:
-        names[idea_id].append(name)
-    for idea in ideas:
-        idea.theme_names = names[idea.pk]
+    cards = {}
+    for row in rows:
+        idea = cards.setdefault(row.pk, row)
+        if idea is row:
+            idea.theme_names = []
+        if row.theme_name is not None:
+            idea.theme_names.append(row.theme_name)
+    for idea in cards.values():
+        idea.shown = (*(getattr(idea, field) for field in LISTED_FIELDS), idea.theme_names)
+    return list(cards.values())
 
 
 def _comment_lines(comments, user) -> list[CommentLine]:
