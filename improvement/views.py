@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -36,6 +36,7 @@ from improvement.models import (
     PrioritisationRound,
     RoundError,
     Scorer,
+    Support,
 )
 from improvement.update_views import updates_for_idea
 from members.models import public_name
@@ -44,7 +45,7 @@ from members.rendering import render_form
 IDEAS_PER_PAGE = 20
 COMMENT_EDIT_MINUTES = int(COMMENT_EDIT_WINDOW.total_seconds() // 60)
 COMMENTS_PER_PAGE = 50
-# What an idea's page shows of the idea itself.
+# What an idea's page shows of the idea itself (with all of its community).
 SHOWN_FIELDS = ("pk", "community_id", "title", "description", "status", "source", "created_at",
                 "support_count", "comment_count", "merged_into_id", "author__name",
                 "author__erased_at", "session__title", "survey__title")  # fmt: skip
@@ -253,7 +254,7 @@ def _detail_context(request, idea, comment_form=None) -> dict:
         "show_names": bool(membership and membership.is_active) or user.is_staff,
         "may_take_part": may_take_part,
         "coordinating": may_coordinate(user, community, membership),
-        "supported": user.is_authenticated and idea.supports.filter(user=user).exists(),
+        "supported": idea.supported,
         "comment_form": comment_form,
         # Empty, the box is the same for everyone: rendered once, then kept.
         "comment_form_html": render_form(comment_form, name="improvement-comment")
@@ -262,14 +263,24 @@ def _detail_context(request, idea, comment_form=None) -> dict:
     }
 
 
-def idea_detail(request, slug, pk):
-    community = _community(slug)
-    idea = get_object_or_404(
-        Idea.objects.select_related("author", "session", "survey").only(*SHOWN_FIELDS),
-        community=community,
-        pk=pk,
+def _idea_to_show(slug, pk, user) -> Idea:
+    """One of this community's ideas, with what its page shows of it, its community and
+    whether the reader supports it, in one query; another community's is not found."""
+    ideas = Idea.objects.select_related("community", "author", "session", "survey").only(
+        *SHOWN_FIELDS, *(f"community__{field.name}" for field in Community._meta.concrete_fields)
     )
-    idea.community = community
+    if user.is_authenticated:
+        ideas = ideas.annotate(
+            supported=Exists(Support.objects.filter(idea=OuterRef("pk"), user_id=user.pk))
+        )
+    idea = get_object_or_404(ideas, community__slug=slug, pk=pk)
+    if not user.is_authenticated:
+        idea.supported = False
+    return idea
+
+
+def idea_detail(request, slug, pk):
+    idea = _idea_to_show(slug, pk, request.user)
     if idea.status == Idea.Status.MERGED:
         return _follow_merge(idea)
     return render(request, "improvement/idea_detail.html", _detail_context(request, idea))
@@ -363,7 +374,7 @@ def comment(request, slug, pk):
             messages.success(request, _("Your comment is posted."))
             return redirect(f"{idea.get_absolute_url()}#discussion")
     # Shown again with the message beside the box and the text kept.
-    context = _detail_context(request, idea, comment_form=form)
+    context = _detail_context(request, _idea_to_show(slug, pk, request.user), comment_form=form)
     return render(request, "improvement/idea_detail.html", context, status=400)
 
 

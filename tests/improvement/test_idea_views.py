@@ -561,12 +561,13 @@ def test_idea_page_queries_do_not_grow(
     Idea.objects.filter(pk=idea.pk).recount()  # rows made directly: counted as the services do
     services.decide(idea=idea, outcome="adopt", reason="Yes", by=coordinator)
     client.force_login(member)
-    # community, the idea (with its author, session and survey, and its counts), session,
-    # user, membership, "do I support it", themes, updates about it, projects on it, merged
-    # ideas, decisions (its own and its merged ideas' in one), the number of comments and a
-    # page of them (with their authors), history. (18 when the counts were a query of their
-    # own; 15 when the merged ideas' decisions were a query of their own.)
-    with django_assert_num_queries(14):
+    # session, user, the idea (with its community, author, session and survey, its counts
+    # and whether the reader supports it), membership, themes, updates about it, projects on
+    # it, merged ideas, decisions (its own and its merged ideas' in one), the number of
+    # comments and a page of them (with their authors), history. (18 when the counts were a
+    # query of their own; 15 when the community, "do I support it" and the merged ideas'
+    # decisions were queries of their own.)
+    with django_assert_num_queries(12):
         response = client.get(idea.get_absolute_url())
     assert response.status_code == 200
     assert response.context["counts"] == {"support_count": n, "comment_count": n}
