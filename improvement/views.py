@@ -90,6 +90,11 @@ class DecisionLine(NamedTuple):
         return _label(Decision.Outcome.choices, self.outcome)
 
 
+class MergedIdea(NamedTuple):
+    pk: int
+    title: str
+
+
 class EventLine(NamedTuple):
     """One line of the idea's history."""
 
@@ -217,19 +222,18 @@ def _detail_context(request, idea, comment_form=None) -> dict:
         request.GET.get("comments")
     )
     comments.object_list = _comment_lines(comments.object_list.values_list(*COMMENT_VALUES), user)
-    merged_ideas = list(idea.merged_ideas.only("pk", "title", "merged_into_id"))
+    merged_ideas = [MergedIdea(*row) for row in idea.merged_ideas.values_list("pk", "title")]
     # The idea's own decisions and those made on ideas before they were merged into it, in
     # one query.
+    titles = {idea.pk: idea.title, **dict(merged_ideas)}
     decisions, merged_decisions = [], []
-    rows = Decision.objects.filter(
-        idea__in=[idea.pk, *(other.pk for other in merged_ideas)]
-    ).values_list(
-        "idea_id", "idea__title", "outcome", "reason", "decided_at", "decided_by_id",
-        "decided_by__name", "decided_by__erased_at",
+    rows = Decision.objects.filter(idea__in=titles).values_list(
+        "idea_id", "outcome", "reason", "decided_at", "decided_by_id", "decided_by__name",
+        "decided_by__erased_at",
     )  # fmt: skip
-    for idea_id, title, outcome, reason, decided_at, by, name, erased_at in rows:
+    for idea_id, outcome, reason, decided_at, by, name, erased_at in rows:
         by_name = public_name(name, erased_at) if by is not None else ""
-        line = DecisionLine(idea_id, title, outcome, reason, decided_at, by_name)
+        line = DecisionLine(idea_id, titles[idea_id], outcome, reason, decided_at, by_name)
         (decisions if idea_id == idea.pk else merged_decisions).append(line)
     may_take_part = services.may_take_part(user, community, membership)
     comment_form = comment_form or CommentForm()

@@ -229,3 +229,33 @@ def test_a_comment_box_with_an_error_keeps_its_own_text(client, community, idea,
     assert "x" * 2001 in response.content.decode()
     # The empty box on the page is not the one with the text in it.
     assert "x" * 2001 not in _page(client, idea.get_absolute_url(), member)
+
+
+def test_the_history_shows_a_new_line(client, community, idea, member, coordinator):
+    url = idea.get_absolute_url()
+    assert "Status changed to" not in _page(client, url, member)
+    services.change_status(idea=idea, status=Idea.Status.CONSIDERING, by=coordinator)
+    assert "Status changed to “Under consideration”" in _page(client, url, member)
+
+
+def test_both_pages_show_the_community_under_its_new_name(client, community, idea, member):
+    url = idea.get_absolute_url()
+    assert "Ideas in Bowel care together" in _page(client, url, member)
+    assert ">Bowel care together</a>" in _page(client, _list_url(community), member)
+    community.name = "Bowel care"
+    community.save(update_fields=["name"])
+    assert "Ideas in Bowel care<" in _page(client, url, member)
+    assert ">Bowel care</a>" in _page(client, _list_url(community), member)
+
+
+def test_the_merge_note_is_shown_only_to_who_followed_the_merged_idea(
+    client, community, idea, member, coordinator
+):
+    other = services.add_idea(community=community, by=member, title="Late clinics", description="d")
+    services.merge_ideas(source=other, target=idea, by=coordinator, note="The same")
+    url = idea.get_absolute_url()
+    followed = _page(client, url, member, merged_from=other.pk)
+    assert "You followed a link to “Late clinics”" in followed
+    assert "“Late clinics” was merged into this idea" in followed
+    assert "<li>Late clinics</li>" in followed
+    assert "You followed a link" not in _page(client, url, member)
