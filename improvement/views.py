@@ -43,6 +43,8 @@ from members.models import public_name
 from members.rendering import render_form
 
 IDEAS_PER_PAGE = 20
+# What a card in the list shows (with its theme names): all it may read, and its cache key.
+LISTED_FIELDS = ("pk", "title", "status", "source", "support_count", "comment_count")
 COMMENT_EDIT_MINUTES = int(COMMENT_EDIT_WINDOW.total_seconds() // 60)
 COMMENTS_PER_PAGE = 50
 # What an idea's page shows of the idea itself (with all of its community).
@@ -54,10 +56,6 @@ SHOWN_FIELDS = ("pk", "community_id", "title", "description", "status", "source"
 def _label(choices, value: str) -> str:
     """A choice's label, as a model's get_FOO_display() gives it."""
     return dict(choices).get(value, value)
-
-
-# What a card in the list shows (with its theme names): all it may read, and its cache key.
-LISTED_FIELDS = ("pk", "title", "status", "source", "support_count", "comment_count")
 
 
 class CommentLine(NamedTuple):
@@ -91,6 +89,8 @@ class DecisionLine(NamedTuple):
 
 
 class MergedIdea(NamedTuple):
+    """An idea merged into the one shown: listed by its title."""
+
     pk: int
     title: str
 
