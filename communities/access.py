@@ -15,9 +15,13 @@ def get_membership(user, community: Community) -> Membership | None:
     if not user.is_authenticated:
         return None
     # The few pages that show the person's perspectives or ways of taking part load them.
-    membership = Membership.objects.filter(community=community, user=user).first()
-    if membership is not None:
-        membership.community = community  # already loaded: save a query
+    # One row at most, read without an order (first() would sort by the model's order,
+    # joining the community and the person to sort one row).
+    try:
+        membership = Membership.objects.get(community_id=community.pk, user_id=user.pk)
+    except Membership.DoesNotExist:
+        return None
+    membership.community = community  # already loaded: save a query
     return membership
 
 

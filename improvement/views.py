@@ -1,11 +1,14 @@
 """Ideas as members and the public see them: the list, one idea, adding, supporting,
 discussing, and scoring a prioritisation round."""
 
+from datetime import datetime
+from typing import NamedTuple
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import Exists, F, OuterRef
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -33,16 +36,81 @@ from improvement.models import (
     PrioritisationRound,
     RoundError,
     Scorer,
-    Theme,
+    Support,
 )
 from improvement.update_views import updates_for_idea
+from members.models import public_name
+from members.rendering import render_form
 
 IDEAS_PER_PAGE = 20
-# What a card in the list shows.
-LISTED_FIELDS = ("pk", "community_id", "title", "status", "source", "support_count",
-                 "comment_count", "created_at", "decided_at")  # fmt: skip
+# What a card in the list shows (with its theme names): all it may read, and its cache key.
+LISTED_FIELDS = ("pk", "title", "status", "source", "support_count", "comment_count")
 COMMENT_EDIT_MINUTES = int(COMMENT_EDIT_WINDOW.total_seconds() // 60)
 COMMENTS_PER_PAGE = 50
+# What an idea's page shows of the idea itself (with all of its community).
+SHOWN_FIELDS = ("pk", "community_id", "title", "description", "status", "source", "created_at",
+                "support_count", "comment_count", "merged_into_id", "author__name",
+                "author__erased_at", "session__title", "survey__title")  # fmt: skip
+
+
+def _label(choices, value: str) -> str:
+    """A choice's label, as a model's get_FOO_display() gives it."""
+    return dict(choices).get(value, value)
+
+
+class CommentLine(NamedTuple):
+    """What the discussion shows of one comment. Read as values, not as models (a page of 50
+    costs a third as much), and all of it is in its repr, the key its rendering is kept by."""
+
+    pk: int
+    text: str
+    created_at: datetime
+    edited_at: datetime | None
+    is_hidden: bool
+    hidden_reason: str
+    author_id: int | None
+    author_name: str  # the public name; empty when the account is gone
+    moved_from_title: str | None
+    mine: bool  # written by the person looking
+
+
+class DecisionLine(NamedTuple):
+    """What the page shows of a decision on the idea, or on an idea merged into it."""
+
+    idea_id: int
+    idea_title: str
+    outcome: str
+    reason: str
+    decided_at: datetime
+    decided_by_name: str  # the public name; empty when the account is gone
+
+    def get_outcome_display(self) -> str:
+        return _label(Decision.Outcome.choices, self.outcome)
+
+
+class MergedIdea(NamedTuple):
+    """An idea merged into the one shown: listed by its title."""
+
+    pk: int
+    title: str
+
+
+class EventLine(NamedTuple):
+    """One line of the idea's history."""
+
+    at: datetime
+    kind: str
+    status: str
+    other_idea_title: str | None
+    note: str
+
+    def get_status_display(self) -> str:
+        return _label(Idea.Status.choices, self.status)
+
+
+COMMENT_VALUES = ("pk", "text", "created_at", "edited_at", "hidden_at", "hidden_reason",
+                  "author_id", "author__name", "author__erased_at",
+                  "moved_from__title")  # fmt: skip
 
 
 def _community(slug) -> Community:
@@ -62,8 +130,7 @@ def _idea(community, pk) -> Idea:
 
 def _follow_merge(idea):
     """A merged idea's address leads to the idea it joined, which says so."""
-    target = idea.merged_into
-    url = reverse("improvement:idea", args=[idea.community.slug, target.pk])
+    url = reverse("improvement:idea", args=[idea.community.slug, idea.merged_into_id])
     return redirect(f"{url}?{urlencode({'merged_from': idea.pk})}")
 
 
@@ -76,11 +143,8 @@ def idea_list(request, slug):
     page = Paginator(ideas.values_list("pk", flat=True), IDEAS_PER_PAGE).get_page(
         request.GET.get("page")
     )
-    page.object_list = list(
-        Idea.objects.filter(pk__in=page.object_list)
-        .order_by(*ideas.query.order_by)
-        .only(*LISTED_FIELDS)
-        .prefetch_related(Prefetch("themes", queryset=Theme.objects.only("pk", "name")))
+    page.object_list = _cards(
+        Idea.objects.filter(pk__in=page.object_list).order_by(*ideas.query.order_by)
     )
     query = urlencode([(k, v) for k, v in request.GET.items() if k != "page" and v])
     membership = get_membership(request.user, community)
@@ -90,7 +154,10 @@ def idea_list(request, slug):
         {
             "community": community,
             "form": form,
+            # The same for everyone who asks the same: rendered once, then kept.
+            "filter_form": render_form(form, name="improvement-idea-filter"),
             "page": page,
+            "shown": [idea.shown for idea in page.object_list],
             "query": query,
             "membership": membership,
             "may_enter": services.may_enter_on_behalf(request.user, community, membership),
@@ -98,9 +165,51 @@ def idea_list(request, slug):
     )
 
 
+def _cards(ideas) -> list[Idea]:
+    """The ideas for the cards, in their order, each with its theme names in the themes'
+    order (one row per idea and theme, in one query) and `shown`: all its card shows."""
+    rows = (
+        ideas.order_by(*ideas.query.order_by, "themes__position", "themes__name")
+        .only(*LISTED_FIELDS)
+        .annotate(theme_name=F("themes__name"))
+    )
+    cards = {}
+    for row in rows:
+        idea = cards.setdefault(row.pk, row)
+        if idea is row:
+            idea.theme_names = []
+        if row.theme_name is not None:
+            idea.theme_names.append(row.theme_name)
+    for idea in cards.values():
+        idea.shown = (*(getattr(idea, field) for field in LISTED_FIELDS), idea.theme_names)
+    return list(cards.values())
+
+
+def _comment_lines(comments, user) -> list[CommentLine]:
+    return [
+        CommentLine(
+            pk=pk,
+            text=text,
+            created_at=created_at,
+            edited_at=edited_at,
+            is_hidden=hidden_at is not None,
+            hidden_reason=hidden_reason,
+            author_id=author_id,
+            author_name=public_name(name, erased_at) if author_id is not None else "",
+            moved_from_title=moved_from_title,
+            mine=author_id is not None and author_id == user.pk,
+        )
+        for (pk, text, created_at, edited_at, hidden_at, hidden_reason, author_id, name,
+             erased_at, moved_from_title) in comments
+    ]  # fmt: skip
+
+
 def _detail_context(request, idea, comment_form=None) -> dict:
+    """What an idea's page shows. Each part is read with only the columns it shows; the
+    template keeps each part's rendering under a key made of what it shows."""
     community = idea.community
-    membership = get_membership(request.user, community)
+    user = request.user
+    membership = get_membership(user, community)
     merged_from = None
     try:
         merged_pk = int(request.GET.get("merged_from", ""))
@@ -108,38 +217,74 @@ def _detail_context(request, idea, comment_form=None) -> dict:
         merged_pk = None
     if merged_pk is not None:
         merged_from = Idea.objects.filter(merged_into=idea, pk=merged_pk).only("title").first()
-    comments = Paginator(
-        idea.comments.select_related("author", "moved_from"), COMMENTS_PER_PAGE
-    ).get_page(request.GET.get("comments"))
-    user = request.user
+    # Counted without the joins; the page's rows read as values.
+    comments = Paginator(idea.comments.all(), COMMENTS_PER_PAGE).get_page(
+        request.GET.get("comments")
+    )
+    comments.object_list = _comment_lines(comments.object_list.values_list(*COMMENT_VALUES), user)
+    merged_ideas = [MergedIdea(*row) for row in idea.merged_ideas.values_list("pk", "title")]
+    # The idea's own decisions and those made on ideas before they were merged into it, in
+    # one query.
+    titles = {idea.pk: idea.title, **dict(merged_ideas)}
+    decisions, merged_decisions = [], []
+    rows = Decision.objects.filter(idea__in=titles).values_list(
+        "idea_id", "outcome", "reason", "decided_at", "decided_by_id", "decided_by__name",
+        "decided_by__erased_at",
+    )  # fmt: skip
+    for idea_id, outcome, reason, decided_at, by, name, erased_at in rows:
+        by_name = public_name(name, erased_at) if by is not None else ""
+        line = DecisionLine(idea_id, titles[idea_id], outcome, reason, decided_at, by_name)
+        (decisions if idea_id == idea.pk else merged_decisions).append(line)
+    may_take_part = services.may_take_part(user, community, membership)
+    comment_form = comment_form or CommentForm()
     return {
         "community": community,
         "idea": idea,
         "counts": {"support_count": idea.support_count, "comment_count": idea.comment_count},
-        "themes": idea.themes.all(),
+        "theme_names": list(idea.themes.values_list("name", flat=True)),
         "comments": comments,
-        "decisions": idea.decisions.select_related("decided_by"),
+        "decisions": decisions,
         "updates": updates_for_idea(idea),
-        "projects": idea.projects.only("pk", "title", "status", "community_id"),
-        "merged_decisions": Decision.objects.filter(idea__merged_into=idea).select_related(
-            "idea", "decided_by"
-        ),
-        "events": idea.events.select_related("actor", "other_idea"),
-        "merged_ideas": idea.merged_ideas.only("pk", "title", "merged_into_id"),
+        "projects": list(idea.projects.only("pk", "title", "status", "community_id")),
+        "merged_decisions": merged_decisions,
+        "events": [
+            EventLine(*row)
+            for row in idea.events.values_list("at", "kind", "status", "other_idea__title", "note")
+        ],
+        "merged_ideas": merged_ideas,
         "merged_from": merged_from,
         "membership": membership,
         # Names are for the community: visitors from outside see "a member".
-        "show_names": bool(membership and membership.is_active) or request.user.is_staff,
-        "may_take_part": services.may_take_part(user, community, membership),
+        "show_names": bool(membership and membership.is_active) or user.is_staff,
+        "may_take_part": may_take_part,
         "coordinating": may_coordinate(user, community, membership),
-        "supported": user.is_authenticated and idea.supports.filter(user=user).exists(),
-        "comment_form": comment_form or CommentForm(),
+        "supported": idea.supported,
+        "comment_form": comment_form,
+        # Empty, the box is the same for everyone: rendered once, then kept.
+        "comment_form_html": render_form(comment_form, name="improvement-comment")
+        if may_take_part
+        else "",
     }
 
 
+def _idea_to_show(slug, pk, user) -> Idea:
+    """One of this community's ideas, with what its page shows of it, its community and
+    whether the reader supports it, in one query; another community's is not found."""
+    ideas = Idea.objects.select_related("community", "author", "session", "survey").only(
+        *SHOWN_FIELDS, *(f"community__{field.name}" for field in Community._meta.concrete_fields)
+    )
+    if user.is_authenticated:
+        ideas = ideas.annotate(
+            supported=Exists(Support.objects.filter(idea=OuterRef("pk"), user_id=user.pk))
+        )
+    idea = get_object_or_404(ideas, community__slug=slug, pk=pk)
+    if not user.is_authenticated:
+        idea.supported = False
+    return idea
+
+
 def idea_detail(request, slug, pk):
-    community = _community(slug)
-    idea = _idea(community, pk)
+    idea = _idea_to_show(slug, pk, request.user)
     if idea.status == Idea.Status.MERGED:
         return _follow_merge(idea)
     return render(request, "improvement/idea_detail.html", _detail_context(request, idea))
@@ -233,7 +378,7 @@ def comment(request, slug, pk):
             messages.success(request, _("Your comment is posted."))
             return redirect(f"{idea.get_absolute_url()}#discussion")
     # Shown again with the message beside the box and the text kept.
-    context = _detail_context(request, idea, comment_form=form)
+    context = _detail_context(request, _idea_to_show(slug, pk, request.user), comment_form=form)
     return render(request, "improvement/idea_detail.html", context, status=400)
 
 

@@ -15,6 +15,14 @@ def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
+def public_name(name: str, erased_at) -> str:
+    """`User.public_name` from the two fields it is made of, for pages that read names as
+    values rather than loading each person."""
+    if erased_at is not None:
+        return str(_("a former member"))
+    return name or str(_("a member"))
+
+
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
@@ -169,9 +177,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     def public_name(self) -> str:
         """How the person is shown on public pages: their preferred name if they gave one,
         never a part of their email address."""
-        if self.erased_at is not None:
-            return str(_("a former member"))
-        return self.name or str(_("a member"))
+        return public_name(self.name, self.erased_at)
 
     def clean(self):
         super().clean()
