@@ -439,3 +439,26 @@ def test_a_venue_renamed_in_the_admin_shows_in_the_feed(client, community, venue
     response = client.post(reverse("admin:engagement_venue_change", args=[venue.pk]), data)
     assert response.status_code == 302
     assert str(events(feed(client, community))["Letters"]["LOCATION"]) == "The new library"
+
+
+def test_kept_written_answers_show_each_change_and_stay_with_their_community(
+    client, community, other_community, coordinator, other_coordinator, member
+):
+    """The written answers shown are kept rendered under their ids and words, the
+    community's address and the language: an edited answer shows its new words, and
+    another community's page never shows this one's."""
+    survey, *questions = make_survey(community)
+    mine = answer(survey, questions, user=member, data=["yes", None, "3", "Bigger print"])
+    client.force_login(coordinator)
+    assert "Bigger print" in results(client, community, survey).content.decode()
+    Answer.objects.filter(response=mine, text="Bigger print").update(text="Larger print")
+    page = results(client, community, survey).content.decode()
+    assert "Larger print" in page and "Bigger print" not in page
+    assert f"/c/{community.slug}/manage/" in page.split("Larger print")[1].split("</li>")[0]
+    other, *other_questions = make_survey(other_community)
+    answer(other, other_questions, user=other_coordinator, data=["no", None, "2", "Larger print"])
+    client.force_login(other_coordinator)
+    page = results(client, other_community, other).content.decode()
+    link = page.split("Larger print")[1].split("</li>")[0]
+    assert f"/c/{other_community.slug}/manage/" in link
+    assert f"/c/{community.slug}/" not in link
