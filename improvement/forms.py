@@ -499,11 +499,13 @@ class BoardFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         field = self.fields["theme"]
         field.queryset = community.themes.all()
-        # The community's themes, read once: the choices drawn, the choice checked, and what
-        # the board keeps its rendered form under.
+        # The community's themes, read once: the choices drawn (and digested when the form is
+        # kept rendered) and the choice checked.
         field.read = {str(theme.pk): theme for theme in field.queryset}
-        self.theme_choices = [(theme.pk, theme.name) for theme in field.read.values()]
-        field.choices = [("", field.empty_label), *self.theme_choices]
+        field.choices = [
+            ("", field.empty_label),
+            *((theme.pk, theme.name) for theme in field.read.values()),
+        ]
 
 
 # --- Improvement projects ----------------------------------------------------------------------

@@ -22,6 +22,7 @@ from improvement import inputs, services
 from improvement.forms import BoardFilterForm, UpdateForm
 from improvement.loop import with_community
 from improvement.models import Decision, Idea, Update
+from members.rendering import render_form
 
 UPDATES_PER_PAGE = 20
 INPUT_PER_PAGE = 25
@@ -56,7 +57,13 @@ def board(request, slug):
     return render(
         request,
         "improvement/board.html",
-        {"community": community, "form": form, "page": page, "shown": shown, "query": query},
+        {
+            "community": community,
+            "filter_form": render_form(form, name="improvement-board-filter"),
+            "page": page,
+            "shown": shown,
+            "query": query,
+        },
     )
 
 
