@@ -295,6 +295,7 @@ def record_attendance(
     registered = session.registrations.filter(status=Status.REGISTERED)
     registered.filter(pk__in=came).update(attended=True)
     registered.exclude(pk__in=came).update(attended=False)
+    revisions.updated(Registration, session=session)  # no signals from update()
     session.walk_in_count = walk_in_count
     session.walk_in_perspectives = sorted(set(walk_in_perspectives))
     session.attendance_notes = attendance_notes

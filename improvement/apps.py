@@ -32,6 +32,18 @@ class ImprovementConfig(AppConfig):
         revisions.follow(Registration, loop.LOOP_REVISION, "session__community")
         revisions.follow(Survey, loop.LOOP_REVISION, "community")
         revisions.follow(Response, loop.LOOP_REVISION, "survey__community")
+        # Who contributed to a community's ideas: see `loop.contributor_count`.
+        from improvement.models import Comment, Support
+
+        for model, owner in (
+            (Idea, "community"),
+            (Support, "idea__community"),
+            (Comment, "idea__community"),
+            (Registration, "session__community"),
+            (Response, "survey__community"),
+            (Project, "community"),  # and which ideas it takes up
+        ):
+            revisions.follow(model, loop.CONTRIBUTORS_REVISION, owner)
         from members.outbox import Kind, register_kind
         from members.personal_data import Section, register
 

@@ -15,6 +15,8 @@ ORDER BY and OFFSET); and one per kind of input lists the oldest overdue ones, o
 cut there. Work grows with the links, never with a Python loop over every input.
 """
 
+import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -56,6 +58,10 @@ DAY = timedelta(days=1)
 # so sign-ups and survey answers leave them where they are.
 IDEAS_REVISION = "community-idea-loop"
 LOOP_REVISION = "community-loop"
+# Who contributed to a community's ideas (authors, supporters, commenters, survey answers and
+# sessions the ideas came from, and which ideas a project takes up) is kept under this one,
+# with `revisions.PEOPLE` for people who leave.
+CONTRIBUTORS_REVISION = Idea.CONTRIBUTORS_REVISION
 KIND_LABELS = {"idea": _("Idea"), "session": _("Session"), "survey": _("Survey")}
 
 
@@ -415,7 +421,29 @@ def changed(community) -> None:
     """Raise the revisions the figures are kept under, for writes that send no signals
     (a QuerySet's `update()`, bulk writes): every other write raises them itself."""
     revisions.bump(
-        revisions.key(IDEAS_REVISION, community.pk), revisions.key(LOOP_REVISION, community.pk)
+        *(revisions.key(kind, community.pk) for kind in (IDEAS_REVISION, LOOP_REVISION)),
+        revisions.key(CONTRIBUTORS_REVISION, community.pk),
+    )
+
+
+def contributor_count(community, idea_pks: Iterable[int], revision=None) -> int:
+    """How many people contributed to these ideas of the community (`Contributors`, merged
+    ideas included), counted once per revision of the community's contributions and of who
+    has left, and kept in the computed cache: a project page reads two revision numbers
+    instead of counting every supporter of its ideas. `revision` gives the two numbers where
+    they were read already (`ProjectQuerySet.with_contributors_revision`)."""
+    idea_pks = sorted(set(idea_pks))
+    if not idea_pks:
+        return 0
+    if revision is None:
+        revision = revisions.read(
+            revisions.key(CONTRIBUTORS_REVISION, community.pk), revisions.PEOPLE
+        )
+    ideas = hashlib.sha256(",".join(map(str, idea_pks)).encode()).hexdigest()
+    return computed(
+        "improvement-contributor-count",
+        version_of(community.pk, *revision, ideas),
+        lambda: len(Idea.objects.filter(pk__in=idea_pks).contributors()),
     )
 
 

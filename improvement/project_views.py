@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 
 from communities.access import get_membership, may_coordinate
 from communities.models import Community
-from improvement import charts, services, spc
+from improvement import charts, loop, services, spc
 from improvement.forms import (
     CsvForm,
     CycleForm,
@@ -140,12 +140,13 @@ def _shown(objects, *fields) -> list[tuple]:
 def project_detail(request, slug, pk):
     community = get_object_or_404(Community, slug=slug)
     # The project comes with its charts' revision, read before anything they are drawn from.
-    project = _project(community, pk, Project.objects.with_charts_revision())
+    project = _project(
+        community, pk, Project.objects.with_charts_revision().with_contributors_revision()
+    )
     membership = get_membership(request.user, community)
     cycles = list(project.cycles.all())
     measures = _measure_sections(project, cycles)
     ideas = list(project.ideas.order_by("title").only("pk", "title", "status"))
-    contributors = Idea.objects.filter(pk__in=[i.pk for i in ideas]).contributors()
     team = list(
         project.team.select_related("user").only("project", "role", "user__name", "user__erased_at")
     )
@@ -175,7 +176,11 @@ def project_detail(request, slug, pk):
             "cycles": cycles,
             "measures": measures,
             "ideas": ideas,
-            "contributor_count": len(contributors) if ideas else 0,
+            "contributor_count": loop.contributor_count(
+                community,
+                [i.pk for i in ideas],
+                (project.contributors_revision, project.people_revision),
+            ),
             "updates": project.updates.filter(status="published")
             .only("pk", "title", "published_at")
             .order_by("-published_at"),
@@ -485,7 +490,6 @@ def project_result(request, project):
             return redirect(project)
         messages.success(request, _("Result saved. Publish it when it is ready."))
         return redirect("projects:result", slug=project.community.slug, pk=project.pk)
-    contributors = Idea.objects.filter(pk__in=project.ideas.values("pk")).contributors()
     return render(
         request,
         "improvement/project_result.html",
@@ -493,7 +497,9 @@ def project_result(request, project):
             "community": project.community,
             "project": project,
             "form": form,
-            "contributor_count": len(contributors),
+            "contributor_count": loop.contributor_count(
+                project.community, project.ideas.values_list("pk", flat=True)
+            ),
             "published": project.updates.filter(status="published").exists(),
             "may_publish": may_coordinate(request.user, project.community),
         },

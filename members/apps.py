@@ -7,6 +7,10 @@ class MembersConfig(AppConfig):
     verbose_name = _("People")
 
     def ready(self):
+        from members import revisions
+        from members.models import User
         from members.outbox import Kind, register_kind
+
+        revisions.follow_people(User)
 
         register_kind(Kind("account", group=None))

@@ -49,9 +49,17 @@ def annotation(kind: str, of: str = "pk") -> Coalesce:
     """The revision number of each row of a QuerySet (`kind:<of>`), read in the same query
     as the row: `Survey.objects.annotate(revision=annotation("survey"))`. What is computed
     from it goes through `members.computed`, which says so with `read_here()`."""
-    number = Subquery(
-        Revision.objects.filter(key=_key_in_sql(kind, OuterRef(of))).values("number")[:1]
-    )
+    return _number_of(_key_in_sql(kind, OuterRef(of)))
+
+
+def annotation_of(name: str) -> Coalesce:
+    """The number of the one key `name` (such as `PEOPLE`), read in the same query as the
+    rows it is annotated on."""
+    return _number_of(Value(name))
+
+
+def _number_of(name) -> Coalesce:
+    number = Subquery(Revision.objects.filter(key=name).values("number")[:1])
     return Coalesce(number, Value(0), output_field=models.BigIntegerField())
 
 
@@ -219,6 +227,18 @@ def follow(model, kind: str, owner: str) -> None:
         )
 
 
+def updated(model, **owner_key) -> None:
+    """For a write to rows of `model` that sends no signals (`QuerySet.update()`): raise every
+    revision that follows `model` for the rows whose first followed foreign key, named with
+    its value (`updated(Registration, session=session)`), points there."""
+    [(name, value)] = owner_key.items()
+    value = getattr(value, "pk", value)
+    for spec in _followed.get(model, []):
+        if spec.chain[0].name != name:
+            raise ValueError(f"{model.__name__} is followed through {spec.chain[0].name}.")
+        spec.bump_for(None, first=value)
+
+
 def _deleting(model) -> set[type]:
     """The model and every model whose deletion deletes its rows by cascade."""
     found, todo = set(), [model]
@@ -272,3 +292,33 @@ def _m2m_changed(sender, instance, action, **kwargs) -> None:
     if action in ("post_add", "post_remove", "post_clear"):
         for spec in _followed.get(type(instance), []):
             spec.bump_for(instance)
+
+
+# --- People leaving ----------------------------------------------------------------------------
+
+# Raised when anyone is deactivated, reactivated or erased: results that count people with an
+# account (who contributed, say) leave out those who are inactive or erased, so they are kept
+# under this revision as well as their own.
+PEOPLE = key("people", "site")
+_PERSON_FIELDS = ("is_active", "erased_at")
+
+
+def _note_person(sender, instance, update_fields=None, **kwargs) -> None:
+    if instance.pk is None or instance._state.adding:
+        return
+    if update_fields is not None and not set(_PERSON_FIELDS) & set(update_fields):
+        return  # signing in writes last_login only
+    stored = sender._base_manager.filter(pk=instance.pk).values_list(*_PERSON_FIELDS).first()
+    if stored is not None and stored != tuple(getattr(instance, f) for f in _PERSON_FIELDS):
+        instance._revisions_person_changed = True
+
+
+def _person_saved(sender, instance, **kwargs) -> None:
+    if instance.__dict__.pop("_revisions_person_changed", False):
+        bump(PEOPLE)
+
+
+def follow_people(user_model) -> None:
+    """Raise `PEOPLE` whenever a person's account is deactivated, reactivated or erased."""
+    pre_save.connect(_note_person, sender=user_model, dispatch_uid="revisions:people")
+    post_save.connect(_person_saved, sender=user_model, dispatch_uid="revisions:people")

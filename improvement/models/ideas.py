@@ -191,6 +191,10 @@ class IdeaQuerySet(models.QuerySet):
 class Idea(models.Model):
     """Something a community could do, from a member, a session, a survey or paper."""
 
+    # The revision key of who contributed to a community's ideas: community-contributors:<pk>
+    # (see `improvement.loop.contributor_count`).
+    CONTRIBUTORS_REVISION = "community-contributors"
+
     class Source(models.TextChoices):
         ONLINE = "online", _("Online")
         SESSION = "session", _("At a session")

@@ -44,6 +44,17 @@ class ProjectQuerySet(models.QuerySet):
         points and its cycles (see `members.revisions`)."""
         return self.annotate(charts_revision=revisions.annotation(Project.CHARTS_REVISION))
 
+    def with_contributors_revision(self):
+        """Each project with the revisions its count of contributors is kept under
+        (`improvement.loop.contributor_count`), read in the same query: its community's
+        contributions (`contributors_revision`) and who has left (`people_revision`)."""
+        from improvement.models import Idea
+
+        return self.annotate(
+            contributors_revision=revisions.annotation(Idea.CONTRIBUTORS_REVISION, "community"),
+            people_revision=revisions.annotation_of(revisions.PEOPLE),
+        )
+
 
 class Project(models.Model):
     # The revision key of a project's charts: project-charts:<pk>.
