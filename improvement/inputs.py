@@ -17,13 +17,13 @@ the ORM on every view of the page they cost several times more to build than to 
 
 import functools
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
 
 from django.db import connection, models
 from django.db.models import Value
-from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dates import MONTHS
@@ -167,25 +167,17 @@ class Dates:
         return f"{local.day} {self.months[local.month]} {local.year}"
 
 
-def updates_about(roots: set[int]) -> dict[int, list[Update]]:
-    """Published updates for each idea in `roots` (ideas that were not merged): those about
-    it and about every idea merged into it. Newest first, each update once. One query, from
-    the ideas' own indexes, however many ideas the community has."""
-    found = defaultdict(dict)
-    if not roots:
-        return {}
-    group = Idea.objects.filter(pk__in=list(roots)).with_merged()
-    rows = (
-        Update.ideas.through.objects.filter(
-            idea__in=group.values("pk"), update__status=Update.Status.PUBLISHED
-        )
-        .annotate(root=Coalesce("idea__merged_into_id", "idea_id"))
-        .select_related("update__community")
-        .order_by("-update__published_at", "-update_id")
+def updates_about(idea_pks: Iterable[int]) -> list[Update]:
+    """Published updates about any of these ideas (an idea and the ideas merged into it),
+    newest first, each once, with what a list of them shows: title, date, what we did and the
+    link. One query, through the index of the updates' links to ideas."""
+    links = Update.ideas.through.objects.filter(idea__in=list(idea_pks)).values("update")
+    return list(
+        Update.objects.filter(status=Update.Status.PUBLISHED, pk__in=links)
+        .select_related("community")
+        .only("pk", "title", "published_at", "what_we_did", "community__slug")
+        .order_by("-published_at", "-pk")
     )
-    for row in rows:
-        found[row.root].setdefault(row.update.pk, row.update)
-    return {root: list(updates.values()) for root, updates in found.items()}
 
 
 @dataclass(frozen=True)

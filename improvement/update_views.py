@@ -2,6 +2,7 @@
 coordinators writing and publishing updates."""
 
 from collections import defaultdict
+from collections.abc import Iterable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -213,6 +214,7 @@ def publish_progress(request, community, pk):
     return response
 
 
-def updates_for_idea(idea: Idea) -> list[Update]:
-    """Published updates about an idea or the ideas merged into it, newest first."""
-    return inputs.updates_about({idea.pk}).get(idea.pk, [])
+def updates_for_idea(idea: Idea, merged_pks: Iterable[int]) -> list[Update]:
+    """Published updates about an idea or the ideas merged into it (`merged_pks`), newest
+    first."""
+    return inputs.updates_about([idea.pk, *merged_pks])

@@ -244,7 +244,7 @@ def _detail_context(request, idea, comment_form=None) -> dict:
         "theme_names": list(idea.themes.values_list("name", flat=True)),
         "comments": comments,
         "decisions": decisions,
-        "updates": updates_for_idea(idea),
+        "updates": updates_for_idea(idea, [merged.pk for merged in merged_ideas]),
         "projects": list(idea.projects.only("pk", "title", "status", "community_id")),
         "merged_decisions": merged_decisions,
         "events": [

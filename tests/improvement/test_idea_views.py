@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from engagement.models import Answer, KeyPoint, Question, Registration, Response, Session, Survey
 from improvement import services
-from improvement.models import Comment, Idea, PrioritisationRound, Support, Theme
+from improvement.models import Comment, Idea, PrioritisationRound, Support, Theme, Update
 from tests.conftest import make_person
 
 pytestmark = pytest.mark.django_db
@@ -572,3 +572,30 @@ def test_idea_page_queries_do_not_grow(
     assert response.status_code == 200
     assert response.context["counts"] == {"support_count": n, "comment_count": n}
     assert len(response.context["comments"].object_list) == min(n, 50)
+
+
+def test_the_idea_page_shows_updates_about_it_and_about_ideas_merged_into_it(
+    client, community, coordinator, member, idea
+):
+    merged = services.add_idea(community=community, by=member, title="Late clinics",
+                               description="Open till eight.")  # fmt: skip
+    elsewhere = services.add_idea(community=community, by=member, title="Parking",
+                                  description="More spaces.")  # fmt: skip
+
+    def publish(title, *ideas, published=True):
+        update = Update.objects.create(community=community, title=title, what_we_heard="h",
+                                       what_we_did=f"Did: {title}.")  # fmt: skip
+        update.ideas.add(*ideas)
+        if published:
+            services.publish_update(update=update, by=coordinator)
+
+    publish("About the merged idea", merged)
+    publish("About both", idea, merged)
+    publish("About parking", elsewhere)
+    publish("Still a draft", idea, published=False)
+    services.merge_ideas(source=merged, target=idea, by=coordinator, note="The same.")
+    publish("About the idea", idea)
+    response = client.get(idea.get_absolute_url())
+    shown = [u.title for u in response.context["updates"]]
+    assert shown == ["About the idea", "About both", "About the merged idea"]
+    assert "Did: About both." in response.content.decode()
