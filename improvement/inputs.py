@@ -33,6 +33,7 @@ from django.utils.translation import gettext_lazy
 from communities.models import Community
 from engagement.models import Participation, Registration, Response, Session, Survey
 from improvement.models import Comment, Idea, Support, Update
+from improvement.models.ideas import standing_idea_of, standing_idea_sql
 
 IDEA, SUPPORT, COMMENT, SURVEY, SESSION = range(5)
 KINDS = {IDEA: "idea", SUPPORT: "support", COMMENT: "comment", SURVEY: "survey", SESSION: "session"}
@@ -237,12 +238,11 @@ def _made_from(user, surveys: list[int], sessions: list[int]) -> list[tuple]:
     parts, params = [], []
     if surveys:
         parts.append(
-            "SELECT i.id, i.merged_into_id, i.survey_id, i.session_id, 1"
+            "SELECT i.id, i.merged_into_id, r.survey_id, i.session_id, 1"
             f" FROM {t.idea} i JOIN {t.response} r ON r.id = i.survey_response_id"
             f" WHERE r.user_id = %s AND r.survey_id IN ({_marks(surveys)})"
-            f" AND i.survey_id IN ({_marks(surveys)})"
         )
-        params += [user.pk, *surveys, *surveys]
+        params += [user.pk, *surveys]
     if sessions:
         parts.append(
             "SELECT id, merged_into_id, survey_id, session_id, 0"
@@ -272,7 +272,7 @@ def _answers(roots, surveys, sessions, day) -> dict[tuple[int, int], list[Answer
             Idea.objects.filter(pk__in=list(roots)).with_merged().order_by().values("pk")
         ).query.sql_with_params()
         parts.append(
-            f"SELECT {IDEA}, COALESCE(i.merged_into_id, i.id), "
+            f"SELECT {IDEA}, {standing_idea_sql('i')}, "
             + update.format(links=t.update_ideas)
             + f" JOIN {t.idea} i ON i.id = l.idea_id"
             f" WHERE u.status = %s AND l.idea_id IN ({group})"
@@ -305,20 +305,18 @@ def _newest_first(answers) -> list[Answer]:
     return sorted(unique.values(), key=lambda a: (a.published_at, a.pk), reverse=True)
 
 
-def _root(pk, merged_into) -> int:
-    return merged_into or pk
-
-
 def _answers_to(user, ideas, surveys, sessions, day) -> dict[tuple[int, int], list[Answer]]:
     """The updates that answered each idea (by the idea it was merged into, if it was),
     survey and session shown, those about ideas made from the person's answers or heard at
     the sessions included."""
     made_from = _made_from(user, list(surveys), list(sessions))
-    roots = {_root(pk, merged_into) for pk, (_t, _s, merged_into, *_rest) in ideas.items()}
-    roots |= {_root(pk, merged_into) for pk, merged_into, *_rest in made_from}
+    roots = {
+        standing_idea_of(pk, merged_into) for pk, (_t, _s, merged_into, *_rest) in ideas.items()
+    }
+    roots |= {standing_idea_of(pk, merged_into) for pk, merged_into, *_rest in made_from}
     answers = _answers(roots, list(surveys), list(sessions), day)
     for pk, merged_into, survey, session, from_answer in made_from:
-        answered = answers.get((IDEA, _root(pk, merged_into)), [])
+        answered = answers.get((IDEA, standing_idea_of(pk, merged_into)), [])
         key = (SURVEY, survey) if from_answer else (SESSION, session)
         if key[1]:
             answers[key] = _newest_first([*answers.get(key, []), *answered])
@@ -358,7 +356,7 @@ def fill(user, rows) -> list[dict]:
             status = statuses[status]
             if merged_into:
                 status = merged % {"title": target_title, "status": statuses[target_status]}
-            kind, ref = IDEA, _root(ref, merged_into)  # answered as the idea it joined
+            kind, ref = IDEA, standing_idea_of(ref, merged_into)  # answered as the idea it joined
             link = reverse("improvement:idea", args=[slug, ref])
         items.append(
             {

@@ -47,6 +47,7 @@ from django.utils.translation import gettext_lazy as _
 from communities.models import Community
 from engagement.models import Registration, Response, Session, Survey
 from improvement.models import Idea, Update
+from improvement.models.ideas import standing_idea
 from members import revisions
 from members.aggregates import count
 from members.computed import computed, version_of
@@ -118,8 +119,8 @@ def _links(through, community):
 
 
 def _of_answered_idea(field: str):
-    """On a link to an idea: `field` of the idea the link answers, which is the idea it
-    joined if it was merged."""
+    """On a link to an idea: `field` of the idea the link answers, `standing_idea("idea")`:
+    the idea it joined if it was merged."""
     return Case(
         When(idea__merged_into__isnull=True, then=F(f"idea__{field}")),
         default=F(f"idea__merged_into__{field}"),
@@ -185,7 +186,7 @@ def _ideas(community) -> _Kind:
         name="idea",
         inputs=Idea.objects.filter(community=community).listed().alias(given=F("created_at")),
         links=links,
-        target=Coalesce("idea__merged_into", "idea"),
+        target=standing_idea("idea"),
         target_given=_of_answered_idea("created_at"),
         target_decided=F("answered_decided"),
     )

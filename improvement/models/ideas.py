@@ -86,6 +86,33 @@ class OnBehalfContact:
         return (self.contact_by, " ".join(self.contact_details.split()).lower())
 
 
+# --- Merged ideas: one rule, three spellings ----------------------------------------------------
+# An idea merged into another lives on in it: whatever answers the merged idea answers the idea
+# it joined, and its people are that idea's contributors. Merges are flattened (an idea merged
+# into one that is later merged moves with it), so one step always reaches the idea that
+# stands. `IdeaQuerySet.with_merged()` is the group an idea stands for; these are the idea a
+# row stands for, in the ORM, in SQL written by hand and in Python. Contributors, an update's
+# audience, the loop's figures and "what happened to my input" all use them.
+
+
+def standing_idea(path: str = "") -> Coalesce:
+    """The idea that the idea at `path` (a relation such as "idea", or "" for the idea
+    itself) stands for: the idea it was merged into, or itself."""
+    if not path:
+        return Coalesce("merged_into", "pk")
+    return Coalesce(f"{path}__merged_into", path)
+
+
+def standing_idea_sql(alias: str) -> str:
+    """`standing_idea()` in hand-written SQL, for the idea table under `alias`."""
+    return f"COALESCE({alias}.merged_into_id, {alias}.id)"
+
+
+def standing_idea_of(pk: int, merged_into: int | None) -> int:
+    """`standing_idea()` of an idea already read: its pk and its merged_into_id."""
+    return merged_into or pk
+
+
 def _compiled(queryset):
     """The queryset's SQL, compiled once, to embed as a subquery in several queries: embedded
     itself, it would be resolved and compiled again inside each, which costs more than
