@@ -9,7 +9,7 @@ from datetime import date
 
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from improvement import spc
 
@@ -263,14 +263,16 @@ def run_chart(measure, points: list[spc.Point], cycles=()) -> Drawing:
 
 
 VARIATION_WORDS = {
-    "common": _("Common cause variation: nothing unusual in the latest point."),
-    "improvement": _("Special cause variation, and it is an improvement."),
-    "concern": _("Special cause variation, and it is a concern."),
+    "common": gettext_lazy("Common cause variation: nothing unusual in the latest point."),
+    "improvement": gettext_lazy("Special cause variation, and it is an improvement."),
+    "concern": gettext_lazy("Special cause variation, and it is a concern."),
 }
 ASSURANCE_WORDS = {
-    "met": _("The target will be met consistently if nothing changes."),
-    "not_met": _("The target will not be met consistently if nothing changes."),
-    "hit_and_miss": _("The target will sometimes be met and sometimes not: hit and miss."),
+    "met": gettext_lazy("The target will be met consistently if nothing changes."),
+    "not_met": gettext_lazy("The target will not be met consistently if nothing changes."),
+    "hit_and_miss": gettext_lazy(
+        "The target will sometimes be met and sometimes not: hit and miss."
+    ),
 }
 
 
