@@ -347,9 +347,10 @@ class Membership(StatusModel):
         if self.status == self.Status.ACTIVE:
             self.joined_at = at
             moved.append("joined_at")
-        # A request answered by someone else is a decision; the person withdrawing their own
-        # request, or joining through an invitation, decides nothing.
-        if before == self.Status.REQUESTED and by is not None and by.pk != self.user_id:
+        # A request approved or declined by someone else is a decision; the person joining
+        # through an invitation while their request waits decides nothing.
+        answered = self.status in (self.Status.ACTIVE, self.Status.DECLINED)
+        if before == self.Status.REQUESTED and answered and by and by.pk != self.user_id:
             self.decided_by, self.decided_at = by, at
             moved += ["decided_by", "decided_at"]
         return moved
