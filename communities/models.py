@@ -11,6 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from members.status import StatusModel
+
 INVITATION_LIFETIME = timedelta(days=14)
 
 
@@ -239,7 +241,7 @@ class MembershipQuerySet(models.QuerySet):
         return self.select_related("user").prefetch_related("perspective_set", "involvement")
 
 
-class Membership(models.Model):
+class Membership(StatusModel):
     """A person's place in a community: their role, where they are in joining, the
     perspectives they bring and how they want to take part."""
 
@@ -256,7 +258,7 @@ class Membership(models.Model):
         LEFT = "left", _("Left")
         REMOVED = "removed", _("Removed")
 
-    # Which status may follow which (pretalx-style). Joining again after leaving or being
+    # Which status may follow which (`set_status`). Joining again after leaving or being
     # declined is allowed; after removal only an invitation brings someone back.
     NEXT_STATUSES = {
         Status.INVITED: {Status.ACTIVE, Status.REMOVED},
@@ -266,6 +268,10 @@ class Membership(models.Model):
         Status.LEFT: {Status.REQUESTED, Status.ACTIVE, Status.INVITED},
         Status.REMOVED: {Status.INVITED, Status.ACTIVE},
     }
+    STATUS_REFUSAL = _(
+        "That cannot be done now: this membership's status is “%(now)s”. "
+        "Reload the page to see the latest."
+    )
 
     community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(
@@ -336,25 +342,18 @@ class Membership(models.Model):
         labels = dict(Perspective.choices)
         return [str(labels[p]) for p in sorted(self.perspectives)]
 
-    def set_status(self, status: str) -> None:
-        """Move to `status` if the transition table allows it; save only what changed."""
-        if status == self.status:
-            return
-        if status not in self.NEXT_STATUSES[self.status]:
-            raise MembershipError(
-                _(
-                    "That cannot be done now: this membership's status is “%(now)s”. "
-                    "Reload the page to see the latest."
-                ),
-                params={"now": self.get_status_display()},
-            )
-        self.status = status
-        self.status_changed_at = timezone.now()
-        fields = ["status", "status_changed_at"]
-        if status == self.Status.ACTIVE:
-            self.joined_at = self.status_changed_at
-            fields.append("joined_at")
-        self.save(update_fields=fields)
+    def status_moved(self, before, *, by, at) -> list[str]:
+        moved = []
+        if self.status == self.Status.ACTIVE:
+            self.joined_at = at
+            moved.append("joined_at")
+        # A request approved or declined by someone else is a decision; the person joining
+        # through an invitation while their request waits decides nothing.
+        answered = self.status in (self.Status.ACTIVE, self.Status.DECLINED)
+        if before == self.Status.REQUESTED and answered and by and by.pk != self.user_id:
+            self.decided_by, self.decided_at = by, at
+            moved += ["decided_by", "decided_at"]
+        return moved
 
 
 class MembershipPerspective(models.Model):

@@ -120,7 +120,7 @@ def join_community(
         membership.request_message = message
         membership.role = Membership.Role.MEMBER
         membership.save(update_fields=["request_message", "role"])
-        membership.set_status(target)
+        membership.set_status(target, by=user)
     _set_choices(membership=membership, perspectives=perspectives, involvement=involvement)
     _record_agreement(membership)
     if target == Status.REQUESTED:
@@ -145,10 +145,8 @@ def decide_request(
     if membership.status != Status.REQUESTED:
         raise MembershipError(_("This request has already been answered."))
     membership.decision_message = message
-    membership.decided_by = by
-    membership.decided_at = timezone.now()
-    membership.save(update_fields=["decision_message", "decided_by", "decided_at"])
-    membership.set_status(Status.ACTIVE if approve else Status.DECLINED)
+    membership.save(update_fields=["decision_message"])
+    membership.set_status(Status.ACTIVE if approve else Status.DECLINED, by=by)
     notify(
         recipients=[membership.user],
         kind="request_approved" if approve else "request_declined",
@@ -192,7 +190,7 @@ def leave_community(*, membership: Membership, erasing: bool = False) -> None:
         )
     _refuse_if_last_coordinator(membership, refusal % {"community": membership.community.name})
     withdrawn = membership.status == Status.REQUESTED
-    membership.set_status(Status.LEFT)
+    membership.set_status(Status.LEFT, by=membership.user)
     if withdrawn and not erasing:
         notify(
             recipients=membership.community.coordinator_people(),
@@ -226,7 +224,7 @@ def remove_member(*, membership: Membership, by: User) -> None:
     _refuse_if_last_coordinator(
         membership, _("This is the only coordinator. Make someone else a coordinator first.")
     )
-    membership.set_status(Status.REMOVED)
+    membership.set_status(Status.REMOVED, by=by)
 
 
 @transaction.atomic
@@ -355,7 +353,7 @@ def accept_invitation(
             raise MembershipError(_("You are already a member of this community."))
         membership.role = invitation.role
         membership.save(update_fields=["role"])
-        membership.set_status(Status.ACTIVE)
+        membership.set_status(Status.ACTIVE, by=user)
     _set_choices(membership=membership, perspectives=perspectives, involvement=involvement)
     _record_agreement(membership)
     invitation.accepted_at = timezone.now()

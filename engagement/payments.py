@@ -38,6 +38,7 @@ from members import aggregates, revisions
 from members.computed import computed, version_of
 from members.models import User
 from members.outbox import notify
+from members.status import StatusError
 
 HOURS_IN_A_DAY = Decimal("24")
 DOUBLE_TAP = timedelta(minutes=2)
@@ -264,6 +265,16 @@ def _tell(claim: Claim, kind: str) -> None:
     )  # fmt: skip
 
 
+def _move(claim: Claim, status: str, *, by: User) -> None:
+    """Move a locked claim on. The same step twice (a second tab, a page out of date) is
+    refused rather than done again, so nobody is told twice."""
+    if not claim.set_status(status, by=by):
+        raise StatusError(
+            _("This claim is already “%(now)s”. Reload the page to see the latest.")
+            % {"now": claim.get_status_display()}
+        )
+
+
 @transaction.atomic
 def decide_claim(*, claim: Claim, by: User, action: str, text: str = "") -> Claim:
     """Approve, query (ask a question the person answers) or reject (with a reason) a claim.
@@ -273,21 +284,20 @@ def decide_claim(*, claim: Claim, by: User, action: str, text: str = "") -> Clai
     claim = _locked(claim)
     text = text.strip()
     if action == "approve":
-        claim.set_status(Claim.Status.APPROVED)
+        _move(claim, Claim.Status.APPROVED, by=by)
     elif action == "query":
         if not text:
             raise PaymentError(_("Write the question to ask."))
-        claim.set_status(Claim.Status.QUERIED)
+        _move(claim, Claim.Status.QUERIED, by=by)
         claim.question, claim.answer = text, ""
     elif action == "reject":
         if not text:
             raise PaymentError(_("Say why the claim is not approved."))
-        claim.set_status(Claim.Status.REJECTED)
+        _move(claim, Claim.Status.REJECTED, by=by)
         claim.decision_reason = text
     else:
         raise PaymentError(_("Choose approve, ask a question, or not approve."))
-    claim.decided_by, claim.decided_at = by, timezone.now()
-    claim.save()
+    claim.save(update_fields=["question", "answer", "decision_reason"])
     _tell(claim, f"claim_{claim.status}")
     return claim
 
@@ -300,9 +310,9 @@ def answer_query(*, claim: Claim, by: User, answer: str) -> Claim:
         raise PaymentError(_("Only the person who made the claim can answer."))
     if not answer.strip():
         raise PaymentError(_("Write your answer."))
-    claim.set_status(Claim.Status.SUBMITTED)
+    _move(claim, Claim.Status.SUBMITTED, by=by)
     claim.answer = answer.strip()
-    claim.save()
+    claim.save(update_fields=["answer"])
     notify(
         recipients=claim.community.coordinator_people(), kind="claim_answered", about=claim,
         community=claim.community, key=claim.status_changed_at.isoformat(),
@@ -316,8 +326,7 @@ def withdraw_claim(*, claim: Claim, by: User) -> Claim:
     claim = _locked(claim)
     if by.pk != claim.claimant_id:
         raise PaymentError(_("Only the person who made the claim can withdraw it."))
-    claim.set_status(Claim.Status.WITHDRAWN)
-    claim.save()
+    _move(claim, Claim.Status.WITHDRAWN, by=by)
     return claim
 
 
@@ -328,9 +337,9 @@ def mark_paid(*, claim: Claim, by: User, paid_on: date, reference: str) -> Claim
     claim = _locked(claim)
     if paid_on > community_today(claim.community):
         raise PaymentError(_("The payment date cannot be in the future."))
-    claim.set_status(Claim.Status.PAID)
+    _move(claim, Claim.Status.PAID, by=by)
     claim.paid_on, claim.payment_reference = paid_on, reference.strip()
-    claim.save()
+    claim.save(update_fields=["paid_on", "payment_reference"])
     _tell(claim, "claim_paid")
     return claim
 

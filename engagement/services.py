@@ -247,14 +247,14 @@ def save_session(*, session: Session, changed: Iterable[str]) -> Session:
 
 @transaction.atomic
 def publish_session(*, session: Session) -> None:
-    session.set_status(Session.Status.PUBLISHED)
+    session.set_status(Session.Status.PUBLISHED, by=None)
 
 
 @transaction.atomic
 def cancel_session(*, session: Session) -> None:
     """Cancel, and promise to tell everyone registered or waiting: the worker writes to them
     after commit, in batches (members.fanout)."""
-    session.set_status(Session.Status.CANCELLED)
+    session.set_status(Session.Status.CANCELLED, by=None)
     start(
         kind="session_cancelled",
         audience=SESSION_AUDIENCE,
@@ -303,7 +303,7 @@ def record_attendance(
         update_fields=["walk_in_count", "walk_in_perspectives", "attendance_notes", "updated_at"]
     )
     if completed and session.status == Session.Status.PUBLISHED:
-        session.set_status(Session.Status.COMPLETED)
+        session.set_status(Session.Status.COMPLETED, by=None)
 
 
 # --- Survey answers -------------------------------------------------------------------------

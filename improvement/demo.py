@@ -1218,7 +1218,7 @@ def _round(community, ideas, people, now) -> None:
         by=cora,
     )
     # Not services.open_round: that would send the demo people scoring invitations.
-    round_.set_status(PrioritisationRound.Status.OPEN)
+    round_.set_status(PrioritisationRound.Status.OPEN, by=cora)
     criteria = list(round_.criteria.all())
     for s, scorer in enumerate(scorers):
         values = {}

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from communities.models import Community, Membership
 from engagement.models.sessions import Session
+from members.status import StatusModel
 
 MONEY = {"max_digits": 9, "decimal_places": 2}
 # Amounts above these are a slip of the keyboard, not a payment for public involvement.
@@ -224,7 +225,7 @@ class ClaimQuerySet(models.QuerySet):
         return self.filter(date__gte=start, date__lte=end)
 
 
-class Claim(models.Model):
+class Claim(StatusModel):
     """A claim for time (a session attended, a meeting, hours worked) and expenses."""
 
     class Kind(models.TextChoices):
@@ -248,6 +249,11 @@ class Claim(models.Model):
         Status.PAID: set(),
         Status.WITHDRAWN: set(),
     }
+    STATUS_REFUSAL = _(
+        "A claim that is “%(now)s” cannot become “%(new)s”. Reload the page to see the latest."
+    )
+    # The moves a coordinator makes on a claim: who made the last one is kept.
+    DECISIONS = {Status.APPROVED, Status.QUERIED, Status.REJECTED}
 
     community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="claims")
     claimant = models.ForeignKey(
@@ -332,15 +338,11 @@ class Claim(models.Model):
     def total(self) -> Decimal:
         return self.payable + self.expenses_total
 
-    def set_status(self, status: str) -> None:
-        labels = dict(self.Status.choices)
-        if status not in self.NEXT_STATUSES[self.status]:
-            raise PaymentError(
-                _("A claim that is “%(now)s” cannot become “%(new)s”. Reload the page to see "
-                  "the latest.") % {"now": labels[self.status], "new": labels.get(status, status)}
-            )  # fmt: skip
-        self.status = status
-        self.status_changed_at = timezone.now()
+    def status_moved(self, before, *, by, at) -> list[str]:
+        if self.status in self.DECISIONS:
+            self.decided_by, self.decided_at = by, at
+            return ["decided_by", "decided_at"]
+        return []
 
 
 def receipt_path(expense, filename: str) -> str:

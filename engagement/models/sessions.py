@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from communities.models import Community, PartnerOrganisation
 from members import revisions
+from members.status import StatusModel
 
 
 class Venue(models.Model):
@@ -88,7 +89,7 @@ class SessionQuerySet(models.QuerySet):
         )
 
 
-class Session(models.Model):
+class Session(StatusModel):
     """A time when people meet: a workshop, a drop-in, a focus group, outreach, online."""
 
     class Kind(models.TextChoices):
@@ -111,6 +112,7 @@ class Session(models.Model):
         Status.CANCELLED: set(),
         Status.COMPLETED: set(),
     }
+    STATUS_REFUSAL = _("A session that is “%(now)s” cannot become “%(new)s”.")
 
     community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="sessions")
     title = models.CharField(_("title"), max_length=150)
@@ -198,17 +200,6 @@ class Session(models.Model):
     def offers(self) -> list[str]:
         fields = ["offers_payment", "offers_refreshments", "offers_travel", "offers_childcare"]
         return [str(self._meta.get_field(f).verbose_name) for f in fields if getattr(self, f)]
-
-    def set_status(self, status: str) -> None:
-        if status == self.status:
-            return
-        if status not in self.NEXT_STATUSES[self.status]:
-            raise ValidationError(
-                _("A session that is “%(now)s” cannot become “%(next)s”."),
-                params={"now": self.get_status_display(), "next": self.Status(status).label},
-            )
-        self.status = status
-        self.save(update_fields=["status", "updated_at"])
 
 
 class AccessRequirement(models.TextChoices):

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from communities.models import Community
 from engagement.models import Answer, KeyPoint, Registration, Response, Session, Survey
+from members.status import StatusModel
 
 # Authors may correct a comment for this long after posting it.
 COMMENT_EDIT_WINDOW = timedelta(minutes=15)
@@ -215,7 +216,7 @@ class IdeaQuerySet(models.QuerySet):
         return Contributors(members=members, on_behalf=list(on_behalf.values()))
 
 
-class Idea(models.Model):
+class Idea(StatusModel):
     """Something a community could do, from a member, a session, a survey or paper."""
 
     # The revision key of who contributed to a community's ideas: community-contributors:<pk>
@@ -379,7 +380,8 @@ class Idea(models.Model):
         return self.get_source_display()
 
     def transition_error(self, status: str, *, reason: str = "") -> str | None:
-        """Why this idea cannot move to `status` now, or None if it can."""
+        """Why this idea cannot move to `status` now, or None if it can. "Not taken forward"
+        needs a `reason`, which `set_status(..., reason=...)` passes on."""
         labels = dict(self.Status.choices)
         if status == self.status:
             return None
@@ -409,18 +411,8 @@ class Idea(models.Model):
             )  # fmt: skip
         return None
 
-    def set_status(self, status: str, *, reason: str = "") -> bool:
-        """Move to `status` if the table allows it; save only what changed. Returns whether
-        the status changed."""
-        error = self.transition_error(status, reason=reason)
-        if error:
-            raise IdeaError(error)
-        if status == self.status:
-            return False
-        self.status = status
-        self.status_changed_at = timezone.now()
-        self.save(update_fields=["status", "status_changed_at", "merged_into", "updated_at"])
-        return True
+    def status_moved(self, before, *, by, at) -> list[str]:
+        return ["merged_into"] if self.status == self.Status.MERGED else []
 
     def allowed_statuses(self) -> list[tuple[str, str]]:
         """The statuses a coordinator may pick by hand (merging and "not taken forward"

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from communities.models import Community
 from improvement.models.ideas import Idea
 from members import revisions
+from members.status import StatusModel
 
 
 class ProjectError(ValidationError):
@@ -56,7 +57,7 @@ class ProjectQuerySet(models.QuerySet):
         )
 
 
-class Project(models.Model):
+class Project(StatusModel):
     # The revision key of a project's charts: project-charts:<pk>.
     CHARTS_REVISION = "project-charts"
 
@@ -147,24 +148,17 @@ class Project(models.Model):
             )  # fmt: skip
         return None
 
-    def set_status(self, status: str) -> bool:
-        error = self.transition_error(status)
-        if error:
-            raise ProjectError(error)
-        if status == self.status:
-            return False
-        self.status = status
-        today = timezone.localdate()
-        if status == self.Status.TESTING and self.starts_on is None:
+    def status_moved(self, before, *, by, at) -> list[str]:
+        today = timezone.localdate(at)
+        if self.status == self.Status.TESTING and self.starts_on is None:
             self.starts_on = today
-        if status == self.Status.PLANNING:
+        if self.status == self.Status.PLANNING:
             self.starts_on = None  # planned again: it starts when testing does
-        if status in (self.Status.COMPLETED, self.Status.STOPPED):
+        if self.status in (self.Status.COMPLETED, self.Status.STOPPED):
             self.ends_on = today
         else:
             self.ends_on = None  # planned again, or back to testing: not ended
-        self.save(update_fields=["status", "starts_on", "ends_on"])
-        return True
+        return ["starts_on", "ends_on"]
 
 
 class TeamMember(models.Model):

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from communities.models import Community, Perspective
 from improvement.models.ideas import Idea
+from members.status import StatusModel
 
 DEFAULT_CRITERIA = [
     (_("Impact"), _("How much difference it would make to people's health and care.")),
@@ -38,7 +39,7 @@ class RoundError(ValidationError):
     """A change to a prioritisation round that is refused."""
 
 
-class PrioritisationRound(models.Model):
+class PrioritisationRound(StatusModel):
     """Scoring chosen ideas against agreed criteria, so the community and professionals can
     see each other's view before a decision."""
 
@@ -52,6 +53,7 @@ class PrioritisationRound(models.Model):
         Status.OPEN: {Status.CLOSED},
         Status.CLOSED: set(),
     }
+    STATUS_REFUSAL = _("A round that is “%(now)s” cannot become “%(new)s”.")
 
     community = models.ForeignKey(
         Community, on_delete=models.CASCADE, related_name="prioritisation_rounds"
@@ -84,20 +86,19 @@ class PrioritisationRound(models.Model):
     def is_open(self) -> bool:
         return self.status == self.Status.OPEN
 
-    def set_status(self, status: str) -> None:
-        if status not in self.NEXT_STATUSES[self.status]:
-            messages = {
-                self.Status.OPEN: _("This round is already open."),
-                self.Status.CLOSED: _("This round is closed, so it cannot change."),
-            }
-            raise RoundError(messages.get(self.status, _("Open the round before closing it.")))
-        self.status = status
-        now = timezone.now()
-        if status == self.Status.OPEN:
-            self.opened_at = now
-        else:
-            self.closed_at = now
-        self.save(update_fields=["status", "opened_at", "closed_at"])
+    def transition_error(self, to: str) -> str | None:
+        if to != self.status and self.status == self.Status.CLOSED:
+            return str(_("This round is closed, so it cannot change."))
+        if to == self.Status.CLOSED and self.status == self.Status.DRAFT:
+            return str(_("Open the round before closing it."))
+        return super().transition_error(to)
+
+    def status_moved(self, before, *, by, at) -> list[str]:
+        if self.status == self.Status.OPEN:
+            self.opened_at = at
+            return ["opened_at"]
+        self.closed_at = at
+        return ["closed_at"]
 
 
 class Criterion(models.Model):

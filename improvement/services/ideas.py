@@ -30,6 +30,7 @@ from improvement.models import (
 from improvement.signals import idea_decided
 from members.models import User
 from members.outbox import notify
+from members.status import StatusError
 
 # Enough for a busy evening of discussion; not enough to flood a community.
 IDEAS_PER_HOUR = 10
@@ -282,7 +283,7 @@ def change_status(*, idea: Idea, status: str, by: User, note: str = "") -> Idea:
     """Move an idea by hand along its status table, with its history kept."""
     _refuse_if_archived(idea.community)
     idea = _locked(idea)
-    if idea.set_status(status, reason=note):
+    if idea.set_status(status, by=by, reason=note):
         IdeaEvent.objects.create(
             idea=idea, kind=IdeaEvent.Kind.STATUS, actor=by, status=status, note=note.strip()
         )
@@ -336,7 +337,7 @@ def merge_ideas(*, source: Idea, target: Idea, by: User, note: str) -> Idea:
         Score.objects.filter(scorer__round=round_, idea=source).delete()
 
     source.merged_into = target
-    source.set_status(Idea.Status.MERGED)
+    source.set_status(Idea.Status.MERGED, by=by)
     now = timezone.now()
     IdeaEvent.objects.bulk_create(
         [
@@ -398,7 +399,7 @@ def decide(*, idea: Idea, outcome: str, reason: str, by: User) -> Decision:
         raise IdeaError(idea.transition_error(status, reason=reason))
     decision = Decision.objects.create(idea=idea, outcome=outcome, reason=reason, decided_by=by)
     if moves:
-        idea.set_status(status, reason=reason)
+        idea.set_status(status, by=by, reason=reason)
     idea.decided_at = decision.decided_at
     idea.save(update_fields=["decided_at"])
     IdeaEvent.objects.create(
@@ -534,7 +535,8 @@ def open_round(*, round: PrioritisationRound) -> PrioritisationRound:
     ]
     if missing:
         raise RoundError(_("Add %(what)s before opening the round.") % {"what": ", ".join(missing)})
-    round.set_status(PrioritisationRound.Status.OPEN)
+    if not round.set_status(PrioritisationRound.Status.OPEN, by=None):
+        raise StatusError(_("This round is already open."))
     _tell_scorers(round, User.objects.filter(scoring__round=round))
     return round
 
@@ -583,7 +585,8 @@ def record_scores(
 def close_round(*, round: PrioritisationRound) -> PrioritisationRound:
     _refuse_if_archived(round.community)
     round = PrioritisationRound.objects.select_for_update().get(pk=round.pk)
-    round.set_status(PrioritisationRound.Status.CLOSED)
+    if not round.set_status(PrioritisationRound.Status.CLOSED, by=None):
+        raise StatusError(_("This round is closed, so it cannot change."))
     return round
 
 
@@ -600,7 +603,7 @@ def mark_prioritised(*, round: PrioritisationRound, ideas: Iterable[Idea], by: U
     for idea in chosen:
         if idea.status not in _OPEN | {Idea.Status.NOT_TAKEN_FORWARD}:
             continue  # already prioritised or further on, merged or done
-        idea.set_status(Idea.Status.PRIORITISED)
+        idea.set_status(Idea.Status.PRIORITISED, by=by)
         IdeaEvent.objects.create(
             idea=idea,
             kind=IdeaEvent.Kind.PRIORITISED,

@@ -117,7 +117,7 @@ def _move_idea(idea: Idea, status: str, *, by: User, note: str) -> None:
         return
     if idea.transition_error(status):
         return
-    if idea.set_status(status):
+    if idea.set_status(status, by=by):
         IdeaEvent.objects.create(
             idea=idea, kind=IdeaEvent.Kind.STATUS, actor=by, status=status, note=note
         )
@@ -131,7 +131,7 @@ def change_project_status(*, project: Project, status: str, by: User) -> Project
     project = Project.objects.select_for_update().select_related("community").get(pk=project.pk)
     if status == Project.Status.COMPLETED and not project.result.strip():
         raise ProjectError(_("Write what happened before completing the project."))
-    if not project.set_status(status):
+    if not project.set_status(status, by=by):
         return project
     note = _("Project “%(title)s”") % {"title": project.title}
     if status == Project.Status.TESTING:

@@ -4,6 +4,7 @@ from django.utils import timezone
 
 from communities import services
 from communities.models import Community, Membership
+from members.status import StatusError
 
 pytestmark = pytest.mark.django_db
 
@@ -175,9 +176,9 @@ def test_a_member_changes_how_they_take_part(client, open_community, member):
 
 def test_status_transitions_are_checked(member, community):
     membership = Membership.objects.get(user=member)
-    membership.set_status("left")
-    with pytest.raises(Exception, match="status is “Left”"):
-        membership.set_status("declined")
+    assert membership.set_status("left", by=member) is True
+    with pytest.raises(StatusError, match="status is “Left”"):
+        membership.set_status("declined", by=member)
 
 
 OFFER = "Help us see whose voices are missing"

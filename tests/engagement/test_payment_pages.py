@@ -922,7 +922,7 @@ def test_marking_paid_a_claim_not_approved_says_why(client, claim, coordinator):
     response = client.post(claim_url("paid", claim), data, follow=True)
     assert response.redirect_chain[0][1] == 302
     page = unescape(response.content.decode())
-    assert "A claim that is “Paid” cannot become “Paid”." in page, "the refusal is not shown"
+    assert "This claim is already “Paid”." in page, "the refusal is not shown"
     assert _state(claim)[3] == "A"
 
 
@@ -953,7 +953,7 @@ def test_answering_twice_says_why(client, claim, coordinator, member):
     client.post(claim_url("answer", claim), {"answer": "The 52"})
     again = client.post(claim_url("answer", claim), {"answer": "The 53"}, follow=True)
     page = unescape(again.content.decode())
-    assert "A claim that is “Waiting for a coordinator” cannot become" in page
+    assert "This claim is already “Waiting for a coordinator”." in page
     assert _state(claim)[1] == "The 52"
 
 

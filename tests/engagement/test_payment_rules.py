@@ -28,6 +28,7 @@ from engagement.models import (
 )
 from members.models import Notification
 from members.personal_data import csv_cell
+from members.status import StatusError
 from tests.conftest import make_person
 
 pytestmark = pytest.mark.django_db
@@ -301,6 +302,8 @@ ALLOWED = {
 
 
 def refusal(now: str, new: str) -> str:
+    if now == new:
+        return f"This claim is already “{LABELS[now]}”. Reload the page to see the latest."
     return (
         f"A claim that is “{LABELS[now]}” cannot become “{LABELS[new]}”. Reload the page to "
         "see the latest."
@@ -309,16 +312,20 @@ def refusal(now: str, new: str) -> str:
 
 @pytest.mark.parametrize("new", LABELS)
 @pytest.mark.parametrize("now", LABELS)
-def test_the_status_table(now, new):
-    claim = Claim(status=now)
-    if (now, new) in ALLOWED:
-        claim.set_status(new)
-        assert claim.status == new
+def test_the_status_table(community, member, rates, now, new):
+    claim = hours_claim(community, member, date(2026, 5, 1))
+    Claim.objects.filter(pk=claim.pk).update(status=now)
+    claim.refresh_from_db()
+    if now == new:
+        assert claim.set_status(new, by=member) is False
+    elif (now, new) in ALLOWED:
+        assert claim.set_status(new, by=member) is True
+        assert Claim.objects.get(pk=claim.pk).status == new
     else:
-        with pytest.raises(PaymentError) as refused:
-            claim.set_status(new)
+        with pytest.raises(StatusError) as refused:
+            claim.set_status(new, by=member)
         assert refused.value.messages == [refusal(now, new)]
-        assert claim.status == now
+        assert claim.status == Claim.objects.get(pk=claim.pk).status == now
 
 
 # Each thing people do, the status it leads to, and who does it.
@@ -349,7 +356,7 @@ def test_each_action_from_each_status(community, member, coordinator, rates, act
         assert Claim.objects.get(pk=claim.pk).status == new
         return
     before = Claim.objects.values().get(pk=claim.pk)
-    with pytest.raises(PaymentError) as refused:
+    with pytest.raises(StatusError) as refused:
         act(claim, coordinator, member)
     assert refused.value.messages == [refusal(now, new)]
     assert Claim.objects.values().get(pk=claim.pk) == before
@@ -615,9 +622,9 @@ def test_a_withdrawn_claim_and_refused_steps_tell_nobody(community, member, coor
     Notification.objects.all().delete()
     with pytest.raises(PaymentError):
         payments.decide_claim(claim=claim, by=coordinator, action="query", text="  ")
-    with pytest.raises(PaymentError):
+    with pytest.raises(StatusError):
         payments.answer_query(claim=claim, by=member, answer="Nothing was asked")
-    with pytest.raises(PaymentError):
+    with pytest.raises(StatusError):
         pay(claim, coordinator)
     payments.withdraw_claim(claim=claim, by=member)
     assert not Notification.objects.exists()

@@ -158,10 +158,10 @@ def test_every_change_to_a_session_shows_in_the_feed_at_once(client, community, 
     assert sorted(events(feed(client, community))) == ["Going", "Letters"]
     session.title = "Clinic letters"
     session.save()
-    draft.set_status(Session.Status.PUBLISHED)
+    draft.set_status(Session.Status.PUBLISHED, by=None)
     gone.delete()
     assert sorted(events(feed(client, community))) == ["Clinic letters", "Draft"]
-    session.set_status(Session.Status.CANCELLED)
+    session.set_status(Session.Status.CANCELLED, by=None)
     assert str(events(feed(client, community))["Clinic letters"]["STATUS"]) == "CANCELLED"
     venue.name = "The new library"
     venue.save()

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from improvement import services
 from improvement.models import Idea, IdeaError, IdeaEvent
+from members.status import StatusError
 from tests.improvement.factories import make_idea
 
 pytestmark = pytest.mark.django_db
@@ -59,7 +60,7 @@ def test_an_allowed_move_changes_the_status_and_when_it_changed(community, befor
     reason = REASON if after == Status.NOT_TAKEN_FORWARD else ""
 
     assert idea.transition_error(after, reason=reason) is None
-    assert idea.set_status(after, reason=reason) is True
+    assert idea.set_status(after, by=None, reason=reason) is True
 
     idea.refresh_from_db()
     assert idea.status == after
@@ -87,8 +88,8 @@ def test_a_refused_move_says_why_and_changes_nothing(community, before, after):
     error = idea.transition_error(after, reason=reason)
     assert error is not None
     assert expected_refusal(before, after) in error
-    with pytest.raises(IdeaError) as refused:
-        idea.set_status(after, reason=reason)
+    with pytest.raises(StatusError) as refused:
+        idea.set_status(after, by=None, reason=reason)
     assert message_of(refused) == error
 
     idea.refresh_from_db()
@@ -102,7 +103,7 @@ def test_staying_at_the_same_status_is_no_change(community, status):
     then = idea.status_changed_at
 
     assert idea.transition_error(status) is None
-    assert idea.set_status(status) is False
+    assert idea.set_status(status, by=None) is False
 
     idea.refresh_from_db()
     assert idea.status == status
@@ -113,15 +114,15 @@ def test_staying_at_the_same_status_is_no_change(community, status):
 def test_a_merged_idea_points_to_the_one_it_joined_for_any_change(community, target):
     idea = idea_in(community, Status.MERGED)
     assert "merged into another" in idea.transition_error(target, reason=REASON)
-    with pytest.raises(IdeaError, match="Change that idea instead"):
-        idea.set_status(target, reason=REASON)
+    with pytest.raises(StatusError, match="Change that idea instead"):
+        idea.set_status(target, by=None, reason=REASON)
 
 
 @pytest.mark.parametrize("target", [s for s in Status.values if s != Status.DONE])
 def test_a_done_idea_keeps_its_status(community, target):
     idea = idea_in(community, Status.DONE)
-    with pytest.raises(IdeaError) as refused:
-        idea.set_status(target, reason=REASON)
+    with pytest.raises(StatusError) as refused:
+        idea.set_status(target, by=None, reason=REASON)
     assert "This idea is done" in message_of(refused)
     assert "Publish an update" in message_of(refused)
 
@@ -131,8 +132,8 @@ def test_a_done_idea_keeps_its_status(community, target):
 )
 def test_merging_needs_the_idea_it_joins(community, before):
     idea = idea_in(community, before)
-    with pytest.raises(IdeaError) as refused:
-        idea.set_status(Status.MERGED)
+    with pytest.raises(StatusError) as refused:
+        idea.set_status(Status.MERGED, by=None)
     assert "Merge the idea into another one, so nothing it holds is lost." in message_of(refused)
     idea.refresh_from_db()
     assert idea.status == before and idea.merged_into is None
@@ -144,8 +145,8 @@ def test_merging_needs_the_idea_it_joins(community, before):
 @pytest.mark.parametrize("reason", ["", "   \n "])
 def test_not_taking_an_idea_forward_needs_a_reason(community, before, reason):
     idea = idea_in(community, before)
-    with pytest.raises(IdeaError) as refused:
-        idea.set_status(Status.NOT_TAKEN_FORWARD, reason=reason)
+    with pytest.raises(StatusError) as refused:
+        idea.set_status(Status.NOT_TAKEN_FORWARD, by=None, reason=reason)
     assert "Say why the idea is not taken forward" in message_of(refused)
     idea.refresh_from_db()
     assert idea.status == before
@@ -172,8 +173,8 @@ def test_the_general_refusal_lists_where_the_idea_can_go(community, before, afte
 
 def test_an_unknown_status_is_refused_by_name(community):
     idea = idea_in(community, Status.NEW)
-    with pytest.raises(IdeaError, match="cannot become “archived” directly"):
-        idea.set_status("archived")
+    with pytest.raises(StatusError, match="cannot become “archived” directly"):
+        idea.set_status("archived", by=None)
 
 
 @pytest.mark.parametrize("status", Status.values)
@@ -214,7 +215,7 @@ def test_changing_to_the_same_status_writes_no_history(community, coordinator):
 
 def test_not_taking_forward_by_hand_uses_the_note_as_the_reason(community, coordinator):
     idea = idea_in(community, Status.CONSIDERING)
-    with pytest.raises(IdeaError, match="Say why"):
+    with pytest.raises(StatusError, match="Say why"):
         services.change_status(idea=idea, status=Status.NOT_TAKEN_FORWARD, by=coordinator)
     services.change_status(idea=idea, status=Status.NOT_TAKEN_FORWARD, by=coordinator, note=REASON)
     idea.refresh_from_db()
@@ -224,7 +225,7 @@ def test_not_taking_forward_by_hand_uses_the_note_as_the_reason(community, coord
 
 def test_merging_is_not_a_change_by_hand(community, coordinator):
     idea = idea_in(community, Status.NEW)
-    with pytest.raises(IdeaError, match="Merge the idea into another one"):
+    with pytest.raises(StatusError, match="Merge the idea into another one"):
         services.change_status(idea=idea, status=Status.MERGED, by=coordinator)
     idea.refresh_from_db()
     assert idea.status == Status.NEW
@@ -233,7 +234,7 @@ def test_merging_is_not_a_change_by_hand(community, coordinator):
 
 def test_a_refused_change_by_hand_writes_no_history(community, coordinator):
     idea = idea_in(community, Status.DONE)
-    with pytest.raises(IdeaError, match="done"):
+    with pytest.raises(StatusError, match="done"):
         services.change_status(idea=idea, status=Status.CONSIDERING, by=coordinator)
     idea.refresh_from_db()
     assert idea.status == Status.DONE

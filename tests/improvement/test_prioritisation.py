@@ -17,6 +17,7 @@ from improvement.models import (
     Scorer,
 )
 from members.models import Notification
+from members.status import StatusError
 from tests.improvement.factories import make_idea, new_member
 
 pytestmark = pytest.mark.django_db
@@ -213,7 +214,7 @@ def test_a_bare_round_says_everything_it_lacks(community, coordinator):
 
 def test_an_open_round_does_not_open_again(community, coordinator, member):
     round_ = open_with(community, coordinator, {member: COMMUNITY})
-    with pytest.raises(RoundError, match="already open"):
+    with pytest.raises(StatusError, match="already open"):
         services.open_round(round=round_)
     assert invitations().count() == 1
 
@@ -339,13 +340,13 @@ def test_closing_a_round(community, coordinator, member):
     round_ = open_with(community, coordinator, {member: COMMUNITY})
     closed = services.close_round(round=round_)
     assert closed.status == Round.CLOSED and closed.closed_at is not None
-    with pytest.raises(RoundError, match="closed, so it cannot change"):
+    with pytest.raises(StatusError, match="closed, so it cannot change"):
         services.close_round(round=round_)
 
 
 def test_a_round_being_set_up_opens_before_it_closes(community, coordinator):
     round_ = new_round(community, coordinator)
-    with pytest.raises(RoundError, match="Open the round before closing it"):
+    with pytest.raises(StatusError, match="Open the round before closing it"):
         services.close_round(round=round_)
     round_.refresh_from_db()
     assert round_.status == Round.DRAFT and round_.closed_at is None

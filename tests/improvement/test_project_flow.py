@@ -21,6 +21,7 @@ from improvement.models import (
     Update,
 )
 from members.models import Notification
+from members.status import StatusError
 from tests.improvement.factories import make_idea, new_member
 
 S = Project.Status
@@ -83,7 +84,7 @@ def test_every_status_change_is_allowed_or_refused_by_the_table(project, coordin
         project.refresh_from_db()
         assert project.status == new
         return
-    with pytest.raises(ProjectError) as refused:
+    with pytest.raises(StatusError) as refused:
         services.change_project_status(project=project, status=new, by=coordinator)
     message = " ".join(refused.value.messages)
     if now == S.COMPLETED:
