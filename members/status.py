@@ -1,4 +1,4 @@
-"""One contract for moving a status along a transition table (pretalx `_set_state`).
+"""One contract for moving a status along a transition table.
 
 Every model whose status follows a table (memberships, sessions, claims, ideas, rounds,
 projects) inherits `StatusModel`, declares its table as `NEXT_STATUSES` and, where it has

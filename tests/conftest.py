@@ -1,6 +1,6 @@
 """Fixtures for the whole suite: named personas, and the browser set-up for journeys.
 
-Personas (healthchecks, adhocracy-plus): `coordinator`, `partner` and `member` of `community`;
+Personas: `coordinator`, `partner` and `member` of `community`;
 `other_coordinator` runs `other_community`; `outsider` belongs nowhere; `staff` is site staff.
 """
 

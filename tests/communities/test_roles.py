@@ -1,4 +1,4 @@
-"""Who may see what: every communities view for every persona (adhocracy-plus style)."""
+"""Who may see what: every communities view for every persona."""
 
 import pytest
 from django.urls import reverse
