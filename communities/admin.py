@@ -1,6 +1,7 @@
 import csv
 
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -96,7 +97,7 @@ class MembershipAdmin(admin.ModelAdmin):
         ):
             try:
                 services.decide_request(membership=membership, approve=True, by=request.user)
-            except services.MembershipError as error:
+            except ValidationError as error:
                 refused.append(f"{membership}: {' '.join(error.messages)}")
             else:
                 approved += 1

@@ -1,6 +1,7 @@
 """The coordinators' area, /c/<slug>/manage/: members, requests, invitations and settings."""
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
@@ -151,7 +152,7 @@ def member_detail(request, community, pk):
             services.change_role(
                 membership=membership, role=form.cleaned_data["role"], by=request.user
             )
-        except services.MembershipError as error:
+        except ValidationError as error:
             return _refused(request, error, request.path)
         messages.success(request, _("Role changed."))
         return redirect("communities:manage_members", slug=community.slug)
@@ -168,7 +169,7 @@ def member_remove(request, community, pk):
     membership = _member(community, pk)
     try:
         services.remove_member(membership=membership, by=request.user)
-    except services.MembershipError as error:
+    except ValidationError as error:
         return _refused(request, error, "communities:manage_member", community.slug, pk)
     messages.success(request, _("%s was removed from the community.") % membership.user)
     return redirect("communities:manage_members", slug=community.slug)
@@ -203,7 +204,7 @@ def decide(request, community, pk):
                 by=request.user,
                 message=form.cleaned_data["message"],
             )
-        except services.MembershipError as error:
+        except ValidationError as error:
             return _refused(request, error, "communities:manage_requests", community.slug)
         if approve:
             messages.success(request, _("%s is now a member.") % membership.user)
@@ -222,7 +223,7 @@ def invitations(request, community):
                 by=request.user,
                 **form.cleaned_data,
             )
-        except services.MembershipError as error:
+        except ValidationError as error:
             form.add_error("email", error)
         else:
             messages.success(request, _("Invitation sent to %s.") % invitation.email)
@@ -248,7 +249,7 @@ def invitation_resend(request, community, pk):
     invitation = _invitation(community, pk)
     try:
         services.resend_invitation(invitation=invitation)
-    except services.MembershipError as error:
+    except ValidationError as error:
         return _refused(request, error, "communities:manage_invitations", community.slug)
     messages.success(request, _("Invitation sent again to %s.") % invitation.email)
     return redirect("communities:manage_invitations", slug=community.slug)
@@ -260,7 +261,7 @@ def invitation_revoke(request, community, pk):
     invitation = _invitation(community, pk)
     try:
         services.revoke_invitation(invitation=invitation)
-    except services.MembershipError as error:
+    except ValidationError as error:
         return _refused(request, error, "communities:manage_invitations", community.slug)
     messages.success(request, _("The invitation to %s was withdrawn.") % invitation.email)
     return redirect("communities:manage_invitations", slug=community.slug)
@@ -277,7 +278,7 @@ def edit(request, community):
                 changed=form.changed_data,
                 old_rules=community.ground_rules,
             )
-        except services.MembershipError as error:
+        except ValidationError as error:
             return _refused(request, error, "communities:manage", community.slug)
         messages.success(request, _("Community details saved."))
         return redirect("communities:manage", slug=saved.slug)

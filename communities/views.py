@@ -3,6 +3,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
 from django.http import HttpResponseRedirect
@@ -97,7 +98,7 @@ def join(request, slug):
                 involvement=form.cleaned_data["involvement"],
                 message=form.cleaned_data.get("message", ""),
             )
-        except services.MembershipError as error:
+        except ValidationError as error:
             return _refusal(request, community, error)
         if membership.is_active:
             messages.success(request, _("Welcome! You are now a member of %s.") % community.name)
@@ -133,7 +134,7 @@ def choices(request, slug):
     if request.method == "POST" and form.is_valid():
         try:
             services.update_choices(membership=membership, **form.cleaned_data)
-        except services.MembershipError as error:
+        except ValidationError as error:
             return _refusal(request, community, error)
         messages.success(request, _("Saved how you take part."))
         return redirect(community)
@@ -164,7 +165,7 @@ def leave(request, slug):
     if request.method == "POST":
         try:
             services.leave_community(membership=membership)
-        except services.MembershipError as error:
+        except ValidationError as error:
             return _refusal(request, community, error)
         messages.success(request, _("You have left %s.") % community.name)
         return redirect(community)
@@ -211,7 +212,7 @@ def invitation(request, slug, token):
                     perspectives=form.cleaned_data["perspectives"],
                     involvement=form.cleaned_data["involvement"],
                 )
-        except services.MembershipError as error:
+        except ValidationError as error:
             return _refusal(request, community, error)
         except IntegrityError:
             # Two tabs signing up from the same link: the second finds the account made.

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from communities.access import may_coordinate
+from communities.access import may_coordinate, refused_as_archived
 from communities.models import Community, Membership
 from engagement import services
 from engagement.manage_forms import AttendanceForm, KeyPointForm, SessionForm, VenueForm
@@ -48,11 +48,9 @@ def session_runner_required(view):
         request.coordinating = may_coordinate(request.user, community)
         if not request.coordinating and not _is_partner(request.user, community):
             raise PermissionDenied
-        if request.method == "POST" and community.is_archived:
-            messages.error(
-                request, _("This community is archived, so nothing in it can be changed.")
-            )
-            return redirect("engagement_manage:sessions", slug=slug)
+        refused = refused_as_archived(request, community, ("engagement_manage:sessions", slug))
+        if refused:
+            return refused
         return view(request, community, *args, **kwargs)
 
     return wrapper
@@ -98,7 +96,7 @@ def edit(request, community, pk=None):
         changed += [f for f, value in before.items() if form.cleaned_data[f] != value]
         try:
             saved = services.save_session(session=form.save(commit=False), changed=changed)
-        except services.RegistrationError as error:
+        except ValidationError as error:
             form.add_error(None, error)
         else:
             form.save_m2m()  # the facilitators
@@ -136,7 +134,7 @@ def session(request, community, pk):
     if request.method == "POST" and form.is_valid():
         try:
             services.record_attendance(session=session, **form.cleaned_data)
-        except services.RegistrationError as error:
+        except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
             messages.success(request, _("Attendance saved."))

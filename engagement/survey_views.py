@@ -5,6 +5,7 @@ import segno
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -86,7 +87,7 @@ def survey(request, slug, pk):
                     survey=survey, user=request.user, answers=list(form.answers()),
                     anonymous=request.POST.get("anonymous") == "on",
                 )  # fmt: skip
-            except services.SurveyError as error:
+            except ValidationError as error:
                 messages.error(request, " ".join(error.messages))
             else:
                 messages.success(request, _("Thank you. Your answers are saved."))
@@ -191,7 +192,7 @@ def manage_question(request, community, pk, question=None):
             services.save_question(
                 question=form.save(commit=False), choices=form.cleaned_data["choices"]
             )
-        except services.SurveyError as error:
+        except ValidationError as error:
             form.add_error("choices_text", error)
         else:
             messages.success(request, _("Question saved."))
@@ -231,10 +232,14 @@ def paper(request, community, pk):
         if not cache.add(f"paper-sheet:{paper.pop('sheet')}", True, timeout=24 * 3600):
             messages.info(request, _("Those answers were already saved."))
         else:
-            services.save_response(
-                survey=survey, user=request.user, answers=list(form.answers()), paper=paper
-            )
-            messages.success(request, _("Answers from paper saved. You can enter another set."))
+            try:
+                services.save_response(
+                    survey=survey, user=request.user, answers=list(form.answers()), paper=paper
+                )
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+            else:
+                messages.success(request, _("Answers from paper saved. You can enter another set."))
         return redirect("survey_paper", slug=community.slug, pk=survey.pk)
     return render(
         request,

@@ -4,6 +4,7 @@ import segno
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -95,7 +96,7 @@ def register(request, slug, pk):
         )
     try:
         registration = services.register(session=session, user=request.user, **form.cleaned_data)
-    except services.RegistrationError as error:
+    except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect(session)
     if registration.status == Registration.Status.REGISTERED:
@@ -117,7 +118,7 @@ def cancel(request, slug, pk):
         raise Http404
     try:
         services.cancel_registration(registration=registration)
-    except services.RegistrationError as error:
+    except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, _("You have cancelled. Thank you for letting us know."))

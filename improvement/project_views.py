@@ -19,7 +19,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from communities.access import get_membership, may_coordinate
+from communities.access import get_membership, may_coordinate, refused_as_archived
 from communities.models import Community
 from improvement import charts, loop, services, spc
 from improvement.forms import (
@@ -256,11 +256,9 @@ def team_required(view):
         project = _project(community, pk)
         if not services.may_edit_project(request.user, project):
             raise PermissionDenied
-        if request.method == "POST" and community.is_archived:
-            messages.error(
-                request, _("This community is archived, so nothing in it can be changed.")
-            )
-            return redirect(project)
+        refused = refused_as_archived(request, community, project)
+        if refused:
+            return refused
         return view(request, project, *args, **kwargs)
 
     return wrapper

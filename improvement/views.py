@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Exists, F, OuterRef
 from django.http import Http404
@@ -32,9 +32,7 @@ from improvement.models import (
     Comment,
     Decision,
     Idea,
-    IdeaError,
     PrioritisationRound,
-    RoundError,
     Scorer,
     Support,
 )
@@ -306,7 +304,7 @@ def idea_new(request, slug):
                 description=form.cleaned_data["description"],
                 themes=form.cleaned_data.get("themes") or (),
             )
-        except IdeaError as error:
+        except ValidationError as error:
             form.add_error(None, error)
         else:
             messages.success(request, _("Thank you. Your idea is added."))
@@ -334,7 +332,7 @@ def idea_on_behalf(request, slug):
                 source=data["source"],
                 session=data["session"] if data["source"] == Idea.Source.SESSION else None,
             )
-        except IdeaError as error:
+        except ValidationError as error:
             form.add_error(None, error)
         else:
             messages.success(request, _("The idea is added."))
@@ -358,7 +356,7 @@ def support(request, slug, pk):
         else:
             services.support_idea(idea=idea, user=request.user)
             messages.success(request, _("You support this idea."))
-    except IdeaError as error:
+    except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     return redirect(idea)
 
@@ -372,7 +370,7 @@ def comment(request, slug, pk):
     if form.is_valid():
         try:
             services.add_comment(idea=idea, user=request.user, text=form.cleaned_data["text"])
-        except IdeaError as error:
+        except ValidationError as error:
             form.add_error("text", error)
         else:
             messages.success(request, _("Your comment is posted."))
@@ -414,7 +412,7 @@ def comment_edit(request, slug, pk, comment_pk):
             services.edit_comment(
                 comment=comment, user=request.user, text=form.cleaned_data["text"]
             )
-        except IdeaError as error:
+        except ValidationError as error:
             form.add_error("text", error)
         else:
             messages.success(request, _("Your comment is changed."))
@@ -438,7 +436,7 @@ def comment_report(request, slug, pk, comment_pk):
             services.report_comment(
                 comment=comment, by=request.user, reason=form.cleaned_data["reason"]
             )
-        except IdeaError as error:
+        except ValidationError as error:
             form.add_error(None, error)
         else:
             messages.success(request, _("Thank you. The coordinators will look at the comment."))
@@ -470,7 +468,7 @@ def score(request, slug, pk):
     if request.method == "POST" and form.is_valid():
         try:
             services.record_scores(round=round_, scorer=scorer, values=form.values())
-        except RoundError as error:
+        except ValidationError as error:
             form.add_error(None, error)
         else:
             messages.success(
