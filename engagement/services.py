@@ -9,7 +9,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from communities.access import refuse_if_archived
+from communities.access import may_change, refuse_if_archived
 from communities.models import Community, Membership
 from engagement.models import Registration, Session, Survey
 from members import revisions
@@ -84,6 +84,30 @@ def register(
         key=registration.queued_at.isoformat(),
     )
     return registration
+
+
+def may_register(user: User, session: Session, membership: Membership | None) -> bool:
+    """Whether a session's page offers the register form: to active members, for a session
+    taking registrations, in a community that is not archived."""
+    return bool(
+        user.is_authenticated
+        and may_change(session.community)
+        and session.registration_required
+        and session.is_open_for_registration
+        and membership is not None
+        and membership.is_active
+    )
+
+
+def may_cancel(session: Session, registration: Registration | None) -> bool:
+    """Whether a session's page offers to give up a place (or a place in the queue): only
+    before the session starts, and not in an archived community."""
+    return bool(
+        registration is not None
+        and registration.status != Status.CANCELLED
+        and session.starts_at > timezone.now()
+        and may_change(session.community)
+    )
 
 
 @transaction.atomic

@@ -12,7 +12,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from communities.access import coordinator_required, may_coordinate
+from communities.access import (
+    archived_message,
+    coordinator_required,
+    may_change,
+    may_coordinate,
+)
 from engagement import results as results_module
 from engagement import services
 from engagement.manage_views import session_runner_required
@@ -59,6 +64,7 @@ def survey(request, slug, pk):
     survey = _survey(request, slug, pk)
     questions = survey.questions.prefetch_related("choices")
     allowed = services.may_answer(survey=survey, user=request.user)
+    read_only = not may_change(survey.community)
     previous = None
     if request.user.is_authenticated:
         previous = Response.objects.filter(survey=survey, user=request.user).first()
@@ -76,7 +82,9 @@ def survey(request, slug, pk):
             )
     data = request.POST if request.method == "POST" else None
     form = SurveyAnswerForm(data, questions=questions, initial=initial)
-    if request.method == "POST" and allowed and survey.is_open() and form.is_valid():
+    if request.method == "POST" and read_only:
+        messages.error(request, archived_message())
+    elif request.method == "POST" and allowed and survey.is_open() and form.is_valid():
         if not request.user.is_authenticated and _too_many(request, survey):
             messages.error(
                 request, _("Too many answers from here just now. Please try again later.")
@@ -100,6 +108,7 @@ def survey(request, slug, pk):
             "survey": survey,
             "form": form,
             "allowed": allowed,
+            "read_only": read_only,
             "is_open": survey.is_open(),
             "not_yet": survey.published and survey.opens_at > timezone.now(),
             # A coordinator looking at an unpublished survey sees the form as people will.

@@ -7,7 +7,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from communities.access import NOT_LOADED, get_membership, may_coordinate, refuse_if_archived
+from communities.access import (
+    NOT_LOADED,
+    get_membership,
+    may_change,
+    may_coordinate,
+    refuse_if_archived,
+)
 from communities.models import Community, Membership
 from engagement.models import Answer, KeyPoint
 from improvement.models import (
@@ -64,6 +70,27 @@ def may_enter_on_behalf(user: User, community: Community, membership=NOT_LOADED)
     if membership is not None and membership.is_active and membership.role == "partner":
         return True
     return may_coordinate(user, community, membership)
+
+
+def may_add_idea(user: User, community: Community, membership=NOT_LOADED) -> bool:
+    """Whether the ideas page offers "Add an idea": to active members (the form asks a new
+    member to agree the ground rules first), while the community is not archived."""
+    if not user.is_authenticated or not may_change(community):
+        return False
+    if membership is NOT_LOADED:
+        membership = get_membership(user, community)
+    return membership is not None and membership.is_active
+
+
+def may_add_idea_for_someone(user: User, community: Community, membership=NOT_LOADED) -> bool:
+    """Whether "Add an idea for someone else" is offered: not in an archived community."""
+    return may_change(community) and may_enter_on_behalf(user, community, membership)
+
+
+def may_join_in(user: User, community: Community, membership=NOT_LOADED) -> bool:
+    """Whether an idea's page offers support, comments and reports: to those who take part,
+    while the community is not archived."""
+    return may_change(community) and may_take_part(user, community, membership)
 
 
 @transaction.atomic
