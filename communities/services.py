@@ -17,6 +17,7 @@ from communities.models import (
     Membership,
     MembershipError,
     MembershipPerspective,
+    PartnerOrganisation,
 )
 from members.models import User, normalise_email
 from members.outbox import notify, notify_address
@@ -240,6 +241,29 @@ def update_community(*, community: Community, changed: Iterable[str], old_rules:
         community.save(update_fields=fields)
         community.refresh_from_db()
     return community
+
+
+@transaction.atomic
+def save_involvement_option(*, community: Community, form) -> InvolvementOption:
+    """Add a way of taking part, or change one (the form carries the option)."""
+    refuse_if_archived(community)
+    return form.save()
+
+
+@transaction.atomic
+def save_partner(*, community: Community, form) -> PartnerOrganisation:
+    """Save a partner organisation's details and list it as this community's partner."""
+    refuse_if_archived(community)
+    partner = form.save()
+    community.partners.add(partner)
+    return partner
+
+
+@transaction.atomic
+def unlink_partner(*, community: Community, partner: PartnerOrganisation) -> None:
+    """The organisation is no longer listed as this community's partner; it stays for others."""
+    refuse_if_archived(community)
+    community.partners.remove(partner)
 
 
 # --- Invitations ----------------------------------------------------------------------------

@@ -190,7 +190,11 @@ def cancel(request, community, pk):
 @require_POST
 @session_runner_required
 def copy(request, community, pk):
-    copied = services.copy_session(session=_session(request, community, pk))
+    try:
+        copied = services.copy_session(session=_session(request, community, pk))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("engagement_manage:session", slug=community.slug, pk=pk)
     messages.success(request, _("A copy was made as a draft. Change its date, then publish it."))
     return redirect("engagement_manage:edit", slug=community.slug, pk=copied.pk)
 
@@ -200,21 +204,33 @@ def copy(request, community, pk):
 def add_key_point(request, community, pk):
     session = _session(request, community, pk)
     form = KeyPointForm(request.POST)
-    if form.is_valid():
-        KeyPoint.objects.create(
-            session=session, text=form.cleaned_data["text"], created_by=request.user
-        )
-        messages.success(request, _("Key point added."))
-    else:
+    if not form.is_valid():
         messages.error(request, " ".join(form.errors["text"]))
+        return redirect("engagement_manage:session", slug=community.slug, pk=pk)
+    try:
+        services.add_key_point(session=session, text=form.cleaned_data["text"], by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Key point added."))
     return redirect("engagement_manage:session", slug=community.slug, pk=pk)
 
 
 @require_POST
 @session_runner_required
 def remove_key_point(request, community, pk, point):
-    get_object_or_404(KeyPoint, session__community=community, session_id=pk, pk=point).delete()
-    messages.success(request, _("Key point removed."))
+    key_point = get_object_or_404(
+        KeyPoint.objects.select_related("session__community"),
+        session__community=community,
+        session_id=pk,
+        pk=point,
+    )
+    try:
+        services.remove_key_point(key_point=key_point)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Key point removed."))
     return redirect("engagement_manage:session", slug=community.slug, pk=pk)
 
 
@@ -225,9 +241,13 @@ def venues(request, community, pk=None):
     editing = Venue.objects.get(pk=venue.pk) if venue else None
     form = VenueForm(request.POST or None, instance=editing, community=community)
     if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, _("Saved %s.") % form.instance.name)
-        return redirect("engagement_manage:venues", slug=community.slug)
+        try:
+            services.save_venue(community=community, form=form)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Saved %s.") % form.instance.name)
+            return redirect("engagement_manage:venues", slug=community.slug)
     return render(
         request,
         "engagement/manage/venues.html",

@@ -343,6 +343,26 @@ def set_payment_choice(*, membership: Membership, choice: str, lower_percent=Non
     return record
 
 
+@transaction.atomic
+def save_rate(*, community: Community, form):
+    """Add a rate from a date (the form carries the rate); claims already made keep theirs."""
+    refuse_if_archived(community)
+    return form.save()
+
+
+@transaction.atomic
+def save_payment_settings(*, community: Community, form):
+    refuse_if_archived(community)
+    return form.save()
+
+
+@transaction.atomic
+def save_paid_role(*, community: Community, form):
+    """Give a member a paid role (the form carries it)."""
+    refuse_if_archived(community)
+    return form.save()
+
+
 # --- Finance -----------------------------------------------------------------------------------
 
 

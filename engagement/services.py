@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from communities.access import may_change, refuse_if_archived
 from communities.models import Community, Membership
-from engagement.models import Registration, Session, Survey
+from engagement.models import KeyPoint, Registration, Session, Survey, Venue
 from members import revisions
 from members.fanout import Audience, start
 from members.models import User
@@ -345,6 +345,26 @@ def record_attendance(
         session.set_status(Session.Status.COMPLETED)
 
 
+@transaction.atomic
+def save_venue(*, community, form) -> Venue:
+    """Add a place the community meets, or change one (the form carries the venue)."""
+    refuse_if_archived(community)
+    return form.save()
+
+
+@transaction.atomic
+def add_key_point(*, session: Session, text: str, by: User) -> KeyPoint:
+    """Something heard at a session, noted by whoever runs it."""
+    refuse_if_archived(session.community)
+    return KeyPoint.objects.create(session=session, text=text, created_by=by)
+
+
+@transaction.atomic
+def remove_key_point(*, key_point: KeyPoint) -> None:
+    refuse_if_archived(key_point.session.community)
+    key_point.delete()
+
+
 # --- Survey answers -------------------------------------------------------------------------
 
 
@@ -452,6 +472,22 @@ def save_question(*, question, choices: list[str]):
     # bulk_create sends no signals: the survey's results change with its choices.
     revisions.bump(revisions.key(Survey.RESULTS_REVISION, question.survey_id))
     return question
+
+
+@transaction.atomic
+def save_survey(*, community, form) -> Survey:
+    """Start a survey or change its details (the form carries the survey)."""
+    refuse_if_archived(community)
+    return form.save()
+
+
+@transaction.atomic
+def remove_question(*, question) -> None:
+    """Take a question off a survey, unless people have answered it: what they said stays."""
+    refuse_if_archived(question.survey.community)
+    if question.answers.exists():
+        raise SurveyError(_("People have answered this question, so it stays."))
+    question.delete()
 
 
 def survey_closing_audience(survey) -> Audience:

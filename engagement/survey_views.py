@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from communities.access import (
+    ArchivedError,
     archived_message,
     coordinator_required,
     may_change,
@@ -173,9 +174,13 @@ def manage_surveys(request, community, pk=None):
     survey = get_object_or_404(Survey, community=community, pk=pk) if pk else None
     form = SurveyForm(request.POST or None, instance=survey, community=community)
     if request.method == "POST" and form.is_valid():
-        saved = form.save()
-        messages.success(request, _("Survey saved. Add or change its questions below."))
-        return redirect("survey_edit", slug=community.slug, pk=saved.pk)
+        try:
+            saved = services.save_survey(community=community, form=form)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Survey saved. Add or change its questions below."))
+            return redirect("survey_edit", slug=community.slug, pk=saved.pk)
     questions = survey.questions.prefetch_related("choices") if survey else []
     return render(
         request,
@@ -201,6 +206,8 @@ def manage_question(request, community, pk, question=None):
             services.save_question(
                 question=form.save(commit=False), choices=form.cleaned_data["choices"]
             )
+        except ArchivedError as error:
+            form.add_error(None, error)
         except ValidationError as error:
             form.add_error("choices_text", error)
         else:
@@ -216,11 +223,17 @@ def manage_question(request, community, pk, question=None):
 @require_POST
 @coordinator_required
 def delete_question(request, community, pk, question):
-    target = get_object_or_404(Question, survey__community=community, survey_id=pk, pk=question)
-    if target.answers.exists():
-        messages.error(request, _("People have answered this question, so it stays."))
+    target = get_object_or_404(
+        Question.objects.select_related("survey__community"),
+        survey__community=community,
+        survey_id=pk,
+        pk=question,
+    )
+    try:
+        services.remove_question(question=target)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
     else:
-        target.delete()
         messages.success(request, _("Question removed."))
     return redirect("survey_edit", slug=community.slug, pk=pk)
 

@@ -288,6 +288,20 @@ def dismiss_reports(*, comment: Comment, by: User) -> int:
     )
 
 
+@transaction.atomic
+def save_theme(*, community: Community, form) -> Theme:
+    """Add a theme, or rename one (the form carries the theme)."""
+    refuse_if_archived(community)
+    return form.save()
+
+
+@transaction.atomic
+def remove_theme(*, theme: Theme) -> None:
+    """Take a theme away; the ideas it was on are kept."""
+    refuse_if_archived(theme.community)
+    theme.delete()
+
+
 def _locked(idea: Idea) -> Idea:
     return Idea.objects.select_for_update().select_related("community").get(pk=idea.pk)
 

@@ -37,9 +37,14 @@ __all__ = [
     "change_project_status",
     "create_project",
     "import_points",
+    "mark_astronomical",
     "may_edit_project",
     "publish_result",
+    "remove_point",
+    "save_cycle",
+    "save_measure",
     "save_project",
+    "save_result",
     "set_team_member",
 ]
 
@@ -162,6 +167,43 @@ def add_point(*, measure: Measure, when: date, value: float, note: str = "") -> 
             _("There is already a value for %(when)s. Change that one instead.")
             % {"when": when.isoformat()}
         ) from None
+
+
+@transaction.atomic
+def save_cycle(*, project: Project, form):
+    """Log a PDSA cycle of a project, or change one (the form carries the cycle)."""
+    refuse_if_archived(project.community)
+    return form.save()
+
+
+@transaction.atomic
+def save_measure(*, project: Project, form) -> Measure:
+    """Add a measure to a project, or change one (the form carries the measure)."""
+    refuse_if_archived(project.community)
+    return form.save()
+
+
+@transaction.atomic
+def remove_point(*, point: DataPoint) -> None:
+    refuse_if_archived(point.measure.project.community)
+    point.delete()
+
+
+@transaction.atomic
+def mark_astronomical(*, point: DataPoint) -> bool:
+    """Mark a point as astronomical (left out of the chart's limits), or take the mark off.
+    Returns whether it is marked now."""
+    refuse_if_archived(point.measure.project.community)
+    point.astronomical = not point.astronomical
+    point.save(update_fields=["astronomical", "updated_at"])
+    return point.astronomical
+
+
+@transaction.atomic
+def save_result(*, project: Project, form) -> Project:
+    """Save a project's result, before it is published."""
+    refuse_if_archived(project.community)
+    return form.save()
 
 
 @dataclass
