@@ -6,12 +6,14 @@ A new service that is in no table fails `test_every_service_is_in_a_table`."""
 import inspect
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
 
 import communities.services
 import engagement.payments
@@ -115,6 +117,11 @@ def world(community, coordinator, member, outsider):
     w.venue = Venue.objects.create(community=community, name="Library")
     w.session = past_session(community, status="published")
     w.registration = Registration.objects.create(session=w.session, user=member)
+    soon = timezone.now() + timedelta(days=2)
+    w.upcoming = past_session(community, title="Letters clinic", status="published",
+                              starts_at=soon, ends_at=soon + timedelta(hours=2),
+                              registration_required=True)  # fmt: skip
+    w.place = Registration.objects.create(session=w.upcoming, user=member)
     w.key_point = KeyPoint.objects.create(session=w.session, text="Letters come late.")
     w.survey = Survey.objects.create(community=community, title="What would help?", published=True)
     w.question = Question.objects.create(survey=w.survey, text="What?", kind="long_text")
@@ -324,3 +331,145 @@ def test_a_member_deleting_their_account_still_leaves_an_archived_community(worl
 def test_a_member_may_still_agree_to_ground_rules_in_an_archived_community(world):
     communities.services.agree_to_ground_rules(membership=fresh(world.membership))
     assert fresh(world.membership).rules_agreed_at is not None
+
+
+# --- Pages ---------------------------------------------------------------------------------
+
+ARCHIVED = "This community is archived"
+
+
+def _writes(queries) -> list[str]:
+    """Statements that changed data, leaving out the login session's own row."""
+    return [
+        q["sql"]
+        for q in queries.captured_queries
+        if WRITING.match(q["sql"]) and "django_session" not in q["sql"]
+    ]
+
+
+# Who posts, where, and what: each a write the page would make in a running community.
+POSTS = [
+    ("member", "engagement:register", lambda w: [w.upcoming.pk], {}),
+    ("member", "engagement:cancel", lambda w: [w.upcoming.pk], {}),
+    ("member", "surveys:survey", lambda w: [w.survey.pk], lambda w: {f"q{w.question.pk}": "Soon"}),
+    ("member", "improvement:new", None, {"title": "More", "description": "Please."}),
+    ("member", "improvement:support", lambda w: [w.idea.pk], {"action": "support"}),
+    ("member", "improvement:comment", lambda w: [w.idea.pk], {"text": "Yes please."}),
+    ("member", "communities:leave", None, {}),
+    ("coordinator", "improvement:on_behalf", None, {"title": "More", "description": "Please."}),
+    ("coordinator", "engagement_manage:publish", lambda w: [w.session.pk], {}),
+    ("coordinator", "engagement_manage:add_key_point", lambda w: [w.session.pk], {"text": "More"}),
+    ("coordinator", "engagement_manage:venues", None, {"name": "Town hall"}),
+    ("coordinator", "surveys", None, {"title": "Another"}),
+    ("coordinator", "improvement_manage:status", lambda w: [w.idea.pk], {"status": "prioritised"}),
+    ("coordinator", "improvement_manage:themes", None, {"name": "Transport"}),
+    ("coordinator", "updates_manage:new", None, {"title": "We did it"}),
+    ("partner", "engagement_manage:add_key_point", lambda w: [w.session.pk], {"text": "More"}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("who", "route", "args", "data"), POSTS,
+                         ids=[f"{who}-{route}" for who, route, _a, _d in POSTS])  # fmt: skip
+def test_every_write_page_refuses_an_archived_community_with_the_message(
+    client, world, partner, who, route, args, data
+):
+    client.force_login({"member": world.member, "coordinator": world.coordinator,
+                        "partner": partner}[who])  # fmt: skip
+    address = reverse(route, args=[world.community.slug, *(args(world) if args else [])])
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(address, data(world) if callable(data) else data, follow=True)
+    assert response.status_code == 200
+    told = [str(message) for message in response.context["messages"]]
+    assert told == ["This community is archived, so nothing in it can be changed."]
+    assert not _writes(queries), f"{route} wrote in an archived community"
+
+
+def _page(client, person, address) -> str:
+    client.force_login(person)
+    response = client.get(address)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+@pytest.fixture
+def running(world):
+    """The same world, brought back: what the pages offer when the community runs."""
+    Community.objects.filter(pk=world.community.pk).update(status=Community.Status.ACTIVE)
+    return world
+
+
+def test_an_archived_ideas_page_offers_no_add_an_idea(client, world):
+    page = _page(client, world.member, reverse("improvement:ideas", args=[world.community.slug]))
+    assert "Add an idea" not in page
+    assert reverse("improvement:new", args=[world.community.slug]) not in page
+    assert reverse("improvement:on_behalf", args=[world.community.slug]) not in page
+    assert "can be read but not changed" in page
+
+
+def test_a_running_ideas_page_offers_add_an_idea(client, running):
+    page = _page(
+        client, running.member, reverse("improvement:ideas", args=[running.community.slug])
+    )
+    assert reverse("improvement:new", args=[running.community.slug]) in page
+    assert "can be read but not changed" not in page
+
+
+def test_an_archived_idea_form_is_not_shown(client, world):
+    client.force_login(world.member)
+    response = client.get(reverse("improvement:new", args=[world.community.slug]), follow=True)
+    assert response.redirect_chain, "the form was shown"
+    assert ARCHIVED in response.content.decode()
+
+
+def test_an_archived_idea_page_offers_no_support_or_comment(client, world):
+    page = _page(client, world.member, world.idea.get_absolute_url())
+    support = reverse("improvement:support", args=[world.community.slug, world.idea.pk])
+    comment = reverse("improvement:comment", args=[world.community.slug, world.idea.pk])
+    assert support not in page and comment not in page
+    assert "can be read but not changed" in page
+
+
+def test_a_running_idea_page_offers_support_and_comment(client, running):
+    Membership.objects.filter(user=running.member).update(
+        rules_version_agreed=running.community.ground_rules_version
+    )
+    page = _page(client, running.member, running.idea.get_absolute_url())
+    assert reverse("improvement:support", args=[running.community.slug, running.idea.pk]) in page
+    assert reverse("improvement:comment", args=[running.community.slug, running.idea.pk]) in page
+
+
+def test_an_archived_session_page_offers_no_register_or_cancel(client, world, outsider):
+    register = reverse("engagement:register", args=[world.community.slug, world.upcoming.pk])
+    cancel = reverse("engagement:cancel", args=[world.community.slug, world.upcoming.pk])
+    Registration.objects.filter(pk=world.place.pk).update(status=Registration.Status.CANCELLED)
+    page = _page(client, world.member, world.upcoming.get_absolute_url())
+    assert register not in page and cancel not in page
+    assert "can be read but not changed" in page
+
+
+def test_a_running_session_page_offers_register_then_cancel(client, running):
+    register = reverse("engagement:register", args=[running.community.slug, running.upcoming.pk])
+    cancel = reverse("engagement:cancel", args=[running.community.slug, running.upcoming.pk])
+    assert cancel in _page(client, running.member, running.upcoming.get_absolute_url())
+    Registration.objects.filter(pk=running.place.pk).update(status=Registration.Status.CANCELLED)
+    assert register in _page(client, running.member, running.upcoming.get_absolute_url())
+
+
+def test_an_archived_survey_shows_no_form(client, world):
+    page = _page(client, world.member, world.survey.get_absolute_url())
+    assert "Send my answers" not in page
+    assert "can be read but not changed" in page
+
+
+def test_a_running_survey_shows_its_form(client, running):
+    assert "Send my answers" in _page(client, running.member, running.survey.get_absolute_url())
+
+
+# --- Beat's sweeps -------------------------------------------------------------------------
+
+
+def test_no_session_reminders_start_for_an_archived_community(world):
+    now = world.upcoming.starts_at - timedelta(hours=20)
+    assert engagement.services.send_session_reminders(now=now) == 0
+    Community.objects.filter(pk=world.community.pk).update(status=Community.Status.ACTIVE)
+    assert engagement.services.send_session_reminders(now=now) == 1
