@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from communities.access import may_coordinate, refused_as_archived
+from communities.access import may_change, may_coordinate, refused_as_archived
 from communities.models import Community, Membership
 from engagement import services
 from engagement.manage_forms import AttendanceForm, KeyPointForm, SessionForm, VenueForm
@@ -150,6 +150,7 @@ def session(request, community, pk):
             "key_points": session.key_points.all(),
             "key_point_form": KeyPointForm(),
             "partner_only": not request.coordinating,
+            "read_only": not may_change(community),
             "started": session.starts_at <= timezone.now(),
             "notice": latest_progress(kinds=NOTICES, about=session),
         },

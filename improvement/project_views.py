@@ -73,7 +73,7 @@ def project_list(request, slug):
         {
             "community": community,
             "page": page,
-            "may_start": services.may_take_part(request.user, community),
+            "may_start": services.may_start_project(request.user, community),
         },
     )
 
@@ -150,7 +150,7 @@ def project_detail(request, slug, pk):
     team = list(
         project.team.select_related("user").only("project", "role", "user__name", "user__erased_at")
     )
-    editing = services.may_edit_project(request.user, project, membership)
+    editing = services.may_change_project(request.user, project, membership)
     diagram = None
     try:
         roots = charts.parse_drivers(project.driver_diagram)

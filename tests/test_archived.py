@@ -55,7 +55,9 @@ READS = {
         "may_take_part", "may_enter_on_behalf", "may_add_idea", "may_add_idea_for_someone",
         "may_join_in",
     },
-    "improvement.services.projects": {"may_edit_project"},
+    "improvement.services.projects": {
+        "may_edit_project", "may_change_project", "may_start_project",
+    },
     "improvement.services.updates": {
         "update_audience", "audience_summary", "still_telling", "publishing_progress",
     },
@@ -463,6 +465,40 @@ def test_an_archived_survey_shows_no_form(client, world):
 
 def test_a_running_survey_shows_its_form(client, running):
     assert "Send my answers" in _page(client, running.member, running.survey.get_absolute_url())
+
+
+def test_an_archived_session_is_run_read_only(client, world):
+    """Its runner's page shows who came and what was heard, with nothing to change."""
+    address = reverse("engagement_manage:session", args=[world.community.slug, world.session.pk])
+    page = _page(client, world.coordinator, address)
+    assert "Letters come late." in page
+    assert "can be read but not changed" in page
+    assert 'method="post"' not in page.split('id="main"')[1]
+
+
+def test_a_running_session_offers_its_runner_changes(client, running):
+    args = [running.community.slug, running.session.pk]
+    page = _page(client, running.coordinator, reverse("engagement_manage:session", args=args))
+    assert reverse("engagement_manage:add_key_point", args=args) in page
+    assert "can be read but not changed" not in page
+
+
+def _project_pages(client, w) -> tuple[str, str]:
+    page = _page(client, w.coordinator, w.project.get_absolute_url())
+    projects = _page(client, w.coordinator, reverse("projects:projects", args=[w.community.slug]))
+    return page, projects
+
+
+def test_an_archived_project_offers_no_changes(client, world):
+    page, projects = _project_pages(client, world)
+    assert reverse("projects:edit", args=[world.community.slug, world.project.pk]) not in page
+    assert reverse("projects:new", args=[world.community.slug]) not in projects
+
+
+def test_a_running_project_offers_its_changes(client, running):
+    page, projects = _project_pages(client, running)
+    assert reverse("projects:edit", args=[running.community.slug, running.project.pk]) in page
+    assert reverse("projects:new", args=[running.community.slug]) in projects
 
 
 # --- Beat's sweeps -------------------------------------------------------------------------

@@ -12,7 +12,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from communities.access import NOT_LOADED, get_membership, may_coordinate, refuse_if_archived
+from communities.access import (
+    NOT_LOADED,
+    get_membership,
+    may_change,
+    may_coordinate,
+    refuse_if_archived,
+)
 from improvement.models import (
     DataPoint,
     Idea,
@@ -38,7 +44,9 @@ __all__ = [
     "create_project",
     "import_points",
     "mark_astronomical",
+    "may_change_project",
     "may_edit_project",
+    "may_start_project",
     "publish_result",
     "remove_point",
     "save_cycle",
@@ -67,6 +75,18 @@ def may_edit_project(user: User, project: Project, membership=NOT_LOADED) -> boo
     return (
         membership is not None and membership.is_active and project.team.filter(user=user).exists()
     )
+
+
+def may_change_project(user: User, project: Project, membership=NOT_LOADED) -> bool:
+    """Whether a project's page offers its changes: to its editors, while the community is
+    not archived."""
+    return may_change(project.community) and may_edit_project(user, project, membership)
+
+
+def may_start_project(user: User, community, membership=NOT_LOADED) -> bool:
+    """Whether "Start a project" is offered: to those who take part, while the community is
+    not archived."""
+    return may_change(community) and may_take_part(user, community, membership)
 
 
 @transaction.atomic
