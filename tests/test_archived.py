@@ -69,7 +69,7 @@ ALLOWED = {
     # in the community's record.
     "communities.services.agree_to_ground_rules",
     # Beat's sweeps across communities: their queries leave archived communities out
-    # (tested beside each sweep).
+    # (the reminders at the end of this file; overdue input in test_update_delivery).
     "engagement.services.send_session_reminders",
     "engagement.services.send_survey_closing_reminders",
     "improvement.services.updates.send_overdue_reminders",
@@ -509,3 +509,14 @@ def test_no_session_reminders_start_for_an_archived_community(world):
     assert engagement.services.send_session_reminders(now=now) == 0
     Community.objects.filter(pk=world.community.pk).update(status=Community.Status.ACTIVE)
     assert engagement.services.send_session_reminders(now=now) == 1
+
+
+def test_no_survey_closing_reminders_start_for_an_archived_community(world):
+    now = timezone.now()
+    Survey.objects.filter(pk=world.survey.pk).update(
+        audience=Survey.Audience.MEMBERS, opens_at=now - timedelta(days=5),
+        closes_at=now + timedelta(days=1),
+    )  # fmt: skip
+    assert engagement.services.send_survey_closing_reminders(now=now) == 0
+    Community.objects.filter(pk=world.community.pk).update(status=Community.Status.ACTIVE)
+    assert engagement.services.send_survey_closing_reminders(now=now) == 1
