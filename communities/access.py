@@ -4,7 +4,7 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 
@@ -26,6 +26,36 @@ def get_membership(user, community: Community) -> Membership | None:
 
 
 NOT_LOADED = object()
+
+
+class ArchivedError(ValidationError):
+    """A change refused because the community is archived. Its own type, so a view can tell
+    this refusal from any other and every app says it in the same words."""
+
+
+def archived_message() -> str:
+    return _("This community is archived, so nothing in it can be changed.")
+
+
+def may_change(community: Community) -> bool:
+    """An archived community is read-only, for everyone (site staff bring it back first)."""
+    return not community.is_archived
+
+
+def refuse_if_archived(community: Community) -> None:
+    """Every write service in every app calls this before it changes anything."""
+    if not may_change(community):
+        raise ArchivedError(archived_message())
+
+
+def refused_as_archived(request, community: Community, then):
+    """The decorators' one archived branch: a POST to an archived community goes back to
+    `then` (a URL name with its arguments, or an object) with the message, and changes
+    nothing. Returns None when the request may go on."""
+    if request.method != "POST" or may_change(community):
+        return None
+    messages.error(request, archived_message())
+    return redirect(*then) if isinstance(then, tuple) else redirect(then)
 
 
 def may_coordinate(user, community: Community, membership=NOT_LOADED) -> bool:
@@ -50,13 +80,9 @@ def coordinator_required(view):
         community = get_object_or_404(Community, slug=slug)
         if not may_coordinate(request.user, community):
             raise PermissionDenied
-        if request.method == "POST" and community.is_archived:
-            messages.error(
-                request,
-                _("This community is archived, so nothing in it can be changed. Site staff can "
-                  "bring it back if it is needed again."),
-            )  # fmt: skip
-            return redirect("communities:manage", slug=community.slug)
+        refused = refused_as_archived(request, community, ("communities:manage", community.slug))
+        if refused:
+            return refused
         return view(request, community, *args, **kwargs)
 
     return wrapper

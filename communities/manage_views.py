@@ -291,9 +291,13 @@ def involvement(request, community, pk=None):
     editing = InvolvementOption.objects.get(pk=option.pk) if option else None
     form = InvolvementOptionForm(request.POST or None, instance=editing, community=community)
     if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, _("Saved “%s”.") % form.instance.name)
-        return redirect("communities:manage_involvement", slug=community.slug)
+        try:
+            services.save_involvement_option(community=community, form=form)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Saved “%s”.") % form.instance.name)
+            return redirect("communities:manage_involvement", slug=community.slug)
     return render(
         request,
         "communities/manage/involvement.html",
@@ -323,10 +327,13 @@ def partners(request, community, pk=None):
         )
         return redirect("communities:manage_partners", slug=community.slug)
     if request.method == "POST" and form.is_valid():
-        partner = form.save()
-        community.partners.add(partner)
-        messages.success(request, _("Saved %s.") % partner.name)
-        return redirect("communities:manage_partners", slug=community.slug)
+        try:
+            partner = services.save_partner(community=community, form=form)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Saved %s.") % partner.name)
+            return redirect("communities:manage_partners", slug=community.slug)
     return render(
         request,
         "communities/manage/partners.html",
@@ -344,6 +351,10 @@ def partners(request, community, pk=None):
 @coordinator_required
 def partner_unlink(request, community, pk):
     partner = get_object_or_404(community.partners, pk=pk)
-    community.partners.remove(partner)
-    messages.success(request, _("%s is no longer listed as a partner.") % partner.name)
+    try:
+        services.unlink_partner(community=community, partner=partner)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("%s is no longer listed as a partner.") % partner.name)
     return redirect("communities:manage_partners", slug=community.slug)

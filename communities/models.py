@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -83,8 +83,14 @@ class PartnerOrganisation(models.Model):
 
 class CommunityQuerySet(models.QuerySet):
     def listed(self):
-        """Communities shown on the home page: listed and active."""
+        """Listed communities that are running: the ones people can join."""
         return self.filter(listed=True, status=Community.Status.ACTIVE)
+
+    def on_home_page(self):
+        """Listed communities, the running ones first, then those winding down or archived:
+        their record stays findable. Each says whether it is `past`."""
+        past = Case(When(status=Community.Status.ACTIVE, then=Value(False)), default=Value(True))
+        return self.filter(listed=True).annotate(past=past).order_by("past", "name")
 
 
 class Community(models.Model):

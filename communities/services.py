@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from communities.access import refuse_if_archived
 from communities.models import (
     INVITATION_LIFETIME,
     Community,
@@ -16,18 +17,12 @@ from communities.models import (
     Membership,
     MembershipError,
     MembershipPerspective,
+    PartnerOrganisation,
 )
 from members.models import User, normalise_email
 from members.outbox import notify, notify_address
 
 Status = Membership.Status
-
-
-def _ensure_open(community: Community) -> None:
-    if community.is_archived:
-        raise MembershipError(
-            _("This community is archived. Its record can be read but not changed.")
-        )
 
 
 def _set_choices(
@@ -80,7 +75,7 @@ def join_community(
     Refused for invitation-only communities, for people already in, and for people a
     coordinator removed. Coordinators are told of a request by email.
     """
-    _ensure_open(community)
+    refuse_if_archived(community)
     if community.join_policy == Community.JoinPolicy.INVITATION:
         raise MembershipError(
             _("This community is open by invitation only. Ask a coordinator to invite you.")
@@ -141,7 +136,7 @@ def decide_request(
     *, membership: Membership, approve: bool, by: User, message: str = ""
 ) -> Membership:
     """Approve or decline a request to join; the person is emailed either way."""
-    _ensure_open(membership.community)
+    refuse_if_archived(membership.community)
     if membership.status != Status.REQUESTED:
         raise MembershipError(_("This request has already been answered."))
     membership.decision_message = message
@@ -162,7 +157,7 @@ def decide_request(
 def update_choices(
     *, membership: Membership, perspectives: Iterable[str], involvement: Iterable[InvolvementOption]
 ) -> None:
-    _ensure_open(membership.community)
+    refuse_if_archived(membership.community)
     _set_choices(membership=membership, perspectives=perspectives, involvement=involvement)
 
 
@@ -177,7 +172,7 @@ def leave_community(*, membership: Membership, erasing: bool = False) -> None:
     coordinator cannot leave: someone must run it. A person deleting their account leaves
     even an archived community."""
     if not erasing:
-        _ensure_open(membership.community)
+        refuse_if_archived(membership.community)
     if erasing:
         refusal = _(
             "You are the only coordinator of %(community)s, so you cannot delete your account "
@@ -204,7 +199,7 @@ def leave_community(*, membership: Membership, erasing: bool = False) -> None:
 
 @transaction.atomic
 def change_role(*, membership: Membership, role: str, by: User) -> None:
-    _ensure_open(membership.community)
+    refuse_if_archived(membership.community)
     if role != Membership.Role.COORDINATOR:
         _refuse_if_last_coordinator(
             membership,
@@ -216,7 +211,7 @@ def change_role(*, membership: Membership, role: str, by: User) -> None:
 
 @transaction.atomic
 def remove_member(*, membership: Membership, by: User) -> None:
-    _ensure_open(membership.community)
+    refuse_if_archived(membership.community)
     if not membership.is_active:
         raise MembershipError(
             _("Only active members can be removed. This person is no longer active here.")
@@ -232,7 +227,7 @@ def update_community(*, community: Community, changed: Iterable[str], old_rules:
     """Save a coordinator's edits: only the fields they changed, so two coordinators editing
     different things do not overwrite each other. Ground rules whose words changed get a new
     version, which every member is asked to agree to on their next visit."""
-    _ensure_open(Community.objects.get(pk=community.pk))
+    refuse_if_archived(Community.objects.get(pk=community.pk))
     fields = set(changed)
     community.ground_rules = normalise_text(community.ground_rules)
     if normalise_text(old_rules) != community.ground_rules:
@@ -244,6 +239,29 @@ def update_community(*, community: Community, changed: Iterable[str], old_rules:
         community.save(update_fields=fields)
         community.refresh_from_db()
     return community
+
+
+@transaction.atomic
+def save_involvement_option(*, community: Community, form) -> InvolvementOption:
+    """Add a way of taking part, or change one (the form carries the option)."""
+    refuse_if_archived(community)
+    return form.save()
+
+
+@transaction.atomic
+def save_partner(*, community: Community, form) -> PartnerOrganisation:
+    """Save a partner organisation's details and list it as this community's partner."""
+    refuse_if_archived(community)
+    partner = form.save()
+    community.partners.add(partner)
+    return partner
+
+
+@transaction.atomic
+def unlink_partner(*, community: Community, partner: PartnerOrganisation) -> None:
+    """The organisation is no longer listed as this community's partner; it stays for others."""
+    refuse_if_archived(community)
+    community.partners.remove(partner)
 
 
 # --- Invitations ----------------------------------------------------------------------------
@@ -271,7 +289,7 @@ def invite(
 
     No membership row is made until the invitation is accepted: whether an address has an
     account, and anything about that person, stays hidden from the coordinator."""
-    _ensure_open(community)
+    refuse_if_archived(community)
     email = normalise_email(email)
     existing = Membership.objects.filter(community=community, user__email=email).first()
     if existing and existing.status in (Status.ACTIVE, Status.INVITED):
@@ -307,7 +325,7 @@ def invite(
 @transaction.atomic
 def resend_invitation(*, invitation: Invitation) -> None:
     """Send the invitation again with a fresh expiry date."""
-    _ensure_open(invitation.community)
+    refuse_if_archived(invitation.community)
     if invitation.state not in ("pending", "expired"):
         raise MembershipError(_("This invitation was already used or withdrawn."))
     now = timezone.now()
@@ -320,7 +338,7 @@ def resend_invitation(*, invitation: Invitation) -> None:
 
 @transaction.atomic
 def revoke_invitation(*, invitation: Invitation) -> None:
-    _ensure_open(invitation.community)
+    refuse_if_archived(invitation.community)
     if invitation.state not in ("pending", "expired"):
         raise MembershipError(_("This invitation was already used or withdrawn."))
     invitation.revoked_at = timezone.now()
@@ -340,7 +358,7 @@ def accept_invitation(
     Single use: the row is locked, and a used, withdrawn or expired invitation is refused.
     """
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
-    _ensure_open(invitation.community)
+    refuse_if_archived(invitation.community)
     if invitation.state != "pending":
         raise MembershipError(invitation_problem(invitation))
     membership, created = Membership.objects.get_or_create(

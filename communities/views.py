@@ -23,9 +23,22 @@ from members.models import EqualityMonitoring, User
 
 
 def home(request):
-    communities = Community.objects.listed().only("name", "slug", "purpose")
+    """Running communities, then (after them, under their own heading) those winding down or
+    archived, with their legacy notes: one list, so one page of rows and one count."""
+    communities = Community.objects.on_home_page().only(
+        "name", "slug", "purpose", "status", "legacy_note"
+    )
     page = Paginator(communities, 20).get_page(request.GET.get("page"))
-    return render(request, "communities/home.html", {"page": page})
+    rows = list(page.object_list)
+    return render(
+        request,
+        "communities/home.html",
+        {
+            "page": page,
+            "current": [community for community in rows if not community.past],
+            "past": [community for community in rows if community.past],
+        },
+    )
 
 
 def community_detail(request, slug):

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from communities.access import may_coordinate
+from communities.access import may_change, may_coordinate, refused_as_archived
 from communities.models import Community, Membership
 from engagement import services
 from engagement.manage_forms import AttendanceForm, KeyPointForm, SessionForm, VenueForm
@@ -48,11 +48,9 @@ def session_runner_required(view):
         request.coordinating = may_coordinate(request.user, community)
         if not request.coordinating and not _is_partner(request.user, community):
             raise PermissionDenied
-        if request.method == "POST" and community.is_archived:
-            messages.error(
-                request, _("This community is archived, so nothing in it can be changed.")
-            )
-            return redirect("engagement_manage:sessions", slug=slug)
+        refused = refused_as_archived(request, community, ("engagement_manage:sessions", slug))
+        if refused:
+            return refused
         return view(request, community, *args, **kwargs)
 
     return wrapper
@@ -98,7 +96,7 @@ def edit(request, community, pk=None):
         changed += [f for f, value in before.items() if form.cleaned_data[f] != value]
         try:
             saved = services.save_session(session=form.save(commit=False), changed=changed)
-        except services.RegistrationError as error:
+        except ValidationError as error:
             form.add_error(None, error)
         else:
             form.save_m2m()  # the facilitators
@@ -136,7 +134,7 @@ def session(request, community, pk):
     if request.method == "POST" and form.is_valid():
         try:
             services.record_attendance(session=session, **form.cleaned_data)
-        except services.RegistrationError as error:
+        except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
             messages.success(request, _("Attendance saved."))
@@ -152,6 +150,7 @@ def session(request, community, pk):
             "key_points": session.key_points.all(),
             "key_point_form": KeyPointForm(),
             "partner_only": not request.coordinating,
+            "read_only": not may_change(community),
             "started": session.starts_at <= timezone.now(),
             "notice": latest_progress(kinds=NOTICES, about=session),
         },
@@ -192,7 +191,11 @@ def cancel(request, community, pk):
 @require_POST
 @session_runner_required
 def copy(request, community, pk):
-    copied = services.copy_session(session=_session(request, community, pk))
+    try:
+        copied = services.copy_session(session=_session(request, community, pk))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("engagement_manage:session", slug=community.slug, pk=pk)
     messages.success(request, _("A copy was made as a draft. Change its date, then publish it."))
     return redirect("engagement_manage:edit", slug=community.slug, pk=copied.pk)
 
@@ -202,21 +205,33 @@ def copy(request, community, pk):
 def add_key_point(request, community, pk):
     session = _session(request, community, pk)
     form = KeyPointForm(request.POST)
-    if form.is_valid():
-        KeyPoint.objects.create(
-            session=session, text=form.cleaned_data["text"], created_by=request.user
-        )
-        messages.success(request, _("Key point added."))
-    else:
+    if not form.is_valid():
         messages.error(request, " ".join(form.errors["text"]))
+        return redirect("engagement_manage:session", slug=community.slug, pk=pk)
+    try:
+        services.add_key_point(session=session, text=form.cleaned_data["text"], by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Key point added."))
     return redirect("engagement_manage:session", slug=community.slug, pk=pk)
 
 
 @require_POST
 @session_runner_required
 def remove_key_point(request, community, pk, point):
-    get_object_or_404(KeyPoint, session__community=community, session_id=pk, pk=point).delete()
-    messages.success(request, _("Key point removed."))
+    key_point = get_object_or_404(
+        KeyPoint.objects.select_related("session__community"),
+        session__community=community,
+        session_id=pk,
+        pk=point,
+    )
+    try:
+        services.remove_key_point(key_point=key_point)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Key point removed."))
     return redirect("engagement_manage:session", slug=community.slug, pk=pk)
 
 
@@ -227,9 +242,13 @@ def venues(request, community, pk=None):
     editing = Venue.objects.get(pk=venue.pk) if venue else None
     form = VenueForm(request.POST or None, instance=editing, community=community)
     if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, _("Saved %s.") % form.instance.name)
-        return redirect("engagement_manage:venues", slug=community.slug)
+        try:
+            services.save_venue(community=community, form=form)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Saved %s.") % form.instance.name)
+            return redirect("engagement_manage:venues", slug=community.slug)
     return render(
         request,
         "engagement/manage/venues.html",

@@ -315,17 +315,25 @@ def manage(request, community):
 @coordinator_required
 def rates(request, community):
     if request.method == "POST" and "suggested" in request.POST:
-        added = payments.add_suggested_rates(
-            community=community, valid_from=payments.community_today(community)
-        )
+        try:
+            added = payments.add_suggested_rates(
+                community=community, valid_from=payments.community_today(community)
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect("payments_manage:rates", slug=community.slug)
         messages.success(request, _("%(n)d starting rates added from today. Check them and add "
                                     "your own where they differ.") % {"n": added})  # fmt: skip
         return redirect("payments_manage:rates", slug=community.slug)
     form = RateForm(request.POST or None, community=community)
     if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, _("Rate saved. It applies to claims for days from its date."))
-        return redirect("payments_manage:rates", slug=community.slug)
+        try:
+            payments.save_rate(community=community, form=form)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Rate saved. It applies to claims for days from its date."))
+            return redirect("payments_manage:rates", slug=community.slug)
     return render(
         request,
         "engagement/payments/rates.html",
@@ -355,13 +363,21 @@ def payment_settings(request, community):
     if request.method == "POST":
         if "add_role" in request.POST:
             if role_form.is_valid():
-                role_form.save()
-                messages.success(request, _("Paid role saved."))
-                return redirect("payments_manage:settings", slug=community.slug)
+                try:
+                    payments.save_paid_role(community=community, form=role_form)
+                except ValidationError as error:
+                    role_form.add_error(None, error)
+                else:
+                    messages.success(request, _("Paid role saved."))
+                    return redirect("payments_manage:settings", slug=community.slug)
         elif form.is_valid():
-            form.save()
-            messages.success(request, _("Saved."))
-            return redirect("payments_manage:settings", slug=community.slug)
+            try:
+                payments.save_payment_settings(community=community, form=form)
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, _("Saved."))
+                return redirect("payments_manage:settings", slug=community.slug)
     return render(
         request,
         "engagement/payments/settings.html",

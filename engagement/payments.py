@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from communities.access import get_membership, may_coordinate
+from communities.access import get_membership, may_coordinate, refuse_if_archived
 from communities.models import Community, Membership
 from engagement.models import (
     Activity,
@@ -42,11 +42,6 @@ from members.status import StatusError
 
 HOURS_IN_A_DAY = Decimal("24")
 DOUBLE_TAP = timedelta(minutes=2)
-
-
-def _refuse_if_archived(community: Community) -> None:
-    if community.is_archived:
-        raise PaymentError(_("This community is archived, so nothing in it can be changed."))
 
 
 def community_today(community: Community) -> date:
@@ -183,7 +178,7 @@ def submit_claim(
     the claim, and the person's choice (accept, less, charity, decline) applied. A claim for
     a session the person is not recorded as coming to is allowed and flagged; a second claim
     for one session is refused; no more than 24 hours in a day."""
-    _refuse_if_archived(community)
+    refuse_if_archived(community)
     # One claim at a time per person: the checks below (hours in a day, a repeat) then see
     # every claim made before.
     Membership.objects.select_for_update().filter(community=community, user=claimant).first()
@@ -279,7 +274,7 @@ def _move(claim: Claim, status: str, *, by: User) -> None:
 def decide_claim(*, claim: Claim, by: User, action: str, text: str = "") -> Claim:
     """Approve, query (ask a question the person answers) or reject (with a reason) a claim.
     The person is told each time."""
-    _refuse_if_archived(claim.community)
+    refuse_if_archived(claim.community)
     _check_decider(claim, by)
     claim = _locked(claim)
     text = text.strip()
@@ -304,7 +299,7 @@ def decide_claim(*, claim: Claim, by: User, action: str, text: str = "") -> Clai
 
 @transaction.atomic
 def answer_query(*, claim: Claim, by: User, answer: str) -> Claim:
-    _refuse_if_archived(claim.community)
+    refuse_if_archived(claim.community)
     claim = _locked(claim)
     if by.pk != claim.claimant_id:
         raise PaymentError(_("Only the person who made the claim can answer."))
@@ -322,7 +317,7 @@ def answer_query(*, claim: Claim, by: User, answer: str) -> Claim:
 
 @transaction.atomic
 def withdraw_claim(*, claim: Claim, by: User) -> Claim:
-    _refuse_if_archived(claim.community)
+    refuse_if_archived(claim.community)
     claim = _locked(claim)
     if by.pk != claim.claimant_id:
         raise PaymentError(_("Only the person who made the claim can withdraw it."))
@@ -332,7 +327,7 @@ def withdraw_claim(*, claim: Claim, by: User) -> Claim:
 
 @transaction.atomic
 def mark_paid(*, claim: Claim, by: User, paid_on: date, reference: str) -> Claim:
-    _refuse_if_archived(claim.community)
+    refuse_if_archived(claim.community)
     _check_decider(claim, by)
     claim = _locked(claim)
     if paid_on > community_today(claim.community):
@@ -346,7 +341,7 @@ def mark_paid(*, claim: Claim, by: User, paid_on: date, reference: str) -> Claim
 
 @transaction.atomic
 def set_payment_choice(*, membership: Membership, choice: str, lower_percent=None, charity=""):
-    _refuse_if_archived(membership.community)
+    refuse_if_archived(membership.community)
     record = choice_of(membership)
     record.membership = membership
     record.choice = choice
@@ -355,6 +350,26 @@ def set_payment_choice(*, membership: Membership, choice: str, lower_percent=Non
     record.full_clean()
     record.save()
     return record
+
+
+@transaction.atomic
+def save_rate(*, community: Community, form):
+    """Add a rate from a date (the form carries the rate); claims already made keep theirs."""
+    refuse_if_archived(community)
+    return form.save()
+
+
+@transaction.atomic
+def save_payment_settings(*, community: Community, form):
+    refuse_if_archived(community)
+    return form.save()
+
+
+@transaction.atomic
+def save_paid_role(*, community: Community, form):
+    """Give a member a paid role (the form carries it)."""
+    refuse_if_archived(community)
+    return form.save()
 
 
 # --- Finance -----------------------------------------------------------------------------------
@@ -535,7 +550,7 @@ def suggested_rates() -> list[dict]:
 def add_suggested_rates(*, community: Community, valid_from: date) -> int:
     """Add the suggested starting rates from a date, for activities that have no rate on
     that date yet. Returns how many were added; the coordinator changes them as needed."""
-    _refuse_if_archived(community)
+    refuse_if_archived(community)
     added = 0
     for row in suggested_rates():
         if Rate.objects.in_force(community=community, activity=row["activity"], on=valid_from):

@@ -9,8 +9,9 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from communities.models import Membership
-from engagement.models import Registration, Session, Survey
+from communities.access import may_change, refuse_if_archived
+from communities.models import Community, Membership
+from engagement.models import KeyPoint, Registration, Session, Survey, Venue
 from members import revisions
 from members.fanout import Audience, start
 from members.models import User
@@ -45,6 +46,7 @@ def register(
     """Take a place, or a place on the waiting list when the session is full. The session row
     is locked while places are counted, so two people can never both take the last one."""
     session = Session.objects.select_for_update().select_related("community").get(pk=session.pk)
+    refuse_if_archived(session.community)
     if not session.is_open_for_registration:
         raise RegistrationError(_("This session is not taking registrations."))
     if not Membership.objects.active().filter(community=session.community, user=user).exists():
@@ -84,6 +86,30 @@ def register(
     return registration
 
 
+def may_register(user: User, session: Session, membership: Membership | None) -> bool:
+    """Whether a session's page offers the register form: to active members, for a session
+    taking registrations, in a community that is not archived."""
+    return bool(
+        user.is_authenticated
+        and may_change(session.community)
+        and session.registration_required
+        and session.is_open_for_registration
+        and membership is not None
+        and membership.is_active
+    )
+
+
+def may_cancel(session: Session, registration: Registration | None) -> bool:
+    """Whether a session's page offers to give up a place (or a place in the queue): only
+    before the session starts, and not in an archived community."""
+    return bool(
+        registration is not None
+        and registration.status != Status.CANCELLED
+        and session.starts_at > timezone.now()
+        and may_change(session.community)
+    )
+
+
 @transaction.atomic
 def cancel_registration(*, registration: Registration) -> Registration | None:
     """Give up a place (or a place in the queue). The first person waiting moves up and is
@@ -93,6 +119,7 @@ def cancel_registration(*, registration: Registration) -> Registration | None:
         .select_related("community")
         .get(pk=registration.session_id)
     )
+    refuse_if_archived(session.community)
     registration.refresh_from_db()
     if registration.status == Status.CANCELLED:
         return None
@@ -172,9 +199,16 @@ def send_session_reminders(*, now=None) -> int:
     and moment however often beat runs, or if two runs overlap: returns how many reminders
     this run started."""
     now = now or timezone.now()
-    soon = Session.objects.filter(
-        status=Session.Status.PUBLISHED, starts_at__gt=now, starts_at__lte=now + timedelta(hours=24)
-    ).select_related("community")
+    # An archived community's record keeps its sessions, but nobody is called to them.
+    soon = (
+        Session.objects.filter(
+            status=Session.Status.PUBLISHED,
+            starts_at__gt=now,
+            starts_at__lte=now + timedelta(hours=24),
+        )
+        .exclude(community__status=Community.Status.ARCHIVED)
+        .select_related("community")
+    )
     started = 0
     for session in soon:
         moments = ["day-before"]
@@ -218,6 +252,7 @@ def save_session(*, session: Session, changed: Iterable[str]) -> Session:
     """Create or change a session. People registered or waiting are told when a published
     session's time, place or link changes. More places move the waiting list up, in order;
     fewer places than people registered are refused (checked with the session locked)."""
+    refuse_if_archived(session.community)
     creating = session.pk is None
     changed = set(changed)
     if not creating and "capacity" in changed:
@@ -247,6 +282,7 @@ def save_session(*, session: Session, changed: Iterable[str]) -> Session:
 
 @transaction.atomic
 def publish_session(*, session: Session) -> None:
+    refuse_if_archived(session.community)
     session.set_status(Session.Status.PUBLISHED, by=None)
 
 
@@ -254,6 +290,7 @@ def publish_session(*, session: Session) -> None:
 def cancel_session(*, session: Session) -> None:
     """Cancel, and promise to tell everyone registered or waiting: the worker writes to them
     after commit, in batches (members.fanout)."""
+    refuse_if_archived(session.community)
     session.set_status(Session.Status.CANCELLED, by=None)
     start(
         kind="session_cancelled",
@@ -266,6 +303,7 @@ def cancel_session(*, session: Session) -> None:
 @transaction.atomic
 def copy_session(*, session: Session) -> Session:
     """A draft with the same details, for the next time; facilitators come along too."""
+    refuse_if_archived(session.community)
     facilitators = list(session.facilitators.all())
     copy = Session.objects.get(pk=session.pk)
     copy.pk = None
@@ -289,6 +327,7 @@ def record_attendance(
 ) -> None:
     """Who came and who did not, walk-ins counted (not named), and optionally completed.
     Only once the session has started."""
+    refuse_if_archived(session.community)
     if session.starts_at > timezone.now():
         raise RegistrationError(_("Attendance can be recorded once the session has started."))
     came = {int(pk) for pk in came}
@@ -304,6 +343,26 @@ def record_attendance(
     )
     if completed and session.status == Session.Status.PUBLISHED:
         session.set_status(Session.Status.COMPLETED, by=None)
+
+
+@transaction.atomic
+def save_venue(*, community, form) -> Venue:
+    """Add a place the community meets, or change one (the form carries the venue)."""
+    refuse_if_archived(community)
+    return form.save()
+
+
+@transaction.atomic
+def add_key_point(*, session: Session, text: str, by: User) -> KeyPoint:
+    """Something heard at a session, noted by whoever runs it."""
+    refuse_if_archived(session.community)
+    return KeyPoint.objects.create(session=session, text=text, created_by=by)
+
+
+@transaction.atomic
+def remove_key_point(*, key_point: KeyPoint) -> None:
+    refuse_if_archived(key_point.session.community)
+    key_point.delete()
 
 
 # --- Survey answers -------------------------------------------------------------------------
@@ -330,6 +389,7 @@ def save_response(*, survey, user, answers, anonymous: bool = False, paper: dict
     was filled in while it was open)."""
     from engagement.models import Response
 
+    refuse_if_archived(survey.community)
     if paper is not None:
         if not paper.get("contact_by"):
             paper = {**paper, "contact_details": ""}  # keep nothing they did not agree to
@@ -389,6 +449,7 @@ def save_question(*, question, choices: list[str]):
     as they are (changing them would change what people said)."""
     from engagement.models import Choice, Question
 
+    refuse_if_archived(question.survey.community)
     if question.pk:
         stored = Question.objects.get(pk=question.pk)
         if stored.kind != question.kind and question.answers.exists():
@@ -413,6 +474,22 @@ def save_question(*, question, choices: list[str]):
     return question
 
 
+@transaction.atomic
+def save_survey(*, community, form) -> Survey:
+    """Start a survey or change its details (the form carries the survey)."""
+    refuse_if_archived(community)
+    return form.save()
+
+
+@transaction.atomic
+def remove_question(*, question) -> None:
+    """Take a question off a survey, unless people have answered it: what they said stays."""
+    refuse_if_archived(question.survey.community)
+    if question.answers.exists():
+        raise SurveyError(_("People have answered this question, so it stays."))
+    question.delete()
+
+
 def survey_closing_audience(survey) -> Audience:
     """Members who chose to take part through surveys (the community's way of taking part
     that mentions surveys) and have not answered this one."""
@@ -433,13 +510,17 @@ def send_survey_closing_reminders(*, now=None) -> int:
     from engagement.models import Survey
 
     now = now or timezone.now()
-    closing = Survey.objects.filter(
-        published=True,
-        audience=Survey.Audience.MEMBERS,
-        opens_at__lte=now,
-        closes_at__gt=now,
-        closes_at__lte=now + timedelta(days=2),
-    ).select_related("community")
+    closing = (
+        Survey.objects.filter(
+            published=True,
+            audience=Survey.Audience.MEMBERS,
+            opens_at__lte=now,
+            closes_at__gt=now,
+            closes_at__lte=now + timedelta(days=2),
+        )
+        .exclude(community__status=Community.Status.ARCHIVED)
+        .select_related("community")
+    )
     started = 0
     for survey in closing:
         with transaction.atomic():

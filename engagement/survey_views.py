@@ -5,13 +5,20 @@ import segno
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from communities.access import coordinator_required, may_coordinate
+from communities.access import (
+    ArchivedError,
+    archived_message,
+    coordinator_required,
+    may_change,
+    may_coordinate,
+)
 from engagement import results as results_module
 from engagement import services
 from engagement.manage_views import session_runner_required
@@ -58,6 +65,7 @@ def survey(request, slug, pk):
     survey = _survey(request, slug, pk)
     questions = survey.questions.prefetch_related("choices")
     allowed = services.may_answer(survey=survey, user=request.user)
+    read_only = not may_change(survey.community)
     previous = None
     if request.user.is_authenticated:
         previous = Response.objects.filter(survey=survey, user=request.user).first()
@@ -75,7 +83,9 @@ def survey(request, slug, pk):
             )
     data = request.POST if request.method == "POST" else None
     form = SurveyAnswerForm(data, questions=questions, initial=initial)
-    if request.method == "POST" and allowed and survey.is_open() and form.is_valid():
+    if request.method == "POST" and read_only:
+        messages.error(request, archived_message())
+    elif request.method == "POST" and allowed and survey.is_open() and form.is_valid():
         if not request.user.is_authenticated and _too_many(request, survey):
             messages.error(
                 request, _("Too many answers from here just now. Please try again later.")
@@ -86,7 +96,7 @@ def survey(request, slug, pk):
                     survey=survey, user=request.user, answers=list(form.answers()),
                     anonymous=request.POST.get("anonymous") == "on",
                 )  # fmt: skip
-            except services.SurveyError as error:
+            except ValidationError as error:
                 messages.error(request, " ".join(error.messages))
             else:
                 messages.success(request, _("Thank you. Your answers are saved."))
@@ -99,6 +109,7 @@ def survey(request, slug, pk):
             "survey": survey,
             "form": form,
             "allowed": allowed,
+            "read_only": read_only,
             "is_open": survey.is_open(),
             "not_yet": survey.published and survey.opens_at > timezone.now(),
             # A coordinator looking at an unpublished survey sees the form as people will.
@@ -163,9 +174,13 @@ def manage_surveys(request, community, pk=None):
     survey = get_object_or_404(Survey, community=community, pk=pk) if pk else None
     form = SurveyForm(request.POST or None, instance=survey, community=community)
     if request.method == "POST" and form.is_valid():
-        saved = form.save()
-        messages.success(request, _("Survey saved. Add or change its questions below."))
-        return redirect("survey_edit", slug=community.slug, pk=saved.pk)
+        try:
+            saved = services.save_survey(community=community, form=form)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Survey saved. Add or change its questions below."))
+            return redirect("survey_edit", slug=community.slug, pk=saved.pk)
     questions = survey.questions.prefetch_related("choices") if survey else []
     return render(
         request,
@@ -191,7 +206,9 @@ def manage_question(request, community, pk, question=None):
             services.save_question(
                 question=form.save(commit=False), choices=form.cleaned_data["choices"]
             )
-        except services.SurveyError as error:
+        except ArchivedError as error:
+            form.add_error(None, error)
+        except ValidationError as error:
             form.add_error("choices_text", error)
         else:
             messages.success(request, _("Question saved."))
@@ -206,11 +223,17 @@ def manage_question(request, community, pk, question=None):
 @require_POST
 @coordinator_required
 def delete_question(request, community, pk, question):
-    target = get_object_or_404(Question, survey__community=community, survey_id=pk, pk=question)
-    if target.answers.exists():
-        messages.error(request, _("People have answered this question, so it stays."))
+    target = get_object_or_404(
+        Question.objects.select_related("survey__community"),
+        survey__community=community,
+        survey_id=pk,
+        pk=question,
+    )
+    try:
+        services.remove_question(question=target)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
     else:
-        target.delete()
         messages.success(request, _("Question removed."))
     return redirect("survey_edit", slug=community.slug, pk=pk)
 
@@ -231,10 +254,14 @@ def paper(request, community, pk):
         if not cache.add(f"paper-sheet:{paper.pop('sheet')}", True, timeout=24 * 3600):
             messages.info(request, _("Those answers were already saved."))
         else:
-            services.save_response(
-                survey=survey, user=request.user, answers=list(form.answers()), paper=paper
-            )
-            messages.success(request, _("Answers from paper saved. You can enter another set."))
+            try:
+                services.save_response(
+                    survey=survey, user=request.user, answers=list(form.answers()), paper=paper
+                )
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+            else:
+                messages.success(request, _("Answers from paper saved. You can enter another set."))
         return redirect("survey_paper", slug=community.slug, pk=survey.pk)
     return render(
         request,

@@ -4,14 +4,14 @@ import segno
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from communities.access import get_membership, may_coordinate
+from communities.access import get_membership, may_change, may_coordinate
 from communities.models import Community
 from engagement import calendar, services
 from engagement.forms import RegistrationForm
@@ -56,6 +56,20 @@ def _registration_of(user, session):
     return Registration.objects.filter(session=session, user=user).first()
 
 
+def _detail_context(request, community, session, registration, form) -> dict:
+    membership = get_membership(request.user, community)
+    return {
+        "community": community,
+        "session": session,
+        "registration": registration,
+        "membership": membership,
+        "form": form,
+        "read_only": not may_change(community),
+        "may_register": services.may_register(request.user, session, membership),
+        "may_cancel": services.may_cancel(session, registration),
+    }
+
+
 def session_detail(request, slug, pk):
     community = _community(slug)
     session = _session(request, community, pk)
@@ -63,14 +77,7 @@ def session_detail(request, slug, pk):
     return render(
         request,
         "engagement/session_detail.html",
-        {
-            "community": community,
-            "session": session,
-            "registration": registration,
-            "membership": get_membership(request.user, community),
-            "form": RegistrationForm(),
-            "now": timezone.now(),
-        },
+        _detail_context(request, community, session, registration, RegistrationForm()),
     )
 
 
@@ -84,18 +91,12 @@ def register(request, slug, pk):
         return render(
             request,
             "engagement/session_detail.html",
-            {
-                "community": community,
-                "session": session,
-                "registration": None,
-                "membership": get_membership(request.user, community),
-                "form": form,
-            },
+            _detail_context(request, community, session, None, form),
             status=400,
         )
     try:
         registration = services.register(session=session, user=request.user, **form.cleaned_data)
-    except services.RegistrationError as error:
+    except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect(session)
     if registration.status == Registration.Status.REGISTERED:
@@ -117,7 +118,7 @@ def cancel(request, slug, pk):
         raise Http404
     try:
         services.cancel_registration(registration=registration)
-    except services.RegistrationError as error:
+    except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, _("You have cancelled. Thank you for letting us know."))

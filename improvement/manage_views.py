@@ -180,9 +180,13 @@ def themes(request, community, pk=None):
     theme = get_object_or_404(Theme, community=community, pk=pk) if pk else None
     form = ThemeForm(request.POST or None, instance=theme, community=community)
     if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, _("Theme saved."))
-        return redirect("improvement_manage:themes", slug=community.slug)
+        try:
+            services.save_theme(community=community, form=form)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Theme saved."))
+            return redirect("improvement_manage:themes", slug=community.slug)
     return render(
         request,
         "improvement/manage/themes.html",
@@ -199,8 +203,13 @@ def themes(request, community, pk=None):
 @coordinator_required
 def theme_delete(request, community, pk):
     theme = get_object_or_404(Theme, community=community, pk=pk)
-    theme.delete()
-    messages.success(request, _("Theme removed. The ideas it was on are kept."))
+    theme.community = community
+    try:
+        services.remove_theme(theme=theme)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Theme removed. The ideas it was on are kept."))
     return redirect("improvement_manage:themes", slug=community.slug)
 
 

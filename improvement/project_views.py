@@ -19,7 +19,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from communities.access import get_membership, may_coordinate
+from communities.access import get_membership, may_coordinate, refused_as_archived
 from communities.models import Community
 from improvement import charts, loop, services, spc
 from improvement.forms import (
@@ -73,7 +73,7 @@ def project_list(request, slug):
         {
             "community": community,
             "page": page,
-            "may_start": services.may_take_part(request.user, community),
+            "may_start": services.may_start_project(request.user, community),
         },
     )
 
@@ -150,7 +150,7 @@ def project_detail(request, slug, pk):
     team = list(
         project.team.select_related("user").only("project", "role", "user__name", "user__erased_at")
     )
-    editing = services.may_edit_project(request.user, project, membership)
+    editing = services.may_change_project(request.user, project, membership)
     diagram = None
     try:
         roots = charts.parse_drivers(project.driver_diagram)
@@ -256,11 +256,9 @@ def team_required(view):
         project = _project(community, pk)
         if not services.may_edit_project(request.user, project):
             raise PermissionDenied
-        if request.method == "POST" and community.is_archived:
-            messages.error(
-                request, _("This community is archived, so nothing in it can be changed.")
-            )
-            return redirect(project)
+        refused = refused_as_archived(request, community, project)
+        if refused:
+            return refused
         return view(request, project, *args, **kwargs)
 
     return wrapper
@@ -368,9 +366,13 @@ def cycle_edit(request, project, cycle=None):
     instance = get_object_or_404(Cycle, project=project, pk=cycle) if cycle else None
     form = CycleForm(request.POST or None, instance=instance, project=project)
     if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, _("Cycle saved."))
-        return redirect(f"{project.get_absolute_url()}#cycles")
+        try:
+            services.save_cycle(project=project, form=form)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Cycle saved."))
+            return redirect(f"{project.get_absolute_url()}#cycles")
     return render(
         request,
         "improvement/project_part_form.html",
@@ -384,11 +386,15 @@ def measure_edit(request, project, measure=None):
     instance = get_object_or_404(Measure, project=project, pk=measure) if measure else None
     form = MeasureForm(request.POST or None, instance=instance, project=project)
     if request.method == "POST" and form.is_valid():
-        saved = form.save()
-        messages.success(request, _("Measure saved. Add its data next."))
-        return redirect(
-            "projects:data", slug=project.community.slug, pk=project.pk, measure=saved.pk
-        )
+        try:
+            saved = services.save_measure(project=project, form=form)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Measure saved. Add its data next."))
+            return redirect(
+                "projects:data", slug=project.community.slug, pk=project.pk, measure=saved.pk
+            )
     return render(
         request,
         "improvement/project_part_form.html",
@@ -452,12 +458,12 @@ def _data_post(request, measure, point_form, csv_form, problems) -> str | None:
         target = request.POST.get("remove") or request.POST.get("astronomical")
         if target and target.isascii() and target.isdigit():
             point = get_object_or_404(DataPoint, measure=measure, pk=int(target))
+            point.measure = measure
             if "remove" in request.POST:
-                point.delete()
+                services.remove_point(point=point)
                 return _("Point removed.")
-            point.astronomical = not point.astronomical
-            point.save(update_fields=["astronomical", "updated_at"])
-            return _("Marked.") if point.astronomical else _("Mark taken off.")
+            marked = services.mark_astronomical(point=point)
+            return _("Marked.") if marked else _("Mark taken off.")
     except ValidationError as error:
         point_form.add_error("when", error)
     return None
@@ -470,7 +476,11 @@ def project_result(request, project):
         return redirect(project)
     form = ResultForm(request.POST or None, instance=project)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        try:
+            services.save_result(project=project, form=form)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect("projects:result", slug=project.community.slug, pk=project.pk)
         if "publish" in request.POST:
             try:
                 result = services.publish_result(project=project, by=request.user)

@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Exists, F, OuterRef
 from django.http import Http404
@@ -16,7 +16,13 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from communities.access import get_membership, may_coordinate
+from communities.access import (
+    ArchivedError,
+    archived_message,
+    get_membership,
+    may_change,
+    may_coordinate,
+)
 from communities.models import Community
 from improvement import services
 from improvement.forms import (
@@ -32,9 +38,7 @@ from improvement.models import (
     Comment,
     Decision,
     Idea,
-    IdeaError,
     PrioritisationRound,
-    RoundError,
     Scorer,
     Support,
 )
@@ -160,7 +164,9 @@ def idea_list(request, slug):
             "shown": [idea.shown for idea in page.object_list],
             "query": query,
             "membership": membership,
-            "may_enter": services.may_enter_on_behalf(request.user, community, membership),
+            "may_add": services.may_add_idea(request.user, community, membership),
+            "may_enter": services.may_add_idea_for_someone(request.user, community, membership),
+            "read_only": not may_change(community),
         },
     )
 
@@ -235,7 +241,7 @@ def _detail_context(request, idea, comment_form=None) -> dict:
         by_name = public_name(name, erased_at) if by is not None else ""
         line = DecisionLine(idea_id, titles[idea_id], outcome, reason, decided_at, by_name)
         (decisions if idea_id == idea.pk else merged_decisions).append(line)
-    may_take_part = services.may_take_part(user, community, membership)
+    may_join_in = services.may_join_in(user, community, membership)
     comment_form = comment_form or CommentForm()
     return {
         "community": community,
@@ -256,13 +262,14 @@ def _detail_context(request, idea, comment_form=None) -> dict:
         "membership": membership,
         # Names are for the community: visitors from outside see "a member".
         "show_names": bool(membership and membership.is_active) or user.is_staff,
-        "may_take_part": may_take_part,
+        "may_join_in": may_join_in,
+        "read_only": not may_change(community),
         "coordinating": may_coordinate(user, community, membership),
         "supported": idea.supported,
         "comment_form": comment_form,
         # Empty, the box is the same for everyone: rendered once, then kept.
         "comment_form_html": render_form(comment_form, name="improvement-comment")
-        if may_take_part
+        if may_join_in
         else "",
     }
 
@@ -290,9 +297,17 @@ def idea_detail(request, slug, pk):
     return render(request, "improvement/idea_detail.html", _detail_context(request, idea))
 
 
+def _read_only(request, community):
+    """An archived community's idea forms are not shown: the ideas page says why."""
+    messages.info(request, archived_message())
+    return redirect("improvement:ideas", slug=community.slug)
+
+
 @login_required
 def idea_new(request, slug):
     community = _community(slug)
+    if not may_change(community):
+        return _read_only(request, community)
     if not services.may_take_part(request.user, community):
         messages.info(request, _("Join the community and agree its ground rules to add ideas."))
         return redirect(community)
@@ -306,7 +321,7 @@ def idea_new(request, slug):
                 description=form.cleaned_data["description"],
                 themes=form.cleaned_data.get("themes") or (),
             )
-        except IdeaError as error:
+        except ValidationError as error:
             form.add_error(None, error)
         else:
             messages.success(request, _("Thank you. Your idea is added."))
@@ -320,6 +335,8 @@ def idea_on_behalf(request, slug):
     community = _community(slug)
     if not services.may_enter_on_behalf(request.user, community):
         raise PermissionDenied
+    if not may_change(community):
+        return _read_only(request, community)
     form = OnBehalfIdeaForm(request.POST or None, community=community)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -334,7 +351,7 @@ def idea_on_behalf(request, slug):
                 source=data["source"],
                 session=data["session"] if data["source"] == Idea.Source.SESSION else None,
             )
-        except IdeaError as error:
+        except ValidationError as error:
             form.add_error(None, error)
         else:
             messages.success(request, _("The idea is added."))
@@ -358,7 +375,7 @@ def support(request, slug, pk):
         else:
             services.support_idea(idea=idea, user=request.user)
             messages.success(request, _("You support this idea."))
-    except IdeaError as error:
+    except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     return redirect(idea)
 
@@ -372,7 +389,11 @@ def comment(request, slug, pk):
     if form.is_valid():
         try:
             services.add_comment(idea=idea, user=request.user, text=form.cleaned_data["text"])
-        except IdeaError as error:
+        except ArchivedError as error:
+            # The page offers no comment box in an archived community: say so above it.
+            messages.error(request, " ".join(error.messages))
+            return redirect(idea)
+        except ValidationError as error:
             form.add_error("text", error)
         else:
             messages.success(request, _("Your comment is posted."))
@@ -414,7 +435,7 @@ def comment_edit(request, slug, pk, comment_pk):
             services.edit_comment(
                 comment=comment, user=request.user, text=form.cleaned_data["text"]
             )
-        except IdeaError as error:
+        except ValidationError as error:
             form.add_error("text", error)
         else:
             messages.success(request, _("Your comment is changed."))
@@ -438,7 +459,7 @@ def comment_report(request, slug, pk, comment_pk):
             services.report_comment(
                 comment=comment, by=request.user, reason=form.cleaned_data["reason"]
             )
-        except IdeaError as error:
+        except ValidationError as error:
             form.add_error(None, error)
         else:
             messages.success(request, _("Thank you. The coordinators will look at the comment."))
@@ -470,7 +491,7 @@ def score(request, slug, pk):
     if request.method == "POST" and form.is_valid():
         try:
             services.record_scores(round=round_, scorer=scorer, values=form.values())
-        except RoundError as error:
+        except ValidationError as error:
             form.add_error(None, error)
         else:
             messages.success(

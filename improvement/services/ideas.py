@@ -7,7 +7,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from communities.access import NOT_LOADED, get_membership, may_coordinate
+from communities.access import (
+    NOT_LOADED,
+    get_membership,
+    may_change,
+    may_coordinate,
+    refuse_if_archived,
+)
 from communities.models import Community, Membership
 from engagement.models import Answer, KeyPoint
 from improvement.models import (
@@ -67,9 +73,25 @@ def may_enter_on_behalf(user: User, community: Community, membership=NOT_LOADED)
     return may_coordinate(user, community, membership)
 
 
-def _refuse_if_archived(community: Community) -> None:
-    if community.is_archived:
-        raise IdeaError(_("This community is archived, so nothing in it can be changed."))
+def may_add_idea(user: User, community: Community, membership=NOT_LOADED) -> bool:
+    """Whether the ideas page offers "Add an idea": to active members (the form asks a new
+    member to agree the ground rules first), while the community is not archived."""
+    if not user.is_authenticated or not may_change(community):
+        return False
+    if membership is NOT_LOADED:
+        membership = get_membership(user, community)
+    return membership is not None and membership.is_active
+
+
+def may_add_idea_for_someone(user: User, community: Community, membership=NOT_LOADED) -> bool:
+    """Whether "Add an idea for someone else" is offered: not in an archived community."""
+    return may_change(community) and may_enter_on_behalf(user, community, membership)
+
+
+def may_join_in(user: User, community: Community, membership=NOT_LOADED) -> bool:
+    """Whether an idea's page offers support, comments and reports: to those who take part,
+    while the community is not archived."""
+    return may_change(community) and may_take_part(user, community, membership)
 
 
 @transaction.atomic
@@ -89,7 +111,7 @@ def add_idea(
     """Add an idea. A member's own idea needs them to take part in the community; an idea
     entered for someone else (`on_behalf` with on_behalf_of, contact_by, contact_details)
     needs a coordinator or partner, and keeps how to reach that person."""
-    _refuse_if_archived(community)
+    refuse_if_archived(community)
     entered = on_behalf is not None or key_point is not None or survey_answer is not None
     if entered:
         if not may_enter_on_behalf(by, community):
@@ -147,7 +169,7 @@ def add_idea(
 @transaction.atomic
 def support_idea(*, idea: Idea, user: User) -> bool:
     """Support an idea. Doing it twice does nothing more. Returns whether it was new."""
-    _refuse_if_archived(idea.community)
+    refuse_if_archived(idea.community)
     idea = _locked(idea)  # a merge moving supports waits, or goes first and is seen here
     if not idea.is_open_for_discussion:
         raise IdeaError(_("This idea was merged into another one: support that one instead."))
@@ -161,7 +183,7 @@ def support_idea(*, idea: Idea, user: User) -> bool:
 
 @transaction.atomic
 def withdraw_support(*, idea: Idea, user: User) -> bool:
-    _refuse_if_archived(idea.community)
+    refuse_if_archived(idea.community)
     idea = _locked(idea)
     deleted, _rows = Support.objects.filter(idea=idea, user=user).delete()
     if deleted:
@@ -173,7 +195,7 @@ def withdraw_support(*, idea: Idea, user: User) -> bool:
 def add_comment(*, idea: Idea, user: User, text: str) -> Comment:
     """Comment under the ground rules. The same text sent again straight away (a double
     tap) is kept once."""
-    _refuse_if_archived(idea.community)
+    refuse_if_archived(idea.community)
     idea = _locked(idea)  # also makes two quick posts of one comment wait for each other
     if not idea.is_open_for_discussion:
         raise IdeaError(_("This idea was merged into another one: comment on that one instead."))
@@ -206,7 +228,7 @@ def add_comment(*, idea: Idea, user: User, text: str) -> Comment:
 
 @transaction.atomic
 def edit_comment(*, comment: Comment, user: User, text: str) -> Comment:
-    _refuse_if_archived(comment.idea.community)
+    refuse_if_archived(comment.idea.community)
     if not comment.editable_by(user):
         raise IdeaError(
             _("Comments can be changed by their author for %(minutes)s minutes after posting, "
@@ -224,7 +246,7 @@ def report_comment(*, comment: Comment, by: User, reason: str) -> CommentReport:
     """Ask the coordinators to look at a comment. Reporting again changes nothing; the
     coordinators hear once per report."""
     community = comment.idea.community
-    _refuse_if_archived(community)
+    refuse_if_archived(community)
     if not may_take_part(by, community):
         raise IdeaError(_("Join the community to report a comment."))
     report, created = CommentReport.objects.get_or_create(
@@ -244,7 +266,7 @@ def report_comment(*, comment: Comment, by: User, reason: str) -> CommentReport:
 def hide_comment(*, comment: Comment, by: User, reason: str) -> Comment:
     """Hide a comment with a reason. It stays in the record and shows as hidden; its
     reports are settled."""
-    _refuse_if_archived(comment.idea.community)
+    refuse_if_archived(comment.idea.community)
     reason = reason.strip()
     if not reason:
         raise IdeaError(_("Say why the comment is hidden; its author and readers will see it."))
@@ -261,10 +283,24 @@ def hide_comment(*, comment: Comment, by: User, reason: str) -> Comment:
 @transaction.atomic
 def dismiss_reports(*, comment: Comment, by: User) -> int:
     """Leave a reported comment up: its reports are settled."""
-    _refuse_if_archived(comment.idea.community)
+    refuse_if_archived(comment.idea.community)
     return comment.reports.filter(resolved_at__isnull=True).update(
         resolved_at=timezone.now(), resolved_by=by
     )
+
+
+@transaction.atomic
+def save_theme(*, community: Community, form) -> Theme:
+    """Add a theme, or rename one (the form carries the theme)."""
+    refuse_if_archived(community)
+    return form.save()
+
+
+@transaction.atomic
+def remove_theme(*, theme: Theme) -> None:
+    """Take a theme away; the ideas it was on are kept."""
+    refuse_if_archived(theme.community)
+    theme.delete()
 
 
 def _locked(idea: Idea) -> Idea:
@@ -281,7 +317,7 @@ def _recount(idea: Idea) -> None:
 @transaction.atomic
 def change_status(*, idea: Idea, status: str, by: User, note: str = "") -> Idea:
     """Move an idea by hand along its status table, with its history kept."""
-    _refuse_if_archived(idea.community)
+    refuse_if_archived(idea.community)
     idea = _locked(idea)
     if idea.set_status(status, by=by, reason=note):
         IdeaEvent.objects.create(
@@ -296,7 +332,7 @@ def merge_ideas(*, source: Idea, target: Idea, by: User, note: str) -> Idea:
     its supporters (each counted once), its comments, its themes and the ideas merged into
     it before; its author and where it came from stay on it and count for `target`. The
     merge is written in both ideas' history."""
-    _refuse_if_archived(target.community)
+    refuse_if_archived(target.community)
     if source.pk == target.pk:
         raise IdeaError(_("An idea cannot be merged into itself. Choose another idea."))
     first, second = sorted([source.pk, target.pk])  # lock in one order: no deadlock
@@ -386,7 +422,7 @@ def decide(*, idea: Idea, outcome: str, reason: str, by: User) -> Decision:
     now" keeps it under consideration; "not taken forward" closes it. An idea already
     further on (in progress, say) keeps its status. After commit, `idea_decided` is sent, so
     the people who gave the input can be told."""
-    _refuse_if_archived(idea.community)
+    refuse_if_archived(idea.community)
     reason = reason.strip()
     if not reason:
         raise IdeaError(_("Give the reason for the decision, in plain language."))
@@ -422,7 +458,7 @@ def create_round(
     *, community: Community, by: User, title: str, description: str, ideas: Iterable[Idea]
 ) -> PrioritisationRound:
     """A new round, being set up, with the three default criteria of equal weight."""
-    _refuse_if_archived(community)
+    refuse_if_archived(community)
     round_ = PrioritisationRound.objects.create(
         community=community, title=title.strip(), description=description.strip(), created_by=by
     )
@@ -448,7 +484,7 @@ def invite_scorers(
     People invited to an open round are told at once; to a round being set up, when it
     opens."""
     round = PrioritisationRound.objects.select_for_update().get(pk=round.pk)
-    _refuse_if_archived(round.community)
+    refuse_if_archived(round.community)
     _refuse_if_closed(round)
     active = set(
         Membership.objects.active()
@@ -475,7 +511,7 @@ def invite_scorers(
 @transaction.atomic
 def save_round(*, round: PrioritisationRound, form) -> PrioritisationRound:
     """Save a round's title and description; its ideas too while it is being set up."""
-    _refuse_if_archived(round.community)
+    refuse_if_archived(round.community)
     locked = PrioritisationRound.objects.select_for_update().get(pk=round.pk)
     _refuse_if_closed(locked)
     if locked.status == PrioritisationRound.Status.DRAFT:
@@ -488,7 +524,7 @@ def save_round(*, round: PrioritisationRound, form) -> PrioritisationRound:
 def save_criteria(*, round: PrioritisationRound, formset) -> None:
     """Save criteria and weights from a formset. Only while the round is being set up:
     once people score, the criteria and weights under their scores stay as they were."""
-    _refuse_if_archived(round.community)
+    refuse_if_archived(round.community)
     locked = PrioritisationRound.objects.select_for_update().get(pk=round.pk)
     if locked.status != PrioritisationRound.Status.DRAFT:
         raise RoundError(_("Criteria and weights are fixed once scoring has started."))
@@ -504,7 +540,7 @@ def save_criteria(*, round: PrioritisationRound, formset) -> None:
 @transaction.atomic
 def remove_scorer(*, round: PrioritisationRound, scorer_id: int) -> None:
     """Take someone off a round that is not closed, with their scores."""
-    _refuse_if_archived(round.community)
+    refuse_if_archived(round.community)
     locked = PrioritisationRound.objects.select_for_update().get(pk=round.pk)
     _refuse_if_closed(locked)
     locked.scorers.filter(pk=scorer_id).delete()
@@ -522,7 +558,7 @@ def _tell_scorers(round_: PrioritisationRound, people) -> None:
 @transaction.atomic
 def open_round(*, round: PrioritisationRound) -> PrioritisationRound:
     """Open a round for scoring and tell its scorers. It needs ideas, criteria and scorers."""
-    _refuse_if_archived(round.community)
+    refuse_if_archived(round.community)
     round = PrioritisationRound.objects.select_for_update().get(pk=round.pk)
     missing = [
         label
@@ -551,7 +587,7 @@ def record_scores(
     round = (
         PrioritisationRound.objects.select_for_update().select_related("community").get(pk=round.pk)
     )
-    _refuse_if_archived(round.community)
+    refuse_if_archived(round.community)
     if scorer.round_id != round.pk:
         raise RoundError(_("Only the people invited to this round can score it."))
     still_member = (
@@ -583,7 +619,7 @@ def record_scores(
 
 @transaction.atomic
 def close_round(*, round: PrioritisationRound) -> PrioritisationRound:
-    _refuse_if_archived(round.community)
+    refuse_if_archived(round.community)
     round = PrioritisationRound.objects.select_for_update().get(pk=round.pk)
     if not round.set_status(PrioritisationRound.Status.CLOSED, by=None):
         raise StatusError(_("This round is closed, so it cannot change."))
@@ -595,7 +631,7 @@ def mark_prioritised(*, round: PrioritisationRound, ideas: Iterable[Idea], by: U
     """After a round closes, mark the ideas chosen from it as prioritised, each with the
     round in its history. Ideas that cannot move (merged, done, already further on) are
     left as they are; returns how many moved."""
-    _refuse_if_archived(round.community)
+    refuse_if_archived(round.community)
     if round.status != PrioritisationRound.Status.CLOSED:
         raise RoundError(_("Close the round before marking ideas as prioritised."))
     moved = 0

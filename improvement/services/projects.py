@@ -12,7 +12,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from communities.access import NOT_LOADED, get_membership, may_coordinate
+from communities.access import (
+    NOT_LOADED,
+    get_membership,
+    may_change,
+    may_coordinate,
+    refuse_if_archived,
+)
 from improvement.models import (
     DataPoint,
     Idea,
@@ -24,7 +30,7 @@ from improvement.models import (
     Update,
 )
 from improvement.models.projects import validate_value
-from improvement.services.ideas import _refuse_if_archived, may_take_part
+from improvement.services.ideas import may_take_part
 from improvement.services.updates import PublishResult, publish_update
 from members import revisions
 from members.models import User
@@ -37,9 +43,16 @@ __all__ = [
     "change_project_status",
     "create_project",
     "import_points",
+    "mark_astronomical",
+    "may_change_project",
     "may_edit_project",
+    "may_start_project",
     "publish_result",
+    "remove_point",
+    "save_cycle",
+    "save_measure",
     "save_project",
+    "save_result",
     "set_team_member",
 ]
 
@@ -64,10 +77,22 @@ def may_edit_project(user: User, project: Project, membership=NOT_LOADED) -> boo
     )
 
 
+def may_change_project(user: User, project: Project, membership=NOT_LOADED) -> bool:
+    """Whether a project's page offers its changes: to its editors, while the community is
+    not archived."""
+    return may_change(project.community) and may_edit_project(user, project, membership)
+
+
+def may_start_project(user: User, community, membership=NOT_LOADED) -> bool:
+    """Whether "Start a project" is offered: to those who take part, while the community is
+    not archived."""
+    return may_change(community) and may_take_part(user, community, membership)
+
+
 @transaction.atomic
 def create_project(*, community, by: User, ideas=(), **fields) -> Project:
     """A new project, in planning, with the person who started it as its lead."""
-    _refuse_if_archived(community)
+    refuse_if_archived(community)
     if not may_take_part(by, community):
         raise ProjectError(_("Join the community and agree its ground rules to start a project."))
     project = Project.objects.create(community=community, created_by=by, **fields)
@@ -80,7 +105,7 @@ def create_project(*, community, by: User, ideas=(), **fields) -> Project:
 def set_team_member(*, project: Project, user: User, role: str | None) -> None:
     """Add someone to the team (an active member of the community), change their role, or
     (role None) take them off. A project keeps at least one lead."""
-    _refuse_if_archived(project.community)
+    refuse_if_archived(project.community)
     if role is None:
         leads = project.team.filter(role=TeamMember.Role.LEAD)
         if leads.count() == 1 and leads.filter(user=user).exists():
@@ -100,7 +125,7 @@ def set_team_member(*, project: Project, user: User, role: str | None) -> None:
 def save_project(*, form, by: User) -> Project:
     """Save a project's aim, ideas and drivers. Ideas linked while changes are being tested
     are put in progress, as if they had been linked from the start."""
-    _refuse_if_archived(form.instance.community)
+    refuse_if_archived(form.instance.community)
     project = form.save()
     if project.status in (Project.Status.TESTING, Project.Status.SUSTAINING):
         note = _("Project “%(title)s”") % {"title": project.title}
@@ -127,7 +152,7 @@ def _move_idea(idea: Idea, status: str, *, by: User, note: str) -> None:
 def change_project_status(*, project: Project, status: str, by: User) -> Project:
     """Move a project along its status table. Starting to test changes puts its ideas in
     progress; completing it (which needs a result written) marks them done."""
-    _refuse_if_archived(project.community)
+    refuse_if_archived(project.community)
     project = Project.objects.select_for_update().select_related("community").get(pk=project.pk)
     if status == Project.Status.COMPLETED and not project.result.strip():
         raise ProjectError(_("Write what happened before completing the project."))
@@ -146,7 +171,7 @@ def change_project_status(*, project: Project, status: str, by: User) -> Project
 
 @transaction.atomic
 def add_point(*, measure: Measure, when: date, value: float, note: str = "") -> DataPoint:
-    _refuse_if_archived(measure.project.community)
+    refuse_if_archived(measure.project.community)
     if DataPoint.objects.filter(measure=measure, when=when).exists():
         raise ProjectError(
             _("There is already a value for %(when)s. Change that one instead.")
@@ -162,6 +187,43 @@ def add_point(*, measure: Measure, when: date, value: float, note: str = "") -> 
             _("There is already a value for %(when)s. Change that one instead.")
             % {"when": when.isoformat()}
         ) from None
+
+
+@transaction.atomic
+def save_cycle(*, project: Project, form):
+    """Log a PDSA cycle of a project, or change one (the form carries the cycle)."""
+    refuse_if_archived(project.community)
+    return form.save()
+
+
+@transaction.atomic
+def save_measure(*, project: Project, form) -> Measure:
+    """Add a measure to a project, or change one (the form carries the measure)."""
+    refuse_if_archived(project.community)
+    return form.save()
+
+
+@transaction.atomic
+def remove_point(*, point: DataPoint) -> None:
+    refuse_if_archived(point.measure.project.community)
+    point.delete()
+
+
+@transaction.atomic
+def mark_astronomical(*, point: DataPoint) -> bool:
+    """Mark a point as astronomical (left out of the chart's limits), or take the mark off.
+    Returns whether it is marked now."""
+    refuse_if_archived(point.measure.project.community)
+    point.astronomical = not point.astronomical
+    point.save(update_fields=["astronomical", "updated_at"])
+    return point.astronomical
+
+
+@transaction.atomic
+def save_result(*, project: Project, form) -> Project:
+    """Save a project's result, before it is published."""
+    refuse_if_archived(project.community)
+    return form.save()
 
 
 @dataclass
@@ -254,7 +316,7 @@ def import_points(*, measure: Measure, content: bytes) -> tuple[int, list[CsvPro
     """Import data points from a CSV file with the columns date, value and (optionally) note.
     Every row is checked first; if any is wrong, nothing is imported and every problem comes
     back with its line number. Returns (points imported, problems)."""
-    _refuse_if_archived(measure.project.community)
+    refuse_if_archived(measure.project.community)
     if len(content) > CSV_MAX_BYTES:
         return 0, [CsvProblem(1, _("The file is too large: keep it under 500 KB."))]
     rows, problems = _read_rows(content)
@@ -289,7 +351,7 @@ def publish_result(*, project: Project, by: User) -> PublishResult:
     """Tell everyone whose ideas led to the project what came of it: a "you said, we did"
     update about its ideas, published once by a coordinator. Publishing again tells nobody
     twice."""
-    _refuse_if_archived(project.community)
+    refuse_if_archived(project.community)
     if not may_coordinate(by, project.community):
         raise ProjectError(_("A coordinator publishes the result, as they publish every update."))
     project = Project.objects.select_for_update().select_related("community").get(pk=project.pk)

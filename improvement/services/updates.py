@@ -9,9 +9,9 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from communities.access import refuse_if_archived
 from improvement import loop
 from improvement.models import IdeaEvent, Update, UpdateError
-from improvement.services.ideas import _refuse_if_archived
 from members.fanout import Audience, Contact, progress, start
 from members.models import FanOut, User
 from members.outbox import notify
@@ -79,7 +79,7 @@ def save_update(*, form, by: User) -> Update:
     """Save a draft update from its form. Published updates are the record: they do not
     change."""
     update = form.instance
-    _refuse_if_archived(update.community)
+    refuse_if_archived(update.community)
     # Lock the row: a publish in another request either finished first (and is seen here) or
     # waits until this save is done.
     if update.pk and Update.objects.select_for_update().filter(pk=update.pk).published().exists():
@@ -108,7 +108,7 @@ def publish_update(*, update: Update, by: User) -> PublishResult:
     publishing to ten thousand people returns at once, and the update's page shows how far
     it has got. Idempotent: publishing again, or twice at once, publishes once and tells
     nobody twice."""
-    _refuse_if_archived(update.community)
+    refuse_if_archived(update.community)
     _check_ready(update)
     now = timezone.now()
     claimed = Update.objects.filter(pk=update.pk, status=Update.Status.DRAFT).update(

@@ -3,6 +3,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from communities import services
+from communities.access import ArchivedError
 from communities.models import Community, Membership
 from members.status import StatusError
 
@@ -105,7 +106,7 @@ def test_archived_community_is_read_only(client, open_community, outsider, membe
     client.post(reverse("communities:join", args=[open_community.slug]), join_data(open_community))
     assert not Membership.objects.filter(user=outsider).exists()
     membership = Membership.objects.get(user=member)
-    with pytest.raises(services.MembershipError, match="archived"):
+    with pytest.raises(ArchivedError, match="archived"):
         services.leave_community(membership=membership)
 
 

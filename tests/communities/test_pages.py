@@ -9,22 +9,43 @@ from tests.conftest import make_community
 pytestmark = pytest.mark.django_db
 
 
-def test_home_lists_only_listed_active_communities(client, community):
+def test_home_lists_only_listed_communities(client, community):
     make_community("hidden-one", name="Hidden one", listed=False)
-    make_community("old-one", name="Old one", status=Community.Status.ARCHIVED)
-    make_community("ending-one", name="Ending one", status=Community.Status.WINDING_DOWN)
+    make_community("hidden-past", name="Hidden past", listed=False, status="archived")
     page = client.get("/").content.decode()
     assert community.name in page
     assert community.purpose in page
-    for name in ("Hidden one", "Old one", "Ending one"):
-        assert name not in page
+    assert "Hidden one" not in page and "Hidden past" not in page
+    assert "Past and closing communities" not in page
+
+
+def test_home_lists_past_and_closing_communities_after_the_running_ones(client, community):
+    """Their record stays findable: under their own heading, each with its legacy note."""
+    make_community(
+        "old-one",
+        name="Aardvark old",
+        status=Community.Status.ARCHIVED,
+        legacy_note="We changed the clinic letters. Carry on at Newtown.",
+    )
+    make_community("ending-one", name="Ending one", status=Community.Status.WINDING_DOWN,
+                   legacy_note="Our last session is in June.")  # fmt: skip
+    page = client.get("/").content.decode()
+    heading = page.index("Past and closing communities")
+    assert page.index(community.name) < heading
+    assert heading < page.index("Aardvark old") < page.index("Ending one")
+    assert "We changed the clinic letters. Carry on at Newtown." in page
+    assert "Our last session is in June." in page
+    past = page[heading:]
+    assert "Archived" in past and "Winding down" in past
+    assert "/join/" not in page  # the home page offers nothing to do in them
 
 
 @pytest.mark.parametrize("count", [3, 30])
 def test_home_query_count_does_not_grow_with_communities(client, django_assert_num_queries, count):
     for i in range(count):
         make_community(f"community-{i}")
-    # 1: the page of communities; 2: the paginator's count.
+        make_community(f"past-{i}", status=Community.Status.ARCHIVED, legacy_note="Done.")
+    # 1: the page of communities, running and past in one list; 2: the paginator's count.
     with django_assert_num_queries(2):
         response = client.get("/")
     assert response.status_code == 200

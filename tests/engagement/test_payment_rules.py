@@ -14,6 +14,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from communities.access import ArchivedError
 from communities.models import Membership
 from engagement import payments
 from engagement.models import (
@@ -670,11 +671,11 @@ def test_an_archived_community_takes_no_claims_or_decisions(
     waiting, _asked, approved = archived
     Notification.objects.all().delete()
     refused = "This community is archived, so nothing in it can be changed."
-    with pytest.raises(PaymentError, match=refused):
+    with pytest.raises(ArchivedError, match=refused):
         hours_claim(community, member, date(2026, 5, 4), hours="1")
-    with pytest.raises(PaymentError, match=refused):
+    with pytest.raises(ArchivedError, match=refused):
         approve(waiting, coordinator)
-    with pytest.raises(PaymentError, match=refused):
+    with pytest.raises(ArchivedError, match=refused):
         pay(approved, coordinator)
     assert list(Claim.objects.order_by("date").values_list("status", flat=True)) == [
         "submitted", "queried", "approved"]  # fmt: skip

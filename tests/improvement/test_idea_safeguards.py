@@ -7,10 +7,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from communities.access import ArchivedError
 from communities.models import Community, Membership
 from engagement import services as engagement_services
 from improvement import services
-from improvement.models import Comment, Idea, IdeaError, RoundError, Score
+from improvement.models import Comment, Idea, RoundError, Score
 from tests.improvement.factories import new_member, survey_answer
 
 pytestmark = pytest.mark.django_db
@@ -119,7 +120,7 @@ def test_scores_are_refused_in_an_archived_community(community, open_round, idea
     Community.objects.filter(pk=community.pk).update(status=Community.Status.ARCHIVED)
     open_round.refresh_from_db()
     criterion = open_round.criteria.first()
-    with pytest.raises(IdeaError):
+    with pytest.raises(ArchivedError):
         services.record_scores(round=open_round, scorer=scorer, values={(idea.pk, criterion.pk): 3})
     assert not Score.objects.exists()
 

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from communities.access import ArchivedError
 from communities.models import Membership
 from improvement import services
 from improvement.models import (
@@ -149,7 +150,7 @@ def test_only_the_communitys_own_themes_are_kept(community, other_community, mem
 
 def test_no_ideas_are_added_in_an_archived_community(community, coordinator):
     archive(community)
-    with pytest.raises(IdeaError, match="archived"):
+    with pytest.raises(ArchivedError, match="archived"):
         add(community, coordinator)
 
 
@@ -218,7 +219,7 @@ def test_a_merged_idea_takes_no_support_or_comments(community, coordinator, memb
 def test_no_support_in_an_archived_community(community, member):
     idea = make_idea(community)
     archive(community)
-    with pytest.raises(IdeaError, match="archived"):
+    with pytest.raises(ArchivedError, match="archived"):
         services.support_idea(idea=idea, user=member)
 
 
@@ -522,7 +523,7 @@ def test_ideas_merge_only_within_one_community(community, other_community, coord
 def test_no_merging_in_an_archived_community(community, coordinator):
     a, b = make_idea(community, title="A"), make_idea(community, title="B")
     archive(community)
-    with pytest.raises(IdeaError, match="archived"):
+    with pytest.raises(ArchivedError, match="archived"):
         services.merge_ideas(source=b, target=a, by=coordinator, note="")
 
 
@@ -689,7 +690,7 @@ def test_no_decision_on_a_merged_or_done_idea(community, coordinator, status, wh
 def test_no_decision_in_an_archived_community(community, coordinator):
     idea = make_idea(community)
     archive(community)
-    with pytest.raises(IdeaError, match="archived"):
+    with pytest.raises(ArchivedError, match="archived"):
         services.decide(idea=idea, outcome=Outcome.ADOPT, reason="Yes.", by=coordinator)
 
 

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from communities.access import ArchivedError
 from improvement import services
 from improvement.models import Idea, IdeaError, IdeaEvent
 from members.status import StatusError
@@ -245,7 +246,7 @@ def test_nothing_changes_in_an_archived_community(community, coordinator):
     idea = idea_in(community, Status.NEW)
     community.status = community.Status.ARCHIVED
     community.save()
-    with pytest.raises(IdeaError, match="archived"):
+    with pytest.raises(ArchivedError, match="archived"):
         services.change_status(idea=idea, status=Status.CONSIDERING, by=coordinator)
     idea.refresh_from_db()
     assert idea.status == Status.NEW

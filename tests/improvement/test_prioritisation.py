@@ -3,13 +3,13 @@
 import pytest
 from django.db import IntegrityError, transaction
 
+from communities.access import ArchivedError
 from communities.models import Membership, MembershipPerspective, Perspective
 from improvement import services
 from improvement.models import (
     DEFAULT_CRITERIA,
     Criterion,
     Idea,
-    IdeaError,
     IdeaEvent,
     PrioritisationRound,
     RoundError,
@@ -66,7 +66,7 @@ def test_a_new_round_has_the_three_default_criteria(community, other_community, 
 def test_no_round_in_an_archived_community(community, coordinator):
     community.status = community.Status.ARCHIVED
     community.save()
-    with pytest.raises(IdeaError, match="archived"):
+    with pytest.raises(ArchivedError, match="archived"):
         new_round(community, coordinator)
     assert not PrioritisationRound.objects.exists()
 

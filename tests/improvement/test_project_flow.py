@@ -7,12 +7,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from communities.access import ArchivedError
 from communities.models import Community, Membership
 from improvement import charts, services, spc
 from improvement.models import (
     Cycle,
     Idea,
-    IdeaError,
     IdeaEvent,
     Measure,
     Project,
@@ -157,7 +157,7 @@ def test_a_stopped_project_planned_again_has_no_end_date(project, coordinator):
 def test_an_archived_community_refuses_status_changes(project, community, coordinator):
     Community.objects.filter(pk=community.pk).update(status=Community.Status.ARCHIVED)
     project.community.refresh_from_db()
-    with pytest.raises(IdeaError, match="archived"):
+    with pytest.raises(ArchivedError, match="archived"):
         services.change_project_status(project=project, status=S.TESTING, by=coordinator)
     project.refresh_from_db()
     assert project.status == S.PLANNING
