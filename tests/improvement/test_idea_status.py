@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from communities.access import ArchivedError
 from improvement import services
-from improvement.models import Idea, IdeaError, IdeaEvent
+from improvement.models import Idea, IdeaEvent
 from members.status import StatusError
 from tests.improvement.factories import make_idea
 
