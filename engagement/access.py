@@ -5,8 +5,62 @@ the caller has it loaded: then it asks the database nothing). Services refuse wi
 views pass their answers to templates as booleans, and alerts go to the people they allow.
 """
 
-from communities.access import NOT_LOADED, may_coordinate
-from engagement.models import Claim
+from communities.access import NOT_LOADED, get_membership, may_coordinate
+from communities.models import Membership
+from engagement.models import Claim, Session, Venue
+
+
+def _loaded(user, community, membership):
+    return get_membership(user, community) if membership is NOT_LOADED else membership
+
+
+def is_partner(membership) -> bool:
+    """An active partner of the community (a membership, or None)."""
+    return (
+        membership is not None
+        and membership.is_active
+        and membership.role == Membership.Role.PARTNER
+    )
+
+
+def may_run_sessions(user, community, membership=NOT_LOADED) -> bool:
+    """Coordinators and site staff run every session of the community; its partners run
+    their own (see `sessions_run_by`), and plan new ones."""
+    membership = _loaded(user, community, membership)
+    return may_coordinate(user, community, membership) or is_partner(membership)
+
+
+def sessions_run_by(user, community, membership=NOT_LOADED):
+    """The community's sessions this person runs: every one for a coordinator or site
+    staff; for a partner, those they facilitate. Every partner page, and the navigation,
+    finds sessions through this, so a partner never reaches another's session."""
+    membership = _loaded(user, community, membership)
+    sessions = Session.objects.filter(community=community)
+    if may_coordinate(user, community, membership):
+        return sessions
+    if not is_partner(membership):
+        return sessions.none()
+    facilitated = Session.facilitators.through.objects.filter(user_id=user.pk)
+    return sessions.filter(pk__in=facilitated.values("session_id"))
+
+
+def venues_others_meet_at(user, community, membership=NOT_LOADED):
+    """The community's venues where a session meets that this person does not run."""
+    others = Session.objects.filter(community=community).exclude(
+        pk__in=sessions_run_by(user, community, membership).values("pk")
+    )
+    return Venue.objects.filter(community=community, sessions__in=others).distinct()
+
+
+def may_change_venue(user, venue, membership=NOT_LOADED, *, others_meet_there: bool) -> bool:
+    """Coordinators change any of the community's places. A partner adds places and changes
+    those where only sessions they run meet: a change (a new name, no step-free access)
+    reaches everyone coming to every session there, so it is for whoever runs them all.
+    `others_meet_there`: the venue is among `venues_others_meet_at` for this person."""
+    membership = _loaded(user, venue.community, membership)
+    if may_coordinate(user, venue.community, membership):
+        return True
+    return is_partner(membership) and not others_meet_there
 
 
 def may_decide_claim(user, claim, membership=NOT_LOADED) -> bool:
