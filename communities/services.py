@@ -16,6 +16,7 @@ from communities.models import (
     Membership,
     MembershipError,
     MembershipPerspective,
+    PartnerOrganisation,
 )
 from members.models import User, normalise_email
 from members.outbox import notify, notify_address
@@ -205,15 +206,25 @@ def leave_community(*, membership: Membership, erasing: bool = False) -> None:
 
 
 @transaction.atomic
-def change_role(*, membership: Membership, role: str, by: User) -> None:
+def change_role(
+    *, membership: Membership, role: str, by: User, organisation: PartnerOrganisation | None = None
+) -> None:
+    """Give a member a role; a partner may belong to one of the community's partner
+    organisations (and then runs the sessions it hosts). Only partners keep one."""
     _ensure_open(membership.community)
     if role != Membership.Role.COORDINATOR:
         _refuse_if_last_coordinator(
             membership,
             _("This is the only coordinator. Make someone else a coordinator first."),
         )
+    if (
+        organisation is not None
+        and not membership.community.partners.filter(pk=organisation.pk).exists()
+    ):
+        raise MembershipError(_("That organisation is not a partner of this community."))
     membership.role = role
-    membership.save(update_fields=["role"])
+    membership.organisation = organisation if role == Membership.Role.PARTNER else None
+    membership.save(update_fields=["role", "organisation"])
 
 
 @transaction.atomic

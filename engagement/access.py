@@ -5,6 +5,8 @@ the caller has it loaded: then it asks the database nothing). Services refuse wi
 views pass their answers to templates as booleans, and alerts go to the people they allow.
 """
 
+from django.db.models import Q
+
 from communities.access import NOT_LOADED, get_membership, may_coordinate
 from communities.models import Membership
 from engagement.models import Claim, Session, Venue
@@ -32,8 +34,9 @@ def may_run_sessions(user, community, membership=NOT_LOADED) -> bool:
 
 def sessions_run_by(user, community, membership=NOT_LOADED):
     """The community's sessions this person runs: every one for a coordinator or site
-    staff; for a partner, those they facilitate. Every partner page, and the navigation,
-    finds sessions through this, so a partner never reaches another's session."""
+    staff; for a partner, those they facilitate and those their organisation hosts. Every
+    partner page, and the navigation, finds sessions through this, so a partner never
+    reaches another's session."""
     membership = _loaded(user, community, membership)
     sessions = Session.objects.filter(community=community)
     if may_coordinate(user, community, membership):
@@ -41,7 +44,10 @@ def sessions_run_by(user, community, membership=NOT_LOADED):
     if not is_partner(membership):
         return sessions.none()
     facilitated = Session.facilitators.through.objects.filter(user_id=user.pk)
-    return sessions.filter(pk__in=facilitated.values("session_id"))
+    theirs = Q(pk__in=facilitated.values("session_id"))
+    if membership.organisation_id is not None:
+        theirs |= Q(host_id=membership.organisation_id)
+    return sessions.filter(theirs)
 
 
 def venues_others_meet_at(user, community, membership=NOT_LOADED):

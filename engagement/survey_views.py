@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from communities.access import coordinator_required, may_coordinate
+from engagement import access, services
 from engagement import results as results_module
-from engagement import services
 from engagement.manage_views import session_runner_required
 from engagement.models import Question, Response, Survey
 from engagement.survey_forms import PaperDetailsForm, QuestionForm, SurveyAnswerForm, SurveyForm
@@ -218,10 +218,11 @@ def delete_question(request, community, pk, question):
 @session_runner_required
 def paper(request, community, pk):
     """Enter answers collected on paper, on someone's behalf: coordinators for any of the
-    community's surveys, partners for published surveys about sessions they facilitate."""
+    community's surveys, partners for published surveys about sessions they run."""
     surveys = Survey.objects.filter(community=community)
     if not request.coordinating:
-        surveys = surveys.filter(published=True, session__facilitators=request.user)
+        run = access.sessions_run_by(request.user, community, request.membership)
+        surveys = surveys.filter(published=True, session__in=run.values("pk"))
     survey = get_object_or_404(surveys, pk=pk)
     questions = survey.questions.prefetch_related("choices")
     details = PaperDetailsForm(request.POST or None, prefix="paper")

@@ -4,6 +4,7 @@ places where others' sessions meet, are out of their reach (refused, nothing cha
 import pytest
 from django.urls import reverse
 
+from communities.models import Membership, PartnerOrganisation
 from engagement.models import KeyPoint, Venue
 from tests.engagement.test_sessions import make_session
 
@@ -119,3 +120,63 @@ def test_a_partner_sees_which_places_they_may_change(client, community, partner,
     # Adding a place stays open to them: they plan sessions.
     client.post(url("venues", community), {"name": "Library", "kind": "library"})
     assert Venue.objects.filter(name="Library").exists()
+
+
+# --- A partner's organisation -------------------------------------------------------------
+
+
+@pytest.fixture
+def charity(community):
+    organisation = PartnerOrganisation.objects.create(name="Carers Sheffield", kind="charity")
+    community.partners.add(organisation)
+    return organisation
+
+
+def member_url(community, membership):
+    return reverse("communities:manage_member", args=[community.slug, membership.pk])
+
+
+def test_a_coordinator_records_a_partners_organisation(
+    client, community, coordinator, partner, charity
+):
+    membership = Membership.objects.get(user=partner)
+    elsewhere = PartnerOrganisation.objects.create(name="Elsewhere", kind="nhs")
+    client.force_login(coordinator)
+    form = client.get(member_url(community, membership)).context["form"]
+    assert list(form.fields["organisation"].queryset) == [charity]
+    refused = client.post(
+        member_url(community, membership), {"role": "partner", "organisation": elsewhere.pk}
+    )
+    assert "Select a valid choice" in refused.content.decode()
+    client.post(member_url(community, membership), {"role": "partner", "organisation": charity.pk})
+    membership.refresh_from_db()
+    assert membership.organisation == charity
+
+
+def test_only_a_partner_belongs_to_an_organisation(client, community, coordinator, member, charity):
+    membership = Membership.objects.get(user=member)
+    client.force_login(coordinator)
+    response = client.post(
+        member_url(community, membership), {"role": "member", "organisation": charity.pk}
+    )
+    assert "Only partners belong to a partner organisation." in response.content.decode()
+    membership.refresh_from_db()
+    assert membership.organisation is None
+
+
+def test_a_partner_runs_the_sessions_their_organisation_hosts(
+    client, community, coordinator, partner, charity, theirs, others
+):
+    hosted = make_session(community, title="Hosted by the charity", host=charity)
+    url_of = {s: url("session", community, s.pk) for s in (theirs, others, hosted)}
+    client.force_login(partner)
+    assert client.get(url_of[hosted]).status_code == 404
+    Membership.objects.filter(user=partner).update(organisation=charity)
+    listing = client.get(url("sessions", community)).content.decode()
+    assert "Hosted by the charity" in listing and "Theirs" in listing
+    assert "Someone else" not in listing
+    assert client.get(url_of[hosted]).status_code == 200
+    assert client.get(url_of[others]).status_code == 404
+    point = point_in(hosted, coordinator)
+    response = client.post(url("remove_key_point", community, hosted.pk, point.pk))
+    assert response.status_code == 302 and not KeyPoint.objects.exists()
