@@ -69,6 +69,17 @@ def may_change_venue(user, venue, membership=NOT_LOADED, *, others_meet_there: b
     return is_partner(membership) and not others_meet_there
 
 
+def may_answer(user, survey, membership=NOT_LOADED) -> bool:
+    """Anyone answers a survey open to anyone; the community's active members answer the
+    others."""
+    if survey.audience == survey.Audience.ANYONE:
+        return True
+    if not user.is_authenticated:
+        return False
+    membership = _loaded(user, survey.community, membership)
+    return membership is not None and membership.is_active
+
+
 def may_decide_claim(user, claim, membership=NOT_LOADED) -> bool:
     """Coordinators and site staff decide on claims and pay them, but never one they made
     or entered from paper: someone else checks those. Where no other coordinator can,

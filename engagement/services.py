@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from communities.models import Membership
+from engagement.access import may_answer
 from engagement.models import Registration, Session, Survey
 from members import revisions
 from members.fanout import Audience, start
@@ -313,15 +314,6 @@ class SurveyError(ValidationError):
     """An answer that cannot be taken, with a reason to show."""
 
 
-def may_answer(*, survey, user) -> bool:
-    if survey.audience == survey.Audience.ANYONE:
-        return True
-    return bool(
-        user.is_authenticated
-        and Membership.objects.active().filter(community=survey.community, user=user).exists()
-    )
-
-
 @transaction.atomic
 def save_response(*, survey, user, answers, anonymous: bool = False, paper: dict | None = None):
     """Record answers. A member answers once and may change their answers until the survey
@@ -340,7 +332,7 @@ def save_response(*, survey, user, answers, anonymous: bool = False, paper: dict
 
     if not survey.is_open():
         raise SurveyError(_("This survey is closed."))
-    if not may_answer(survey=survey, user=user):
+    if not may_answer(user, survey):
         raise SurveyError(_("This survey is for members of the community."))
     named = user.is_authenticated and not (anonymous and survey.allow_anonymous)
     if user.is_authenticated:

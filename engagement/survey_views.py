@@ -57,7 +57,7 @@ def survey(request, slug, pk):
     """Answer a survey: on a phone, by keyboard and by screen reader."""
     survey = _survey(request, slug, pk)
     questions = survey.questions.prefetch_related("choices")
-    allowed = services.may_answer(survey=survey, user=request.user)
+    allowed = access.may_answer(request.user, survey)
     previous = None
     if request.user.is_authenticated:
         previous = Response.objects.filter(survey=survey, user=request.user).first()

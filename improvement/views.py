@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from communities.access import get_membership, may_coordinate
 from communities.models import Community
-from improvement import services
+from improvement import access, services
 from improvement.forms import (
     CommentForm,
     IdeaFilterForm,
@@ -160,7 +160,7 @@ def idea_list(request, slug):
             "shown": [idea.shown for idea in page.object_list],
             "query": query,
             "membership": membership,
-            "may_enter": services.may_enter_on_behalf(request.user, community, membership),
+            "may_enter": access.may_enter_on_behalf(request.user, community, membership),
         },
     )
 
@@ -235,7 +235,7 @@ def _detail_context(request, idea, comment_form=None) -> dict:
         by_name = public_name(name, erased_at) if by is not None else ""
         line = DecisionLine(idea_id, titles[idea_id], outcome, reason, decided_at, by_name)
         (decisions if idea_id == idea.pk else merged_decisions).append(line)
-    may_take_part = services.may_take_part(user, community, membership)
+    may_take_part = access.may_take_part(user, community, membership)
     comment_form = comment_form or CommentForm()
     return {
         "community": community,
@@ -293,7 +293,7 @@ def idea_detail(request, slug, pk):
 @login_required
 def idea_new(request, slug):
     community = _community(slug)
-    if not services.may_take_part(request.user, community):
+    if not access.may_take_part(request.user, community):
         messages.info(request, _("Join the community and agree its ground rules to add ideas."))
         return redirect(community)
     form = IdeaForm(request.POST or None, community=community)
@@ -318,7 +318,7 @@ def idea_new(request, slug):
 def idea_on_behalf(request, slug):
     """A coordinator or partner types in an idea someone gave on paper or at a session."""
     community = _community(slug)
-    if not services.may_enter_on_behalf(request.user, community):
+    if not access.may_enter_on_behalf(request.user, community):
         raise PermissionDenied
     form = OnBehalfIdeaForm(request.POST or None, community=community)
     if request.method == "POST" and form.is_valid():
@@ -430,7 +430,7 @@ def comment_edit(request, slug, pk, comment_pk):
 def comment_report(request, slug, pk, comment_pk):
     community = _community(slug)
     comment = _comment(community, pk, comment_pk)
-    if not services.may_take_part(request.user, community):
+    if not access.may_take_part(request.user, community):
         raise PermissionDenied
     form = ReportForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -7,9 +7,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from communities.access import NOT_LOADED, get_membership, may_coordinate
 from communities.models import Community, Membership
 from engagement.models import Answer, KeyPoint
+from improvement.access import may_enter_on_behalf, may_take_part
 from improvement.models import (
     COMMENT_EDIT_WINDOW,
     DEFAULT_CRITERIA,
@@ -41,29 +41,6 @@ DOUBLE_TAP = timedelta(minutes=2)
 def _too_many(model, *, field: str, user: User, since: timedelta, limit: int) -> bool:
     recent = model.objects.filter(**{field: user}, created_at__gte=timezone.now() - since).count()
     return recent >= limit
-
-
-def may_take_part(user: User, community: Community, membership=NOT_LOADED) -> bool:
-    """Members who have agreed the current ground rules take part; coordinators and site
-    staff always may. Pass the person's membership if it is loaded already."""
-    if not user.is_authenticated:
-        return False
-    if membership is NOT_LOADED:
-        membership = get_membership(user, community)
-    if membership is not None and membership.is_active and not membership.needs_to_agree_rules:
-        return True
-    return may_coordinate(user, community, membership)
-
-
-def may_enter_on_behalf(user: User, community: Community, membership=NOT_LOADED) -> bool:
-    """Coordinators and the community's partners type in ideas from paper and sessions."""
-    if not user.is_authenticated:
-        return False
-    if membership is NOT_LOADED:
-        membership = get_membership(user, community)
-    if membership is not None and membership.is_active and membership.role == "partner":
-        return True
-    return may_coordinate(user, community, membership)
 
 
 def _refuse_if_archived(community: Community) -> None:

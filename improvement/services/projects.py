@@ -12,7 +12,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from communities.access import NOT_LOADED, get_membership, may_coordinate
+from communities.access import get_membership, may_coordinate
+from improvement.access import may_take_part
 from improvement.models import (
     DataPoint,
     Idea,
@@ -24,7 +25,7 @@ from improvement.models import (
     Update,
 )
 from improvement.models.projects import validate_value
-from improvement.services.ideas import _refuse_if_archived, may_take_part
+from improvement.services.ideas import _refuse_if_archived
 from improvement.services.updates import PublishResult, publish_update
 from members import revisions
 from members.models import User
@@ -37,7 +38,6 @@ __all__ = [
     "change_project_status",
     "create_project",
     "import_points",
-    "may_edit_project",
     "publish_result",
     "save_project",
     "set_team_member",
@@ -49,19 +49,6 @@ CSV_MAX_BYTES = 512 * 1024
 LINKABLE = {Idea.Status.PRIORITISED, Idea.Status.IN_PROGRESS, Idea.Status.DONE}
 NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 CSV_MAX_ROWS = 5000
-
-
-def may_edit_project(user: User, project: Project, membership=NOT_LOADED) -> bool:
-    """The project's team edits it (while they are active members); coordinators manage it."""
-    if not user.is_authenticated:
-        return False
-    if membership is NOT_LOADED:
-        membership = get_membership(user, project.community)
-    if may_coordinate(user, project.community, membership):
-        return True
-    return (
-        membership is not None and membership.is_active and project.team.filter(user=user).exists()
-    )
 
 
 @transaction.atomic

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from communities.models import Membership
-from improvement import services
+from improvement import access, services
 from improvement.models import (
     Comment,
     CommentReport,
@@ -88,14 +88,14 @@ def test_a_member_agrees_the_current_ground_rules_before_adding_ideas(community,
 def test_coordinators_and_staff_take_part_before_agreeing_changed_ground_rules(
     request, community, persona
 ):
-    """services.may_take_part: "coordinators and site staff always may". A coordinator
+    """access.may_take_part: "coordinators and site staff always may". A coordinator
     whose community's ground rules just changed (they may have changed them) still runs
     and takes part in it; so does site staff who is also a member."""
     person = request.getfixturevalue(persona)
     if persona == "staff":
         Membership.objects.create(community=community, user=person, role="member")
     with_ground_rules(community)
-    assert services.may_take_part(person, community)
+    assert access.may_take_part(person, community)
     idea = add(community, person)
     assert services.add_comment(idea=idea, user=person, text="Noted.").author == person
 

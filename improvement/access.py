@@ -1,0 +1,56 @@
+"""Who may do what with ideas, projects and their parts: each rule of this app, once.
+
+Like engagement.access: small functions of the person and the thing (and their membership,
+when the caller has it loaded), used by services to refuse and by views to pass booleans.
+"""
+
+from communities.access import NOT_LOADED, get_membership, may_coordinate
+from communities.models import Community
+from engagement.access import is_partner
+from improvement.models import Project, TeamMember
+from members.models import User
+
+
+def may_take_part(user: User, community: Community, membership=NOT_LOADED) -> bool:
+    """Members who have agreed the current ground rules take part; coordinators and site
+    staff always may. Pass the person's membership if it is loaded already."""
+    if not user.is_authenticated:
+        return False
+    if membership is NOT_LOADED:
+        membership = get_membership(user, community)
+    if membership is not None and membership.is_active and not membership.needs_to_agree_rules:
+        return True
+    return may_coordinate(user, community, membership)
+
+
+def may_enter_on_behalf(user: User, community: Community, membership=NOT_LOADED) -> bool:
+    """Coordinators and the community's partners type in ideas from paper and sessions."""
+    if not user.is_authenticated:
+        return False
+    if membership is NOT_LOADED:
+        membership = get_membership(user, community)
+    return is_partner(membership) or may_coordinate(user, community, membership)
+
+
+def may_edit_project(user: User, project: Project, membership=NOT_LOADED) -> bool:
+    """The project's team edits it (while they are active members); coordinators manage it."""
+    if not user.is_authenticated:
+        return False
+    if membership is NOT_LOADED:
+        membership = get_membership(user, project.community)
+    if may_coordinate(user, project.community, membership):
+        return True
+    return (
+        membership is not None and membership.is_active and project.team.filter(user=user).exists()
+    )
+
+
+def may_choose_team(user, project, membership=NOT_LOADED) -> bool:
+    """The project's lead and the community's coordinators choose its team."""
+    if not user.is_authenticated:
+        return False
+    if membership is NOT_LOADED:
+        membership = get_membership(user, project.community)
+    if may_coordinate(user, project.community, membership):
+        return True
+    return project.team.filter(user=user, role=TeamMember.Role.LEAD).exists()
