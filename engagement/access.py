@@ -6,10 +6,11 @@ views pass their answers to templates as booleans, and alerts go to the people t
 """
 
 from django.db.models import Q
+from django.utils import timezone
 
 from communities.access import NOT_LOADED, get_membership, may_coordinate
 from communities.models import Membership
-from engagement.models import Claim, Session, Venue
+from engagement.models import Claim, Session, Survey, Venue
 
 
 def _loaded(user, community, membership):
@@ -78,6 +79,39 @@ def may_answer(user, survey, membership=NOT_LOADED) -> bool:
         return False
     membership = _loaded(user, survey.community, membership)
     return membership is not None and membership.is_active
+
+
+def open_surveys_for(user, community, membership=NOT_LOADED) -> list:
+    """The community's surveys open now that this member may answer (none for people who
+    are not active members: they find public surveys where they are shared). One query."""
+    membership = _loaded(user, community, membership)
+    if membership is None or not membership.is_active:
+        return []
+    now = timezone.now()
+    surveys = (
+        Survey.objects.published()
+        .filter(community=community, opens_at__lte=now)
+        .filter(Q(closes_at__isnull=True) | Q(closes_at__gt=now))
+        .order_by("opens_at", "pk")[:10]
+    )
+    found = []
+    for survey in surveys:
+        survey.community = community  # for its address: save a query each
+        if may_answer(user, survey, membership):
+            found.append(survey)
+    return found
+
+
+def community_links(community, user, membership) -> dict | None:
+    """What the community page offers this person from this app: the management pages a
+    partner may use (coordinators have the whole of Manage), and open surveys to answer."""
+    runs_sessions = may_run_sessions(user, community, membership) and not may_coordinate(
+        user, community, membership
+    )
+    surveys = open_surveys_for(user, community, membership)
+    if not (runs_sessions or surveys):
+        return None
+    return {"community": community, "runs_sessions": runs_sessions, "surveys": surveys}
 
 
 def may_decide_claim(user, claim, membership=NOT_LOADED) -> bool:

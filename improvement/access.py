@@ -4,10 +4,12 @@ Like engagement.access: small functions of the person and the thing (and their m
 when the caller has it loaded), used by services to refuse and by views to pass booleans.
 """
 
+from django.db.models import Exists, OuterRef
+
 from communities.access import NOT_LOADED, get_membership, may_coordinate
 from communities.models import Community
 from engagement.access import is_partner
-from improvement.models import Project, TeamMember
+from improvement.models import PrioritisationRound, Project, Score, TeamMember
 from members.models import User
 
 
@@ -54,3 +56,37 @@ def may_choose_team(user, project, membership=NOT_LOADED) -> bool:
     if may_coordinate(user, project.community, membership):
         return True
     return project.team.filter(user=user, role=TeamMember.Role.LEAD).exists()
+
+
+def rounds_waiting_for(user, community=None) -> list:
+    """Open prioritisation rounds this person is invited to score (in one community, or in
+    all), each with `started` (they have saved some scores). One query."""
+    if not user.is_authenticated:
+        return []
+    rounds = PrioritisationRound.objects.filter(
+        status=PrioritisationRound.Status.OPEN, scorers__user=user
+    )
+    if community is not None:
+        rounds = rounds.filter(community=community)
+    mine = Score.objects.filter(scorer__round=OuterRef("pk"), scorer__user=user)
+    rounds = rounds.annotate(started=Exists(mine)).select_related("community")
+    return list(rounds.order_by("opened_at", "pk")[:20])
+
+
+def community_links(community, user, membership) -> dict | None:
+    """What the community page offers this person from this app: entering ideas from paper,
+    for a partner (coordinators have the whole of Manage), and rounds waiting for their
+    scores."""
+    paper = may_enter_on_behalf(user, community, membership) and not may_coordinate(
+        user, community, membership
+    )
+    rounds = rounds_waiting_for(user, community)
+    if not (paper or rounds):
+        return None
+    return {"community": community, "paper": paper, "rounds": rounds}
+
+
+def my_rounds(user) -> dict | None:
+    """For the person's own page: rounds waiting for their scores, in every community."""
+    rounds = rounds_waiting_for(user)
+    return {"rounds": rounds} if rounds else None
