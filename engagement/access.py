@@ -137,15 +137,25 @@ def may_change_own_claim(user, claim) -> bool:
     return user.is_authenticated and user.pk == claim.claimant_id
 
 
+# Each decision on a claim and the status it moves the claim to.
+DECISIONS = {
+    "approve": Claim.Status.APPROVED,
+    "query": Claim.Status.QUERIED,
+    "reject": Claim.Status.REJECTED,
+}
+
+
 def claim_actions(user, claim, membership=NOT_LOADED) -> dict:
     """What a claim's page offers this person, from the rules above and the claim's
     transition table, so it never offers a step the service would refuse."""
     following = Claim.NEXT_STATUSES[claim.status]
     deciding = may_decide_claim(user, claim, membership)
     own = may_change_own_claim(user, claim)
+    decisions = [action for action, status in DECISIONS.items() if status in following]
     return {
         "coordinate": may_coordinate(user, claim.community, membership),
-        "decide": deciding and Claim.Status.REJECTED in following,
+        "decide": deciding and bool(decisions),
+        "decisions": decisions if deciding else [],
         "pay": deciding and Claim.Status.PAID in following,
         "answer": own and claim.status == Claim.Status.QUERIED,
         "withdraw": own and Claim.Status.WITHDRAWN in following,

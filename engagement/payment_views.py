@@ -153,6 +153,10 @@ def _page(request, claim, may, status=200, **forms):
         "paid_form": PaidForm(initial={"paid_on": payments.community_today(claim.community)}),
         **forms,
     }
+    # Offer only the decisions the claim can take now (a question asked: not approved,
+    # with a reason); a form sent with another was already checked against them all.
+    action = forms["decide_form"].fields["action"]
+    action.choices = [choice for choice in action.choices if choice[0] in may["decisions"]]
     return render(
         request,
         "engagement/payments/claim.html",

@@ -129,24 +129,40 @@ def test_a_coordinator_who_is_staff_is_not_told_about_their_own_claim(community,
 
 
 @pytest.mark.parametrize(
-    ("status", "decide", "pay", "answer", "withdraw"),
+    ("status", "decisions", "pay", "answer", "withdraw"),
     [
-        ("submitted", True, False, False, True),
-        ("queried", True, False, True, True),
-        ("approved", False, True, False, False),
-        ("rejected", False, False, False, False),
-        ("paid", False, False, False, False),
-        ("withdrawn", False, False, False, False),
+        ("submitted", ["approve", "query", "reject"], False, False, True),
+        ("queried", ["reject"], False, True, True),
+        ("approved", [], True, False, False),
+        ("rejected", [], False, False, False),
+        ("paid", [], False, False, False),
+        ("withdrawn", [], False, False, False),
     ],
 )
 def test_a_claims_page_offers_only_the_steps_its_status_allows(
-    community, member, coordinator, status, decide, pay, answer, withdraw
+    community, member, coordinator, status, decisions, pay, answer, withdraw
 ):
     claim = claim_for(community, member)
     claim.status = status
     coordinating = claim_actions(coordinator, claim)
     claiming = claim_actions(member, claim)
-    assert (coordinating["decide"], coordinating["pay"]) == (decide, pay)
+    assert coordinating["decisions"] == decisions
+    assert (coordinating["decide"], coordinating["pay"]) == (bool(decisions), pay)
     assert (claiming["answer"], claiming["withdraw"]) == (answer, withdraw)
     assert not (coordinating["answer"] or coordinating["withdraw"])
-    assert not (claiming["decide"] or claiming["pay"])
+    assert not (claiming["decide"] or claiming["pay"] or claiming["decisions"])
+
+
+def test_a_claim_with_a_question_asked_offers_only_not_approving_it(
+    client, community, member, coordinator
+):
+    claim = claim_for(community, member)
+    payments.decide_claim(claim=claim, by=coordinator, action="query", text="Which day?")
+    client.force_login(coordinator)
+    form = client.get(claim.get_absolute_url()).context["decide_form"]
+    assert [value for value, _label in form.fields["action"].choices] == ["reject"]
+    # Sent anyway, approving is refused with the reason, and nothing changes.
+    response = client.post(decide_url(claim), {"action": "approve"})
+    assert response.status_code == 400
+    assert "cannot become" in response.content.decode()
+    assert Claim.objects.get(pk=claim.pk).status == "queried"
