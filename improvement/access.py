@@ -5,11 +5,18 @@ when the caller has it loaded), used by services to refuse and by views to pass 
 """
 
 from django.db.models import Exists, OuterRef
+from django.utils import timezone
 
 from communities.access import NOT_LOADED, get_membership, may_coordinate
 from communities.models import Community
 from engagement.access import is_partner
-from improvement.models import PrioritisationRound, Project, Score, TeamMember
+from improvement.models import (
+    COMMENT_EDIT_WINDOW,
+    PrioritisationRound,
+    Project,
+    Score,
+    TeamMember,
+)
 from members.models import User
 
 
@@ -32,6 +39,18 @@ def may_enter_on_behalf(user: User, community: Community, membership=NOT_LOADED)
     if membership is NOT_LOADED:
         membership = get_membership(user, community)
     return is_partner(membership) or may_coordinate(user, community, membership)
+
+
+def may_edit_comment(user, comment, now=None) -> bool:
+    """A comment's author may change it for a short while after posting (to fix a slip,
+    not to rewrite a discussion others have answered), and not once it is hidden."""
+    now = now or timezone.now()
+    return (
+        user.is_authenticated
+        and comment.author_id == user.pk
+        and not comment.is_hidden
+        and now - comment.created_at <= COMMENT_EDIT_WINDOW
+    )
 
 
 def may_edit_project(user: User, project: Project, membership=NOT_LOADED) -> bool:

@@ -402,7 +402,7 @@ def comment_edit(request, slug, pk, comment_pk):
     if comment.author_id != request.user.pk:
         raise PermissionDenied
     form = CommentForm(request.POST or None, instance=comment)
-    if not comment.editable_by(request.user):
+    if not access.may_edit_comment(request.user, comment):
         messages.error(
             request,
             _("Comments can be changed for %(minutes)s minutes after posting. This one is "

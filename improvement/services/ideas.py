@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from communities.models import Community, Membership
 from engagement.models import Answer, KeyPoint
-from improvement.access import may_enter_on_behalf, may_take_part
+from improvement.access import may_edit_comment, may_enter_on_behalf, may_take_part
 from improvement.models import (
     COMMENT_EDIT_WINDOW,
     DEFAULT_CRITERIA,
@@ -183,7 +183,7 @@ def add_comment(*, idea: Idea, user: User, text: str) -> Comment:
 @transaction.atomic
 def edit_comment(*, comment: Comment, user: User, text: str) -> Comment:
     _refuse_if_archived(comment.idea.community)
-    if not comment.editable_by(user):
+    if not may_edit_comment(user, comment):
         raise IdeaError(
             _("Comments can be changed by their author for %(minutes)s minutes after posting, "
               "and not once hidden.")

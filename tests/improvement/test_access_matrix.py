@@ -19,6 +19,7 @@ from improvement import services
 from improvement.models import TeamMember
 from tests.conftest import make_person
 from tests.engagement.test_sessions import make_session
+from tests.improvement.factories import make_idea
 
 pytestmark = pytest.mark.django_db
 
@@ -78,6 +79,9 @@ def things(community, coordinator, people):
         "claim": claim,
         "venue": shared,
         "project": project,
+        "comment": services.add_comment(
+            idea=make_idea(community), user=people["member"], text="Letters come late."
+        ),
     }
 
 
@@ -105,14 +109,19 @@ TABLE = [
     (improvement.may_enter_on_behalf, "community", RUNNERS),
     (improvement.may_edit_project, "project", MANAGERS),
     (improvement.may_choose_team, "project", MANAGERS),
+    (improvement.may_edit_comment, "comment", {"member"}),  # its author, for a while
 ]
 
 
 def community_of(thing):
+    if hasattr(thing, "idea"):
+        return thing.idea.community
     return getattr(thing, "community", thing)
 
 
 def ask(rule, person, thing, membership):
+    if rule is improvement.may_edit_comment:
+        return rule(person, thing)  # the author's own: no membership needed
     if rule is engagement.may_change_venue:
         others = engagement.venues_others_meet_at(person, thing.community).filter(pk=thing.pk)
         return rule(person, thing, membership, others_meet_there=others.exists())

@@ -337,12 +337,12 @@ def test_only_the_author_changes_a_comment(request, community, member, persona):
         services.edit_comment(comment=comment, user=request.getfixturevalue(persona), text="No")
 
 
-def test_editable_by_knows_the_window(community, member):
+def test_may_edit_comment_knows_the_window(community, member):
     idea = make_idea(community)
     comment = services.add_comment(idea=idea, user=member, text="Mine.")
     now = comment.created_at
-    assert comment.editable_by(member, now=now + timedelta(minutes=15))
-    assert not comment.editable_by(member, now=now + timedelta(minutes=15, seconds=1))
+    assert access.may_edit_comment(member, comment, now=now + timedelta(minutes=15))
+    assert not access.may_edit_comment(member, comment, now=now + timedelta(minutes=15, seconds=1))
 
 
 # --- Reports and moderation -----------------------------------------------------------------
