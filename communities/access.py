@@ -1,4 +1,5 @@
-"""Who may see and do what in a community: the one place that decides."""
+"""Who may see and do what in a community, and who coordinates it. Each app keeps its own
+rules the same way, in its own access.py (engagement.access, improvement.access)."""
 
 from functools import wraps
 

@@ -112,6 +112,9 @@ def seed(*, out) -> None:
                     "role": role,
                     "status": Membership.Status.ACTIVE,
                     "rules_version_agreed": community.ground_rules_version,
+                    # The demo partner works for the community's partner organisation, so
+                    # they run the sessions it hosts.
+                    "organisation": partner if role == Membership.Role.PARTNER else None,
                 },
             )
             for perspective in perspectives:

@@ -117,7 +117,23 @@ class InvitationForm(forms.ModelForm):
 class RoleForm(forms.ModelForm):
     class Meta:
         model = Membership
-        fields = ["role"]
+        fields = ["role", "organisation"]
+        help_texts = {
+            "organisation": _(
+                "For a partner: the organisation they work for. They run the sessions it hosts."
+            )
+        }
+
+    def __init__(self, *args, community, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = community.partners.all()
+        self.fields["organisation"].empty_label = _("None")
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("organisation") and cleaned.get("role") != Membership.Role.PARTNER:
+            self.add_error("organisation", _("Only partners belong to a partner organisation."))
+        return cleaned
 
 
 class CommunityForm(forms.ModelForm):

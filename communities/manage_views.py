@@ -146,11 +146,14 @@ def _member(community, pk):
 @coordinator_required
 def member_detail(request, community, pk):
     membership = _member(community, pk)
-    form = RoleForm(request.POST or None, instance=membership)
+    form = RoleForm(request.POST or None, instance=membership, community=community)
     if request.method == "POST" and form.is_valid():
         try:
             services.change_role(
-                membership=membership, role=form.cleaned_data["role"], by=request.user
+                membership=membership,
+                role=form.cleaned_data["role"],
+                by=request.user,
+                organisation=form.cleaned_data["organisation"],
             )
         except ValidationError as error:
             return _refused(request, error, request.path)

@@ -6,12 +6,16 @@ without importing it (the import rule in STYLE.md). An app registers from its `r
 `where` is "dashboard" (the coordinators' dashboard) or "community" (the public page). The
 function gets the community and returns the template's context; it should cost a fixed
 number of queries.
+
+`where` "person" is a panel on the community page about the person looking: what they may
+use or are asked to do there. Its function gets (community, user, membership) and returns
+the context, or nothing when there is nothing for this person (then no panel is shown).
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
-PLACES = ("dashboard", "community")
+PLACES = ("dashboard", "community", "person")
 
 
 @dataclass(frozen=True)
@@ -35,3 +39,14 @@ def register_panel(where: str, template: str, context: Callable) -> None:
 def panels(where: str, community) -> list[tuple[str, dict]]:
     """(template, context) for each panel registered for this place."""
     return [(p.template, p.context(community)) for p in _panels if p.where == where]
+
+
+def person_panels(community, user, membership) -> list[tuple[str, dict]]:
+    """(template, context) for each "person" panel with something for this person."""
+    found = []
+    for panel in _panels:
+        if panel.where == "person":
+            context = panel.context(community, user, membership)
+            if context:
+                found.append((panel.template, context))
+    return found

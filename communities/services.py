@@ -198,15 +198,25 @@ def leave_community(*, membership: Membership, erasing: bool = False) -> None:
 
 
 @transaction.atomic
-def change_role(*, membership: Membership, role: str, by: User) -> None:
+def change_role(
+    *, membership: Membership, role: str, by: User, organisation: PartnerOrganisation | None = None
+) -> None:
+    """Give a member a role; a partner may belong to one of the community's partner
+    organisations (and then runs the sessions it hosts). Only partners keep one."""
     refuse_if_archived(membership.community)
     if role != Membership.Role.COORDINATOR:
         _refuse_if_last_coordinator(
             membership,
             _("This is the only coordinator. Make someone else a coordinator first."),
         )
+    if (
+        organisation is not None
+        and not membership.community.partners.filter(pk=organisation.pk).exists()
+    ):
+        raise MembershipError(_("That organisation is not a partner of this community."))
     membership.role = role
-    membership.save(update_fields=["role"])
+    membership.organisation = organisation if role == Membership.Role.PARTNER else None
+    membership.save(update_fields=["role", "organisation"])
 
 
 @transaction.atomic

@@ -18,7 +18,7 @@ from communities import services
 from communities.access import get_membership, may_coordinate
 from communities.forms import ChoicesForm, InvitationSignupForm, JoinForm
 from communities.models import Community, Invitation, Membership
-from communities.panels import panels
+from communities.panels import panels, person_panels
 from members.models import EqualityMonitoring, User
 
 
@@ -55,6 +55,7 @@ def community_detail(request, slug):
             "may_coordinate": may_coordinate(request.user, community, membership),
             "offer_equality": _should_offer_equality(request, membership),
             "panels": panels("community", community),
+            "person_panels": person_panels(community, request.user, membership),
         },
     )
 

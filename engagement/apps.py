@@ -78,6 +78,9 @@ class EngagementConfig(AppConfig):
         from communities.panels import register_panel
 
         register_panel("dashboard", "engagement/payments/panel.html", payments.dashboard_panel)
+        from engagement import access
+
+        register_panel("person", "engagement/panels/community_links.html", access.community_links)
 
         from engagement import personal_data
         from members.personal_data import Section, register

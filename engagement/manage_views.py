@@ -12,9 +12,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from communities.access import may_change, may_coordinate, refused_as_archived
-from communities.models import Community, Membership
-from engagement import services
+from communities.access import get_membership, may_change, may_coordinate, refused_as_archived
+from communities.models import Community
+from engagement import access, services
 from engagement.manage_forms import AttendanceForm, KeyPointForm, SessionForm, VenueForm
 from engagement.models import KeyPoint, Registration, Session, Venue
 from members.fanout import latest_progress
@@ -23,19 +23,8 @@ from members.fanout import latest_progress
 NOTICES = ["session_changed", "session_cancelled"]
 
 
-def _is_partner(user, community) -> bool:
-    return (
-        Membership.objects.active()
-        .filter(community=community, user=user, role=Membership.Role.PARTNER)
-        .exists()
-    )
-
-
 def _sessions_run_by(request, community):
-    sessions = Session.objects.filter(community=community)
-    if not request.coordinating:
-        sessions = sessions.filter(facilitators=request.user)
-    return sessions
+    return access.sessions_run_by(request.user, community, request.membership)
 
 
 def session_runner_required(view):
@@ -45,8 +34,9 @@ def session_runner_required(view):
         community = get_object_or_404(Community, slug=slug)
         # Coordinators and site staff run every session; the community's partners run the
         # sessions they facilitate (and plan new ones, which they then facilitate).
-        request.coordinating = may_coordinate(request.user, community)
-        if not request.coordinating and not _is_partner(request.user, community):
+        request.membership = get_membership(request.user, community)
+        request.coordinating = may_coordinate(request.user, community, request.membership)
+        if not access.may_run_sessions(request.user, community, request.membership):
             raise PermissionDenied
         refused = refused_as_archived(request, community, ("engagement_manage:sessions", slug))
         if refused:
@@ -220,12 +210,8 @@ def add_key_point(request, community, pk):
 @require_POST
 @session_runner_required
 def remove_key_point(request, community, pk, point):
-    key_point = get_object_or_404(
-        KeyPoint.objects.select_related("session__community"),
-        session__community=community,
-        session_id=pk,
-        pk=point,
-    )
+    session = _session(request, community, pk)
+    key_point = get_object_or_404(KeyPoint, session=session, pk=point)
     try:
         services.remove_key_point(key_point=key_point)
     except ValidationError as error:
@@ -237,8 +223,29 @@ def remove_key_point(request, community, pk, point):
 
 @session_runner_required
 def venues(request, community, pk=None):
-    """The places this community meets: add one, or change one."""
+    """The places this community meets: add one, or change one (partners, only the places
+    where just their own sessions meet)."""
+    shared = set()
+    if not request.coordinating:
+        shared = set(
+            access.venues_others_meet_at(request.user, community, request.membership).values_list(
+                "pk", flat=True
+            )
+        )
+    places = [
+        (
+            place,
+            access.may_change_venue(
+                request.user, place, request.membership, others_meet_there=place.pk in shared
+            ),
+        )
+        for place in Venue.objects.filter(community=community)
+    ]
     venue = get_object_or_404(Venue, community=community, pk=pk) if pk else None
+    if venue is not None and not access.may_change_venue(
+        request.user, venue, request.membership, others_meet_there=venue.pk in shared
+    ):
+        raise PermissionDenied
     editing = Venue.objects.get(pk=venue.pk) if venue else None
     form = VenueForm(request.POST or None, instance=editing, community=community)
     if request.method == "POST" and form.is_valid():
@@ -256,7 +263,7 @@ def venues(request, community, pk=None):
             "community": community,
             "form": form,
             "venue": venue,
-            "venues": Venue.objects.filter(community=community),
+            "places": places,
             "partner_only": not request.coordinating,
         },
     )

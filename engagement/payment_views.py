@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from communities.access import coordinator_required, get_membership, may_coordinate
 from communities.models import Community, Membership
 from engagement import payments
+from engagement.access import claim_actions
 from engagement.models import (
     Activity,
     Basis,
@@ -132,33 +133,43 @@ def claim_new(request, slug):
     )  # fmt: skip
 
 
-def _claim(request, slug, pk) -> tuple[Claim, bool]:
-    """A claim its claimant or the community's coordinators may see; others get 404."""
+def _claim(request, slug, pk) -> tuple[Claim, dict]:
+    """A claim its claimant or the community's coordinators may see (others get 404), and
+    what this person may do with it, for the page and the actions alike."""
     community = get_object_or_404(Community, slug=slug)
     claim = get_object_or_404(_with_expenses(Claim.objects.filter(community=community)), pk=pk)
-    coordinating = may_coordinate(request.user, community)
-    if claim.claimant_id != request.user.pk and not coordinating:
+    membership = get_membership(request.user, community)
+    coordinating = may_coordinate(request.user, community, membership)
+    mine = claim.claimant_id == request.user.pk
+    if not mine and not coordinating:
         raise Http404
-    return claim, coordinating
+    return claim, claim_actions(request.user, claim, membership)
+
+
+def _page(request, claim, may, status=200, **forms):
+    forms = {
+        "decide_form": DecideForm(),
+        "answer_form": AnswerForm(),
+        "paid_form": PaidForm(initial={"paid_on": payments.community_today(claim.community)}),
+        **forms,
+    }
+    # Offer only the decisions the claim can take now (a question asked: not approved,
+    # with a reason); a form sent with another was already checked against them all.
+    action = forms["decide_form"].fields["action"]
+    action.choices = [choice for choice in action.choices if choice[0] in may["decisions"]]
+    return render(
+        request,
+        "engagement/payments/claim.html",
+        {"community": claim.community, "claim": claim, "may": may, **forms},
+        status=status,
+    )
 
 
 @never_cache
 @login_required
 def claim_detail(request, slug, pk):
-    claim, coordinating = _claim(request, slug, pk)
-    return render(
-        request,
-        "engagement/payments/claim.html",
-        {
-            "community": claim.community,
-            "claim": claim,
-            "coordinating": coordinating,
-            "mine": claim.claimant_id == request.user.pk,
-            "decide_form": DecideForm(),
-            "answer_form": AnswerForm(),
-            "paid_form": PaidForm(initial={"paid_on": payments.community_today(claim.community)}),
-        },
-    )
+    claim, may = _claim(request, slug, pk)
+    return _page(request, claim, may)
 
 
 def _back(claim):
@@ -168,7 +179,7 @@ def _back(claim):
 @require_POST
 @login_required
 def claim_answer(request, slug, pk):
-    claim, _coordinating = _claim(request, slug, pk)
+    claim, _may = _claim(request, slug, pk)
     form = AnswerForm(request.POST)
     if form.is_valid():
         try:
@@ -185,7 +196,7 @@ def claim_answer(request, slug, pk):
 @require_POST
 @login_required
 def claim_withdraw(request, slug, pk):
-    claim, _coordinating = _claim(request, slug, pk)
+    claim, _may = _claim(request, slug, pk)
     try:
         payments.withdraw_claim(claim=claim, by=request.user)
     except ValidationError as error:
@@ -198,8 +209,8 @@ def claim_withdraw(request, slug, pk):
 @require_POST
 @login_required
 def claim_decide(request, slug, pk):
-    claim, coordinating = _claim(request, slug, pk)
-    if not coordinating:
+    claim, may = _claim(request, slug, pk)
+    if not may["coordinate"]:
         raise PermissionDenied
     form = DecideForm(request.POST)
     if form.is_valid():
@@ -210,30 +221,18 @@ def claim_decide(request, slug, pk):
         else:
             messages.success(request, _("Done. The person has been told."))
             return _back(claim)
-    return render(
-        request,
-        "engagement/payments/claim.html",
-        {"community": claim.community, "claim": claim, "coordinating": True, "mine": False,
-         "decide_form": form, "answer_form": AnswerForm(), "paid_form": PaidForm()},
-        status=400,
-    )  # fmt: skip
+    return _page(request, claim, may, status=400, decide_form=form)
 
 
 @require_POST
 @login_required
 def claim_paid(request, slug, pk):
-    claim, coordinating = _claim(request, slug, pk)
-    if not coordinating:
+    claim, may = _claim(request, slug, pk)
+    if not may["coordinate"]:
         raise PermissionDenied
     form = PaidForm(request.POST)
     if not form.is_valid():
-        return render(
-            request,
-            "engagement/payments/claim.html",
-            {"community": claim.community, "claim": claim, "coordinating": True, "mine": False,
-             "decide_form": DecideForm(), "answer_form": AnswerForm(), "paid_form": form},
-            status=400,
-        )  # fmt: skip
+        return _page(request, claim, may, status=400, paid_form=form)
     try:
         payments.mark_paid(
             claim=claim, by=request.user, paid_on=form.cleaned_data["paid_on"],
@@ -250,7 +249,7 @@ def claim_paid(request, slug, pk):
 @login_required
 def receipt(request, slug, pk, expense):
     """A receipt, only to the person who claimed and the community's coordinators."""
-    claim, _coordinating = _claim(request, slug, pk)
+    claim, _may = _claim(request, slug, pk)
     item = get_object_or_404(Expense, claim=claim, pk=expense)
     if not item.receipt:
         raise Http404

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from communities.access import get_membership, may_coordinate, refuse_if_archived
 from communities.models import Community, Membership
+from engagement.access import claim_deciders, may_change_own_claim, may_decide_claim
 from engagement.models import (
     Activity,
     Basis,
@@ -226,10 +227,7 @@ def submit_claim(
         raise PaymentError(_("There is already a claim for this session.")) from None
     for row in expenses:
         Expense.objects.create(claim=claim, **row)
-    notify(
-        recipients=community.coordinator_people(), kind="claim_submitted", about=claim,
-        community=community,
-    )  # fmt: skip
+    notify(recipients=_deciders(claim), kind="claim_submitted", about=claim, community=community)
     return claim
 
 
@@ -239,16 +237,35 @@ def _locked(claim: Claim) -> Claim:
     )
 
 
+def _deciders(claim: Claim) -> list[User]:
+    """Who is told that a claim waits for them: see `claim_deciders`."""
+    coordinators = (
+        Membership.objects.coordinators()
+        .filter(community_id=claim.community_id)
+        .select_related("user")
+    )
+    return claim_deciders(claim, coordinators, User.objects.filter(is_staff=True, is_active=True))
+
+
 def _check_decider(claim: Claim, by: User) -> None:
-    """Coordinators decide and pay claims, never their own: someone else checks those."""
-    if not may_coordinate(by, claim.community):
-        raise PaymentError(_("Only coordinators decide on claims."))
+    """Refuse, saying why, anyone `may_decide_claim` does not allow."""
+    if may_decide_claim(by, claim):
+        return
     if by.pk == claim.claimant_id:
-        raise PaymentError(_("Another coordinator decides on and pays your own claims."))
-    if by.pk == claim.entered_by_id and claim.community.coordinator_people().count() > 1:
         raise PaymentError(
-            _("You entered this claim, so another coordinator decides on it and pays it.")
+            _(
+                "Another coordinator decides on and pays your own claims (site staff, where "
+                "there is no other coordinator)."
+            )
         )
+    if by.pk == claim.entered_by_id:
+        raise PaymentError(
+            _(
+                "You entered this claim, so another coordinator decides on it and pays it (site "
+                "staff, where there is no other coordinator)."
+            )
+        )
+    raise PaymentError(_("Only coordinators decide on claims."))
 
 
 def _tell(claim: Claim, kind: str) -> None:
@@ -301,7 +318,7 @@ def decide_claim(*, claim: Claim, by: User, action: str, text: str = "") -> Clai
 def answer_query(*, claim: Claim, by: User, answer: str) -> Claim:
     refuse_if_archived(claim.community)
     claim = _locked(claim)
-    if by.pk != claim.claimant_id:
+    if not may_change_own_claim(by, claim):
         raise PaymentError(_("Only the person who made the claim can answer."))
     if not answer.strip():
         raise PaymentError(_("Write your answer."))
@@ -309,7 +326,7 @@ def answer_query(*, claim: Claim, by: User, answer: str) -> Claim:
     claim.answer = answer.strip()
     claim.save(update_fields=["answer"])
     notify(
-        recipients=claim.community.coordinator_people(), kind="claim_answered", about=claim,
+        recipients=_deciders(claim), kind="claim_answered", about=claim,
         community=claim.community, key=claim.status_changed_at.isoformat(),
     )  # fmt: skip
     return claim
@@ -319,7 +336,7 @@ def answer_query(*, claim: Claim, by: User, answer: str) -> Claim:
 def withdraw_claim(*, claim: Claim, by: User) -> Claim:
     refuse_if_archived(claim.community)
     claim = _locked(claim)
-    if by.pk != claim.claimant_id:
+    if not may_change_own_claim(by, claim):
         raise PaymentError(_("Only the person who made the claim can withdraw it."))
     _move(claim, Claim.Status.WITHDRAWN, by=by)
     return claim

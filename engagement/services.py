@@ -9,8 +9,9 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from communities.access import may_change, refuse_if_archived
+from communities.access import refuse_if_archived
 from communities.models import Community, Membership
+from engagement.access import may_answer
 from engagement.models import KeyPoint, Registration, Session, Survey, Venue
 from members import revisions
 from members.fanout import Audience, start
@@ -84,30 +85,6 @@ def register(
         key=registration.queued_at.isoformat(),
     )
     return registration
-
-
-def may_register(user: User, session: Session, membership: Membership | None) -> bool:
-    """Whether a session's page offers the register form: to active members, for a session
-    taking registrations, in a community that is not archived."""
-    return bool(
-        user.is_authenticated
-        and may_change(session.community)
-        and session.registration_required
-        and session.is_open_for_registration
-        and membership is not None
-        and membership.is_active
-    )
-
-
-def may_cancel(session: Session, registration: Registration | None) -> bool:
-    """Whether a session's page offers to give up a place (or a place in the queue): only
-    before the session starts, and not in an archived community."""
-    return bool(
-        registration is not None
-        and registration.status != Status.CANCELLED
-        and session.starts_at > timezone.now()
-        and may_change(session.community)
-    )
 
 
 @transaction.atomic
@@ -372,15 +349,6 @@ class SurveyError(ValidationError):
     """An answer that cannot be taken, with a reason to show."""
 
 
-def may_answer(*, survey, user) -> bool:
-    if survey.audience == survey.Audience.ANYONE:
-        return True
-    return bool(
-        user.is_authenticated
-        and Membership.objects.active().filter(community=survey.community, user=user).exists()
-    )
-
-
 @transaction.atomic
 def save_response(*, survey, user, answers, anonymous: bool = False, paper: dict | None = None):
     """Record answers. A member answers once and may change their answers until the survey
@@ -400,7 +368,7 @@ def save_response(*, survey, user, answers, anonymous: bool = False, paper: dict
 
     if not survey.is_open():
         raise SurveyError(_("This survey is closed."))
-    if not may_answer(survey=survey, user=user):
+    if not may_answer(user, survey):
         raise SurveyError(_("This survey is for members of the community."))
     named = user.is_authenticated and not (anonymous and survey.allow_anonymous)
     if user.is_authenticated:

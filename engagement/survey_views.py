@@ -19,8 +19,8 @@ from communities.access import (
     may_change,
     may_coordinate,
 )
+from engagement import access, services
 from engagement import results as results_module
-from engagement import services
 from engagement.manage_views import session_runner_required
 from engagement.models import Question, Response, Survey
 from engagement.survey_forms import PaperDetailsForm, QuestionForm, SurveyAnswerForm, SurveyForm
@@ -64,7 +64,7 @@ def survey(request, slug, pk):
     """Answer a survey: on a phone, by keyboard and by screen reader."""
     survey = _survey(request, slug, pk)
     questions = survey.questions.prefetch_related("choices")
-    allowed = services.may_answer(survey=survey, user=request.user)
+    allowed = access.may_answer(request.user, survey)
     read_only = not may_change(survey.community)
     previous = None
     if request.user.is_authenticated:
@@ -241,10 +241,11 @@ def delete_question(request, community, pk, question):
 @session_runner_required
 def paper(request, community, pk):
     """Enter answers collected on paper, on someone's behalf: coordinators for any of the
-    community's surveys, partners for published surveys about sessions they facilitate."""
+    community's surveys, partners for published surveys about sessions they run."""
     surveys = Survey.objects.filter(community=community)
     if not request.coordinating:
-        surveys = surveys.filter(published=True, session__facilitators=request.user)
+        run = access.sessions_run_by(request.user, community, request.membership)
+        surveys = surveys.filter(published=True, session__in=run.values("pk"))
     survey = get_object_or_404(surveys, pk=pk)
     questions = survey.questions.prefetch_related("choices")
     details = PaperDetailsForm(request.POST or None, prefix="paper")

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from communities.access import get_membership, may_change, may_coordinate
 from communities.models import Community
-from engagement import calendar, services
+from engagement import access, calendar, services
 from engagement.forms import RegistrationForm
 from engagement.models import Registration, Session
 
@@ -65,8 +65,8 @@ def _detail_context(request, community, session, registration, form) -> dict:
         "membership": membership,
         "form": form,
         "read_only": not may_change(community),
-        "may_register": services.may_register(request.user, session, membership),
-        "may_cancel": services.may_cancel(session, registration),
+        "may_register": access.may_register(request.user, session, membership),
+        "may_cancel": access.may_cancel(session, registration),
     }
 
 

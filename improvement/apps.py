@@ -85,6 +85,11 @@ class ImprovementConfig(AppConfig):
 
         register_panel("dashboard", "improvement/panels/loop_dashboard.html", loop.dashboard_panel)
         register_panel("community", "improvement/panels/loop_public.html", loop.public_panel)
+        from improvement import access
+        from members import home
+
+        register_panel("person", "improvement/panels/community_links.html", access.community_links)
+        home.register("improvement/panels/my_rounds.html", access.my_rounds)
         # A personal invitation to do something: always sent, like a session confirmation.
         register_kind(
             Kind(

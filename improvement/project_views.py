@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 
 from communities.access import get_membership, may_coordinate, refused_as_archived
 from communities.models import Community
-from improvement import charts, loop, services, spc
+from improvement import access, charts, loop, services, spc
 from improvement.forms import (
     CsvForm,
     CycleForm,
@@ -32,7 +32,7 @@ from improvement.forms import (
     ResultForm,
     TeamForm,
 )
-from improvement.models import Cycle, DataPoint, Idea, Measure, Project, TeamMember
+from improvement.models import Cycle, DataPoint, Idea, Measure, Project
 from members.computed import computed, version_of
 from members.personal_data import csv_cell
 
@@ -73,7 +73,7 @@ def project_list(request, slug):
         {
             "community": community,
             "page": page,
-            "may_start": services.may_start_project(request.user, community),
+            "may_start": access.may_start_project(request.user, community),
         },
     )
 
@@ -150,7 +150,7 @@ def project_detail(request, slug, pk):
     team = list(
         project.team.select_related("user").only("project", "role", "user__name", "user__erased_at")
     )
-    editing = services.may_change_project(request.user, project, membership)
+    editing = access.may_change_project(request.user, project, membership)
     diagram = None
     try:
         roots = charts.parse_drivers(project.driver_diagram)
@@ -254,7 +254,7 @@ def team_required(view):
     def wrapper(request, slug, pk, *args, **kwargs):
         community = get_object_or_404(Community, slug=slug)
         project = _project(community, pk)
-        if not services.may_edit_project(request.user, project):
+        if not access.may_edit_project(request.user, project):
             raise PermissionDenied
         refused = refused_as_archived(request, community, project)
         if refused:
@@ -267,7 +267,7 @@ def team_required(view):
 @login_required
 def project_new(request, slug):
     community = get_object_or_404(Community, slug=slug)
-    if not services.may_take_part(request.user, community):
+    if not access.may_take_part(request.user, community):
         raise PermissionDenied
     initial = {}
     idea_id = request.GET.get("idea", "")
@@ -325,11 +325,8 @@ def project_status(request, project):
 
 @team_required
 def project_team(request, project):
-    if (
-        not may_coordinate(request.user, project.community)
-        and not project.team.filter(user=request.user, role=TeamMember.Role.LEAD).exists()
-    ):
-        raise PermissionDenied  # the lead and coordinators choose the team
+    if not access.may_choose_team(request.user, project):
+        raise PermissionDenied
     form = TeamForm(request.POST or None, community=project.community)
     if request.method == "POST":
         remove = request.POST.get("remove", "")

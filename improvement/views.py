@@ -24,7 +24,7 @@ from communities.access import (
     may_coordinate,
 )
 from communities.models import Community
-from improvement import services
+from improvement import access, services
 from improvement.forms import (
     CommentForm,
     IdeaFilterForm,
@@ -164,8 +164,8 @@ def idea_list(request, slug):
             "shown": [idea.shown for idea in page.object_list],
             "query": query,
             "membership": membership,
-            "may_add": services.may_add_idea(request.user, community, membership),
-            "may_enter": services.may_add_idea_for_someone(request.user, community, membership),
+            "may_add": access.may_add_idea(request.user, community, membership),
+            "may_enter": access.may_add_idea_for_someone(request.user, community, membership),
             "read_only": not may_change(community),
         },
     )
@@ -241,7 +241,7 @@ def _detail_context(request, idea, comment_form=None) -> dict:
         by_name = public_name(name, erased_at) if by is not None else ""
         line = DecisionLine(idea_id, titles[idea_id], outcome, reason, decided_at, by_name)
         (decisions if idea_id == idea.pk else merged_decisions).append(line)
-    may_join_in = services.may_join_in(user, community, membership)
+    may_join_in = access.may_join_in(user, community, membership)
     comment_form = comment_form or CommentForm()
     return {
         "community": community,
@@ -308,7 +308,7 @@ def idea_new(request, slug):
     community = _community(slug)
     if not may_change(community):
         return _read_only(request, community)
-    if not services.may_take_part(request.user, community):
+    if not access.may_take_part(request.user, community):
         messages.info(request, _("Join the community and agree its ground rules to add ideas."))
         return redirect(community)
     form = IdeaForm(request.POST or None, community=community)
@@ -333,7 +333,7 @@ def idea_new(request, slug):
 def idea_on_behalf(request, slug):
     """A coordinator or partner types in an idea someone gave on paper or at a session."""
     community = _community(slug)
-    if not services.may_enter_on_behalf(request.user, community):
+    if not access.may_enter_on_behalf(request.user, community):
         raise PermissionDenied
     if not may_change(community):
         return _read_only(request, community)
@@ -423,7 +423,7 @@ def comment_edit(request, slug, pk, comment_pk):
     if comment.author_id != request.user.pk:
         raise PermissionDenied
     form = CommentForm(request.POST or None, instance=comment)
-    if not comment.editable_by(request.user):
+    if not access.may_edit_comment(request.user, comment):
         messages.error(
             request,
             _("Comments can be changed for %(minutes)s minutes after posting. This one is "
@@ -451,7 +451,7 @@ def comment_edit(request, slug, pk, comment_pk):
 def comment_report(request, slug, pk, comment_pk):
     community = _community(slug)
     comment = _comment(community, pk, comment_pk)
-    if not services.may_take_part(request.user, community):
+    if not access.may_take_part(request.user, community):
         raise PermissionDenied
     form = ReportForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

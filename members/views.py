@@ -10,7 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from members import health, outbox, personal_data, services
+from members import health, home, outbox, personal_data, services
 from members.forms import DeleteAccountForm, EqualityMonitoringForm, ProfileForm
 from members.models import Delivery, EqualityMonitoring, NotificationGroup, User
 
@@ -44,7 +44,9 @@ def profile(request):
                 )
         messages.success(request, _("Your profile is saved."))
         return redirect("members:profile")
-    return render(request, "members/profile.html", {"form": form})
+    return render(
+        request, "members/profile.html", {"form": form, "panels": home.panels(request.user)}
+    )
 
 
 @login_required

@@ -44,19 +44,12 @@ MODULES = [
 READS = {
     "communities.services": {"normalise_text", "invitation_problem"},
     "engagement.services": {
-        "may_answer", "may_register", "may_cancel", "day_before_audience", "morning_audience",
-        "people_expected", "session_audience", "survey_closing_audience",
+        "day_before_audience", "morning_audience", "people_expected", "session_audience",
+        "survey_closing_audience",
     },
     "engagement.payments": {
         "community_today", "fee_for", "choice_of", "tax_year_totals", "spending", "finance_rows",
         "parse_day", "dashboard_panel", "suggested_rates",
-    },
-    "improvement.services.ideas": {
-        "may_take_part", "may_enter_on_behalf", "may_add_idea", "may_add_idea_for_someone",
-        "may_join_in",
-    },
-    "improvement.services.projects": {
-        "may_edit_project", "may_change_project", "may_start_project",
     },
     "improvement.services.updates": {
         "update_audience", "audience_summary", "still_telling", "publishing_progress",

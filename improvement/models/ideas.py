@@ -513,15 +513,6 @@ class Comment(models.Model):
     def is_hidden(self) -> bool:
         return self.hidden_at is not None
 
-    def editable_by(self, user, now=None) -> bool:
-        now = now or timezone.now()
-        return (
-            user.is_authenticated
-            and self.author_id == user.pk
-            and not self.is_hidden
-            and now - self.created_at <= COMMENT_EDIT_WINDOW
-        )
-
 
 class CommentReport(models.Model):
     """A member telling coordinators that a comment may break the ground rules."""

@@ -7,15 +7,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from communities.access import (
-    NOT_LOADED,
-    get_membership,
-    may_change,
-    may_coordinate,
-    refuse_if_archived,
-)
+from communities.access import refuse_if_archived
 from communities.models import Community, Membership
 from engagement.models import Answer, KeyPoint
+from improvement.access import may_edit_comment, may_enter_on_behalf, may_take_part
 from improvement.models import (
     COMMENT_EDIT_WINDOW,
     DEFAULT_CRITERIA,
@@ -48,50 +43,6 @@ DOUBLE_TAP = timedelta(minutes=2)
 def _too_many(model, *, field: str, user: User, since: timedelta, limit: int) -> bool:
     recent = model.objects.filter(**{field: user}, created_at__gte=timezone.now() - since).count()
     return recent >= limit
-
-
-def may_take_part(user: User, community: Community, membership=NOT_LOADED) -> bool:
-    """Members who have agreed the current ground rules take part; coordinators and site
-    staff always may. Pass the person's membership if it is loaded already."""
-    if not user.is_authenticated:
-        return False
-    if membership is NOT_LOADED:
-        membership = get_membership(user, community)
-    if membership is not None and membership.is_active and not membership.needs_to_agree_rules:
-        return True
-    return may_coordinate(user, community, membership)
-
-
-def may_enter_on_behalf(user: User, community: Community, membership=NOT_LOADED) -> bool:
-    """Coordinators and the community's partners type in ideas from paper and sessions."""
-    if not user.is_authenticated:
-        return False
-    if membership is NOT_LOADED:
-        membership = get_membership(user, community)
-    if membership is not None and membership.is_active and membership.role == "partner":
-        return True
-    return may_coordinate(user, community, membership)
-
-
-def may_add_idea(user: User, community: Community, membership=NOT_LOADED) -> bool:
-    """Whether the ideas page offers "Add an idea": to active members (the form asks a new
-    member to agree the ground rules first), while the community is not archived."""
-    if not user.is_authenticated or not may_change(community):
-        return False
-    if membership is NOT_LOADED:
-        membership = get_membership(user, community)
-    return membership is not None and membership.is_active
-
-
-def may_add_idea_for_someone(user: User, community: Community, membership=NOT_LOADED) -> bool:
-    """Whether "Add an idea for someone else" is offered: not in an archived community."""
-    return may_change(community) and may_enter_on_behalf(user, community, membership)
-
-
-def may_join_in(user: User, community: Community, membership=NOT_LOADED) -> bool:
-    """Whether an idea's page offers support, comments and reports: to those who take part,
-    while the community is not archived."""
-    return may_change(community) and may_take_part(user, community, membership)
 
 
 @transaction.atomic
@@ -229,7 +180,7 @@ def add_comment(*, idea: Idea, user: User, text: str) -> Comment:
 @transaction.atomic
 def edit_comment(*, comment: Comment, user: User, text: str) -> Comment:
     refuse_if_archived(comment.idea.community)
-    if not comment.editable_by(user):
+    if not may_edit_comment(user, comment):
         raise IdeaError(
             _("Comments can be changed by their author for %(minutes)s minutes after posting, "
               "and not once hidden.")

@@ -12,13 +12,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from communities.access import (
-    NOT_LOADED,
-    get_membership,
-    may_change,
-    may_coordinate,
-    refuse_if_archived,
-)
+from communities.access import get_membership, may_coordinate, refuse_if_archived
+from improvement.access import may_take_part
 from improvement.models import (
     DataPoint,
     Idea,
@@ -30,7 +25,6 @@ from improvement.models import (
     Update,
 )
 from improvement.models.projects import validate_value
-from improvement.services.ideas import may_take_part
 from improvement.services.updates import PublishResult, publish_update
 from members import revisions
 from members.models import User
@@ -44,9 +38,6 @@ __all__ = [
     "create_project",
     "import_points",
     "mark_astronomical",
-    "may_change_project",
-    "may_edit_project",
-    "may_start_project",
     "publish_result",
     "remove_point",
     "save_cycle",
@@ -62,31 +53,6 @@ CSV_MAX_BYTES = 512 * 1024
 LINKABLE = {Idea.Status.PRIORITISED, Idea.Status.IN_PROGRESS, Idea.Status.DONE}
 NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 CSV_MAX_ROWS = 5000
-
-
-def may_edit_project(user: User, project: Project, membership=NOT_LOADED) -> bool:
-    """The project's team edits it (while they are active members); coordinators manage it."""
-    if not user.is_authenticated:
-        return False
-    if membership is NOT_LOADED:
-        membership = get_membership(user, project.community)
-    if may_coordinate(user, project.community, membership):
-        return True
-    return (
-        membership is not None and membership.is_active and project.team.filter(user=user).exists()
-    )
-
-
-def may_change_project(user: User, project: Project, membership=NOT_LOADED) -> bool:
-    """Whether a project's page offers its changes: to its editors, while the community is
-    not archived."""
-    return may_change(project.community) and may_edit_project(user, project, membership)
-
-
-def may_start_project(user: User, community, membership=NOT_LOADED) -> bool:
-    """Whether "Start a project" is offered: to those who take part, while the community is
-    not archived."""
-    return may_change(community) and may_take_part(user, community, membership)
 
 
 @transaction.atomic

@@ -8,7 +8,7 @@ from django.core.management import call_command
 
 from communities.models import Community
 from engagement.models import Claim
-from improvement.models import Idea, Measure, PrioritisationRound, Project, Update
+from improvement.models import Idea, Measure, PrioritisationRound, Project, Scorer, Update
 from members.models import User
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -92,3 +92,43 @@ def test_every_member_page_is_accessible(page, live_server, assert_accessible, l
         response = page.goto(live_server.url + path)
         assert response.status == 200, path
         assert_accessible(page)
+
+
+def test_every_partner_page_is_accessible(page, live_server, assert_accessible, log_in, demo):
+    """A partner reaches their pages from the community page, not by typing addresses."""
+    log_in(page, User.objects.get(email="partner@example.org"))
+    page.goto(live_server.url + demo.get_absolute_url())
+    assert page.get_by_role("heading", name="Sessions you run").is_visible()
+    assert_accessible(page)
+    page.get_by_role(
+        "link", name="Your sessions: plan them, take attendance, note key points"
+    ).click()
+    page.wait_for_load_state()
+    assert_accessible(page)
+    menu = page.get_by_role("navigation", name="Manage this community")
+    menu.get_by_role("link", name="Places we meet").click()
+    page.wait_for_load_state()
+    assert_accessible(page)
+    page.go_back()
+    menu.get_by_role("link", name="Ideas from paper").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", name="Add an idea for someone else").is_visible()
+    assert_accessible(page)
+
+
+def test_a_scorers_waiting_rounds_are_accessible(
+    page, live_server, assert_accessible, log_in, demo
+):
+    member = User.objects.get(email="member@example.org")
+    round_ = PrioritisationRound.objects.filter(community=demo).first()
+    PrioritisationRound.objects.filter(pk=round_.pk).update(status="open")
+    Scorer.objects.get_or_create(round=round_, user=member, defaults={"group": "community"})
+    log_in(page, member)
+    for path in ("/me/", demo.get_absolute_url()):
+        page.goto(live_server.url + path)
+        assert page.get_by_role("heading", name="Rounds waiting for your scores").is_visible()
+        assert_accessible(page)
+    page.get_by_role("link", name=round_.title).first.click()
+    page.wait_for_load_state()
+    assert page.url.endswith(round_.get_absolute_url())
+    assert_accessible(page)

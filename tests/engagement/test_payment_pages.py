@@ -933,7 +933,7 @@ def test_a_coordinator_does_not_decide_their_own_claim(client, community, coordi
     assert claim_url("decide", own) not in page and claim_url("withdraw", own) in page
     response = client.post(claim_url("decide", own), {"action": "approve"})
     assert response.status_code == 400
-    assert "Another coordinator decides on and pays your own claims." in response.content.decode()
+    assert "Another coordinator decides on and pays your own claims" in response.content.decode()
     assert _state(own)[0] == "submitted" and told("claim_approved") == []
 
 

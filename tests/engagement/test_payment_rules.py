@@ -631,12 +631,14 @@ def test_a_withdrawn_claim_and_refused_steps_tell_nobody(community, member, coor
     assert not Notification.objects.exists()
 
 
-def test_a_paper_claim_is_the_members_and_tells_the_coordinators(
+def test_a_paper_claim_is_the_members_and_tells_the_other_coordinators(
     community, member, coordinator, rates
 ):
+    person_in(community, "cleo@example.org", "Cleo", role="coordinator")
     claim = hours_claim(community, member, date(2026, 5, 1), by=coordinator)
     assert (claim.claimant, claim.entered_by) == (member, coordinator)
-    assert sent("claim_submitted") == ["cora@example.org"]
+    # Cora entered it, so Cleo decides it (see test_claim_deciders.py).
+    assert sent("claim_submitted") == ["cleo@example.org"]
     # The member's own choice applies, not the coordinator's.
     assert claim.choice == "accept"
 

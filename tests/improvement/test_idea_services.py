@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from communities.access import ArchivedError
 from communities.models import Membership
-from improvement import services
+from improvement import access, services
 from improvement.models import (
     Comment,
     CommentReport,
@@ -89,14 +89,14 @@ def test_a_member_agrees_the_current_ground_rules_before_adding_ideas(community,
 def test_coordinators_and_staff_take_part_before_agreeing_changed_ground_rules(
     request, community, persona
 ):
-    """services.may_take_part: "coordinators and site staff always may". A coordinator
+    """access.may_take_part: "coordinators and site staff always may". A coordinator
     whose community's ground rules just changed (they may have changed them) still runs
     and takes part in it; so does site staff who is also a member."""
     person = request.getfixturevalue(persona)
     if persona == "staff":
         Membership.objects.create(community=community, user=person, role="member")
     with_ground_rules(community)
-    assert services.may_take_part(person, community)
+    assert access.may_take_part(person, community)
     idea = add(community, person)
     assert services.add_comment(idea=idea, user=person, text="Noted.").author == person
 
@@ -338,12 +338,12 @@ def test_only_the_author_changes_a_comment(request, community, member, persona):
         services.edit_comment(comment=comment, user=request.getfixturevalue(persona), text="No")
 
 
-def test_editable_by_knows_the_window(community, member):
+def test_may_edit_comment_knows_the_window(community, member):
     idea = make_idea(community)
     comment = services.add_comment(idea=idea, user=member, text="Mine.")
     now = comment.created_at
-    assert comment.editable_by(member, now=now + timedelta(minutes=15))
-    assert not comment.editable_by(member, now=now + timedelta(minutes=15, seconds=1))
+    assert access.may_edit_comment(member, comment, now=now + timedelta(minutes=15))
+    assert not access.may_edit_comment(member, comment, now=now + timedelta(minutes=15, seconds=1))
 
 
 # --- Reports and moderation -----------------------------------------------------------------

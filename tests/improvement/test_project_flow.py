@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from communities.access import ArchivedError
 from communities.models import Community, Membership
-from improvement import charts, services, spc
+from improvement import access, charts, services, spc
 from improvement.models import (
     Cycle,
     Idea,
@@ -706,7 +706,7 @@ def test_a_person_marks_an_astronomical_point_and_the_run_chart_says_so():
 def test_a_member_who_left_is_not_counted_as_a_team_editor(db, community, project, coordinator):
     person = new_member(community, "tia@example.org", name="Tia")
     services.set_team_member(project=project, user=person, role=TeamMember.Role.MEMBER)
-    assert services.may_edit_project(person, project)
+    assert access.may_edit_project(person, project)
     Membership.objects.filter(user=person).update(status=Membership.Status.LEFT)
-    assert not services.may_edit_project(person, project)
-    assert services.may_edit_project(coordinator, project)
+    assert not access.may_edit_project(person, project)
+    assert access.may_edit_project(coordinator, project)

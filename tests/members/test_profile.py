@@ -92,8 +92,9 @@ def test_profile_page_is_never_cached(client, member):
 def test_profile_page_query_count(client, member, django_assert_num_queries):
     client.force_login(member)
     # 1: the session; 2: the signed-in person (the form edits that same row); 3: their
-    # communities, with each community joined in.
-    with django_assert_num_queries(3):
+    # communities, with each community joined in; 4: prioritisation rounds waiting for their
+    # scores.
+    with django_assert_num_queries(4):
         response = client.get(PROFILE)
     assert response.status_code == 200
 
