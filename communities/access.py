@@ -81,7 +81,9 @@ def coordinator_required(view):
         community = get_object_or_404(Community, slug=slug)
         if not may_coordinate(request.user, community):
             raise PermissionDenied
-        refused = refused_as_archived(request, community, ("communities:manage", community.slug))
+        refused = refused_as_archived(
+            request, community, ("communities:manage_dashboard", community.slug)
+        )
         if refused:
             return refused
         return view(request, community, *args, **kwargs)

@@ -282,9 +282,9 @@ def edit(request, community):
                 old_rules=community.ground_rules,
             )
         except ValidationError as error:
-            return _refused(request, error, "communities:manage", community.slug)
+            return _refused(request, error, "communities:manage_dashboard", community.slug)
         messages.success(request, _("Community details saved."))
-        return redirect("communities:manage", slug=saved.slug)
+        return redirect("communities:manage_dashboard", slug=saved.slug)
     return render(request, "communities/manage/edit.html", {"community": community, "form": form})
 
 

@@ -38,7 +38,7 @@ def session_runner_required(view):
         request.coordinating = may_coordinate(request.user, community, request.membership)
         if not access.may_run_sessions(request.user, community, request.membership):
             raise PermissionDenied
-        refused = refused_as_archived(request, community, ("engagement_manage:sessions", slug))
+        refused = refused_as_archived(request, community, ("engagement:manage_sessions", slug))
         if refused:
             return refused
         return view(request, community, *args, **kwargs)
@@ -72,7 +72,7 @@ def edit(request, community, pk=None):
     session = _session(request, community, pk) if pk else Session(community=community)
     if session.status in (Session.Status.CANCELLED, Session.Status.COMPLETED):
         messages.error(request, _("A cancelled or completed session cannot be changed."))
-        return redirect("engagement_manage:session", slug=community.slug, pk=pk)
+        return redirect("engagement:manage_session", slug=community.slug, pk=pk)
     # Stored times, before the form writes the typed ones onto the session; to the minute,
     # as the form shows them.
     before = {
@@ -93,7 +93,7 @@ def edit(request, community, pk=None):
             if not pk and not request.coordinating:
                 saved.facilitators.add(request.user)  # a partner runs what they plan
             messages.success(request, _("Session saved."))
-            return redirect("engagement_manage:session", slug=community.slug, pk=saved.pk)
+            return redirect("engagement:manage_session", slug=community.slug, pk=saved.pk)
     return render(
         request,
         "engagement/manage/edit.html",
@@ -128,7 +128,7 @@ def session(request, community, pk):
             messages.error(request, " ".join(error.messages))
         else:
             messages.success(request, _("Attendance saved."))
-        return redirect("engagement_manage:session", slug=community.slug, pk=session.pk)
+        return redirect("engagement:manage_session", slug=community.slug, pk=session.pk)
     return render(
         request,
         "engagement/manage/session.html",
@@ -162,7 +162,7 @@ def _act(request, community, pk, action, done):
 @session_runner_required
 def publish(request, community, pk):
     _act(request, community, pk, services.publish_session, _("Published: members can register."))
-    return redirect("engagement_manage:session", slug=community.slug, pk=pk)
+    return redirect("engagement:manage_session", slug=community.slug, pk=pk)
 
 
 @require_POST
@@ -175,7 +175,7 @@ def cancel(request, community, pk):
         services.cancel_session,
         _("Cancelled. Everyone registered or waiting is being told."),
     )
-    return redirect("engagement_manage:session", slug=community.slug, pk=pk)
+    return redirect("engagement:manage_session", slug=community.slug, pk=pk)
 
 
 @require_POST
@@ -185,9 +185,9 @@ def copy(request, community, pk):
         copied = services.copy_session(session=_session(request, community, pk))
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
-        return redirect("engagement_manage:session", slug=community.slug, pk=pk)
+        return redirect("engagement:manage_session", slug=community.slug, pk=pk)
     messages.success(request, _("A copy was made as a draft. Change its date, then publish it."))
-    return redirect("engagement_manage:edit", slug=community.slug, pk=copied.pk)
+    return redirect("engagement:manage_session_edit", slug=community.slug, pk=copied.pk)
 
 
 @require_POST
@@ -197,14 +197,14 @@ def add_key_point(request, community, pk):
     form = KeyPointForm(request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(form.errors["text"]))
-        return redirect("engagement_manage:session", slug=community.slug, pk=pk)
+        return redirect("engagement:manage_session", slug=community.slug, pk=pk)
     try:
         services.add_key_point(session=session, text=form.cleaned_data["text"], by=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, _("Key point added."))
-    return redirect("engagement_manage:session", slug=community.slug, pk=pk)
+    return redirect("engagement:manage_session", slug=community.slug, pk=pk)
 
 
 @require_POST
@@ -218,7 +218,7 @@ def remove_key_point(request, community, pk, point):
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, _("Key point removed."))
-    return redirect("engagement_manage:session", slug=community.slug, pk=pk)
+    return redirect("engagement:manage_session", slug=community.slug, pk=pk)
 
 
 @session_runner_required
@@ -255,7 +255,7 @@ def venues(request, community, pk=None):
             form.add_error(None, error)
         else:
             messages.success(request, _("Saved %s.") % form.instance.name)
-            return redirect("engagement_manage:venues", slug=community.slug)
+            return redirect("engagement:manage_venues", slug=community.slug)
     return render(
         request,
         "engagement/manage/venues.html",

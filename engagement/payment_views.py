@@ -278,7 +278,7 @@ def payment_choice(request, slug):
             form.add_error(None, error)
         else:
             messages.success(request, _("Saved. It applies to claims you make from now on."))
-            return redirect("my_payments")
+            return redirect("engagement:my_payments")
     return render(
         request, "engagement/payments/choice.html", {"community": community, "form": form}
     )
@@ -320,10 +320,10 @@ def rates(request, community):
             )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
-            return redirect("payments_manage:rates", slug=community.slug)
+            return redirect("engagement:manage_rates", slug=community.slug)
         messages.success(request, _("%(n)d starting rates added from today. Check them and add "
                                     "your own where they differ.") % {"n": added})  # fmt: skip
-        return redirect("payments_manage:rates", slug=community.slug)
+        return redirect("engagement:manage_rates", slug=community.slug)
     form = RateForm(request.POST or None, community=community)
     if request.method == "POST" and form.is_valid():
         try:
@@ -332,7 +332,7 @@ def rates(request, community):
             form.add_error(None, error)
         else:
             messages.success(request, _("Rate saved. It applies to claims for days from its date."))
-            return redirect("payments_manage:rates", slug=community.slug)
+            return redirect("engagement:manage_rates", slug=community.slug)
     return render(
         request,
         "engagement/payments/rates.html",
@@ -368,7 +368,7 @@ def payment_settings(request, community):
                     role_form.add_error(None, error)
                 else:
                     messages.success(request, _("Paid role saved."))
-                    return redirect("payments_manage:settings", slug=community.slug)
+                    return redirect("engagement:manage_payment_settings", slug=community.slug)
         elif form.is_valid():
             try:
                 payments.save_payment_settings(community=community, form=form)
@@ -376,7 +376,7 @@ def payment_settings(request, community):
                 form.add_error(None, error)
             else:
                 messages.success(request, _("Saved."))
-                return redirect("payments_manage:settings", slug=community.slug)
+                return redirect("engagement:manage_payment_settings", slug=community.slug)
     return render(
         request,
         "engagement/payments/settings.html",

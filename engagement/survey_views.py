@@ -180,7 +180,7 @@ def manage_surveys(request, community, pk=None):
             form.add_error(None, error)
         else:
             messages.success(request, _("Survey saved. Add or change its questions below."))
-            return redirect("survey_edit", slug=community.slug, pk=saved.pk)
+            return redirect("engagement:manage_survey", slug=community.slug, pk=saved.pk)
     questions = survey.questions.prefetch_related("choices") if survey else []
     return render(
         request,
@@ -212,7 +212,7 @@ def manage_question(request, community, pk, question=None):
             form.add_error("choices_text", error)
         else:
             messages.success(request, _("Question saved."))
-            return redirect("survey_edit", slug=community.slug, pk=survey.pk)
+            return redirect("engagement:manage_survey", slug=community.slug, pk=survey.pk)
     return render(
         request,
         "engagement/manage_question.html",
@@ -235,7 +235,7 @@ def delete_question(request, community, pk, question):
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, _("Question removed."))
-    return redirect("survey_edit", slug=community.slug, pk=pk)
+    return redirect("engagement:manage_survey", slug=community.slug, pk=pk)
 
 
 @session_runner_required
@@ -263,7 +263,7 @@ def paper(request, community, pk):
                 messages.error(request, " ".join(error.messages))
             else:
                 messages.success(request, _("Answers from paper saved. You can enter another set."))
-        return redirect("survey_paper", slug=community.slug, pk=survey.pk)
+        return redirect("engagement:manage_survey_paper", slug=community.slug, pk=survey.pk)
     return render(
         request,
         "engagement/survey_paper.html",

@@ -55,7 +55,7 @@ class ImprovementConfig(AppConfig):
                 "comment_reported",
                 "alerts",
                 lambda report: reverse(
-                    "improvement_manage:reports", args=[report.comment.idea.community.slug]
+                    "improvement:manage_reports", args=[report.comment.idea.community.slug]
                 ),
                 ("comment__idea__community",),
             )
@@ -72,7 +72,7 @@ class ImprovementConfig(AppConfig):
             Kind(
                 "overdue_inputs",
                 "alerts",
-                lambda community: reverse("communities:manage", args=[community.slug]),
+                lambda community: reverse("communities:manage_dashboard", args=[community.slug]),
             )
         )
         from improvement.services import updates

@@ -295,7 +295,7 @@ def _answers(roots, surveys, sessions, day) -> dict[tuple[int, int], list[Answer
     found = defaultdict(dict)
     for kind, ref, pk, title, published_at, slug in _rows(" UNION ALL ".join(parts), params):
         published_at = read(published_at)
-        link = reverse("updates:update", args=[slug, pk])
+        link = reverse("improvement:update", args=[slug, pk])
         found[kind, ref][pk] = Answer(pk, title, published_at, link, day(published_at))
     return {key: _newest_first(answers.values()) for key, answers in found.items()}
 
@@ -347,7 +347,7 @@ def fill(user, rows) -> list[dict]:
         if kind == SURVEY:
             title, survey, community, slug = surveys[ref]
             status = open_closed[survey.is_open(now)]
-            link = reverse("surveys:survey", kwargs={"slug": slug, "pk": ref})
+            link = reverse("engagement:survey", kwargs={"slug": slug, "pk": ref})
         elif kind == SESSION:
             title, community, slug = sessions[ref]
             status, link = held, reverse("engagement:session", kwargs={"slug": slug, "pk": ref})

@@ -459,7 +459,7 @@ def untold_decisions(community):
 
 def act_link(community, item: Input) -> str:
     """Where a coordinator answers an input: a new update about it."""
-    return _act_link(reverse("updates_manage:new", args=[community.slug]), item)
+    return _act_link(reverse("improvement:manage_update_new", args=[community.slug]), item)
 
 
 def _act_link(base: str, item: Input) -> str:
@@ -468,7 +468,7 @@ def _act_link(base: str, item: Input) -> str:
 
 def dashboard_panel(community) -> dict:
     result = kept_figures(community, listed=DASHBOARD_OVERDUE)
-    base = reverse("updates_manage:new", args=[community.slug])
+    base = reverse("improvement:manage_update_new", args=[community.slug])
     return {
         "community": community,
         "figures": result,

@@ -54,7 +54,7 @@ def idea(request, community, pk):
     idea = _idea(community, pk)
     if idea.status == Idea.Status.MERGED:
         messages.info(request, _("This idea was merged; here is the idea it joined."))
-        return redirect("improvement_manage:idea", slug=community.slug, pk=idea.merged_into_id)
+        return redirect("improvement:manage_idea", slug=community.slug, pk=idea.merged_into_id)
     return _idea_page(request, community, idea)
 
 
@@ -97,7 +97,7 @@ def idea_decide(request, community, pk):
                 _("Decision recorded and shown on the idea's page. Now tell the people who "
                   "gave this input: check this update and publish it."),
             )  # fmt: skip
-            new_update = reverse("updates_manage:new", args=[community.slug])
+            new_update = reverse("improvement:manage_update_new", args=[community.slug])
             return redirect(f"{new_update}?idea={idea.pk}")
     return _idea_page(request, community, idea, decision_form=form)
 
@@ -134,7 +134,7 @@ def comment_hide(request, community, pk):
     if request.method == "POST" and form.is_valid():
         services.hide_comment(comment=comment, by=request.user, reason=form.cleaned_data["reason"])
         messages.success(request, _("The comment is hidden. It stays in the record."))
-        return redirect("improvement_manage:reports", slug=community.slug)
+        return redirect("improvement:manage_reports", slug=community.slug)
     return render(
         request,
         "improvement/manage/comment_hide.html",
@@ -148,7 +148,7 @@ def comment_keep(request, community, pk):
     comment = get_object_or_404(Comment, idea__community=community, pk=pk)
     services.dismiss_reports(comment=comment, by=request.user)
     messages.success(request, _("The comment stays up; its reports are settled."))
-    return redirect("improvement_manage:reports", slug=community.slug)
+    return redirect("improvement:manage_reports", slug=community.slug)
 
 
 @never_cache
@@ -186,7 +186,7 @@ def themes(request, community, pk=None):
             form.add_error(None, error)
         else:
             messages.success(request, _("Theme saved."))
-            return redirect("improvement_manage:themes", slug=community.slug)
+            return redirect("improvement:manage_themes", slug=community.slug)
     return render(
         request,
         "improvement/manage/themes.html",
@@ -210,7 +210,7 @@ def theme_delete(request, community, pk):
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, _("Theme removed. The ideas it was on are kept."))
-    return redirect("improvement_manage:themes", slug=community.slug)
+    return redirect("improvement:manage_themes", slug=community.slug)
 
 
 def _from_input(request, community, *, text, source_kwargs, back, heading, origin):
@@ -275,7 +275,9 @@ def from_answer(request, community, pk):
     )
     if not answer.text.strip():
         messages.error(request, _("Only written answers can be made into ideas."))
-        return redirect("survey_results", slug=community.slug, pk=answer.response.survey_id)
+        return redirect(
+            "engagement:manage_survey_results", slug=community.slug, pk=answer.response.survey_id
+        )
     return _from_input(
         request,
         community,
@@ -298,7 +300,7 @@ def rounds(request, community):
             description=form.cleaned_data["description"], ideas=form.cleaned_data["ideas"],
         )  # fmt: skip
         messages.success(request, _("Round created. Check its criteria and invite scorers."))
-        return redirect("improvement_manage:round", slug=community.slug, pk=round_.pk)
+        return redirect("improvement:manage_round", slug=community.slug, pk=round_.pk)
     return render(
         request,
         "improvement/manage/rounds.html",
@@ -354,7 +356,7 @@ def round_detail(request, community, pk):
         done = _save_round_part(request, round_, round_form, criteria, scorer_form)
         if done:
             messages.success(request, done)
-            return redirect("improvement_manage:round", slug=community.slug, pk=pk)
+            return redirect("improvement:manage_round", slug=community.slug, pk=pk)
     return render(
         request,
         "improvement/manage/round.html",
@@ -383,7 +385,7 @@ def round_scorer_remove(request, community, pk, scorer):
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, _("Scorer removed, with their scores."))
-    return redirect("improvement_manage:round", slug=community.slug, pk=pk)
+    return redirect("improvement:manage_round", slug=community.slug, pk=pk)
 
 
 @require_POST
@@ -397,10 +399,10 @@ def round_status(request, community, pk):
         else:
             services.close_round(round=round_)
             messages.success(request, _("The round is closed. Here are its results."))
-            return redirect("improvement_manage:round_results", slug=community.slug, pk=pk)
+            return redirect("improvement:manage_round_results", slug=community.slug, pk=pk)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
-    return redirect("improvement_manage:round", slug=community.slug, pk=pk)
+    return redirect("improvement:manage_round", slug=community.slug, pk=pk)
 
 
 @coordinator_required
@@ -422,7 +424,7 @@ def round_results_view(request, community, pk):
                 )
                 % {"n": moved},
             )
-            return redirect("improvement_manage:round_results", slug=community.slug, pk=pk)
+            return redirect("improvement:manage_round_results", slug=community.slug, pk=pk)
     results = round_results(round_)
     return render(
         request,

@@ -119,8 +119,8 @@ def _measure_sections(project, cycles) -> list[MeasureSection]:
                     "drawing": drawing,
                     "rows": rows[-TABLE_ROWS_ON_PAGE:],
                     "total": len(rows),
-                    "table_url": reverse("projects:measure_table", args=args),
-                    "csv_url": reverse("projects:measure_csv", args=args),
+                    "table_url": reverse("improvement:project_measure_table", args=args),
+                    "csv_url": reverse("improvement:project_measure_csv", args=args),
                 },
             )
             sections.append(MeasureSection(measure.pk, measure.name, html))
@@ -335,7 +335,9 @@ def project_team(request, project):
                 member = get_object_or_404(project.team, pk=int(remove))
                 services.set_team_member(project=project, user=member.user, role=None)
                 messages.success(request, _("Taken off the team."))
-                return redirect("projects:team", slug=project.community.slug, pk=project.pk)
+                return redirect(
+                    "improvement:project_team", slug=project.community.slug, pk=project.pk
+                )
             if form.is_valid():
                 services.set_team_member(
                     project=project,
@@ -343,7 +345,9 @@ def project_team(request, project):
                     role=form.cleaned_data["role"],
                 )
                 messages.success(request, _("Team saved."))
-                return redirect("projects:team", slug=project.community.slug, pk=project.pk)
+                return redirect(
+                    "improvement:project_team", slug=project.community.slug, pk=project.pk
+                )
         except ValidationError as error:
             form.add_error(None, error)
     return render(
@@ -390,7 +394,10 @@ def measure_edit(request, project, measure=None):
         else:
             messages.success(request, _("Measure saved. Add its data next."))
             return redirect(
-                "projects:data", slug=project.community.slug, pk=project.pk, measure=saved.pk
+                "improvement:project_measure_data",
+                slug=project.community.slug,
+                pk=project.pk,
+                measure=saved.pk,
             )
     return render(
         request,
@@ -415,7 +422,10 @@ def measure_data(request, project, measure):
         if done:
             messages.success(request, done)
             return redirect(
-                "projects:data", slug=project.community.slug, pk=project.pk, measure=measure.pk
+                "improvement:project_measure_data",
+                slug=project.community.slug,
+                pk=project.pk,
+                measure=measure.pk,
             )
     points = list(measure.points.all())
     return render(
@@ -477,13 +487,17 @@ def project_result(request, project):
             services.save_result(project=project, form=form)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
-            return redirect("projects:result", slug=project.community.slug, pk=project.pk)
+            return redirect(
+                "improvement:project_result", slug=project.community.slug, pk=project.pk
+            )
         if "publish" in request.POST:
             try:
                 result = services.publish_result(project=project, by=request.user)
             except ValidationError as error:
                 messages.error(request, " ".join(error.messages))
-                return redirect("projects:result", slug=project.community.slug, pk=project.pk)
+                return redirect(
+                    "improvement:project_result", slug=project.community.slug, pk=project.pk
+                )
             if not result.published:
                 messages.info(
                     request, _("The result was already published. Nobody was told twice.")
@@ -496,7 +510,7 @@ def project_result(request, project):
                 )  # fmt: skip
             return redirect(project)
         messages.success(request, _("Result saved. Publish it when it is ready."))
-        return redirect("projects:result", slug=project.community.slug, pk=project.pk)
+        return redirect("improvement:project_result", slug=project.community.slug, pk=project.pk)
     return render(
         request,
         "improvement/project_result.html",

@@ -161,7 +161,7 @@ def edit_update(request, community, pk=None):
             form.add_error(None, error)
         else:
             messages.success(request, _("Draft saved. Check who will be told, then publish it."))
-            return redirect("updates_manage:edit", slug=community.slug, pk=saved.pk)
+            return redirect("improvement:manage_update", slug=community.slug, pk=saved.pk)
     return render(
         request,
         "improvement/manage/update_form.html",
@@ -183,7 +183,7 @@ def publish(request, community, pk):
         result = services.publish_update(update=update, by=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
-        return redirect("updates_manage:edit", slug=community.slug, pk=pk)
+        return redirect("improvement:manage_update", slug=community.slug, pk=pk)
     if not result.published:
         messages.info(request, _("This update was already published. Nobody was told twice."))
     else:

@@ -480,7 +480,7 @@ def score(request, slug, pk):
     scorer = Scorer.objects.filter(round=round_, user=request.user).first()
     if scorer is None:
         if may_coordinate(request.user, community):
-            return redirect("improvement_manage:round", slug=community.slug, pk=round_.pk)
+            return redirect("improvement:manage_round", slug=community.slug, pk=round_.pk)
         raise PermissionDenied
     if round_.status == PrioritisationRound.Status.DRAFT:
         raise Http404
@@ -497,7 +497,7 @@ def score(request, slug, pk):
             messages.success(
                 request, _("Your scores are saved. You can change them until the round closes.")
             )
-            return redirect("improvement:score", slug=community.slug, pk=round_.pk)
+            return redirect("improvement:round_score", slug=community.slug, pk=round_.pk)
     return render(
         request,
         "improvement/score.html",

@@ -108,7 +108,7 @@ def delete_account(request):
         request,
         _("Your account is deleted. What you gave to communities stays, without your name."),
     )
-    return redirect("home")
+    return redirect("communities:home")
 
 
 def _render_my_data(request, form: DeleteAccountForm):

@@ -343,23 +343,31 @@ def _writes(queries) -> list[str]:
 
 
 # Who posts, where, and what: each a write the page would make in a running community.
+IDEA = {"title": "More", "description": "Please."}
+PRIORITISED = {"status": "prioritised"}
+
+
+def _answer(w):
+    return {f"q{w.question.pk}": "Soon"}
+
+
 POSTS = [
-    ("member", "engagement:register", lambda w: [w.upcoming.pk], {}),
-    ("member", "engagement:cancel", lambda w: [w.upcoming.pk], {}),
-    ("member", "surveys:survey", lambda w: [w.survey.pk], lambda w: {f"q{w.question.pk}": "Soon"}),
-    ("member", "improvement:new", None, {"title": "More", "description": "Please."}),
-    ("member", "improvement:support", lambda w: [w.idea.pk], {"action": "support"}),
-    ("member", "improvement:comment", lambda w: [w.idea.pk], {"text": "Yes please."}),
+    ("member", "engagement:session_register", lambda w: [w.upcoming.pk], {}),
+    ("member", "engagement:session_cancel", lambda w: [w.upcoming.pk], {}),
+    ("member", "engagement:survey", lambda w: [w.survey.pk], _answer),
+    ("member", "improvement:idea_new", None, IDEA),
+    ("member", "improvement:idea_support", lambda w: [w.idea.pk], {"action": "support"}),
+    ("member", "improvement:idea_comment", lambda w: [w.idea.pk], {"text": "Yes please."}),
     ("member", "communities:leave", None, {}),
-    ("coordinator", "improvement:on_behalf", None, {"title": "More", "description": "Please."}),
-    ("coordinator", "engagement_manage:publish", lambda w: [w.session.pk], {}),
-    ("coordinator", "engagement_manage:add_key_point", lambda w: [w.session.pk], {"text": "More"}),
-    ("coordinator", "engagement_manage:venues", None, {"name": "Town hall"}),
-    ("coordinator", "surveys", None, {"title": "Another"}),
-    ("coordinator", "improvement_manage:status", lambda w: [w.idea.pk], {"status": "prioritised"}),
-    ("coordinator", "improvement_manage:themes", None, {"name": "Transport"}),
-    ("coordinator", "updates_manage:new", None, {"title": "We did it"}),
-    ("partner", "engagement_manage:add_key_point", lambda w: [w.session.pk], {"text": "More"}),
+    ("coordinator", "improvement:idea_on_behalf", None, IDEA),
+    ("coordinator", "engagement:manage_session_publish", lambda w: [w.session.pk], {}),
+    ("coordinator", "engagement:manage_key_point_add", lambda w: [w.session.pk], {"text": "More"}),
+    ("coordinator", "engagement:manage_venues", None, {"name": "Town hall"}),
+    ("coordinator", "engagement:manage_surveys", None, {"title": "Another"}),
+    ("coordinator", "improvement:manage_idea_status", lambda w: [w.idea.pk], PRIORITISED),
+    ("coordinator", "improvement:manage_themes", None, {"name": "Transport"}),
+    ("coordinator", "improvement:manage_update_new", None, {"title": "We did it"}),
+    ("partner", "engagement:manage_key_point_add", lambda w: [w.session.pk], {"text": "More"}),
 ]  # fmt: skip
 
 
@@ -396,8 +404,8 @@ def running(world):
 def test_an_archived_ideas_page_offers_no_add_an_idea(client, world):
     page = _page(client, world.member, reverse("improvement:ideas", args=[world.community.slug]))
     assert "Add an idea" not in page
-    assert reverse("improvement:new", args=[world.community.slug]) not in page
-    assert reverse("improvement:on_behalf", args=[world.community.slug]) not in page
+    assert reverse("improvement:idea_new", args=[world.community.slug]) not in page
+    assert reverse("improvement:idea_on_behalf", args=[world.community.slug]) not in page
     assert "can be read but not changed" in page
 
 
@@ -405,21 +413,21 @@ def test_a_running_ideas_page_offers_add_an_idea(client, running):
     page = _page(
         client, running.member, reverse("improvement:ideas", args=[running.community.slug])
     )
-    assert reverse("improvement:new", args=[running.community.slug]) in page
+    assert reverse("improvement:idea_new", args=[running.community.slug]) in page
     assert "can be read but not changed" not in page
 
 
 def test_an_archived_idea_form_is_not_shown(client, world):
     client.force_login(world.member)
-    response = client.get(reverse("improvement:new", args=[world.community.slug]), follow=True)
+    response = client.get(reverse("improvement:idea_new", args=[world.community.slug]), follow=True)
     assert response.redirect_chain, "the form was shown"
     assert ARCHIVED in response.content.decode()
 
 
 def test_an_archived_idea_page_offers_no_support_or_comment(client, world):
     page = _page(client, world.member, world.idea.get_absolute_url())
-    support = reverse("improvement:support", args=[world.community.slug, world.idea.pk])
-    comment = reverse("improvement:comment", args=[world.community.slug, world.idea.pk])
+    support = reverse("improvement:idea_support", args=[world.community.slug, world.idea.pk])
+    comment = reverse("improvement:idea_comment", args=[world.community.slug, world.idea.pk])
     assert support not in page and comment not in page
     assert "can be read but not changed" in page
 
@@ -429,13 +437,19 @@ def test_a_running_idea_page_offers_support_and_comment(client, running):
         rules_version_agreed=running.community.ground_rules_version
     )
     page = _page(client, running.member, running.idea.get_absolute_url())
-    assert reverse("improvement:support", args=[running.community.slug, running.idea.pk]) in page
-    assert reverse("improvement:comment", args=[running.community.slug, running.idea.pk]) in page
+    assert (
+        reverse("improvement:idea_support", args=[running.community.slug, running.idea.pk]) in page
+    )
+    assert (
+        reverse("improvement:idea_comment", args=[running.community.slug, running.idea.pk]) in page
+    )
 
 
 def test_an_archived_session_page_offers_no_register_or_cancel(client, world, outsider):
-    register = reverse("engagement:register", args=[world.community.slug, world.upcoming.pk])
-    cancel = reverse("engagement:cancel", args=[world.community.slug, world.upcoming.pk])
+    register = reverse(
+        "engagement:session_register", args=[world.community.slug, world.upcoming.pk]
+    )
+    cancel = reverse("engagement:session_cancel", args=[world.community.slug, world.upcoming.pk])
     Registration.objects.filter(pk=world.place.pk).update(status=Registration.Status.CANCELLED)
     page = _page(client, world.member, world.upcoming.get_absolute_url())
     assert register not in page and cancel not in page
@@ -443,8 +457,12 @@ def test_an_archived_session_page_offers_no_register_or_cancel(client, world, ou
 
 
 def test_a_running_session_page_offers_register_then_cancel(client, running):
-    register = reverse("engagement:register", args=[running.community.slug, running.upcoming.pk])
-    cancel = reverse("engagement:cancel", args=[running.community.slug, running.upcoming.pk])
+    register = reverse(
+        "engagement:session_register", args=[running.community.slug, running.upcoming.pk]
+    )
+    cancel = reverse(
+        "engagement:session_cancel", args=[running.community.slug, running.upcoming.pk]
+    )
     assert cancel in _page(client, running.member, running.upcoming.get_absolute_url())
     Registration.objects.filter(pk=running.place.pk).update(status=Registration.Status.CANCELLED)
     assert register in _page(client, running.member, running.upcoming.get_absolute_url())
@@ -462,7 +480,7 @@ def test_a_running_survey_shows_its_form(client, running):
 
 def test_an_archived_session_is_run_read_only(client, world):
     """Its runner's page shows who came and what was heard, with nothing to change."""
-    address = reverse("engagement_manage:session", args=[world.community.slug, world.session.pk])
+    address = reverse("engagement:manage_session", args=[world.community.slug, world.session.pk])
     page = _page(client, world.coordinator, address)
     assert "Letters come late." in page
     assert "can be read but not changed" in page
@@ -471,27 +489,35 @@ def test_an_archived_session_is_run_read_only(client, world):
 
 def test_a_running_session_offers_its_runner_changes(client, running):
     args = [running.community.slug, running.session.pk]
-    page = _page(client, running.coordinator, reverse("engagement_manage:session", args=args))
-    assert reverse("engagement_manage:add_key_point", args=args) in page
+    page = _page(client, running.coordinator, reverse("engagement:manage_session", args=args))
+    assert reverse("engagement:manage_key_point_add", args=args) in page
     assert "can be read but not changed" not in page
 
 
 def _project_pages(client, w) -> tuple[str, str]:
     page = _page(client, w.coordinator, w.project.get_absolute_url())
-    projects = _page(client, w.coordinator, reverse("projects:projects", args=[w.community.slug]))
+    projects = _page(
+        client, w.coordinator, reverse("improvement:projects", args=[w.community.slug])
+    )
     return page, projects
 
 
 def test_an_archived_project_offers_no_changes(client, world):
     page, projects = _project_pages(client, world)
-    assert reverse("projects:edit", args=[world.community.slug, world.project.pk]) not in page
-    assert reverse("projects:new", args=[world.community.slug]) not in projects
+    assert (
+        reverse("improvement:project_edit", args=[world.community.slug, world.project.pk])
+        not in page
+    )
+    assert reverse("improvement:project_new", args=[world.community.slug]) not in projects
 
 
 def test_a_running_project_offers_its_changes(client, running):
     page, projects = _project_pages(client, running)
-    assert reverse("projects:edit", args=[running.community.slug, running.project.pk]) in page
-    assert reverse("projects:new", args=[running.community.slug]) in projects
+    assert (
+        reverse("improvement:project_edit", args=[running.community.slug, running.project.pk])
+        in page
+    )
+    assert reverse("improvement:project_new", args=[running.community.slug]) in projects
 
 
 # --- Beat's sweeps -------------------------------------------------------------------------

@@ -49,7 +49,7 @@ pytestmark = pytest.mark.django_db
 
 SKIPPED_PREFIXES = ("admin/", "accounts/", "_bench/")
 # The health check answers 503 on purpose while no worker or scheduler runs, as in tests.
-SAYS_UNAVAILABLE = {"healthz"}
+SAYS_UNAVAILABLE = {"members:healthz"}
 PERSONAS = {
     "anonymous": None,
     "outsider": "outsider@example.net",
@@ -116,32 +116,33 @@ ROUND = _pk(PrioritisationRound)
 COMMENT = _child(Comment, "idea__community", "idea", "comment_pk")
 MEASURE = _in_project(Measure, "measure")
 PARTNER = _pk(PartnerOrganisation, "communities")
+QUESTION = _child(Question, "survey__community", "survey", "question")
 KEY_POINT = _child(KeyPoint, "session__community", "session", "point")
 NO_TOKEN = lambda c: {"token": "not-a-real-token"}  # noqa: E731
 BY_NAME = {
-    "engagement_manage:venue": _pk(Venue),
-    "engagement_manage:remove_key_point": KEY_POINT,
-    "survey_question": _child(Question, "survey__community", "survey", "question"),
-    "survey_question_delete": _child(Question, "survey__community", "survey", "question"),
-    "payments:receipt": _child(Expense, "claim__community", "claim", "expense"),
+    "engagement:manage_venue": _pk(Venue),
+    "engagement:manage_key_point_remove": KEY_POINT,
+    "engagement:manage_survey_question": QUESTION,
+    "engagement:manage_survey_question_delete": QUESTION,
+    "engagement:claim_receipt": _child(Expense, "claim__community", "claim", "expense"),
     "improvement:comment_edit": COMMENT,
     "improvement:comment_report": COMMENT,
-    "improvement:score": ROUND,
-    "improvement_manage:round": ROUND,
-    "improvement_manage:round_status": ROUND,
-    "improvement_manage:round_results": ROUND,
-    "improvement_manage:round_scorer_remove": _child(Scorer, "round__community", "round", "scorer"),
-    "improvement_manage:theme": _pk(Theme),
-    "improvement_manage:theme_delete": _pk(Theme),
-    "improvement_manage:comment_hide": _pk(Comment, "idea__community"),
-    "improvement_manage:comment_keep": _pk(Comment, "idea__community"),
-    "improvement_manage:from_key_point": _pk(KeyPoint, "session__community"),
-    "improvement_manage:from_answer": _pk(Answer, "response__survey__community"),
-    "projects:cycle": _in_project(Cycle, "cycle"),
-    "projects:measure": MEASURE,
-    "projects:data": MEASURE,
-    "projects:measure_table": MEASURE,
-    "projects:measure_csv": MEASURE,
+    "improvement:round_score": ROUND,
+    "improvement:manage_round": ROUND,
+    "improvement:manage_round_status": ROUND,
+    "improvement:manage_round_results": ROUND,
+    "improvement:manage_round_scorer_remove": _child(Scorer, "round__community", "round", "scorer"),
+    "improvement:manage_theme": _pk(Theme),
+    "improvement:manage_theme_delete": _pk(Theme),
+    "improvement:manage_comment_hide": _pk(Comment, "idea__community"),
+    "improvement:manage_comment_keep": _pk(Comment, "idea__community"),
+    "improvement:manage_idea_from_key_point": _pk(KeyPoint, "session__community"),
+    "improvement:manage_idea_from_answer": _pk(Answer, "response__survey__community"),
+    "improvement:project_cycle": _in_project(Cycle, "cycle"),
+    "improvement:project_measure": MEASURE,
+    "improvement:project_measure_data": MEASURE,
+    "improvement:project_measure_table": MEASURE,
+    "improvement:project_measure_csv": MEASURE,
     "communities:manage_member": _pk(Membership, role="member"),
     "communities:manage_member_remove": _pk(Membership, role="member"),
     "communities:manage_decide": _pk(Membership),
@@ -155,17 +156,19 @@ BY_NAME = {
     "members:unsubscribe": NO_TOKEN,
     "members:unsubscribe_one_click": NO_TOKEN,
 }
-BY_NAMESPACE = {
-    "engagement": _pk(Session, status__in=["published", "completed"]),
-    "engagement_manage": _pk(Session, status__in=["published", "completed"]),
-    "surveys": _pk(Survey),
-    "": _pk(Survey),  # the surveys' management routes
-    "payments": _pk(Claim),
-    "improvement": _pk(Idea, status__in=["new", "considering"]),
-    "improvement_manage": _pk(Idea, status__in=["new", "considering"]),
-    "updates": _pk(Update, status="published"),
-    "updates_manage": _pk(Update),
-    "projects": lambda c: {"pk": _project(c).pk},
+# The rest, by the start of the route's name: what the route is about.
+BY_PREFIX = {
+    "engagement:session": _pk(Session, status__in=["published", "completed"]),
+    "engagement:manage_session": _pk(Session, status__in=["published", "completed"]),
+    "engagement:manage_key_point": _pk(Session, status__in=["published", "completed"]),
+    "engagement:survey": _pk(Survey),
+    "engagement:manage_survey": _pk(Survey),
+    "engagement:claim": _pk(Claim),
+    "improvement:idea": _pk(Idea, status__in=["new", "considering"]),
+    "improvement:manage_idea": _pk(Idea, status__in=["new", "considering"]),
+    "improvement:update": _pk(Update, status="published"),
+    "improvement:manage_update": _pk(Update),
+    "improvement:project": lambda c: {"pk": _project(c).pk},
 }
 # fmt: on
 
@@ -173,9 +176,9 @@ BY_NAMESPACE = {
 def _object_for(name: str, community: Community) -> dict:
     if name in BY_NAME:
         return BY_NAME[name](community)
-    namespace = name.rpartition(":")[0]
-    assert namespace in BY_NAMESPACE, f"No object known for {name}: add it to BY_NAME."
-    return BY_NAMESPACE[namespace](community)
+    found = [prefix for prefix in BY_PREFIX if name.startswith(prefix)]
+    assert found, f"No object known for {name}: add it to BY_NAME."
+    return BY_PREFIX[max(found, key=len)](community)
 
 
 def url_of(name: str, kwargs: list[str], community: Community) -> str:

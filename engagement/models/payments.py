@@ -328,7 +328,7 @@ class Claim(StatusModel):
         return f"{self.get_activity_display()} on {self.date} by {self.claimant}"
 
     def get_absolute_url(self) -> str:
-        return reverse("payments:claim", args=[self.community.slug, self.pk])
+        return reverse("engagement:claim", args=[self.community.slug, self.pk])
 
     @property
     def expenses_total(self) -> Decimal:

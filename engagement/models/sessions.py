@@ -327,7 +327,7 @@ class Survey(models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return reverse("surveys:survey", kwargs={"slug": self.community.slug, "pk": self.pk})
+        return reverse("engagement:survey", kwargs={"slug": self.community.slug, "pk": self.pk})
 
     def is_open(self, now=None) -> bool:
         now = now or timezone.now()

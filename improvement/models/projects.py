@@ -122,7 +122,7 @@ class Project(StatusModel):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return reverse("projects:project", args=[self.community.slug, self.pk])
+        return reverse("improvement:project", args=[self.community.slug, self.pk])
 
     @property
     def aim(self) -> str:

@@ -80,7 +80,7 @@ class PrioritisationRound(StatusModel):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return reverse("improvement:score", args=[self.community.slug, self.pk])
+        return reverse("improvement:round_score", args=[self.community.slug, self.pk])
 
     @property
     def is_open(self) -> bool:

@@ -94,7 +94,7 @@ class Update(models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return reverse("updates:update", args=[self.community.slug, self.pk])
+        return reverse("improvement:update", args=[self.community.slug, self.pk])
 
     @property
     def is_published(self) -> bool:

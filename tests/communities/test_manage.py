@@ -248,7 +248,7 @@ def test_dashboard_counts_what_needs_doing(client, busy_community, coordinator, 
         community=busy_community, user=outsider, perspectives=["carer"], involvement=[]
     )
     client.force_login(coordinator)
-    response = client.get(url("manage", busy_community))
+    response = client.get(url("manage_dashboard", busy_community))
     assert response.context["counts"]["requested"] == 1
     assert response.context["counts"]["active"] == 5
 
@@ -258,11 +258,11 @@ def test_the_kept_management_menu_is_drawn_for_each_role_and_page(
 ):
     """The menu is kept rendered per community, page, role and language: a partner never
     gets the coordinator's menu, and the current page is marked on each page."""
-    sessions = reverse("engagement_manage:sessions", args=[community.slug])
+    sessions = reverse("engagement:manage_sessions", args=[community.slug])
     client.force_login(coordinator)
     menu = client.get(sessions).content.decode().split('class="manage-nav"')[1].split("</nav>")[0]
     assert "Payments" in menu and 'aria-current="page">Sessions' in menu
-    dashboard = client.get(url("manage", community)).content.decode()
+    dashboard = client.get(url("manage_dashboard", community)).content.decode()
     assert 'aria-current="page">Dashboard' in dashboard
     assert 'aria-current="page">Sessions' not in dashboard
     client.force_login(partner)

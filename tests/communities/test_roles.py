@@ -33,7 +33,7 @@ def client_as(client, people, persona):
 
 
 MANAGE_PAGES = [
-    "communities:manage",
+    "communities:manage_dashboard",
     "communities:manage_members",
     "communities:manage_members_csv",
     "communities:manage_requests",
@@ -65,7 +65,7 @@ def test_member_detail_in_the_coordinators_area(client, people, community, membe
 def test_public_community_page_is_open_to_all(client, people, community, persona):
     response = client_as(client, people, persona).get(community.get_absolute_url())
     assert response.status_code == 200
-    manage_link = reverse("communities:manage", args=[community.slug])
+    manage_link = reverse("communities:manage_dashboard", args=[community.slug])
     assert (f'href="{manage_link}"' in response.content.decode()) == (MANAGE[persona] == 200)
 
 

@@ -53,7 +53,7 @@ def told(kind: str) -> list[str]:
 
 
 def decide_url(claim) -> str:
-    return reverse("payments:decide", args=[claim.community.slug, claim.pk])
+    return reverse("engagement:claim_decide", args=[claim.community.slug, claim.pk])
 
 
 def test_the_coordinator_who_entered_a_paper_claim_is_not_offered_the_decision(

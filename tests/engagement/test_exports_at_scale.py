@@ -55,7 +55,9 @@ def add_responses(survey, questions, n):
 
 
 def survey_csv(client, community, survey):
-    return client.get(reverse("survey_results_csv", args=[community.slug, survey.pk]))
+    return client.get(
+        reverse("engagement:manage_survey_results_csv", args=[community.slug, survey.pk])
+    )
 
 
 @pytest.mark.parametrize("size", [3, 300])
@@ -120,7 +122,7 @@ def add_claims(community, n):
 
 def finance_csv(client, community):
     return client.get(
-        reverse("payments_manage:csv", args=[community.slug]),
+        reverse("engagement:manage_payments_csv", args=[community.slug]),
         {"start": "2026-04-06", "end": "2027-04-05"},
     )
 

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 
 def url(name, community, *args):
-    return reverse(f"engagement_manage:{name}", args=[community.slug, *args])
+    return reverse(f"engagement:{name}", args=[community.slug, *args])
 
 
 @pytest.fixture
@@ -38,10 +38,10 @@ def test_a_partner_cannot_remove_a_key_point_from_a_session_they_do_not_run(
 ):
     point = point_in(others, coordinator)
     client.force_login(partner)
-    response = client.post(url("remove_key_point", community, others.pk, point.pk))
+    response = client.post(url("manage_key_point_remove", community, others.pk, point.pk))
     assert response.status_code == 404
     # Nor by naming their own session with another session's key point.
-    response = client.post(url("remove_key_point", community, theirs.pk, point.pk))
+    response = client.post(url("manage_key_point_remove", community, theirs.pk, point.pk))
     assert response.status_code == 404
     assert KeyPoint.objects.filter(pk=point.pk).exists()
 
@@ -51,7 +51,7 @@ def test_a_partner_removes_a_key_point_from_their_own_session(
 ):
     point = point_in(theirs, coordinator)
     client.force_login(partner)
-    response = client.post(url("remove_key_point", community, theirs.pk, point.pk))
+    response = client.post(url("manage_key_point_remove", community, theirs.pk, point.pk))
     assert response.status_code == 302
     assert not KeyPoint.objects.filter(pk=point.pk).exists()
 
@@ -97,7 +97,7 @@ def test_who_may_change_a_place(
     client.force_login(request.getfixturevalue(persona))
     for venue, expected in zip(places, (own, shared, unused), strict=True):
         response = client.post(
-            url("venue", community, venue.pk), {"name": "Renamed", "kind": "library"}
+            url("manage_venue", community, venue.pk), {"name": "Renamed", "kind": "library"}
         )
         assert response.status_code == expected, venue.name
         venue.refresh_from_db()
@@ -107,18 +107,18 @@ def test_who_may_change_a_place(
 def test_a_partner_sees_which_places_they_may_change(client, community, partner, places):
     own, shared, unused = places
     client.force_login(partner)
-    response = client.get(url("venues", community))
+    response = client.get(url("manage_venues", community))
     assert [(v.name, may) for v, may in response.context["places"]] == [
         ("New hall", True),
         ("Own hall", True),
         ("Shared hall", False),
     ]
     page = response.content.decode()
-    assert url("venue", community, own.pk) in page
-    assert url("venue", community, shared.pk) not in page
-    assert client.get(url("venue", community, shared.pk)).status_code == 403
+    assert url("manage_venue", community, own.pk) in page
+    assert url("manage_venue", community, shared.pk) not in page
+    assert client.get(url("manage_venue", community, shared.pk)).status_code == 403
     # Adding a place stays open to them: they plan sessions.
-    client.post(url("venues", community), {"name": "Library", "kind": "library"})
+    client.post(url("manage_venues", community), {"name": "Library", "kind": "library"})
     assert Venue.objects.filter(name="Library").exists()
 
 
@@ -168,15 +168,15 @@ def test_a_partner_runs_the_sessions_their_organisation_hosts(
     client, community, coordinator, partner, charity, theirs, others
 ):
     hosted = make_session(community, title="Hosted by the charity", host=charity)
-    url_of = {s: url("session", community, s.pk) for s in (theirs, others, hosted)}
+    url_of = {s: url("manage_session", community, s.pk) for s in (theirs, others, hosted)}
     client.force_login(partner)
     assert client.get(url_of[hosted]).status_code == 404
     Membership.objects.filter(user=partner).update(organisation=charity)
-    listing = client.get(url("sessions", community)).content.decode()
+    listing = client.get(url("manage_sessions", community)).content.decode()
     assert "Hosted by the charity" in listing and "Theirs" in listing
     assert "Someone else" not in listing
     assert client.get(url_of[hosted]).status_code == 200
     assert client.get(url_of[others]).status_code == 404
     point = point_in(hosted, coordinator)
-    response = client.post(url("remove_key_point", community, hosted.pk, point.pk))
+    response = client.post(url("manage_key_point_remove", community, hosted.pk, point.pk))
     assert response.status_code == 302 and not KeyPoint.objects.exists()

@@ -100,7 +100,7 @@ def url(name, community, *args):
 
 
 def claim_url(name, claim, *args):
-    return reverse(f"payments:{name}", args=[claim.community.slug, claim.pk, *args])
+    return reverse(f"engagement:{name}", args=[claim.community.slug, claim.pk, *args])
 
 
 def field_block(html: str, name: str) -> str:
@@ -154,16 +154,20 @@ COORDINATORS = {"coordinator": 200, "staff": 200}
 PAGES = {
     # The claim page and its receipt: the claimant and the community's coordinators.
     "claim": (lambda c: claim_url("claim", c), CLAIM_READERS, 404),
-    "receipt": (lambda c: claim_url("receipt", c, c.expenses.get().pk), CLAIM_READERS, 404),
+    "receipt": (lambda c: claim_url("claim_receipt", c, c.expenses.get().pk), CLAIM_READERS, 404),
     # Making a claim: active members, and coordinators (who may enter one from paper).
-    "new": (lambda c: url("payments:new", c.community), MEMBERS | {"staff": 200}, 403),
+    "new": (lambda c: url("engagement:claim_new", c.community), MEMBERS | {"staff": 200}, 403),
     # A person's choice about payment is theirs, in a community they belong to.
-    "choice": (lambda c: url("payments:choice", c.community), MEMBERS, 403),
-    "manage": (lambda c: url("payments_manage:claims", c.community), COORDINATORS, 403),
-    "rates": (lambda c: url("payments_manage:rates", c.community), COORDINATORS, 403),
-    "settings": (lambda c: url("payments_manage:settings", c.community), COORDINATORS, 403),
-    "totals": (lambda c: url("payments_manage:totals", c.community), COORDINATORS, 403),
-    "csv": (lambda c: url("payments_manage:csv", c.community), COORDINATORS, 403),
+    "choice": (lambda c: url("engagement:payment_choice", c.community), MEMBERS, 403),
+    "manage": (lambda c: url("engagement:manage_claims", c.community), COORDINATORS, 403),
+    "rates": (lambda c: url("engagement:manage_rates", c.community), COORDINATORS, 403),
+    "settings": (
+        lambda c: url("engagement:manage_payment_settings", c.community),
+        COORDINATORS,
+        403,
+    ),
+    "totals": (lambda c: url("engagement:manage_payment_totals", c.community), COORDINATORS, 403),
+    "csv": (lambda c: url("engagement:manage_payments_csv", c.community), COORDINATORS, 403),
 }
 
 
@@ -187,7 +191,7 @@ def test_my_payments_shows_only_my_own_claims(client, request, claim, persona):
         session = make_session(claim.community, days_ago=5, title="Their session",
                                attended=[person])  # fmt: skip
         theirs = submit(claim.community, person, session)
-    response = client.get(reverse("my_payments"))
+    response = client.get(reverse("engagement:my_payments"))
     assert response.status_code == 200
     shown = list(response.context["page"].object_list)
     page = response.content.decode()
@@ -199,12 +203,12 @@ def test_my_payments_shows_only_my_own_claims(client, request, claim, persona):
 
 
 def test_my_payments_sends_visitors_to_log_in(client):
-    assert is_login_redirect(client.get(reverse("my_payments")))
+    assert is_login_redirect(client.get(reverse("engagement:my_payments")))
 
 
 def test_the_receipt_is_the_file_uploaded_and_downloads(client, claim, member):
     client.force_login(member)
-    response = client.get(claim_url("receipt", claim, claim.expenses.get().pk))
+    response = client.get(claim_url("claim_receipt", claim, claim.expenses.get().pk))
     assert b"".join(response.streaming_content) == PDF
     assert response["Content-Disposition"].startswith("attachment;")
     assert response["X-Content-Type-Options"] == "nosniff"
@@ -219,21 +223,27 @@ def test_another_communitys_coordinator_never_sees_the_claim(
 ):
     client.force_login(other_coordinator)
     # Not through their own community's address either.
-    foreign = reverse("payments:claim", args=[other_community.slug, claim.pk])
+    foreign = reverse("engagement:claim", args=[other_community.slug, claim.pk])
     assert client.get(foreign).status_code == 404
     expense = claim.expenses.get().pk
-    receipt_there = reverse("payments:receipt", args=[other_community.slug, claim.pk, expense])
+    receipt_there = reverse(
+        "engagement:claim_receipt", args=[other_community.slug, claim.pk, expense]
+    )
     assert client.get(receipt_there).status_code == 404
     for status in Claim.Status.values:
-        listing = client.get(url("payments_manage:claims", other_community), {"status": status})
+        listing = client.get(url("engagement:manage_claims", other_community), {"status": status})
         assert listing.context["page"].paginator.count == 0
     Claim.objects.filter(pk=claim.pk).update(status="approved")
-    assert client.get(url("payments_manage:totals", other_community)).context["totals"] == []
-    csv_text = client.get(url("payments_manage:csv", other_community)).getvalue().decode()
+    assert (
+        client.get(url("engagement:manage_payment_totals", other_community)).context["totals"] == []
+    )
+    csv_text = (
+        client.get(url("engagement:manage_payments_csv", other_community)).getvalue().decode()
+    )
     assert csv_text.count("\n") == 1 and "Michael" not in csv_text
     # Their community's writes do not reach it either.
-    for name in ("decide", "paid", "answer", "withdraw"):
-        there = reverse(f"payments:{name}", args=[other_community.slug, claim.pk])
+    for name in ("claim_decide", "claim_paid", "claim_answer", "claim_withdraw"):
+        there = reverse(f"engagement:{name}", args=[other_community.slug, claim.pk])
         assert client.post(there, {"action": "approve"}).status_code == 404
     assert Claim.objects.get(pk=claim.pk).status == "approved"
 
@@ -249,11 +259,11 @@ def test_coordinators_list_only_their_own_communitys_claims(
         other_community, stranger, make_session(other_community, attended=[stranger])
     )
     client.force_login(coordinator)
-    listing = client.get(url("payments_manage:claims", claim.community))
+    listing = client.get(url("engagement:manage_claims", claim.community))
     assert list(listing.context["page"].object_list) == [claim]
     assert elsewhere.get_absolute_url() not in listing.content.decode()
     client.force_login(other_coordinator)
-    listing = client.get(url("payments_manage:claims", other_community))
+    listing = client.get(url("engagement:manage_claims", other_community))
     assert list(listing.context["page"].object_list) == [elsewhere]
 
 
@@ -270,7 +280,7 @@ def test_who_may_answer_a_question(client, request, claim, coordinator, persona)
     payments.decide_claim(claim=claim, by=coordinator, action="query", text="Which bus?")
     before, told_before = _state(claim), Notification.objects.count()
     log_in(client, request, persona)
-    response = client.post(claim_url("answer", claim), {"answer": "The 52"})
+    response = client.post(claim_url("claim_answer", claim), {"answer": "The 52"})
     if persona == "member":
         assert response.status_code == 302 and response.url == claim.get_absolute_url()
         assert _state(claim)[:2] == ("submitted", "The 52")
@@ -290,7 +300,7 @@ def test_who_may_answer_a_question(client, request, claim, coordinator, persona)
 def test_who_may_withdraw_a_claim(client, request, claim, persona):
     before = _state(claim)
     log_in(client, request, persona)
-    response = client.post(claim_url("withdraw", claim))
+    response = client.post(claim_url("claim_withdraw", claim))
     if persona == "member":
         assert response.status_code == 302 and _state(claim)[0] == "withdrawn"
         return
@@ -308,7 +318,7 @@ def test_who_may_withdraw_a_claim(client, request, claim, persona):
 def test_who_may_decide_a_claim(client, request, claim, persona):
     before, told_before = _state(claim), Notification.objects.count()
     log_in(client, request, persona)
-    response = client.post(claim_url("decide", claim), {"action": "approve", "text": ""})
+    response = client.post(claim_url("claim_decide", claim), {"action": "approve", "text": ""})
     if persona in ("coordinator", "staff"):
         assert response.status_code == 302 and _state(claim)[0] == "approved"
         assert told("claim_approved") == ["michael@example.org"]
@@ -327,7 +337,9 @@ def test_who_may_mark_a_claim_paid(client, request, claim, coordinator, persona)
     before, told_before = _state(claim), Notification.objects.count()
     log_in(client, request, persona)
     today = timezone.localdate()
-    response = client.post(claim_url("paid", claim), {"paid_on": today, "reference": "BACS 1"})
+    response = client.post(
+        claim_url("claim_paid", claim), {"paid_on": today, "reference": "BACS 1"}
+    )
     if persona in ("coordinator", "staff"):
         assert response.status_code == 302
         assert _state(claim) == ("paid", "", today, "BACS 1")
@@ -343,7 +355,7 @@ def test_who_may_mark_a_claim_paid(client, request, claim, coordinator, persona)
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_who_may_make_a_claim(client, request, community, rates, held, persona):
     person = log_in(client, request, persona)
-    response = client.post(url("payments:new", community),
+    response = client.post(url("engagement:claim_new", community),
                            claim_data(kind="session", session=held.pk))  # fmt: skip
     if persona == "anonymous":
         assert is_login_redirect(response) and not Claim.objects.exists()
@@ -365,9 +377,9 @@ def test_who_may_make_a_claim(client, request, community, rates, held, persona):
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_who_may_set_a_payment_choice(client, request, community, persona):
     person = log_in(client, request, persona)
-    response = client.post(url("payments:choice", community), {"choice": "decline"})
+    response = client.post(url("engagement:payment_choice", community), {"choice": "decline"})
     if persona in MEMBERS:
-        assert response.status_code == 302 and response.url == reverse("my_payments")
+        assert response.status_code == 302 and response.url == reverse("engagement:my_payments")
         assert PaymentChoice.objects.get().membership.user == person
         return
     if persona == "anonymous":
@@ -378,8 +390,13 @@ def test_who_may_set_a_payment_choice(client, request, community, persona):
 
 
 MANAGE_WRITES = {
-    "rates": {"activity": "training", "basis": "hour", "amount": "22", "valid_from": "2026-01-01"},
-    "settings": {"budget": "5000", "threshold": "1000"},
+    "manage_rates": {
+        "activity": "training",
+        "basis": "hour",
+        "amount": "22",
+        "valid_from": "2026-01-01",
+    },
+    "manage_payment_settings": {"budget": "5000", "threshold": "1000"},
 }
 
 
@@ -387,12 +404,12 @@ MANAGE_WRITES = {
 @pytest.mark.parametrize("page", MANAGE_WRITES)
 def test_who_may_change_rates_and_settings(client, request, community, persona, page):
     log_in(client, request, persona)
-    response = client.post(url(f"payments_manage:{page}", community), MANAGE_WRITES[page])
+    response = client.post(url(f"engagement:{page}", community), MANAGE_WRITES[page])
     if persona in COORDINATORS:
         assert response.status_code == 302
         assert (
             Rate.objects.exists()
-            if page == "rates"
+            if page == "manage_rates"
             else (PaymentSettings.objects.get().budget == Decimal("5000"))
         )
         return
@@ -408,7 +425,7 @@ def test_a_member_cannot_enter_a_claim_for_someone_else(
 ):
     client.force_login(member)
     response = client.post(
-        url("payments:new", community) + "?for=someone",
+        url("engagement:claim_new", community) + "?for=someone",
         claim_data(claimant=another_member.pk, kind="session", session=held.pk),
     )
     assert response.status_code == 302
@@ -423,14 +440,14 @@ def test_a_partners_claim_page_is_not_a_way_into_anothers_receipt(
     client.force_login(partner)
     # Their own claim's address with someone else's expense number.
     theirs = claim.expenses.get().pk
-    assert client.get(claim_url("receipt", mine, theirs)).status_code == 404
-    assert client.get(claim_url("receipt", mine, mine.expenses.get().pk)).status_code == 200
+    assert client.get(claim_url("claim_receipt", mine, theirs)).status_code == 404
+    assert client.get(claim_url("claim_receipt", mine, mine.expenses.get().pk)).status_code == 200
 
 
 def test_a_receipt_that_is_not_there_is_404(client, claim, member):
     Expense.objects.filter(claim=claim).update(receipt="")
     client.force_login(member)
-    assert client.get(claim_url("receipt", claim, claim.expenses.get().pk)).status_code == 404
+    assert client.get(claim_url("claim_receipt", claim, claim.expenses.get().pk)).status_code == 404
 
 
 # --- Bad input through the pages -------------------------------------------------------------
@@ -454,7 +471,7 @@ def test_an_expense_amount_out_of_bounds_is_shown_beside_it(
     data = claim_data(kind="session", session=held.pk, **{
         "expenses-0-kind": "travel", "expenses-0-description": "Bus", "expenses-0-amount": amount,
     })  # fmt: skip
-    response = client.post(url("payments:new", community), data)
+    response = client.post(url("engagement:claim_new", community), data)
     assert response.status_code == 200
     page = response.content.decode()
     block = field_block(page, "expenses-0-amount")
@@ -471,7 +488,7 @@ def test_an_amount_typed_wrongly_is_not_also_called_missing(client, community, m
     data = claim_data(kind="session", session=held.pk, **{
         "expenses-0-kind": "travel", "expenses-0-description": "Bus", "expenses-0-amount": "12,50",
     })  # fmt: skip
-    response = client.post(url("payments:new", community), data)
+    response = client.post(url("engagement:claim_new", community), data)
     block = field_block(response.content.decode(), "expenses-0-amount")
     assert "Enter an amount in pounds, such as 12.50." in block
     assert "Give the amount." not in block
@@ -481,7 +498,7 @@ def test_the_largest_expense_allowed_is_accepted(client, community, member, rate
     client.force_login(member)
     data = claim_data(kind="session", session=held.pk,
                       **{"expenses-0-kind": "carer", "expenses-0-amount": "2000"})  # fmt: skip
-    assert client.post(url("payments:new", community), data).status_code == 302
+    assert client.post(url("engagement:claim_new", community), data).status_code == 302
     assert Claim.objects.get().expenses_total == Decimal("2000")
 
 
@@ -502,7 +519,7 @@ def test_hours_out_of_bounds_are_shown_beside_them(
     day = (timezone.localdate() - timedelta(days=2)).isoformat()
     data = claim_data(kind="hours", activity="training", date=day, hours=hours,
                       description="Read the papers")  # fmt: skip
-    response = client.post(url("payments:new", community), data)
+    response = client.post(url("engagement:claim_new", community), data)
     assert response.status_code == 200
     page = response.content.decode()
     block = field_block(page, "hours")
@@ -516,9 +533,9 @@ def test_more_than_24_hours_on_one_day_across_claims_is_refused(client, communit
     client.force_login(member)
     day = timezone.localdate() - timedelta(days=2)
     first = claim_data(kind="hours", activity="training", date=day.isoformat(), hours="20")
-    assert client.post(url("payments:new", community), first).status_code == 302
+    assert client.post(url("engagement:claim_new", community), first).status_code == 302
     second = claim_data(kind="hours", activity="preparation", date=day.isoformat(), hours="4.5")
-    response = client.post(url("payments:new", community), second)
+    response = client.post(url("engagement:claim_new", community), second)
     assert response.status_code == 200
     page = unescape(response.content.decode())
     assert f"That would make more than 24 hours claimed on {day.day} {day:%B %Y}." in page
@@ -530,7 +547,7 @@ def test_a_future_date_is_shown_beside_the_date(client, community, member, rates
     client.force_login(member)
     tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
     response = client.post(
-        url("payments:new", community),
+        url("engagement:claim_new", community),
         claim_data(kind="hours", activity="training", date=tomorrow, hours="2"),
     )
     assert response.status_code == 200
@@ -543,10 +560,10 @@ def test_a_session_not_attended_is_allowed_and_flagged_for_the_coordinator(
     client, community, partner, coordinator, rates, held
 ):
     client.force_login(partner)
-    form = client.get(url("payments:new", community)).content.decode()
+    form = client.get(url("engagement:claim_new", community)).content.decode()
     # Before claiming, the person sees it is not recorded that they came.
     assert "Drop-in" in form and "– not recorded as coming" in unescape(form)
-    response = client.post(url("payments:new", community),
+    response = client.post(url("engagement:claim_new", community),
                            claim_data(kind="session", session=held.pk))  # fmt: skip
     claim = Claim.objects.get()
     assert response.status_code == 302 and claim.not_recorded_as_attending
@@ -556,14 +573,14 @@ def test_a_session_not_attended_is_allowed_and_flagged_for_the_coordinator(
     )
     client.force_login(coordinator)
     assert flag in client.get(claim.get_absolute_url()).content.decode()
-    listing = client.get(url("payments_manage:claims", community)).content.decode()
+    listing = client.get(url("engagement:manage_claims", community)).content.decode()
     assert "<strong>Not recorded as coming</strong>" in listing
 
 
 def test_a_session_attended_is_not_flagged(client, community, member, coordinator, claim):
     client.force_login(coordinator)
     assert "not recorded as coming" not in client.get(claim.get_absolute_url()).content.decode()
-    listing = client.get(url("payments_manage:claims", community)).content.decode()
+    listing = client.get(url("engagement:manage_claims", community)).content.decode()
     assert "Not recorded as coming" not in listing
 
 
@@ -572,14 +589,14 @@ def test_two_claims_for_one_session_are_refused_with_a_message(
 ):
     client.force_login(member)
     data = claim_data(kind="session", session=held.pk)
-    assert client.post(url("payments:new", community), data).status_code == 302
-    response = client.post(url("payments:new", community), data)
+    assert client.post(url("engagement:claim_new", community), data).status_code == 302
+    response = client.post(url("engagement:claim_new", community), data)
     assert response.status_code == 200
     assert "There is already a claim for this session." in response.content.decode()
     assert Claim.objects.count() == 1
     # Once withdrawn, the session can be claimed again.
     payments.withdraw_claim(claim=Claim.objects.get(), by=member)
-    assert client.post(url("payments:new", community), data).status_code == 302
+    assert client.post(url("engagement:claim_new", community), data).status_code == 302
     assert Claim.objects.count() == 2
 
 
@@ -605,7 +622,7 @@ def test_a_receipt_of_the_wrong_type_or_too_large_is_shown_beside_it(
         "expenses-0-kind": "travel", "expenses-0-amount": "6.40",
         "expenses-0-receipt": SimpleUploadedFile(*upload),
     })  # fmt: skip
-    response = client.post(url("payments:new", community), data)
+    response = client.post(url("engagement:claim_new", community), data)
     assert response.status_code == 200
     page = response.content.decode()
     assert message in field_block(page, "expenses-0-receipt")
@@ -627,7 +644,7 @@ def test_receipts_of_the_right_type_up_to_5_mb_are_kept(
         "expenses-0-kind": "travel", "expenses-0-amount": "6.40",
         "expenses-0-receipt": SimpleUploadedFile(name, content),
     })  # fmt: skip
-    assert client.post(url("payments:new", community), data).status_code == 302
+    assert client.post(url("engagement:claim_new", community), data).status_code == 302
     stored = Expense.objects.get().receipt
     assert stored.size == 5 * 1024 * 1024 and stored.name.endswith(name.rsplit(".")[-1].lower())
 
@@ -641,7 +658,7 @@ def test_a_receipt_without_an_amount_is_not_dropped_silently(
     data = claim_data(kind="session", session=held.pk, **{
         "expenses-0-kind": "travel", "expenses-0-receipt": receipt(),
     })  # fmt: skip
-    response = client.post(url("payments:new", community), data)
+    response = client.post(url("engagement:claim_new", community), data)
     assert response.status_code == 200, "the claim was saved and the receipt dropped"
     assert "Give the amount." in field_block(response.content.decode(), "expenses-0-amount")
 
@@ -649,7 +666,7 @@ def test_a_receipt_without_an_amount_is_not_dropped_silently(
 def test_no_rate_for_the_date_says_so_clearly(client, community, member, rates):
     client.force_login(member)
     data = claim_data(kind="hours", activity="training", date="2024-12-31", hours="3")
-    response = client.post(url("payments:new", community), data)
+    response = client.post(url("engagement:claim_new", community), data)
     assert response.status_code == 200
     page = unescape(response.content.decode())
     assert (
@@ -665,7 +682,7 @@ def test_no_rate_for_the_date_says_so_clearly(client, community, member, rates):
 @pytest.mark.parametrize("action", ["query", "reject"])
 def test_a_question_or_a_refusal_needs_words(client, claim, coordinator, action):
     client.force_login(coordinator)
-    response = client.post(claim_url("decide", claim), {"action": action, "text": "   "})
+    response = client.post(claim_url("claim_decide", claim), {"action": action, "text": "   "})
     assert response.status_code == 400
     page = response.content.decode()
     assert "Write the question, or say why not." in field_block(page, "text")
@@ -679,7 +696,9 @@ def test_paid_with_a_future_date_is_shown_beside_the_date(client, claim, coordin
     payments.decide_claim(claim=claim, by=coordinator, action="approve")
     client.force_login(coordinator)
     tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
-    response = client.post(claim_url("paid", claim), {"paid_on": tomorrow, "reference": "R 9"})
+    response = client.post(
+        claim_url("claim_paid", claim), {"paid_on": tomorrow, "reference": "R 9"}
+    )
     assert response.status_code == 400
     page = response.content.decode()
     block = field_block(page, "paid_on")
@@ -695,7 +714,9 @@ def test_paid_without_a_reference_or_with_a_bad_date_is_shown_beside_them(
 ):
     payments.decide_claim(claim=claim, by=coordinator, action="approve")
     client.force_login(coordinator)
-    response = client.post(claim_url("paid", claim), {"paid_on": "31/02/2026", "reference": ""})
+    response = client.post(
+        claim_url("claim_paid", claim), {"paid_on": "31/02/2026", "reference": ""}
+    )
     assert response.status_code == 400
     page = response.content.decode()
     assert "Enter a date like 2026-03-31." in field_block(page, "paid_on")
@@ -708,10 +729,10 @@ def test_a_coordinator_enters_a_claim_from_paper(
 ):
     claim.delete()
     client.force_login(coordinator)
-    form = client.get(url("payments:new", community) + "?for=someone").content.decode()
+    form = client.get(url("engagement:claim_new", community) + "?for=someone").content.decode()
     assert "Enter a claim for someone" in form and "michael@example.org" in form
     response = client.post(
-        url("payments:new", community) + "?for=someone",
+        url("engagement:claim_new", community) + "?for=someone",
         claim_data(claimant=member.pk, kind="session", session=held.pk, hours="1.5"),
     )
     made = Claim.objects.get()
@@ -722,7 +743,7 @@ def test_a_coordinator_enters_a_claim_from_paper(
     assert "(entered from paper)" in client.get(made.get_absolute_url()).content.decode()
     # Michael sees it among his claims.
     client.force_login(member)
-    assert list(client.get(reverse("my_payments")).context["page"].object_list) == [made]
+    assert list(client.get(reverse("engagement:my_payments")).context["page"].object_list) == [made]
 
 
 def test_a_coordinator_enters_a_paid_roles_hours_from_paper(client, community, coordinator, member):
@@ -733,7 +754,7 @@ def test_a_coordinator_enters_a_paid_roles_hours_from_paper(client, community, c
     client.force_login(coordinator)
     day = (timezone.localdate() - timedelta(days=1)).isoformat()
     response = client.post(
-        url("payments:new", community) + "?for=someone",
+        url("engagement:claim_new", community) + "?for=someone",
         claim_data(claimant=member.pk, kind="hours", activity="role", paid_role=role.pk,
                    date=day, hours="2"),
     )  # fmt: skip
@@ -747,7 +768,7 @@ def test_a_coordinator_enters_a_paid_roles_hours_from_paper(client, community, c
 def test_a_paper_claim_must_say_whose_it_is(client, community, coordinator, rates, held):
     client.force_login(coordinator)
     response = client.post(
-        url("payments:new", community) + "?for=someone",
+        url("engagement:claim_new", community) + "?for=someone",
         claim_data(claimant="", kind="session", session=held.pk, description="From the form"),
     )
     assert response.status_code == 200
@@ -762,7 +783,7 @@ def test_a_paper_claim_is_only_for_the_communitys_members(
 ):
     client.force_login(coordinator)
     response = client.post(
-        url("payments:new", community) + "?for=someone",
+        url("engagement:claim_new", community) + "?for=someone",
         claim_data(claimant=outsider.pk, kind="session", session=held.pk),
     )
     assert response.status_code == 200
@@ -772,7 +793,9 @@ def test_a_paper_claim_is_only_for_the_communitys_members(
 
 def test_a_lower_share_needs_a_percentage(client, community, member):
     client.force_login(member)
-    response = client.post(url("payments:choice", community), {"choice": "lower", "charity": ""})
+    response = client.post(
+        url("engagement:payment_choice", community), {"choice": "lower", "charity": ""}
+    )
     assert response.status_code == 200
     page = response.content.decode()
     block = field_block(page, "lower_percent")
@@ -785,7 +808,7 @@ def test_a_lower_share_needs_a_percentage(client, community, member):
 @pytest.mark.parametrize("percent", ["0", "100", "-10"])
 def test_a_lower_share_out_of_range_is_refused(client, community, member, percent):
     client.force_login(member)
-    response = client.post(url("payments:choice", community),
+    response = client.post(url("engagement:payment_choice", community),
                            {"choice": "lower", "lower_percent": percent})  # fmt: skip
     assert response.status_code == 200
     block = field_block(response.content.decode(), "lower_percent")
@@ -795,7 +818,7 @@ def test_a_lower_share_out_of_range_is_refused(client, community, member, percen
 
 def test_a_charity_needs_a_name(client, community, member):
     client.force_login(member)
-    response = client.post(url("payments:choice", community), {"choice": "charity",
+    response = client.post(url("engagement:payment_choice", community), {"choice": "charity",
                                                                "charity": "  "})  # fmt: skip
     assert response.status_code == 200
     page = response.content.decode()
@@ -807,7 +830,7 @@ def test_a_choice_is_saved_and_applies_to_claims_from_then_on(
     client, community, member, rates, held
 ):
     client.force_login(member)
-    client.post(url("payments:choice", community),
+    client.post(url("engagement:payment_choice", community),
                 {"choice": "charity", "charity": " Bowel Cancer UK "})  # fmt: skip
     saved = PaymentChoice.objects.get()
     assert (saved.choice, saved.charity, saved.lower_percent) == (
@@ -815,9 +838,9 @@ def test_a_choice_is_saved_and_applies_to_claims_from_then_on(
         "Bowel Cancer UK",
         None,
     )
-    page = client.get(url("payments:choice", community)).content.decode()
+    page = client.get(url("engagement:payment_choice", community)).content.decode()
     assert 'value="Bowel Cancer UK"' in field_block(page, "charity")
-    client.post(url("payments:new", community), claim_data(kind="session", session=held.pk))
+    client.post(url("engagement:claim_new", community), claim_data(kind="session", session=held.pk))
     made = Claim.objects.get()
     assert (made.choice, made.charity, made.payable) == (
         "charity",
@@ -837,7 +860,7 @@ def test_a_choice_is_saved_and_applies_to_claims_from_then_on(
 )
 def test_a_rate_out_of_bounds_is_shown_beside_it(client, community, coordinator, amount, message):
     client.force_login(coordinator)
-    response = client.post(url("payments_manage:rates", community), {
+    response = client.post(url("engagement:manage_rates", community), {
         "activity": "session", "basis": "hour", "amount": amount, "valid_from": "2026-01-01",
     })  # fmt: skip
     assert response.status_code == 200
@@ -850,7 +873,7 @@ def test_a_rate_out_of_bounds_is_shown_beside_it(client, community, coordinator,
 
 def test_a_second_rate_on_the_same_day_is_refused(client, community, coordinator, rates):
     client.force_login(coordinator)
-    response = client.post(url("payments_manage:rates", community), {
+    response = client.post(url("engagement:manage_rates", community), {
         "activity": "session", "basis": "hour", "amount": "30", "valid_from": "2025-01-01",
     })  # fmt: skip
     assert response.status_code == 200
@@ -861,7 +884,7 @@ def test_a_second_rate_on_the_same_day_is_refused(client, community, coordinator
 
 def test_a_negative_budget_or_threshold_is_refused(client, community, coordinator):
     client.force_login(coordinator)
-    response = client.post(url("payments_manage:settings", community),
+    response = client.post(url("engagement:manage_payment_settings", community),
                            {"budget": "-100", "threshold": "-0.01"})  # fmt: skip
     assert response.status_code == 200
     page = response.content.decode()
@@ -872,7 +895,7 @@ def test_a_negative_budget_or_threshold_is_refused(client, community, coordinato
 
 def test_a_paid_role_is_added_and_claimed_for_at_its_rate(client, community, coordinator, member):
     client.force_login(coordinator)
-    response = client.post(url("payments_manage:settings", community), {
+    response = client.post(url("engagement:manage_payment_settings", community), {
         "add_role": "1", "person": member.pk, "title": "Microsystems coach",
         "hours_per_month": "8", "hourly_rate": "18.50", "starts_on": "2026-01-01",
     })  # fmt: skip
@@ -881,7 +904,7 @@ def test_a_paid_role_is_added_and_claimed_for_at_its_rate(client, community, coo
     assert role.membership.user == member
     client.force_login(member)
     day = (timezone.localdate() - timedelta(days=1)).isoformat()
-    response = client.post(url("payments:new", community),
+    response = client.post(url("engagement:claim_new", community),
                            claim_data(kind="hours", activity="role", paid_role=role.pk,
                                       date=day, hours="3"))  # fmt: skip
     made = Claim.objects.get()
@@ -901,11 +924,11 @@ def test_a_paid_role_must_be_chosen_and_be_ones_own(
     client.force_login(member)
     day = (timezone.localdate() - timedelta(days=1)).isoformat()
     missing = client.post(
-        url("payments:new", community),
+        url("engagement:claim_new", community),
         claim_data(kind="hours", activity="role", date=day, hours="2"),
     )
     assert "Choose the paid role." in field_block(missing.content.decode(), "paid_role")
-    borrowed = client.post(url("payments:new", community),
+    borrowed = client.post(url("engagement:claim_new", community),
                            claim_data(kind="hours", activity="role", paid_role=theirs.pk,
                                       date=day, hours="2"))  # fmt: skip
     assert "Select a valid choice." in field_block(borrowed.content.decode(), "paid_role")
@@ -919,7 +942,7 @@ def test_marking_paid_a_claim_not_approved_says_why(client, claim, coordinator):
     payments.mark_paid(claim=claim, by=coordinator, paid_on=timezone.localdate(), reference="A")
     client.force_login(coordinator)
     data = {"paid_on": timezone.localdate(), "reference": "B"}
-    response = client.post(claim_url("paid", claim), data, follow=True)
+    response = client.post(claim_url("claim_paid", claim), data, follow=True)
     assert response.redirect_chain[0][1] == 302
     page = unescape(response.content.decode())
     assert "This claim is already “Paid”." in page, "the refusal is not shown"
@@ -930,8 +953,8 @@ def test_a_coordinator_does_not_decide_their_own_claim(client, community, coordi
     own = submit(community, coordinator, make_session(community, attended=[coordinator]))
     client.force_login(coordinator)
     page = client.get(own.get_absolute_url()).content.decode()
-    assert claim_url("decide", own) not in page and claim_url("withdraw", own) in page
-    response = client.post(claim_url("decide", own), {"action": "approve"})
+    assert claim_url("claim_decide", own) not in page and claim_url("claim_withdraw", own) in page
+    response = client.post(claim_url("claim_decide", own), {"action": "approve"})
     assert response.status_code == 400
     assert "Another coordinator decides on and pays your own claims" in response.content.decode()
     assert _state(own)[0] == "submitted" and told("claim_approved") == []
@@ -940,7 +963,7 @@ def test_a_coordinator_does_not_decide_their_own_claim(client, community, coordi
 def test_deciding_a_claim_already_decided_says_why(client, claim, coordinator):
     payments.decide_claim(claim=claim, by=coordinator, action="reject", text="Not ours to pay.")
     client.force_login(coordinator)
-    response = client.post(claim_url("decide", claim), {"action": "approve"})
+    response = client.post(claim_url("claim_decide", claim), {"action": "approve"})
     assert response.status_code == 400
     page = unescape(response.content.decode())
     assert "A claim that is “Not approved” cannot become “Approved”." in page
@@ -950,8 +973,8 @@ def test_deciding_a_claim_already_decided_says_why(client, claim, coordinator):
 def test_answering_twice_says_why(client, claim, coordinator, member):
     payments.decide_claim(claim=claim, by=coordinator, action="query", text="Which bus?")
     client.force_login(member)
-    client.post(claim_url("answer", claim), {"answer": "The 52"})
-    again = client.post(claim_url("answer", claim), {"answer": "The 53"}, follow=True)
+    client.post(claim_url("claim_answer", claim), {"answer": "The 52"})
+    again = client.post(claim_url("claim_answer", claim), {"answer": "The 53"}, follow=True)
     page = unescape(again.content.decode())
     assert "This claim is already “Waiting for a coordinator”." in page
     assert _state(claim)[1] == "The 52"
@@ -960,7 +983,7 @@ def test_answering_twice_says_why(client, claim, coordinator, member):
 def test_an_empty_answer_is_refused(client, claim, coordinator, member):
     payments.decide_claim(claim=claim, by=coordinator, action="query", text="Which bus?")
     client.force_login(member)
-    response = client.post(claim_url("answer", claim), {"answer": "  "}, follow=True)
+    response = client.post(claim_url("claim_answer", claim), {"answer": "  "}, follow=True)
     assert "Write your answer." in response.content.decode()
     assert _state(claim)[:2] == ("queried", "")
     assert told("claim_answered") == []
@@ -1007,7 +1030,7 @@ def test_my_payments_does_not_grow_with_claims(
     # session), their expenses; this tax year's total for time, and for expenses; the
     # person's active memberships (with their communities).
     with django_assert_num_queries(8):
-        response = client.get(reverse("my_payments"))
+        response = client.get(reverse("engagement:my_payments"))
     assert response.status_code == 200
     assert len(response.context["page"].object_list) == min(2 * count, 25)
 
@@ -1023,7 +1046,7 @@ def test_the_claims_list_does_not_grow_with_claims(
     # (with community, claimant and session), their expenses; spending this tax year (time,
     # expenses, and the community's budget: 1).
     with django_assert_num_queries(8):
-        response = client.get(url("payments_manage:claims", community))
+        response = client.get(url("engagement:manage_claims", community))
     assert response.status_code == 200
     assert len(response.context["page"].object_list) == min(count, 25)
 
@@ -1056,6 +1079,6 @@ def test_the_totals_page_does_not_grow_with_people(
     # session, user, community, may they coordinate; time per person, expenses per person,
     # the community's settings (the threshold), the people themselves.
     with django_assert_num_queries(8):
-        response = client.get(url("payments_manage:totals", community))
+        response = client.get(url("engagement:manage_payment_totals", community))
     assert response.status_code == 200
     assert len(response.context["totals"]) == count

@@ -251,7 +251,7 @@ def test_the_totals_page_shows_the_year_asked_for_and_flags(
 ):
     PaymentSettings.objects.create(community=community, threshold="55")
     client.force_login(coordinator)
-    totals = reverse("payments_manage:totals", args=[community.slug])
+    totals = reverse("engagement:manage_payment_totals", args=[community.slug])
     before = client.get(totals, {"year_of": "2026-04-05"})
     page = unescape(before.content.decode())
     assert "Totals per person, 6 Apr 2025 to 5 Apr 2026" in page
@@ -267,7 +267,7 @@ def test_the_totals_page_shows_the_year_asked_for_and_flags(
 
 def test_my_payments_totals_this_tax_year(client, member, around_april):
     client.force_login(member)
-    response = client.get(reverse("my_payments"))
+    response = client.get(reverse("engagement:my_payments"))
     start, _end = payments.tax_year_of(timezone.localdate())
     if start == date(2026, 4, 6):
         assert (response.context["time_total"], response.context["expenses_total"]) == (
@@ -406,8 +406,8 @@ def test_spending_over_the_budget_and_with_none(community, spent):
 def test_the_dashboard_shows_claims_waiting_and_spending(client, community, coordinator, spent):
     PaymentSettings.objects.create(community=community, budget="1000")
     client.force_login(coordinator)
-    page = unescape(client.get(reverse("communities:manage", args=[community.slug])).content
-                    .decode())  # fmt: skip
+    dashboard = reverse("communities:manage_dashboard", args=[community.slug])
+    page = unescape(client.get(dashboard).content.decode())
     assert "<strong>1</strong> claim waiting for you" in page
     if payments.tax_year_of(timezone.localdate())[0] == date(2026, 4, 6):
         assert "<strong>£148.90</strong> approved or paid, 6 Apr 2026 to 5 Apr 2027" in page
@@ -423,7 +423,7 @@ def test_the_kept_payments_panel_shows_each_change_at_once(
     client.force_login(coordinator)
 
     def panel():
-        response = client.get(reverse("communities:manage", args=[community.slug]))
+        response = client.get(reverse("communities:manage_dashboard", args=[community.slug]))
         [figures] = [p for t, p in response.context["panels"] if "payments" in t]
         return figures["waiting"], figures["spending"]["spent"], figures["spending"]["budget"]
 
@@ -486,7 +486,7 @@ def test_the_finance_csv_has_exactly_the_approved_and_paid_claims_in_the_period(
     client, community, coordinator, for_finance
 ):
     client.force_login(coordinator)
-    response = client.get(reverse("payments_manage:csv", args=[community.slug]),
+    response = client.get(reverse("engagement:manage_payments_csv", args=[community.slug]),
                           {"start": "2026-04-06", "end": "2026-10-31"})  # fmt: skip
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == (
@@ -511,7 +511,7 @@ def test_the_finance_csv_has_exactly_the_approved_and_paid_claims_in_the_period(
 
 def test_the_finance_csv_defaults_to_this_tax_year(client, community, coordinator, for_finance):
     client.force_login(coordinator)
-    response = client.get(reverse("payments_manage:csv", args=[community.slug]))
+    response = client.get(reverse("engagement:manage_payments_csv", args=[community.slug]))
     start, end = payments.tax_year_of(timezone.localdate())
     rows = list(csv.reader(io.StringIO(response.getvalue().decode())))[1:]
     assert all(start.isoformat() <= row[3] <= end.isoformat() for row in rows)
@@ -519,7 +519,7 @@ def test_the_finance_csv_defaults_to_this_tax_year(client, community, coordinato
         assert [row[3] for row in rows] == ["2026-05-10", "2026-06-01", "2026-07-01",
                                             "2026-11-01"]  # fmt: skip
     # One day's period: just the last day of the tax year before.
-    one_day = client.get(reverse("payments_manage:csv", args=[community.slug]),
+    one_day = client.get(reverse("engagement:manage_payments_csv", args=[community.slug]),
                          {"start": "2026-04-05", "end": "2026-04-05"})  # fmt: skip
     rows = list(csv.reader(io.StringIO(one_day.getvalue().decode())))
     assert [row[3] for row in rows[1:]] == ["2026-04-05"]
@@ -546,7 +546,7 @@ def test_every_cell_a_person_typed_is_escaped_in_the_csv(
                                 paid_role=coach), coordinator)  # fmt: skip
     pay(claim, coordinator, on=date(2026, 7, 2), reference="=cmd|' /C calc'!A0")
     client.force_login(coordinator)
-    response = client.get(reverse("payments_manage:csv", args=[community.slug]),
+    response = client.get(reverse("engagement:manage_payments_csv", args=[community.slug]),
                           {"start": "2026-07-01", "end": "2026-07-01"})  # fmt: skip
     [_header, row] = list(csv.reader(io.StringIO(response.getvalue().decode())))
     assert (row[0], row[1], row[13]) == ("'@Michael", "'+Coach", "'=cmd|' /C calc'!A0")
@@ -692,9 +692,11 @@ def test_an_archived_community_is_read_only_for_members_too(
     waiting, asked, _approved = archived
     Notification.objects.all().delete()
     client.force_login(member)
-    client.post(reverse("payments:answer", args=[community.slug, asked.pk]), {"answer": "Yes"})
-    client.post(reverse("payments:withdraw", args=[community.slug, waiting.pk]))
-    client.post(reverse("payments:choice", args=[community.slug]), {"choice": "decline"})
+    client.post(
+        reverse("engagement:claim_answer", args=[community.slug, asked.pk]), {"answer": "Yes"}
+    )
+    client.post(reverse("engagement:claim_withdraw", args=[community.slug, waiting.pk]))
+    client.post(reverse("engagement:payment_choice", args=[community.slug]), {"choice": "decline"})
     assert list(Claim.objects.order_by("date").values_list("status", flat=True)) == [
         "submitted", "queried", "approved"], "a claim changed in an archived community"  # fmt: skip
     assert not Notification.objects.exists()

@@ -168,7 +168,7 @@ def test_the_finance_csv_lists_approved_claims_in_the_period(
     claim = _claim(community, member, held, kind="travel", amount=Decimal("6.40"))
     payments.decide_claim(claim=claim, by=coordinator, action="approve")
     client.force_login(coordinator)
-    response = client.get(reverse("payments_manage:csv", args=[community.slug]))
+    response = client.get(reverse("engagement:manage_payments_csv", args=[community.slug]))
     lines = response.getvalue().decode().splitlines()
     assert lines[0].startswith("name,role,activity,date,hours,rate")
     assert member.email not in response.getvalue().decode()  # finance gets what it needs
@@ -181,7 +181,7 @@ def test_members_see_only_their_own_claims(client, community, member, partner, r
     assert client.get(claim.get_absolute_url()).status_code == 404
     client.force_login(member)
     assert client.get(claim.get_absolute_url()).status_code == 200
-    assert client.get(reverse("my_payments")).status_code == 200
+    assert client.get(reverse("engagement:my_payments")).status_code == 200
 
 
 def test_a_receipt_of_the_wrong_kind_is_refused_beside_the_field(
@@ -190,7 +190,7 @@ def test_a_receipt_of_the_wrong_kind_is_refused_beside_the_field(
     client.force_login(member)
     fake = SimpleUploadedFile("receipt.pdf", b"MZ this is not a pdf", "application/pdf")
     response = client.post(
-        reverse("payments:new", args=[community.slug]),
+        reverse("engagement:claim_new", args=[community.slug]),
         {"kind": "session", "session": held.pk, "expenses-TOTAL_FORMS": "3",
          "expenses-INITIAL_FORMS": "0", "expenses-0-kind": "travel",
          "expenses-0-amount": "5", "expenses-0-receipt": fake},
@@ -212,7 +212,7 @@ def test_a_coordinator_cannot_approve_their_own_claim(community, coordinator, ra
 
 def test_a_coordinator_adds_the_suggested_starting_rates_once(client, community, coordinator):
     client.force_login(coordinator)
-    url = reverse("payments_manage:rates", args=[community.slug])
+    url = reverse("engagement:manage_rates", args=[community.slug])
     page = client.get(url).content.decode()
     assert "Suggested starting rates" in page and "Attending a session" in page
     client.post(url, {"suggested": "1"})
@@ -287,7 +287,7 @@ def test_a_session_is_claimed_to_the_quarter_hour_and_not_for_longer(community, 
 
 def test_a_strange_year_on_the_totals_page_is_ignored(client, community, coordinator):
     client.force_login(coordinator)
-    url = reverse("payments_manage:totals", args=[community.slug])
+    url = reverse("engagement:manage_payment_totals", args=[community.slug])
     for value in ("0001-01-01", "9999-12-31", "soon"):
         assert client.get(url, {"year_of": value}).status_code == 200
 

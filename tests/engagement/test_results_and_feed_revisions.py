@@ -31,7 +31,9 @@ pytestmark = pytest.mark.django_db
 
 
 def results(client, community, survey, **query):
-    response = client.get(reverse("survey_results", args=[community.slug, survey.pk]), query)
+    response = client.get(
+        reverse("engagement:manage_survey_results", args=[community.slug, survey.pk]), query
+    )
     assert response.status_code == 200
     return response
 
@@ -81,11 +83,11 @@ def test_a_changed_question_and_its_choices_show_at_once(client, community, coor
     survey, clear, topics, *_ = make_survey(community)
     client.force_login(coordinator)
     assert "Were they clear?" in results(client, community, survey).content.decode()
-    edit = reverse("survey_question", args=[community.slug, survey.pk, clear.pk])
+    edit = reverse("engagement:manage_survey_question", args=[community.slug, survey.pk, clear.pk])
     client.post(edit, {"text": "Were the letters clear?", "kind": "yes_no", "position": 1})
     page = results(client, community, survey).content.decode()
     assert "Were the letters clear?" in page and "Were they clear?" not in page
-    edit = reverse("survey_question", args=[community.slug, survey.pk, topics.pk])
+    edit = reverse("engagement:manage_survey_question", args=[community.slug, survey.pk, topics.pk])
     client.post(edit, {"text": "What should change?", "kind": "multiple", "position": 2,
                        "choices_text": "Words\nLength\nTiming\nTone"})  # fmt: skip
     assert "Tone" in results(client, community, survey).content.decode()
@@ -114,7 +116,7 @@ def test_written_answers_are_paged_in_sql(client, community, coordinator, settin
 
 
 def feed(client, community):
-    response = client.get(reverse("engagement:feed", args=[community.slug]))
+    response = client.get(reverse("engagement:sessions_feed", args=[community.slug]))
     assert response.status_code == 200
     return Calendar.from_ical(response.content)
 

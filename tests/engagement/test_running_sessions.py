@@ -17,7 +17,7 @@ EXPECTED = {"anonymous": 302, "member": 403, "partner": 200, "coordinator": 200,
 
 
 def url(name, community, *args):
-    return reverse(f"engagement_manage:{name}", args=[community.slug, *args])
+    return reverse(f"engagement:{name}", args=[community.slug, *args])
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
@@ -28,17 +28,17 @@ def test_who_may_run_sessions(
     if persona != "anonymous":
         client.force_login(request.getfixturevalue(persona))
     addresses = [
-        url("sessions", community),
-        url("new", community),
-        url("session", community, session.pk),
-        url("edit", community, session.pk),
+        url("manage_sessions", community),
+        url("manage_session_new", community),
+        url("manage_session", community, session.pk),
+        url("manage_session_edit", community, session.pk),
     ]
     for address in addresses:
         expected = EXPECTED[persona]
         if persona == "partner" and str(session.pk) in address:
             expected = 404  # partners run only the sessions they facilitate
         assert client.get(address).status_code == expected, address
-    response = client.post(url("cancel", community, session.pk))
+    response = client.post(url("manage_session_cancel", community, session.pk))
     session.refresh_from_db()
     assert (session.status == "cancelled") == (persona in ("coordinator", "staff"))
     if persona not in ("coordinator", "staff"):
@@ -50,13 +50,15 @@ def test_a_partner_runs_the_sessions_they_facilitate(client, community, partner)
     theirs.facilitators.add(partner)
     other = make_session(community, title="Someone else's")
     client.force_login(partner)
-    listing = client.get(url("sessions", community)).content.decode()
+    listing = client.get(url("manage_sessions", community)).content.decode()
     assert "Theirs" in listing and "Someone else" not in listing
-    assert client.get(url("session", community, theirs.pk)).status_code == 200
-    assert client.get(url("session", community, other.pk)).status_code == 404
+    assert client.get(url("manage_session", community, theirs.pk)).status_code == 200
+    assert client.get(url("manage_session", community, other.pk)).status_code == 404
     # What they plan, they run.
     venue = Venue.objects.create(community=community, name="Hall", kind="other")
-    client.post(url("new", community), form_data(venue, title="Planned by a partner"))
+    client.post(
+        url("manage_session_new", community), form_data(venue, title="Planned by a partner")
+    )
     assert (
         Session.objects.get(title="Planned by a partner")
         .facilitators.filter(pk=partner.pk)
@@ -69,9 +71,9 @@ def test_a_session_from_another_community_is_not_found(
 ):
     theirs = make_session(other_community)
     client.force_login(coordinator)
-    for name in ("session", "edit"):
+    for name in ("manage_session", "manage_session_edit"):
         assert client.get(url(name, community, theirs.pk)).status_code == 404
-    for name in ("publish", "cancel", "copy"):
+    for name in ("manage_session_publish", "manage_session_cancel", "manage_session_copy"):
         assert client.post(url(name, community, theirs.pk)).status_code == 404
     theirs.refresh_from_db()
     assert theirs.status == "published"
@@ -95,11 +97,11 @@ def test_a_coordinator_plans_a_session_in_the_communitys_time_zone(
 ):
     client.force_login(coordinator)
     # 28 March 2027 is after the clocks go forward in the UK: 10:00 there is 09:00 UTC.
-    response = client.post(url("new", community), form_data(venue))
+    response = client.post(url("manage_session_new", community), form_data(venue))
     session = Session.objects.get()
     assert response.status_code == 302 and session.status == "draft"
     assert session.starts_at.isoformat() == "2027-03-28T09:00:00+00:00"
-    page = client.get(url("edit", community, session.pk)).content.decode()
+    page = client.get(url("manage_session_edit", community, session.pk)).content.decode()
     assert 'value="2027-03-28T10:00"' in page
 
 
@@ -109,14 +111,16 @@ def test_bad_input_is_refused_next_to_the_field_and_kept(client, community, coor
         services.register(session=session, user=person)
     client.force_login(coordinator)
     data = form_data(venue, title="Typed title", ends_at="2027-03-28T09:00", capacity="2")
-    response = client.post(url("edit", community, session.pk), data)
+    response = client.post(url("manage_session_edit", community, session.pk), data)
     page = response.content.decode()
     assert response.status_code == 200
     assert "The end must be after the start." in page
     assert "3 people already have a place" in page
     assert 'value="Typed title"' in page
     # A venue that is not this community's (a tampered form) is not a choice.
-    tampered = client.post(url("new", community), {**form_data(venue), "venue": 99999})
+    tampered = client.post(
+        url("manage_session_new", community), {**form_data(venue), "venue": 99999}
+    )
     assert "Select a valid choice" in tampered.content.decode()
 
 
@@ -140,12 +144,14 @@ def test_changing_the_time_tells_everyone_registered_or_waiting(
         ends_at=(later + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
     )
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(url("edit", community, session.pk), data)
+        client.post(url("manage_session_edit", community, session.pk), data)
     assert sorted(m.to[0] for m in mail.outbox) == sorted([first.email, second.email])
     assert all(m.subject.startswith("Changed:") for m in mail.outbox)
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(url("edit", community, session.pk), {**data, "description": "Words only"})
+        client.post(
+            url("manage_session_edit", community, session.pk), {**data, "description": "Words only"}
+        )
     assert mail.outbox == []  # a change of wording tells nobody
 
 
@@ -158,17 +164,17 @@ def test_cancelling_tells_everyone_and_copying_makes_a_draft(
     mail.outbox.clear()
     client.force_login(coordinator)
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(url("cancel", community, session.pk))
+        client.post(url("manage_session_cancel", community, session.pk))
     assert [m.subject for m in mail.outbox] == [f"Cancelled: {session.title}"]
     # The session's page says how it went: the worker (eager here) has written to everyone.
-    page = client.get(url("session", community, session.pk)).content.decode()
+    page = client.get(url("manage_session", community, session.pk)).content.decode()
     assert "Telling everyone registered or waiting that it is cancelled" in page
     assert "Done: 1 person will hear. Emails sent so far: 1." in page
-    response = client.post(url("copy", community, session.pk), follow=True)
+    response = client.post(url("manage_session_copy", community, session.pk), follow=True)
     copy = Session.objects.exclude(pk=session.pk).get()
     assert copy.status == "draft" and copy.title.endswith("(copy)")
     assert "A copy was made" in response.content.decode()
-    again = client.post(url("publish", community, session.pk), follow=True)
+    again = client.post(url("manage_session_publish", community, session.pk), follow=True)
     assert "cannot become" in again.content.decode()
 
 
@@ -183,7 +189,7 @@ def test_the_session_page_shows_the_latest_change_or_cancellation_never_a_remind
     client.force_login(coordinator)
     with django_capture_on_commit_callbacks(execute=True):
         assert services.send_session_reminders(now=local_start - timedelta(hours=20)) == 1
-    page = client.get(url("session", community, session.pk)).content.decode()
+    page = client.get(url("manage_session", community, session.pk)).content.decode()
     assert "Telling everyone" not in page, "a reminder is not a notice"
     with django_capture_on_commit_callbacks(execute=True):
         session.online_link = "https://meet.example.org/clinic-letters"
@@ -191,7 +197,7 @@ def test_the_session_page_shows_the_latest_change_or_cancellation_never_a_remind
     # The morning reminder starts after the change, so it is the newest fan-out.
     with django_capture_on_commit_callbacks(execute=True):
         assert services.send_session_reminders(now=local_start.replace(hour=8)) == 1
-    page = client.get(url("session", community, session.pk)).content.decode()
+    page = client.get(url("manage_session", community, session.pk)).content.decode()
     assert "Telling everyone registered or waiting about the change" in page
     assert "Done: 1 person will hear." in page
 
@@ -207,7 +213,7 @@ def test_attendance_and_walk_ins_are_recorded(client, community, coordinator):
     )
     client.force_login(coordinator)
     client.post(
-        url("session", community, session.pk),
+        url("manage_session", community, session.pk),
         {"came": [a.pk], "walk_in_count": 4, "walk_in_perspectives": ["carer", "patient"],
          "attendance_notes": "Two came with interpreters.", "completed": "on"},
     )  # fmt: skip
@@ -216,7 +222,7 @@ def test_attendance_and_walk_ins_are_recorded(client, community, coordinator):
     assert session.walk_in_perspectives == ["carer", "patient"]
     attended = dict(Registration.objects.values_list("user__email", "attended"))
     assert attended == {came.email: True, stayed_away.email: False}
-    bad = client.post(url("session", community, session.pk), {"walk_in_count": -1})
+    bad = client.post(url("manage_session", community, session.pk), {"walk_in_count": -1})
     assert "Use 0 or a higher number." in bad.content.decode()
 
 
@@ -227,7 +233,7 @@ def test_access_requirements_show_to_those_running_the_session(client, community
         session=session, user=person, access_requirements=["bsl"], access_details="Two BSL users"
     )
     client.force_login(coordinator)
-    response = client.get(url("session", community, session.pk))
+    response = client.get(url("manage_session", community, session.pk))
     page = response.content.decode()
     assert "A British Sign Language interpreter" in page and "Two BSL users" in page
     assert "no-store" in response["Cache-Control"]
@@ -245,11 +251,11 @@ def test_running_pages_do_not_grow_with_the_data(
     client.force_login(coordinator)
     # session, user, community, may they run sessions, count, page of sessions with counts.
     with django_assert_num_queries(6):
-        assert client.get(url("sessions", community)).status_code == 200
+        assert client.get(url("manage_sessions", community)).status_code == 200
     # session, user, community, may they run sessions, the session, its registrations, its
     # key points, the latest notice's fan-out (none here).
     with django_assert_num_queries(8):
-        assert client.get(url("session", community, session.pk)).status_code == 200
+        assert client.get(url("manage_session", community, session.pk)).status_code == 200
 
 
 def test_key_points_are_written_and_removed(client, community, coordinator, member):
@@ -258,18 +264,23 @@ def test_key_points_are_written_and_removed(client, community, coordinator, memb
     session = make_session(community)
     client.force_login(coordinator)
     client.post(
-        url("add_key_point", community, session.pk), {"text": "Letters use too much jargon."}
+        url("manage_key_point_add", community, session.pk), {"text": "Letters use too much jargon."}
     )
-    empty = client.post(url("add_key_point", community, session.pk), {"text": ""}, follow=True)
+    empty = client.post(
+        url("manage_key_point_add", community, session.pk), {"text": ""}, follow=True
+    )
     assert "Write the key point first." in empty.content.decode()
     point = KeyPoint.objects.get()
     assert point.text == "Letters use too much jargon." and point.created_by == coordinator
-    page = client.get(url("session", community, session.pk)).content.decode()
+    page = client.get(url("manage_session", community, session.pk)).content.decode()
     assert "Letters use too much jargon." in page
     client.force_login(member)
-    assert client.post(url("remove_key_point", community, session.pk, point.pk)).status_code == 403
+    assert (
+        client.post(url("manage_key_point_remove", community, session.pk, point.pk)).status_code
+        == 403
+    )
     client.force_login(coordinator)
-    client.post(url("remove_key_point", community, session.pk, point.pk))
+    client.post(url("manage_key_point_remove", community, session.pk, point.pk))
     assert not KeyPoint.objects.exists()
 
 
@@ -278,15 +289,18 @@ def test_a_printable_poster_with_a_qr_code_for_the_session(client, community):
 
     session = make_session(community, title="Clinic letters")
     page = client.get(
-        reverse("engagement:poster", args=[community.slug, session.pk])
+        reverse("engagement:session_poster", args=[community.slug, session.pk])
     ).content.decode()
     assert "Clinic letters" in page and session.get_absolute_url() in page
     assert 'alt="A QR code' in page
-    qr = client.get(reverse("engagement:poster_qr", args=[community.slug, session.pk]))
+    qr = client.get(reverse("engagement:session_poster_qr", args=[community.slug, session.pk]))
     assert qr["Content-Type"] == "image/svg+xml" and qr.content.startswith(b"<?xml")
     draft = make_session(community, status="draft")
     assert (
-        client.get(reverse("engagement:poster", args=[community.slug, draft.pk])).status_code == 404
+        client.get(
+            reverse("engagement:session_poster", args=[community.slug, draft.pk])
+        ).status_code
+        == 404
     )
 
 
@@ -342,7 +356,9 @@ def test_places_cannot_be_cancelled_and_attendance_recorded_at_the_wrong_time(
     registration = services.register(session=session, user=person)
     client.force_login(coordinator)
     response = client.post(
-        url("session", community, session.pk), {"walk_in_count": 0, "completed": "on"}, follow=True
+        url("manage_session", community, session.pk),
+        {"walk_in_count": 0, "completed": "on"},
+        follow=True,
     )
     assert "once the session has started" in response.content.decode()
     session.refresh_from_db()
@@ -351,7 +367,7 @@ def test_places_cannot_be_cancelled_and_attendance_recorded_at_the_wrong_time(
     Session.objects.filter(pk=session.pk).update(starts_at=past, ends_at=past + timedelta(hours=2))
     client.force_login(person)
     response = client.post(
-        reverse("engagement:cancel", args=[community.slug, session.pk]), follow=True
+        reverse("engagement:session_cancel", args=[community.slug, session.pk]), follow=True
     )
     assert "can no longer be cancelled" in response.content.decode()
     registration.refresh_from_db()
@@ -361,7 +377,7 @@ def test_places_cannot_be_cancelled_and_attendance_recorded_at_the_wrong_time(
 def test_a_cancelled_session_cannot_be_edited(client, community, coordinator):
     session = make_session(community, status="cancelled")
     client.force_login(coordinator)
-    response = client.get(url("edit", community, session.pk), follow=True)
+    response = client.get(url("manage_session_edit", community, session.pk), follow=True)
     assert "cannot be changed" in response.content.decode()
 
 
@@ -382,7 +398,7 @@ def test_editing_only_the_title_tells_nobody_in_any_time_zone(
         ends_at=session.ends_at.astimezone(session.zone).strftime("%Y-%m-%dT%H:%M"),
     )  # fmt: skip
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(url("edit", community, session.pk), data)
+        client.post(url("manage_session_edit", community, session.pk), data)
     session.refresh_from_db()
     assert session.title == "A new title"
     assert mail.outbox == []
@@ -397,16 +413,22 @@ def test_the_calendar_feed_does_not_grow_with_the_data(
     # the community, the revision of its sessions and venues, and the first time only the
     # sessions with their venues (the feed is then kept under that revision).
     with django_assert_num_queries(3):
-        assert client.get(reverse("engagement:feed", args=[community.slug])).status_code == 200
+        assert (
+            client.get(reverse("engagement:sessions_feed", args=[community.slug])).status_code
+            == 200
+        )
     with django_assert_num_queries(2):
-        assert client.get(reverse("engagement:feed", args=[community.slug])).status_code == 200
+        assert (
+            client.get(reverse("engagement:sessions_feed", args=[community.slug])).status_code
+            == 200
+        )
 
 
 def test_times_in_the_hour_the_clocks_skip_are_explained(client, community, coordinator, venue):
     client.force_login(coordinator)
     # In the UK the clocks jump from 01:00 to 02:00 on 28 March 2027.
     response = client.post(
-        url("new", community),
+        url("manage_session_new", community),
         form_data(venue, starts_at="2027-03-28T01:30", ends_at="2027-03-28T03:00"),
     )
     assert "That time does not exist here: the clocks go forward then." in response.content.decode()
@@ -418,7 +440,7 @@ def test_a_community_in_another_zone_plans_in_its_own_time(client, community, co
     community.save()
     client.force_login(coordinator)
     client.post(
-        url("new", community),
+        url("manage_session_new", community),
         form_data(venue, starts_at="2027-01-15T10:00", ends_at="2027-01-15T11:00"),
     )
     assert Session.objects.get().starts_at.isoformat() == "2027-01-15T15:00:00+00:00"
@@ -430,29 +452,33 @@ def test_coordinators_add_and_change_the_places_they_meet(
     client.force_login(coordinator)
     data = {"name": "Sikh Gurdwara", "kind": "faith", "step_free": "on",
             "map_link": "maps.example.org/gurdwara"}  # fmt: skip
-    client.post(url("venues", community), data)
+    client.post(url("manage_venues", community), data)
     venue = Venue.objects.get(name="Sikh Gurdwara")
     assert venue.community == community and venue.step_free
     assert venue.map_link == "https://maps.example.org/gurdwara"
-    bad = client.post(url("venues", community), {"name": "", "kind": "castle"})
+    bad = client.post(url("manage_venues", community), {"name": "", "kind": "castle"})
     assert "This field is required." in bad.content.decode()
     assert "Select a valid choice" in bad.content.decode()
     theirs = Venue.objects.create(community=other_community, name="Elsewhere", kind="other")
-    assert client.get(url("venue", community, theirs.pk)).status_code == 404
+    assert client.get(url("manage_venue", community, theirs.pk)).status_code == 404
     client.force_login(member)
-    assert client.get(url("venues", community)).status_code == 403
+    assert client.get(url("manage_venues", community)).status_code == 403
 
 
 def test_facilitators_are_chosen_from_coordinators_and_partners(
     client, community, coordinator, partner, member, venue
 ):
     client.force_login(coordinator)
-    form = client.get(url("new", community)).context["form"]
+    form = client.get(url("manage_session_new", community)).context["form"]
     choices = set(form.fields["facilitators"].queryset)
     assert choices == {coordinator, partner}
-    client.post(url("new", community), {**form_data(venue), "facilitators": [partner.pk]})
+    client.post(
+        url("manage_session_new", community), {**form_data(venue), "facilitators": [partner.pk]}
+    )
     assert list(Session.objects.get().facilitators.all()) == [partner]
-    bad = client.post(url("new", community), {**form_data(venue), "facilitators": [member.pk]})
+    bad = client.post(
+        url("manage_session_new", community), {**form_data(venue), "facilitators": [member.pk]}
+    )
     assert "Select a valid choice" in bad.content.decode()
 
 

@@ -266,7 +266,7 @@ def test_the_online_link_shows_only_to_people_registered(client, community):
     assert "meet.example.org/secret" not in client.get(session.get_absolute_url()).content.decode()
     ics = client.get(reverse("engagement:session_ics", args=[community.slug, session.pk])).content
     assert b"meet.example.org/secret" not in ics
-    client.post(reverse("engagement:register", args=[community.slug, session.pk]))
+    client.post(reverse("engagement:session_register", args=[community.slug, session.pk]))
     assert "meet.example.org/secret" in client.get(session.get_absolute_url()).content.decode()
 
 
@@ -275,14 +275,14 @@ def test_a_member_registers_and_cancels_through_the_pages(client, community):
     [person] = members_of(community, 1)
     client.force_login(person)
     response = client.post(
-        reverse("engagement:register", args=[community.slug, session.pk]),
+        reverse("engagement:session_register", args=[community.slug, session.pk]),
         {"access_requirements": ["bsl", "carer"], "access_details": "My carer is Sam."},
         follow=True,
     )
     assert "You have a place" in response.content.decode()
     registration = Registration.objects.get()
     assert registration.access_requirements == ["bsl", "carer"]
-    client.post(reverse("engagement:cancel", args=[community.slug, session.pk]))
+    client.post(reverse("engagement:session_cancel", args=[community.slug, session.pk]))
     registration.refresh_from_db()
     assert registration.status == "cancelled"
 
@@ -292,7 +292,7 @@ def test_a_choice_never_offered_is_refused_next_to_the_field(client, community):
     [person] = members_of(community, 1)
     client.force_login(person)
     response = client.post(
-        reverse("engagement:register", args=[community.slug, session.pk]),
+        reverse("engagement:session_register", args=[community.slug, session.pk]),
         {"access_requirements": ["teleporter"]},
     )
     assert response.status_code == 400
@@ -304,7 +304,7 @@ def test_the_community_feed_parses_and_lists_published_sessions(client, communit
     make_session(community, title="One")
     make_session(community, title="Two", days=10)
     make_session(community, title="Hidden", status=Session.Status.DRAFT)
-    response = client.get(reverse("engagement:feed", args=[community.slug]))
+    response = client.get(reverse("engagement:sessions_feed", args=[community.slug]))
     assert response["Content-Type"] == "text/calendar"
     calendar = Calendar.from_ical(response.content)
     assert sorted(str(e["SUMMARY"]) for e in calendar.walk("VEVENT")) == ["One", "Two"]
@@ -348,12 +348,12 @@ def test_session_pages_for_every_persona(
         reverse("engagement:sessions", args=[slug]),
         session.get_absolute_url(),
         reverse("engagement:session_ics", args=[slug, session.pk]),
-        reverse("engagement:feed", args=[slug]),
+        reverse("engagement:sessions_feed", args=[slug]),
     ):
         assert client.get(url).status_code == 200, url
     sees_drafts = persona in ("coordinator", "staff")
     assert client.get(draft.get_absolute_url()).status_code == (200 if sees_drafts else 404)
-    register = client.post(reverse("engagement:register", args=[slug, session.pk]))
+    register = client.post(reverse("engagement:session_register", args=[slug, session.pk]))
     expected = {"anonymous": 302}.get(persona, 302)
     assert register.status_code == expected
     registered = Registration.objects.filter(session=session, status="registered").exists()

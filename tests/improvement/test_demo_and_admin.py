@@ -239,7 +239,7 @@ def test_demo_project_shows_a_shift_after_the_change_its_cycles_tested(demo, cli
     page = client.get(project.get_absolute_url())
     assert page.status_code == 200
     assert "A shift: 14 points in a row above the median" in page.text
-    listing = client.get(reverse("projects:projects", args=[community.slug]))
+    listing = client.get(reverse("improvement:projects", args=[community.slug]))
     assert listing.status_code == 200
     assert project.title in listing.text
 

@@ -27,7 +27,7 @@ def test_coordinators_are_emailed_a_link_to_reported_comments(
     assert email.to == [coordinator.email]
     assert email.subject == "A comment was reported in Bowel care together"
     assert "“Lifts”" in email.body
-    assert reverse("improvement_manage:reports", args=[community.slug]) in email.body
+    assert reverse("improvement:manage_reports", args=[community.slug]) in email.body
     # The reporter's words and the comment itself stay on the site, not in email.
     assert "Unkind to a carer" not in email.body and "Something unkind" not in email.body
 
@@ -48,7 +48,7 @@ def test_scorers_are_emailed_when_the_round_opens_and_late_invitees_at_once(
     assert email.to == [member.email]
     assert email.subject == "Please help us prioritise: Spring"
     assert "Please score 1 idea" in email.body
-    assert reverse("improvement:score", args=[community.slug, round_.pk]) in email.body
+    assert reverse("improvement:round_score", args=[community.slug, round_.pk]) in email.body
     with django_capture_on_commit_callbacks(execute=True):
         services.invite_scorers(round=round_, people={coordinator: "professional"}, by=coordinator)
     assert [m.to for m in mailoutbox] == [[member.email], [coordinator.email]]

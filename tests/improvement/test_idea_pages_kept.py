@@ -157,7 +157,7 @@ def test_coordinator_controls_never_reach_a_member_after_a_coordinator_looked(
     client, community, idea, member, coordinator
 ):
     services.add_comment(idea=idea, user=member, text="Yes, please.")
-    manage = reverse("improvement_manage:idea", args=[community.slug, idea.pk])
+    manage = reverse("improvement:manage_idea", args=[community.slug, idea.pk])
     url = idea.get_absolute_url()
     assert manage in _page(client, url, coordinator)
 
@@ -223,7 +223,7 @@ def test_a_member_who_has_not_agreed_the_ground_rules_gets_no_report_links(
 
 def test_a_comment_box_with_an_error_keeps_its_own_text(client, community, idea, member):
     client.force_login(member)
-    url = reverse("improvement:comment", args=[community.slug, idea.pk])
+    url = reverse("improvement:idea_comment", args=[community.slug, idea.pk])
     response = client.post(url, {"text": "x" * 2001})
     assert response.status_code == 400
     assert "x" * 2001 in response.content.decode()

@@ -78,7 +78,7 @@ def test_names_are_shown_to_members_only(client, community, idea, member, outsid
 def test_a_double_tap_on_add_idea_keeps_one(client, community, member):
     client.force_login(member)
     data = {"title": "Water at clinic", "description": "A water fountain in the waiting room."}
-    url = reverse("improvement:new", args=[community.slug])
+    url = reverse("improvement:idea_new", args=[community.slug])
     client.post(url, data)
     client.post(url, data)
     assert Idea.objects.count() == 1
@@ -111,7 +111,7 @@ def test_criteria_are_fixed_once_scoring_starts(client, community, open_round, c
                      f"criteria-{i}-description": c.description, f"criteria-{i}-weight": 10,
                      f"criteria-{i}-DELETE": "on" if i == 0 else ""})  # fmt: skip
     client.force_login(coordinator)
-    client.post(reverse("improvement_manage:round", args=[community.slug, open_round.pk]), data)
+    client.post(reverse("improvement:manage_round", args=[community.slug, open_round.pk]), data)
     assert [c.weight for c in open_round.criteria.all()] == [1, 1, 1]
 
 
@@ -158,21 +158,21 @@ def test_decisions_on_a_merged_idea_show_on_the_idea_it_joined(
 # --- Writes by persona ------------------------------------------------------------------------
 
 POSTS = [
-    ("improvement:support", {}, "idea"),
-    ("improvement:comment", {"text": "Hello"}, "idea"),
-    ("improvement_manage:status", {"status-status": "considering"}, "idea"),
-    ("improvement_manage:decide", {"outcome": "adopt", "reason": "Yes"}, "idea"),
-    ("improvement_manage:themes", {"name": "Access", "position": 0}, None),
-    ("improvement_manage:rounds", {"title": "R", "ideas": "the idea"}, None),
+    ("improvement:idea_support", {}, "idea"),
+    ("improvement:idea_comment", {"text": "Hello"}, "idea"),
+    ("improvement:manage_idea_status", {"status-status": "considering"}, "idea"),
+    ("improvement:manage_idea_decide", {"outcome": "adopt", "reason": "Yes"}, "idea"),
+    ("improvement:manage_themes", {"name": "Access", "position": 0}, None),
+    ("improvement:manage_rounds", {"title": "R", "ideas": "the idea"}, None),
 ]
 
 
 @pytest.mark.parametrize("view, data, target", POSTS)
 @pytest.mark.parametrize(
     "persona, allowed",
-    [("outsider", {"improvement:support": False, "improvement:comment": False}),
-     ("member", {"improvement:support": True, "improvement:comment": True}),
-     ("partner", {"improvement:support": True, "improvement:comment": True}),
+    [("outsider", {"improvement:idea_support": False, "improvement:idea_comment": False}),
+     ("member", {"improvement:idea_support": True, "improvement:idea_comment": True}),
+     ("partner", {"improvement:idea_support": True, "improvement:idea_comment": True}),
      ("other_coordinator", {}),
      ("coordinator", None)],
 )  # fmt: skip
@@ -186,7 +186,7 @@ def test_who_may_write(request, client, community, idea, view, data, target, per
     before = _state(idea)
     response = client.post(reverse(view, args=args), data)
     may = True if allowed is None else allowed.get(view, False)
-    if not may and view.startswith("improvement_manage:"):
+    if not may and view.startswith("improvement:manage_"):
         assert response.status_code == 403
     assert (_state(idea) != before) == may, (persona, view)
 
@@ -232,14 +232,16 @@ def test_round_and_report_pages_do_not_grow_with_ideas(client, community, coordi
         services.invite_scorers(round=round_, people={member: "community"}, by=coordinator)
         services.open_round(round=round_)
         client.force_login(member)
-        score = _queries(client, reverse("improvement:score", args=[community.slug, round_.pk]))
+        score = _queries(
+            client, reverse("improvement:round_score", args=[community.slug, round_.pk])
+        )
         client.force_login(coordinator)
         pages = [
-            reverse("improvement_manage:round", args=[community.slug, round_.pk]),
-            reverse("improvement_manage:round_results", args=[community.slug, round_.pk]),
-            reverse("improvement_manage:reports", args=[community.slug]),
-            reverse("improvement_manage:themes", args=[community.slug]),
-            reverse("improvement_manage:idea", args=[community.slug, ideas[0].pk]),
+            reverse("improvement:manage_round", args=[community.slug, round_.pk]),
+            reverse("improvement:manage_round_results", args=[community.slug, round_.pk]),
+            reverse("improvement:manage_reports", args=[community.slug]),
+            reverse("improvement:manage_themes", args=[community.slug]),
+            reverse("improvement:manage_idea", args=[community.slug, ideas[0].pk]),
         ]
         counts.append([score] + [_queries(client, url) for url in pages])
     assert counts[0] == counts[1]

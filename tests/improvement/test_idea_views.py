@@ -76,17 +76,17 @@ PERSONAS = ["anonymous", "outsider", "member", "partner", "coordinator", "other_
 MATRIX = {
     "improvement:ideas": [200, 200, 200, 200, 200, 200, 200],
     "improvement:idea": [200, 200, 200, 200, 200, 200, 200],
-    "improvement:new": [302, 302, 200, 200, 200, 302, 200],
-    "improvement:on_behalf": [302, 403, 403, 200, 200, 403, 200],
-    "improvement_manage:idea": [302, 403, 403, 403, 200, 403, 200],
-    "improvement_manage:themes": [302, 403, 403, 403, 200, 403, 200],
-    "improvement_manage:reports": [302, 403, 403, 403, 200, 403, 200],
-    "improvement_manage:rounds": [302, 403, 403, 403, 200, 403, 200],
-    "improvement_manage:round": [302, 403, 403, 403, 200, 403, 200],
-    "improvement_manage:round_results": [302, 403, 403, 403, 200, 403, 200],
-    "improvement_manage:from_key_point": [302, 403, 403, 403, 200, 403, 200],
-    "improvement_manage:from_answer": [302, 403, 403, 403, 200, 403, 200],
-    "improvement:score": [302, 403, 403, 403, 302, 403, 302],
+    "improvement:idea_new": [302, 302, 200, 200, 200, 302, 200],
+    "improvement:idea_on_behalf": [302, 403, 403, 200, 200, 403, 200],
+    "improvement:manage_idea": [302, 403, 403, 403, 200, 403, 200],
+    "improvement:manage_themes": [302, 403, 403, 403, 200, 403, 200],
+    "improvement:manage_reports": [302, 403, 403, 403, 200, 403, 200],
+    "improvement:manage_rounds": [302, 403, 403, 403, 200, 403, 200],
+    "improvement:manage_round": [302, 403, 403, 403, 200, 403, 200],
+    "improvement:manage_round_results": [302, 403, 403, 403, 200, 403, 200],
+    "improvement:manage_idea_from_key_point": [302, 403, 403, 403, 200, 403, 200],
+    "improvement:manage_idea_from_answer": [302, 403, 403, 403, 200, 403, 200],
+    "improvement:round_score": [302, 403, 403, 403, 302, 403, 302],
 }
 
 
@@ -94,16 +94,16 @@ MATRIX = {
 def test_role_matrix(request, client, view, community, idea, round_, key_point, answer):
     args = {
         "improvement:ideas": [community.slug],
-        "improvement:new": [community.slug],
-        "improvement:on_behalf": [community.slug],
-        "improvement_manage:themes": [community.slug],
-        "improvement_manage:reports": [community.slug],
-        "improvement_manage:rounds": [community.slug],
-        "improvement_manage:round": [community.slug, round_.pk],
-        "improvement_manage:round_results": [community.slug, round_.pk],
-        "improvement_manage:from_key_point": [community.slug, key_point.pk],
-        "improvement_manage:from_answer": [community.slug, answer.pk],
-        "improvement:score": [community.slug, round_.pk],
+        "improvement:idea_new": [community.slug],
+        "improvement:idea_on_behalf": [community.slug],
+        "improvement:manage_themes": [community.slug],
+        "improvement:manage_reports": [community.slug],
+        "improvement:manage_rounds": [community.slug],
+        "improvement:manage_round": [community.slug, round_.pk],
+        "improvement:manage_round_results": [community.slug, round_.pk],
+        "improvement:manage_idea_from_key_point": [community.slug, key_point.pk],
+        "improvement:manage_idea_from_answer": [community.slug, answer.pk],
+        "improvement:round_score": [community.slug, round_.pk],
     }.get(view, [community.slug, idea.pk])
     url = reverse(view, args=args)
     for persona, expected in zip(PERSONAS, MATRIX[view], strict=True):
@@ -123,9 +123,9 @@ def test_another_communitys_idea_is_not_found_through_this_community(
     assert (
         client.get(reverse("improvement:idea", args=[community.slug, theirs.pk])).status_code == 404
     )
-    url = reverse("improvement_manage:idea", args=[community.slug, theirs.pk])
+    url = reverse("improvement:manage_idea", args=[community.slug, theirs.pk])
     assert client.get(url).status_code == 404
-    url = reverse("improvement_manage:decide", args=[community.slug, theirs.pk])
+    url = reverse("improvement:manage_idea_decide", args=[community.slug, theirs.pk])
     response = client.post(url, {"outcome": "adopt", "reason": "Because"})
     assert response.status_code == 404
     assert not theirs.decisions.exists()
@@ -134,9 +134,9 @@ def test_another_communitys_idea_is_not_found_through_this_community(
 def test_writes_are_refused_to_people_without_the_role(client, community, idea, member, outsider):
     client.force_login(member)
     for name in (
-        "improvement_manage:decide",
-        "improvement_manage:status",
-        "improvement_manage:merge",
+        "improvement:manage_idea_decide",
+        "improvement:manage_idea_status",
+        "improvement:manage_idea_merge",
     ):
         response = client.post(
             reverse(name, args=[community.slug, idea.pk]),
@@ -144,8 +144,8 @@ def test_writes_are_refused_to_people_without_the_role(client, community, idea, 
         )
         assert response.status_code == 403
     client.force_login(outsider)
-    client.post(reverse("improvement:support", args=[community.slug, idea.pk]))
-    client.post(reverse("improvement:comment", args=[community.slug, idea.pk]), {"text": "Hi"})
+    client.post(reverse("improvement:idea_support", args=[community.slug, idea.pk]))
+    client.post(reverse("improvement:idea_comment", args=[community.slug, idea.pk]), {"text": "Hi"})
     assert not Support.objects.exists()
     assert not Comment.objects.exists()
 
@@ -153,7 +153,7 @@ def test_writes_are_refused_to_people_without_the_role(client, community, idea, 
 def test_a_scorer_sees_the_sheet_and_others_do_not(client, community, round_, member, partner):
     services.invite_scorers(round=round_, people={member: "community"}, by=None)
     services.open_round(round=round_)
-    url = reverse("improvement:score", args=[community.slug, round_.pk])
+    url = reverse("improvement:round_score", args=[community.slug, round_.pk])
     client.force_login(member)
     assert client.get(url).status_code == 200
     client.force_login(partner)
@@ -167,7 +167,7 @@ def test_member_adds_an_idea_with_themes(client, community, member):
     theme = Theme.objects.create(community=community, name="Access")
     client.force_login(member)
     response = client.post(
-        reverse("improvement:new", args=[community.slug]),
+        reverse("improvement:idea_new", args=[community.slug]),
         {
             "title": "A toilet card",
             "description": "So people can find a toilet.",
@@ -194,7 +194,7 @@ def test_a_bad_idea_is_explained_beside_the_field_and_keeps_the_typing(
     client, community, member, data, field, words
 ):
     client.force_login(member)
-    response = client.post(reverse("improvement:new", args=[community.slug]), data)
+    response = client.post(reverse("improvement:idea_new", args=[community.slug]), data)
     assert response.status_code == 200
     assert words in str(response.context["form"].errors[field])
     other = "description" if field == "title" else "title"
@@ -206,7 +206,7 @@ def test_a_bad_idea_is_explained_beside_the_field_and_keeps_the_typing(
 def test_partner_enters_an_idea_from_paper_with_contact(client, community, partner):
     client.force_login(partner)
     response = client.post(
-        reverse("improvement:on_behalf", args=[community.slug]),
+        reverse("improvement:idea_on_behalf", args=[community.slug]),
         {
             "title": "Bigger print",
             "description": "Letters in bigger print.",
@@ -229,7 +229,7 @@ def test_partner_enters_an_idea_from_paper_with_contact(client, community, partn
 def test_contact_by_without_details_is_refused_beside_the_field(client, community, coordinator):
     client.force_login(coordinator)
     response = client.post(
-        reverse("improvement:on_behalf", args=[community.slug]),
+        reverse("improvement:idea_on_behalf", args=[community.slug]),
         {"title": "T", "description": "D", "source": "paper", "on_behalf_of": "Sam",
          "contact_by": "phone", "contact_details": ""},
     )  # fmt: skip
@@ -243,7 +243,7 @@ def test_contact_by_without_details_is_refused_beside_the_field(client, communit
 
 def test_supporting_twice_counts_once_and_can_be_withdrawn(client, community, idea, member):
     client.force_login(member)
-    url = reverse("improvement:support", args=[community.slug, idea.pk])
+    url = reverse("improvement:idea_support", args=[community.slug, idea.pk])
     client.post(url)
     client.post(url)
     assert idea.supports.count() == 1
@@ -256,7 +256,7 @@ def test_supporting_twice_counts_once_and_can_be_withdrawn(client, community, id
 
 def test_an_empty_or_too_long_comment_keeps_the_text_and_says_why(client, community, idea, member):
     client.force_login(member)
-    url = reverse("improvement:comment", args=[community.slug, idea.pk])
+    url = reverse("improvement:idea_comment", args=[community.slug, idea.pk])
     response = client.post(url, {"text": "   "})
     assert response.status_code == 400
     assert "Write something" in str(response.context["comment_form"].errors["text"])
@@ -270,7 +270,7 @@ def test_commenting_on_a_merged_idea_is_refused(client, community, idea, member,
     other = services.add_idea(community=community, by=member, title="Late clinics", description="d")
     services.merge_ideas(source=idea, target=other, by=coordinator, note="Same")
     client.force_login(member)
-    url = reverse("improvement:comment", args=[community.slug, idea.pk])
+    url = reverse("improvement:idea_comment", args=[community.slug, idea.pk])
     response = client.post(url, {"text": "Still here?"})
     assert response.status_code == 400
     assert "merged" in str(response.context["comment_form"].errors["text"])
@@ -323,9 +323,9 @@ def test_report_then_hide_with_a_reason(
         client.post(url, {"reason": "Unkind"})
     assert comment.reports.get().reason == "Unkind"
     client.force_login(coordinator)
-    page = client.get(reverse("improvement_manage:reports", args=[community.slug]))
+    page = client.get(reverse("improvement:manage_reports", args=[community.slug]))
     assert "Rude words" in page.content.decode() and "Unkind" in page.content.decode()
-    hide = reverse("improvement_manage:comment_hide", args=[community.slug, comment.pk])
+    hide = reverse("improvement:manage_comment_hide", args=[community.slug, comment.pk])
     response = client.post(hide, {"reason": ""})
     assert response.status_code == 200 and "reason" in response.context["form"].errors
     client.post(hide, {"reason": "It was unkind to another member."})
@@ -343,7 +343,7 @@ def test_not_taken_forward_without_a_reason_is_refused_beside_the_field(
     client, community, idea, coordinator
 ):
     client.force_login(coordinator)
-    url = reverse("improvement_manage:decide", args=[community.slug, idea.pk])
+    url = reverse("improvement:manage_idea_decide", args=[community.slug, idea.pk])
     response = client.post(url, {"outcome": "not_taken_forward", "reason": "  "})
     assert response.status_code == 400
     assert "reason" in response.context["decision_form"].errors
@@ -353,7 +353,7 @@ def test_not_taken_forward_without_a_reason_is_refused_beside_the_field(
 
 def test_a_decision_is_shown_on_the_idea_page(client, community, idea, coordinator):
     client.force_login(coordinator)
-    url = reverse("improvement_manage:decide", args=[community.slug, idea.pk])
+    url = reverse("improvement:manage_idea_decide", args=[community.slug, idea.pk])
     client.post(url, {"outcome": "not_taken_forward", "reason": "No room in the budget this year."})
     idea.refresh_from_db()
     assert idea.status == "not_taken_forward"
@@ -364,7 +364,7 @@ def test_a_decision_is_shown_on_the_idea_page(client, community, idea, coordinat
 
 def test_a_refused_status_change_says_why(client, community, idea, coordinator):
     client.force_login(coordinator)
-    url = reverse("improvement_manage:status", args=[community.slug, idea.pk])
+    url = reverse("improvement:manage_idea_status", args=[community.slug, idea.pk])
     response = client.post(url, {"status-status": "done"})
     assert response.status_code == 400
     assert "status" in response.context["status_form"].errors
@@ -380,7 +380,7 @@ def test_merging_into_itself_or_a_merged_idea_is_refused(
     b = services.add_idea(community=community, by=member, title="B", description="b")
     services.merge_ideas(source=b, target=a, by=coordinator, note="same")
     client.force_login(coordinator)
-    url = reverse("improvement_manage:merge", args=[community.slug, idea.pk])
+    url = reverse("improvement:manage_idea_merge", args=[community.slug, idea.pk])
     for target in (idea, b):
         response = client.post(url, {"merge-target": target.pk, "merge-note": "x"})
         assert response.status_code == 400
@@ -394,7 +394,7 @@ def test_coordinator_turns_a_key_point_into_an_idea(
 ):
     Registration.objects.create(session=session, user=member, status="registered", attended=True)
     client.force_login(coordinator)
-    url = reverse("improvement_manage:from_key_point", args=[community.slug, key_point.pk])
+    url = reverse("improvement:manage_idea_from_key_point", args=[community.slug, key_point.pk])
     page = client.get(url)
     assert page.context["form"].initial["title"] == key_point.text
     client.post(url, {"title": "Send letters sooner", "description": key_point.text})
@@ -407,20 +407,22 @@ def test_coordinator_turns_a_survey_answer_into_an_idea(
     client, community, answer, member, coordinator
 ):
     client.force_login(coordinator)
-    url = reverse("improvement_manage:from_answer", args=[community.slug, answer.pk])
+    url = reverse("improvement:manage_idea_from_answer", args=[community.slug, answer.pk])
     client.post(url, {"title": "Plain words in letters", "description": answer.text})
     idea = Idea.objects.get()
     assert idea.source == "survey" and idea.survey_answer == answer
     assert list(Idea.objects.filter(pk=idea.pk).contributors().members) == [member]
     results = client.get(
-        reverse("survey_results", args=[community.slug, answer.response.survey_id])
+        reverse(
+            "engagement:manage_survey_results", args=[community.slug, answer.response.survey_id]
+        )
     )
     assert url in results.content.decode()
 
 
 def test_themes_are_managed_and_names_are_unique(client, community, coordinator):
     client.force_login(coordinator)
-    url = reverse("improvement_manage:themes", args=[community.slug])
+    url = reverse("improvement:manage_themes", args=[community.slug])
     client.post(url, {"name": "Access", "description": "", "position": 0})
     response = client.post(url, {"name": "access", "description": "", "position": 1})
     assert response.status_code == 200 and "name" in response.context["form"].errors
@@ -436,7 +438,7 @@ def test_scores_outside_one_to_five_or_after_closing_are_refused(
     services.invite_scorers(round=round_, people={member: "community"}, by=coordinator)
     services.open_round(round=round_)
     criterion = round_.criteria.first()
-    url = reverse("improvement:score", args=[community.slug, round_.pk])
+    url = reverse("improvement:round_score", args=[community.slug, round_.pk])
     field = f"score_{idea.pk}_{criterion.pk}"
     client.force_login(member)
     response = client.post(url, {field: "6"})
@@ -472,15 +474,15 @@ def test_results_show_both_views_side_by_side(client, community, round_, idea, c
         round=round_, scorer=scorers[doctor.pk], values={(idea.pk, c): 2 for c in values}
     )
     client.force_login(coordinator)
-    url = reverse("improvement_manage:round_status", args=[community.slug, round_.pk])
+    url = reverse("improvement:manage_round_status", args=[community.slug, round_.pk])
     client.post(url, {"action": "close"})
     round_.refresh_from_db()
     assert round_.status == PrioritisationRound.Status.CLOSED
-    page = client.get(reverse("improvement_manage:round_results", args=[community.slug, round_.pk]))
+    page = client.get(reverse("improvement:manage_round_results", args=[community.slug, round_.pk]))
     text = page.content.decode()
     assert "community members scored it higher (5.0) than professionals (2.0)" in text
     client.post(
-        reverse("improvement_manage:round_results", args=[community.slug, round_.pk]),
+        reverse("improvement:manage_round_results", args=[community.slug, round_.pk]),
         {"ideas": [idea.pk]},
     )
     idea.refresh_from_db()

@@ -40,7 +40,7 @@ def test_my_input_shows_each_change_since_it_was_last_drawn(client, community, m
     client.force_login(member)
 
     def page():
-        return client.get(reverse("my_input")).content.decode()
+        return client.get(reverse("improvement:my_input")).content.decode()
 
     assert "Earlier letters" in page()
     Idea.objects.filter(pk=idea.pk).update(status=Idea.Status.CONSIDERING)
@@ -63,10 +63,10 @@ def test_my_input_shows_a_merge_made_after_it_was_drawn(client, community, coord
     kept = make_idea(community, title="Kept idea")
     publish(community, "On the kept idea", ideas=[kept], when=timezone.now() - DAY)
     client.force_login(member)
-    assert "On the kept idea" not in client.get(reverse("my_input")).content.decode()
+    assert "On the kept idea" not in client.get(reverse("improvement:my_input")).content.decode()
 
     services.merge_ideas(source=mine, target=kept, by=coordinator, note="The same")
-    page = client.get(reverse("my_input")).content.decode()
+    page = client.get(reverse("improvement:my_input")).content.decode()
     assert "Merged into “Kept idea”: New" in page
     assert kept.get_absolute_url() in page and "On the kept idea" in page
 
@@ -76,9 +76,9 @@ def test_two_people_see_their_own_input_about_the_same_idea(client, community, m
     idea = make_idea(community, author=other, title="Earlier letters")
     Support.objects.create(idea=idea, user=member)
     client.force_login(member)
-    assert "You supported" in client.get(reverse("my_input")).content.decode()
+    assert "You supported" in client.get(reverse("improvement:my_input")).content.decode()
     client.force_login(other)
-    page = client.get(reverse("my_input")).content.decode()
+    page = client.get(reverse("improvement:my_input")).content.decode()
     assert "Your idea" in page and "You supported" not in page
 
 
@@ -88,7 +88,7 @@ def test_two_people_see_their_own_input_about_the_same_idea(client, community, m
 def test_the_board_shows_each_change_since_it_was_last_drawn(client, community):
     from improvement.models import Theme
 
-    url = reverse("updates:board", args=[community.slug])
+    url = reverse("improvement:updates", args=[community.slug])
     idea = make_idea(community, title="Earlier letters")
     update = publish(community, "Letters come sooner", ideas=[idea])
     access = Theme.objects.create(community=community, name="Access")
@@ -121,7 +121,7 @@ def test_the_board_shows_each_change_since_it_was_last_drawn(client, community):
 
 
 def test_the_board_lists_an_update_published_since_it_was_last_drawn(client, community):
-    url = reverse("updates:board", args=[community.slug])
+    url = reverse("improvement:updates", args=[community.slug])
     publish(community, "Letters come sooner", when=timezone.now() - DAY)
     assert "1 update" in client.get(url).content.decode()
     publish(community, "Parking is free on Tuesdays")
@@ -195,7 +195,7 @@ def test_a_coordinators_controls_never_reach_a_member_or_a_visitor(
 ):
     url = project.get_absolute_url()
     controls = ["Log a PDSA cycle", "Change the status", "Change the aim, ideas or drivers",
-                reverse("projects:cycle", args=[project.community.slug, project.pk,
+                reverse("improvement:project_cycle", args=[project.community.slug, project.pk,
                                                 project.cycles.get().pk])]  # fmt: skip
     client.force_login(coordinator)
     text = client.get(url).content.decode()

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 
 def dashboard_figures(client, community):
-    response = client.get(reverse("communities:manage", args=[community.slug]))
+    response = client.get(reverse("communities:manage_dashboard", args=[community.slug]))
     assert response.status_code == 200
     [panel] = [p for template, p in response.context["panels"] if "loop" in template]
     return panel["figures"], response.content.decode()

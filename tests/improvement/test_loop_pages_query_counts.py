@@ -116,7 +116,7 @@ def test_the_dashboard_costs_the_same_queries_small_and_large(
     client, community, coordinator, django_assert_num_queries, large
 ):
     client.force_login(coordinator)
-    path = reverse("communities:manage", args=[community.slug])
+    path = reverse("communities:manage_dashboard", args=[community.slug])
     # The session, the person, the community, whether they coordinate it; members by status,
     # invitations pending, emails failed, people to write to or call (3); the payments panel:
     # its revision, then (not kept yet) claims waiting, payment settings, time and expenses

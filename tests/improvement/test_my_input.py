@@ -184,7 +184,7 @@ def test_a_busy_members_input_is_listed_in_full_page_after_page(client, member, 
     client.force_login(member)
     shown, page_number = [], 1
     while True:
-        response = client.get(reverse("my_input"), {"page": page_number})
+        response = client.get(reverse("improvement:my_input"), {"page": page_number})
         page = response.context["page"]
         assert page.paginator.count == len(busy)
         items = response.context["items"]
@@ -204,7 +204,7 @@ def test_dates_on_the_page_are_those_of_the_date_filter(client, member, busy):
     from django.template.defaultfilters import date
 
     client.force_login(member)
-    response = client.get(reverse("my_input"))
+    response = client.get(reverse("improvement:my_input"))
     text = response.content.decode()
     for item in response.context["items"]:
         # As a template shows it: in the current time zone.
@@ -222,7 +222,7 @@ def test_the_board_dates_its_updates_as_the_date_filter_does(client, community, 
         timezone.datetime(2026, 7, 2, 0, 30), timezone.get_fixed_timezone(60)
     )
     published(community, "Late at night", when)
-    response = client.get(reverse("updates:board", args=[community.slug]))
+    response = client.get(reverse("improvement:updates", args=[community.slug]))
     [update] = response.context["page"].object_list
     assert update.day == date(timezone.localtime(update.published_at), "j F Y") == "2 July 2026"
     assert '<p class="text-body-secondary">2 July 2026</p>' in response.content.decode()

@@ -26,9 +26,9 @@ def page_for(client, person, path):
 
 def partner_links(community):
     return [
-        reverse("engagement_manage:sessions", args=[community.slug]),
-        reverse("engagement_manage:venues", args=[community.slug]),
-        reverse("improvement:on_behalf", args=[community.slug]),
+        reverse("engagement:manage_sessions", args=[community.slug]),
+        reverse("engagement:manage_venues", args=[community.slug]),
+        reverse("improvement:idea_on_behalf", args=[community.slug]),
     ]
 
 
@@ -46,10 +46,10 @@ def test_a_partner_finds_the_management_pages_they_may_use(
 
 
 def test_the_manage_menu_a_partner_sees_lists_their_pages(client, community, partner):
-    page = page_for(client, partner, reverse("engagement_manage:sessions", args=[community.slug]))
+    page = page_for(client, partner, reverse("engagement:manage_sessions", args=[community.slug]))
     for link in partner_links(community):
         assert f'href="{link}"' in page, link
-    assert reverse("payments_manage:claims", args=[community.slug]) not in page
+    assert reverse("engagement:manage_claims", args=[community.slug]) not in page
     # And each of them opens for a partner.
     for link in partner_links(community):
         assert client.get(link).status_code == 200, link
@@ -59,7 +59,7 @@ def test_a_partner_who_left_is_offered_nothing(client, community, partner):
     Membership.objects.filter(user=partner).update(status=Membership.Status.LEFT)
     page = page_for(client, partner, community.get_absolute_url())
     assert "Sessions you run" not in page
-    assert reverse("improvement:on_behalf", args=[community.slug]) not in page
+    assert reverse("improvement:idea_on_behalf", args=[community.slug]) not in page
 
 
 @pytest.fixture

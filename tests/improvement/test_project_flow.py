@@ -166,7 +166,7 @@ def test_an_archived_community_refuses_status_changes(project, community, coordi
 @pytest.mark.django_db
 def test_the_status_form_says_why_a_change_is_refused(client, project, coordinator):
     client.force_login(coordinator)
-    url = reverse("projects:status", args=[project.community.slug, project.pk])
+    url = reverse("improvement:project_status", args=[project.community.slug, project.pk])
     page = client.post(url, {"status": "completed"}, follow=True).content.decode()
     assert "That status is not one this project can move to now." in page
     page = client.post(url, {"status": "testing"}, follow=True).content.decode()
@@ -325,7 +325,7 @@ def test_the_team_page_says_why_the_only_lead_stays(client, project, coordinator
     client.force_login(coordinator)
     lead = project.team.get()
     response = client.post(
-        reverse("projects:team", args=[project.community.slug, project.pk]),
+        reverse("improvement:project_team", args=[project.community.slug, project.pk]),
         {"remove": str(lead.pk)},
     )
     assert "A project needs a lead. Make someone else lead first." in response.content.decode()

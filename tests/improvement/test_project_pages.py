@@ -89,12 +89,22 @@ def charts_key(project) -> str:
     return revisions.key(Project.CHARTS_REVISION, project.pk)
 
 
+# The project routes by the short names these tests' tables use.
+ROUTES = {
+    "projects": "projects", "new": "project_new", "project": "project", "edit": "project_edit",
+    "status": "project_status", "team": "project_team", "result": "project_result",
+    "cycle_new": "project_cycle_new", "cycle": "project_cycle",
+    "measure_new": "project_measure_new", "measure": "project_measure",
+    "data": "project_measure_data", "measure_table": "project_measure_table",
+    "measure_csv": "project_measure_csv",
+}  # fmt: skip
+
+
 def _url(name, project, **extra):
-    if name == "projects":
-        return reverse("projects:projects", args=[project.community.slug])
-    if name == "new":
-        return reverse("projects:new", args=[project.community.slug])
-    return reverse(f"projects:{name}", args=[project.community.slug, project.pk, *extra.values()])
+    route = f"improvement:{ROUTES[name]}"
+    if name in ("projects", "new"):
+        return reverse(route, args=[project.community.slug])
+    return reverse(route, args=[project.community.slug, project.pk, *extra.values()])
 
 
 def _svgs(html: str) -> list[ET.Element]:
@@ -267,7 +277,7 @@ def test_starting_a_project_by_form_makes_the_starter_its_lead(client, community
 def test_an_outsider_cannot_start_a_project(client, community, outsider):
     client.force_login(outsider)
     response = client.post(
-        reverse("projects:new", args=[community.slug]),
+        reverse("improvement:project_new", args=[community.slug]),
         {"title": "Mine", "aim_what": "x", "aim_how_much": "y", "aim_by_when": "2027-03-31"},
     )
     assert response.status_code == 403
@@ -304,7 +314,9 @@ def test_another_communitys_project_through_this_communitys_address_is_not_found
         "measure_csv": {"measure": their_project.measures.get().pk},
         "cycle": {"cycle": their_project.cycles.get().pk},
     }.get(page, {})
-    url = reverse(f"projects:{page}", args=[community.slug, their_project.pk, *extra.values()])
+    url = reverse(
+        f"improvement:{ROUTES[page]}", args=[community.slug, their_project.pk, *extra.values()]
+    )
     assert client.get(url).status_code == 404
 
 
@@ -315,12 +327,15 @@ def test_writes_to_another_communitys_project_are_not_found_and_change_nothing(
     measure = their_project.measures.get()
     slug, pk = community.slug, their_project.pk
     writes = [
-        (reverse("projects:status", args=[slug, pk]), {"status": "testing"}),
+        (reverse("improvement:project_status", args=[slug, pk]), {"status": "testing"}),
         (
-            reverse("projects:data", args=[slug, pk, measure.pk]),
+            reverse("improvement:project_measure_data", args=[slug, pk, measure.pk]),
             {"add_point": "1", "when": "2026-02-02", "value": "5"},
         ),
-        (reverse("projects:result", args=[slug, pk]), {"result": "Done.", "publish": "1"}),
+        (
+            reverse("improvement:project_result", args=[slug, pk]),
+            {"result": "Done.", "publish": "1"},
+        ),
     ]
     for url, data in writes:
         assert client.post(url, data).status_code == 404, url
@@ -341,15 +356,25 @@ def test_a_measure_or_cycle_of_another_project_is_not_found(
     client.force_login(coordinator)
     slug = community.slug
     assert (
-        client.get(reverse("projects:data", args=[slug, other.pk, measure.pk])).status_code == 404
-    )
-    assert (
-        client.get(reverse("projects:measure", args=[slug, other.pk, measure.pk])).status_code
+        client.get(
+            reverse("improvement:project_measure_data", args=[slug, other.pk, measure.pk])
+        ).status_code
         == 404
     )
-    assert client.get(reverse("projects:cycle", args=[slug, other.pk, cycle.pk])).status_code == 404
+    assert (
+        client.get(
+            reverse("improvement:project_measure", args=[slug, other.pk, measure.pk])
+        ).status_code
+        == 404
+    )
+    assert (
+        client.get(
+            reverse("improvement:project_cycle", args=[slug, other.pk, cycle.pk])
+        ).status_code
+        == 404
+    )
     response = client.post(
-        reverse("projects:data", args=[slug, other.pk, measure.pk]),
+        reverse("improvement:project_measure_data", args=[slug, other.pk, measure.pk]),
         {"add_point": "1", "when": "2026-02-02", "value": "5"},
     )
     assert response.status_code == 404 and not DataPoint.objects.exists()
@@ -469,7 +494,7 @@ def test_the_projects_list_makes_as_many_queries_for_30_projects_as_for_3(
             make_measure(project, "m")
 
     _login(client, _person(request, role))
-    url = reverse("projects:projects", args=[community.slug])
+    url = reverse("improvement:projects", args=[community.slug])
     start(3)
     with django_assert_num_queries(PROJECT_LIST_QUERIES[role]):
         client.get(url)
@@ -708,7 +733,7 @@ def test_a_driver_diagram_that_jumps_a_level_is_refused_when_starting_a_project(
     client.force_login(member)
     bad = "Booking\n    Print on booking"
     response = client.post(
-        reverse("projects:new", args=[community.slug]),
+        reverse("improvement:project_new", args=[community.slug]),
         {"title": "Letters", "aim_what": "x", "aim_how_much": "y", "aim_by_when": "2027-03-31",
          "driver_diagram": bad},
     )  # fmt: skip
@@ -745,7 +770,7 @@ def test_the_list_shows_what_is_being_tried_now_before_what_is_finished(
         )  # fmt: skip
         Project.objects.filter(pk=project.pk).update(status=status)
         titles[status] = project.title
-    html = client.get(reverse("projects:projects", args=[community.slug])).content.decode()
+    html = client.get(reverse("improvement:projects", args=[community.slug])).content.decode()
     at = {status: html.index(f">{title}</a>") for status, title in titles.items()}
     for now in ("testing", "sustaining"):
         for finished in ("completed", "stopped"):

@@ -90,7 +90,7 @@ def test_publishing_the_result_tells_the_ideas_contributors_once(
     client, project, coordinator, member, mailoutbox, django_capture_on_commit_callbacks
 ):
     client.force_login(coordinator)
-    url = reverse("projects:result", args=[project.community.slug, project.pk])
+    url = reverse("improvement:project_result", args=[project.community.slug, project.pk])
     with django_capture_on_commit_callbacks(execute=True):
         client.post(url, {"result": "Letters now go out when the appointment is booked.",
                           "publish": "1"})  # fmt: skip
@@ -105,7 +105,9 @@ def test_the_csv_upload_page_lists_problems_and_keeps_nothing(
     client, project, measure, coordinator
 ):
     client.force_login(coordinator)
-    url = reverse("projects:data", args=[project.community.slug, project.pk, measure.pk])
+    url = reverse(
+        "improvement:project_measure_data", args=[project.community.slug, project.pk, measure.pk]
+    )
     upload = SimpleUploadedFile("points.csv", b"date,value\nyesterday,3\n", "text/csv")
     response = client.post(url, {"upload": "1", "file": upload})
     assert response.status_code == 400
@@ -114,7 +116,7 @@ def test_the_csv_upload_page_lists_problems_and_keeps_nothing(
 
 
 def test_only_the_team_and_coordinators_edit(client, project, member, partner, coordinator):
-    url = reverse("projects:edit", args=[project.community.slug, project.pk])
+    url = reverse("improvement:project_edit", args=[project.community.slug, project.pk])
     client.force_login(member)
     assert client.get(url).status_code == 403
     client.force_login(coordinator)
@@ -143,7 +145,9 @@ def test_huge_values_are_refused_by_the_form_and_never_break_the_page(
     client, project, measure, coordinator
 ):
     client.force_login(coordinator)
-    url = reverse("projects:data", args=[project.community.slug, project.pk, measure.pk])
+    url = reverse(
+        "improvement:project_measure_data", args=[project.community.slug, project.pk, measure.pk]
+    )
     response = client.post(url, {"add_point": "1", "when": "2026-01-05", "value": "1e308"})
     assert response.status_code == 400 and not DataPoint.objects.exists()
     # Saved some other way (the admin, a shell): the page explains instead of failing.
@@ -161,7 +165,9 @@ def test_an_oversized_upload_is_refused_without_being_read_whole(
     client, project, measure, coordinator
 ):
     client.force_login(coordinator)
-    url = reverse("projects:data", args=[project.community.slug, project.pk, measure.pk])
+    url = reverse(
+        "improvement:project_measure_data", args=[project.community.slug, project.pk, measure.pk]
+    )
     big = b"date,value\n" + b"2026-01-01,1\n" * 60_000
     response = client.post(url, {"upload": "1", "file": SimpleUploadedFile("big.csv", big)})
     assert response.status_code == 400

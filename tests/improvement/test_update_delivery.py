@@ -175,7 +175,7 @@ def assert_each_told_once(update, cast):
 
 def assert_the_emails(sink, update, cast):
     assert sink.counts() == Counter({address: 1 for address in cast["emailed"]})
-    link = f"{SITE}{reverse('updates:update', args=[update.community.slug, update.pk])}"
+    link = f"{SITE}{reverse('improvement:update', args=[update.community.slug, update.pk])}"
     for received in sink.received:
         assert received.subject == f"What we did with your input: {HEADLINE}"
         text = plain_text(received.message)
@@ -193,7 +193,8 @@ def test_each_contributor_gets_one_email_through_the_real_worker(
     with processes(tmp_path) as group:
         group.start(worker_command("--concurrency=2"), env=worker_env(broker_env, sink))
         response = client.post(
-            reverse("updates_manage:publish", args=[community.slug, update.pk]), follow=True
+            reverse("improvement:manage_update_publish", args=[community.slug, update.pk]),
+            follow=True,
         )
         assert "Published. Everyone whose input it answers is being told" in (
             response.content.decode()
@@ -225,7 +226,8 @@ def test_publishing_again_tells_nobody_twice(
         first = services.publish_update(update=update, by=coordinator)
         again = services.publish_update(update=Update.objects.get(pk=update.pk), by=coordinator)
         response = client.post(
-            reverse("updates_manage:publish", args=[community.slug, update.pk]), follow=True
+            reverse("improvement:manage_update_publish", args=[community.slug, update.pk]),
+            follow=True,
         )
         settle(sink, len(cast["emailed"]), group)
     assert (first.published, again.published) == (True, False)
@@ -360,7 +362,7 @@ def broken_broker(request, settings):
 
 
 def publish_by_post(client, community, update):
-    url = reverse("updates_manage:publish", args=[community.slug, update.pk])
+    url = reverse("improvement:manage_update_publish", args=[community.slug, update.pk])
     started = time.monotonic()
     response = client.post(url)
     return response, time.monotonic() - started

@@ -71,7 +71,7 @@ def test_a_worker_killed_mid_fan_out_is_carried_on_and_everyone_is_told_once(
         first = group.start(worker_command("--concurrency=1"), env=env)
         with CaptureQueriesContext(connection) as request_queries:
             response = client.post(
-                reverse("updates_manage:publish", args=[community.slug, update.pk])
+                reverse("improvement:manage_update_publish", args=[community.slug, update.pk])
             )
         assert response.status_code == 302
         # The request records the promise; it writes nobody's row and never counts the

@@ -65,14 +65,16 @@ def to_login(response) -> bool:
 # --- Role matrix ----------------------------------------------------------------------------
 
 PAGES = {
-    "board": lambda c, u: reverse("updates:board", args=[c.slug]),
+    "board": lambda c, u: reverse("improvement:updates", args=[c.slug]),
     "published update": lambda c, u: u["live"].get_absolute_url(),
     "draft update": lambda c, u: u["drafted"].get_absolute_url(),
-    "my input": lambda c, u: reverse("my_input"),
-    "manage list": lambda c, u: reverse("updates_manage:list", args=[c.slug]),
-    "new": lambda c, u: reverse("updates_manage:new", args=[c.slug]),
-    "edit draft": lambda c, u: reverse("updates_manage:edit", args=[c.slug, u["drafted"].pk]),
-    "progress": lambda c, u: reverse("updates_manage:progress", args=[c.slug, u["live"].pk]),
+    "my input": lambda c, u: reverse("improvement:my_input"),
+    "manage list": lambda c, u: reverse("improvement:manage_updates", args=[c.slug]),
+    "new": lambda c, u: reverse("improvement:manage_update_new", args=[c.slug]),
+    "edit draft": lambda c, u: reverse("improvement:manage_update", args=[c.slug, u["drafted"].pk]),
+    "progress": lambda c, u: reverse(
+        "improvement:manage_update_progress", args=[c.slug, u["live"].pk]
+    ),
 }
 # What each role gets: everyone reads the board and published updates; drafts and the
 # coordinators' pages are for this community's coordinators and site staff.
@@ -109,7 +111,9 @@ def test_role_matrix_pages(client, request, community, drafted, live, role, page
 @pytest.mark.parametrize("role", ROLES)
 def test_role_matrix_publish(client, request, community, drafted, role):
     as_role(client, request, role)
-    response = client.post(reverse("updates_manage:publish", args=[community.slug, drafted.pk]))
+    response = client.post(
+        reverse("improvement:manage_update_publish", args=[community.slug, drafted.pk])
+    )
     drafted.refresh_from_db()
     if role == "anonymous":
         assert to_login(response)
@@ -123,7 +127,7 @@ def test_role_matrix_publish(client, request, community, drafted, role):
 
 def test_publishing_needs_a_post(client, community, coordinator, drafted):
     client.force_login(coordinator)
-    url = reverse("updates_manage:publish", args=[community.slug, drafted.pk])
+    url = reverse("improvement:manage_update_publish", args=[community.slug, drafted.pk])
     assert client.get(url).status_code == 405
     drafted.refresh_from_db()
     assert not drafted.is_published
@@ -137,14 +141,16 @@ def test_an_update_from_another_community_is_not_found_here(
     for person in (coordinator, staff):
         client.force_login(person)
         slug = community.slug
-        assert client.get(reverse("updates:update", args=[slug, published.pk])).status_code == 404
-        assert client.get(reverse("updates:update", args=[slug, theirs.pk])).status_code == 404
-        edit = reverse("updates_manage:edit", args=[slug, theirs.pk])
+        assert (
+            client.get(reverse("improvement:update", args=[slug, published.pk])).status_code == 404
+        )
+        assert client.get(reverse("improvement:update", args=[slug, theirs.pk])).status_code == 404
+        edit = reverse("improvement:manage_update", args=[slug, theirs.pk])
         assert client.get(edit).status_code == 404
         assert client.post(edit, {"title": "Hijacked"}).status_code == 404
-        publish = reverse("updates_manage:publish", args=[slug, theirs.pk])
+        publish = reverse("improvement:manage_update_publish", args=[slug, theirs.pk])
         assert client.post(publish).status_code == 404
-        progress = reverse("updates_manage:progress", args=[slug, published.pk])
+        progress = reverse("improvement:manage_update_progress", args=[slug, published.pk])
         assert client.get(progress).status_code == 404
     theirs.refresh_from_db()
     assert theirs.title == "Theirs" and not theirs.is_published
@@ -155,7 +161,7 @@ def test_an_update_from_another_community_is_not_found_here(
     [{"theme": "not-a-number"}, {"theme": "999999"}, {"page": "x"}, {"page": "999"}],
 )
 def test_odd_board_addresses_are_not_errors(client, community, live, query):
-    response = client.get(reverse("updates:board", args=[community.slug]), query)
+    response = client.get(reverse("improvement:updates", args=[community.slug]), query)
     assert response.status_code == 200
     assert "Published" in response.content.decode()
 
@@ -163,7 +169,9 @@ def test_odd_board_addresses_are_not_errors(client, community, live, query):
 @pytest.mark.parametrize("query", ["idea=abc", "idea=999999", "session=-1", "survey=٣", "idea="])
 def test_odd_new_update_addresses_are_not_errors(client, community, coordinator, query):
     client.force_login(coordinator)
-    response = client.get(reverse("updates_manage:new", args=[community.slug]) + "?" + query)
+    response = client.get(
+        reverse("improvement:manage_update_new", args=[community.slug]) + "?" + query
+    )
     assert response.status_code == 200
     assert response.context["form"].initial == {}
 
@@ -173,7 +181,7 @@ def test_an_idea_from_another_community_is_not_a_starting_point(
 ):
     theirs = make_idea(other_community, title="Their idea")
     client.force_login(coordinator)
-    url = reverse("updates_manage:new", args=[community.slug])
+    url = reverse("improvement:manage_update_new", args=[community.slug])
     response = client.get(url, {"idea": theirs.pk})
     assert response.context["form"].initial == {}
     # Nor can it be chosen by a tampered form.
@@ -189,9 +197,9 @@ def test_publishing_an_update_with_no_text_is_refused_on_the_form(
     empty = make_update(community, ideas=[idea], what_we_did="   ")
     client.force_login(coordinator)
     response = client.post(
-        reverse("updates_manage:publish", args=[community.slug, empty.pk]), follow=True
+        reverse("improvement:manage_update_publish", args=[community.slug, empty.pk]), follow=True
     )
-    edit = reverse("updates_manage:edit", args=[community.slug, empty.pk])
+    edit = reverse("improvement:manage_update", args=[community.slug, empty.pk])
     assert response.redirect_chain == [(edit, 302)]
     assert "Write a headline, what we heard and what we did" in response.content.decode()
     empty.refresh_from_db()
@@ -204,17 +212,19 @@ def test_an_archived_communitys_updates_can_be_read_but_not_changed(
     community.status = "archived"
     community.save()
     client.force_login(coordinator)
-    assert client.get(reverse("updates_manage:list", args=[community.slug])).status_code == 200
-    publish = reverse("updates_manage:publish", args=[community.slug, drafted.pk])
+    assert (
+        client.get(reverse("improvement:manage_updates", args=[community.slug])).status_code == 200
+    )
+    publish = reverse("improvement:manage_update_publish", args=[community.slug, drafted.pk])
     response = client.post(publish, follow=True)
-    assert response.redirect_chain[0] == (reverse("communities:manage", args=[community.slug]),
-                                          302)  # fmt: skip
+    dashboard = reverse("communities:manage_dashboard", args=[community.slug])
+    assert response.redirect_chain[0] == (dashboard, 302)
     assert "This community is archived" in response.content.decode()
-    edit = reverse("updates_manage:edit", args=[community.slug, drafted.pk])
+    edit = reverse("improvement:manage_update", args=[community.slug, drafted.pk])
     client.post(edit, form_data(title="Changed", ideas=[idea.pk]))
     drafted.refresh_from_db()
     assert drafted.title == "A draft" and not drafted.is_published
-    assert client.get(reverse("updates:board", args=[community.slug])).status_code == 200
+    assert client.get(reverse("improvement:updates", args=[community.slug])).status_code == 200
 
 
 # --- A published update stays as it was sent -------------------------------------------------
@@ -232,7 +242,7 @@ def form_data(**fields):
 
 def test_a_published_update_cannot_be_edited(client, community, coordinator, idea, live):
     client.force_login(coordinator)
-    url = reverse("updates_manage:edit", args=[community.slug, live.pk])
+    url = reverse("improvement:manage_update", args=[community.slug, live.pk])
     response = client.get(url, follow=True)
     assert response.redirect_chain == [(live.get_absolute_url(), 302)]
     assert "This update is published, so it stays as it was sent." in response.content.decode()
@@ -243,7 +253,7 @@ def test_a_published_update_cannot_be_edited(client, community, coordinator, ide
     assert live.title == "Published" and live.what_we_did == "We changed the booking system."
     assert live.updated_at == before
     # The manage list links a published update to its page, not to the form.
-    page = client.get(reverse("updates_manage:list", args=[community.slug])).content.decode()
+    page = client.get(reverse("improvement:manage_updates", args=[community.slug])).content.decode()
     assert url not in page and live.get_absolute_url() in page
 
 
@@ -288,7 +298,7 @@ def test_bad_input_is_refused_beside_the_field_and_kept(
 ):
     client.force_login(coordinator)
     data = form_data(ideas=[idea.pk], **change)
-    response = client.post(reverse("updates_manage:new", args=[community.slug]), data)
+    response = client.post(reverse("improvement:manage_update_new", args=[community.slug]), data)
     assert response.status_code == 200
     assert response.context["form"].errors[field] == [message]
     page = response.content.decode()
@@ -304,7 +314,9 @@ def test_an_update_about_nothing_is_refused_beside_the_choices_and_kept(
     client, community, coordinator, idea
 ):
     client.force_login(coordinator)
-    response = client.post(reverse("updates_manage:new", args=[community.slug]), form_data())
+    response = client.post(
+        reverse("improvement:manage_update_new", args=[community.slug]), form_data()
+    )
     assert response.status_code == 200
     message = "Choose at least one idea, session or survey, so we know whose input it answers."
     page = response.content.decode()
@@ -320,15 +332,17 @@ def test_an_update_about_nothing_is_refused_beside_the_choices_and_kept(
 def test_a_draft_is_saved_then_changed(client, community, coordinator, idea):
     client.force_login(coordinator)
     response = client.post(
-        reverse("updates_manage:new", args=[community.slug]), form_data(ideas=[idea.pk])
+        reverse("improvement:manage_update_new", args=[community.slug]), form_data(ideas=[idea.pk])
     )
     update = Update.objects.get()
-    assert response["Location"] == reverse("updates_manage:edit", args=[community.slug, update.pk])
+    assert response["Location"] == reverse(
+        "improvement:manage_update", args=[community.slug, update.pk]
+    )
     assert (update.title, update.created_by, update.is_published) == (
         "Typed headline", coordinator, False,
     )  # fmt: skip
     client.post(
-        reverse("updates_manage:edit", args=[community.slug, update.pk]),
+        reverse("improvement:manage_update", args=[community.slug, update.pk]),
         form_data(title="Better headline", ideas=[idea.pk]),
     )
     update.refresh_from_db()
@@ -358,7 +372,7 @@ def test_the_board_filters_by_theme_newest_first(client, community, other_commun
     session_only = make_update(community, title="What we heard at the drop-in",
                                published_at=now)  # fmt: skip
     session_only.sessions.set([past_session(community)])
-    url = reverse("updates:board", args=[community.slug])
+    url = reverse("improvement:updates", args=[community.slug])
 
     def titles(**query):
         response = client.get(url, query)
@@ -386,7 +400,7 @@ def test_the_board_pages_keep_the_filter(client, community):
     now = timezone.now()
     for n in range(25):
         make_update(community, ideas=[ramp], title=f"Update {n}", published_at=now - n * DAY)
-    url = reverse("updates:board", args=[community.slug])
+    url = reverse("improvement:updates", args=[community.slug])
     first = client.get(url, {"theme": access.pk})
     assert len(first.context["page"].object_list) == 20
     assert f"?page=2&amp;theme={access.pk}" in first.content.decode()
@@ -443,7 +457,7 @@ def my_inputs(community, coordinator, member):
 
 def test_my_input_lists_everything_i_gave_newest_first_with_its_updates(client, member, my_inputs):
     client.force_login(member)
-    response = client.get(reverse("my_input"))
+    response = client.get(reverse("improvement:my_input"))
     assert response["Cache-Control"].startswith("max-age=0")
     items = response.context["items"]
     shown = [
@@ -478,13 +492,13 @@ def test_my_input_shows_updates_on_ideas_merged_into_the_one_i_gave(
                 published_at=timezone.now() - DAY)  # fmt: skip
     services.merge_ideas(source=duplicate, target=mine, by=coordinator, note="Same")
     client.force_login(member)
-    [item] = client.get(reverse("my_input")).context["items"]
+    [item] = client.get(reverse("improvement:my_input")).context["items"]
     assert [u.title for u in item["updates"]] == ["Before the merge"]
 
 
 def test_my_input_with_nothing_given(client, outsider):
     client.force_login(outsider)
-    response = client.get(reverse("my_input"))
+    response = client.get(reverse("improvement:my_input"))
     assert response.context["items"] == []
     assert "You have not given any input yet." in response.content.decode()
 
@@ -498,7 +512,7 @@ def test_my_input_is_paginated(client, community, member):
         for n in range(60)
     )  # fmt: skip
     client.force_login(member)
-    page = client.get(reverse("my_input")).content.decode()
+    page = client.get(reverse("improvement:my_input")).content.decode()
     assert 20 <= page.count('class="input-card"') <= 25
     assert "Idea 000" in page and "Idea 059" not in page
     assert "?page=2" in page
@@ -534,7 +548,7 @@ def many_updates(community, n):
 def test_board_query_count_does_not_grow(client, community, member, n, django_assert_num_queries):
     theme = many_updates(community, n)
     client.force_login(member)
-    url = reverse("updates:board", args=[community.slug])
+    url = reverse("improvement:updates", args=[community.slug])
     # community, the community's themes (the filter form's choices, against which it checks
     # the theme asked for), the count, the page of updates, their ideas; then, as the
     # template renders, session and user (the header). (8 while the form read the theme
@@ -622,7 +636,7 @@ def test_my_input_query_count_does_not_grow(
     # (merged ones included), the surveys and the sessions, in one UNION. (13 before the page
     # was paged in SQL; 11 while the updates were three queries.)
     with django_assert_num_queries(9):
-        response = client.get(reverse("my_input"))
+        response = client.get(reverse("improvement:my_input"))
     assert response.status_code == 200
     items = response.context["items"]
     assert len(items) == min(5 * n, 25)  # a page of them
@@ -675,7 +689,7 @@ def test_dashboard_query_count_does_not_grow(
     # query); the latest
     # surveys (read by the template). (21 before the figures were counted in the database.)
     with django_assert_num_queries(16 if connection.vendor == "postgresql" else 18):
-        response = client.get(reverse("communities:manage", args=[community.slug]))
+        response = client.get(reverse("communities:manage_dashboard", args=[community.slug]))
     assert response.status_code == 200
     [panel] = [p for t, p in response.context["panels"] if "loop" in t]
     assert panel["figures"].total == 3 * n
@@ -705,7 +719,7 @@ def test_my_input_shows_updates_on_ideas_made_from_my_answer_or_my_session(
                 published_at=timezone.now())  # fmt: skip
     client.force_login(member)
     items = {i["kind"]: [u.title for u in i["updates"]] for i in
-             client.get(reverse("my_input")).context["items"]}  # fmt: skip
+             client.get(reverse("improvement:my_input")).context["items"]}  # fmt: skip
     assert items == {"survey": ["About parking"], "session": ["About letters"]}
 
 
@@ -721,14 +735,14 @@ def test_coordinators_see_how_far_telling_people_has_got_and_members_do_not(
     for person in supporters:
         Support.objects.create(idea=drafted.ideas.get(), user=person)
     services.publish_update(update=drafted, by=coordinator)  # the worker has not started
-    progress_url = reverse("updates_manage:progress", args=[community.slug, drafted.pk])
+    progress_url = reverse("improvement:manage_update_progress", args=[community.slug, drafted.pk])
     client.force_login(coordinator)
     page = client.get(drafted.get_absolute_url()).content.decode()
     assert "Getting ready to tell everyone" in page
     assert f'hx-get="{progress_url}"' in page and "htmx" in page
     assert "Refresh to see how far it has got" in page
     assert client.get(progress_url).status_code == 200  # htmx keeps asking
-    listing = reverse("updates_manage:list", args=[community.slug])
+    listing = reverse("improvement:manage_updates", args=[community.slug])
     assert "Telling them now" in client.get(listing).content.decode()
 
     fan_out = FanOut.objects.get(kind="update_published")
@@ -754,5 +768,5 @@ def test_coordinators_see_how_far_telling_people_has_got_and_members_do_not(
 
 def test_the_progress_of_a_draft_is_not_found(client, community, coordinator, drafted):
     client.force_login(coordinator)
-    url = reverse("updates_manage:progress", args=[community.slug, drafted.pk])
+    url = reverse("improvement:manage_update_progress", args=[community.slug, drafted.pk])
     assert client.get(url).status_code == 404

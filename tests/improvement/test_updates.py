@@ -98,10 +98,10 @@ def test_an_update_about_nobody_contactable_is_published_and_tells_nobody(
     )  # fmt: skip
     update = _update(community, coordinator, ideas=[anonymous_idea])
     client.force_login(coordinator)
-    edit = client.get(reverse("updates_manage:edit", args=[community.slug, update.pk]))
+    edit = client.get(reverse("improvement:manage_update", args=[community.slug, update.pk]))
     assert "Nobody will be told directly" in edit.content.decode()
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse("updates_manage:publish", args=[community.slug, update.pk]))
+        client.post(reverse("improvement:manage_update_publish", args=[community.slug, update.pk]))
     # The worker has told everyone it could; the update's page says nobody could be.
     response = client.get(update.get_absolute_url())
     assert "Nobody was told directly" in response.content.decode()
@@ -144,7 +144,7 @@ def test_deciding_prompts_an_update_prefilled_with_the_decision(
 ):
     client.force_login(coordinator)
     response = client.post(
-        reverse("improvement_manage:decide", args=[community.slug, idea.pk]),
+        reverse("improvement:manage_idea_decide", args=[community.slug, idea.pk]),
         {"outcome": "adopt", "reason": "We will send letters a week sooner."},
         follow=True,
     )
@@ -158,10 +158,10 @@ def test_the_board_and_my_input_show_a_published_update(
 ):
     update = _update(community, coordinator, ideas=[idea])
     services.publish_update(update=update, by=coordinator)
-    board = client.get(reverse("updates:board", args=[community.slug]))
+    board = client.get(reverse("improvement:updates", args=[community.slug]))
     assert "Letters will come sooner" in board.content.decode()
     client.force_login(member)
-    page = client.get(reverse("my_input"))
+    page = client.get(reverse("improvement:my_input"))
     text = page.content.decode()
     assert "Earlier letters" in text and "Letters will come sooner" in text
 
@@ -181,7 +181,7 @@ def test_a_draft_is_hidden_from_everyone_but_coordinators(
 def test_untold_decision_counts_on_the_dashboard(client, community, coordinator, idea):
     services.decide(idea=idea, outcome="not_taken_forward", reason="No money.", by=coordinator)
     client.force_login(coordinator)
-    page = client.get(reverse("communities:manage", args=[community.slug]))
+    page = client.get(reverse("communities:manage_dashboard", args=[community.slug]))
     [panel] = [p for t, p in page.context["panels"] if "loop" in t]
     assert panel["unanswered_decisions"] == 1
     assert panel["figures"].share == 0

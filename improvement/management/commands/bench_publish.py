@@ -94,9 +94,9 @@ class Command(BaseCommand):
         )
         client = Client()
         client.force_login(coordinator)
-        url = reverse("updates_manage:publish", args=[community.slug, update.pk])
+        url = reverse("improvement:manage_update_publish", args=[community.slug, update.pk])
         # Warm up this process (URLs, templates, the session) as a running server would be.
-        client.get(reverse("updates_manage:edit", args=[community.slug, update.pk]))
+        client.get(reverse("improvement:manage_update", args=[community.slug, update.pk]))
         try:
             time.sleep(4)  # let the worker connect before the clock starts
             started, cpu = time.monotonic(), time.process_time()
