@@ -2,6 +2,11 @@
 
 Personas: `coordinator`, `partner` and `member` of `community`;
 `other_coordinator` runs `other_community`; `outsider` belongs nowhere; `staff` is site staff.
+`PERSONAS` names them all, with `anonymous` (nobody signed in) first, in the order role
+matrices list them; a test that needs only some of them picks them from it. Role matrices
+sign in with `client_as(client, request, persona)`, which fetches the persona's fixture by
+name, so a file that adds a persona of its own (a team member, say) only adds a fixture.
+The `everyone` fixture makes them all at once, for pages seen with the whole cast in place.
 """
 
 import os
@@ -119,6 +124,39 @@ def outsider(db):
 @pytest.fixture
 def staff(db):
     return make_person("ada@example.org", name="Ada", is_staff=True)
+
+
+PERSONAS = (
+    "anonymous",
+    "outsider",
+    "member",
+    "partner",
+    "coordinator",
+    "other_coordinator",
+    "staff",
+)
+
+
+@pytest.fixture
+def everyone(request, outsider, member, partner, coordinator, other_coordinator, staff):
+    """Every persona at once, by name, for role matrices whose pages should be seen with the
+    whole cast in place (a coordinator to be told, a partner to be listed)."""
+    return {
+        persona: None if persona == "anonymous" else request.getfixturevalue(persona)
+        for persona in PERSONAS
+    }
+
+
+def client_as(client, request, persona: str) -> User | None:
+    """Sign `client` in as the fixture named `persona`, or sign it out for "anonymous", and
+    return that person (None for "anonymous"). Signing out first lets one test walk through
+    several personas with the same client."""
+    client.logout()
+    if persona == "anonymous":
+        return None
+    person = request.getfixturevalue(persona)
+    client.force_login(person)
+    return person
 
 
 # --- Browser journeys -----------------------------------------------------------------------

@@ -50,7 +50,8 @@ pytestmark = pytest.mark.django_db
 SKIPPED_PREFIXES = ("admin/", "accounts/", "_bench/")
 # The health check answers 503 on purpose while no worker or scheduler runs, as in tests.
 SAYS_UNAVAILABLE = {"members:healthz"}
-PERSONAS = {
+# Who signs in as each persona here: the demo's own logins, and an outsider added below.
+DEMO_LOGINS = {
     "anonymous": None,
     "outsider": "outsider@example.net",
     "member": "member@example.org",
@@ -195,7 +196,7 @@ def demo(db, settings):
     settings.DEBUG = True  # the demo loads only then
     call_command("demo", stdout=io.StringIO())
     settings.DEBUG = False
-    make_person(PERSONAS["outsider"], name="Olu Outsider")
+    make_person(DEMO_LOGINS["outsider"], name="Olu Outsider")
     # The demo community with the most going on, with what the demo does not hold.
     community = Community.objects.annotate(n=Count("sessions")).order_by("-n", "pk").first()
     Invitation.objects.create(
@@ -203,7 +204,7 @@ def demo(db, settings):
         expires_at=timezone.now() + timedelta(days=14),
     )  # fmt: skip
     Notification.objects.create(  # a letter to write, on the contact list
-        recipient=User.objects.get(email=PERSONAS["member"]), community=community,
+        recipient=User.objects.get(email=DEMO_LOGINS["member"]), community=community,
         kind="update_published", channel=Notification.Channel.POST, key="every-view",
     )  # fmt: skip
     return community
@@ -237,10 +238,10 @@ def _problem(persona: str, runs: bool, name: str, method: str, url: str, respons
     return ""
 
 
-@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("persona", DEMO_LOGINS)
 def test_every_view_answers_every_persona_without_a_server_error(client, demo, persona):
     community = demo
-    email = PERSONAS[persona]
+    email = DEMO_LOGINS[persona]
     if email:
         client.force_login(User.objects.get(email=email))
     runs = (

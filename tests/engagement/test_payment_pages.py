@@ -27,7 +27,7 @@ from engagement.models import (
     Session,
 )
 from members.models import Notification
-from tests.conftest import make_person
+from tests.conftest import PERSONAS, client_as, make_person
 
 pytestmark = pytest.mark.django_db
 
@@ -127,19 +127,9 @@ def told(kind: str) -> list[str]:
 
 # --- The role matrix -------------------------------------------------------------------------
 
-PERSONAS = [
-    "anonymous", "outsider", "member", "another_member", "partner", "coordinator",
-    "other_coordinator", "staff",
-]  # fmt: skip
-
-
-def log_in(client, request, persona):
-    """Log the persona in; `member` is the claimant of the `claim` fixture."""
-    if persona == "anonymous":
-        return None
-    person = request.getfixturevalue(persona)
-    client.force_login(person)
-    return person
+# `member` is the claimant of the `claim` fixture; `another_member` is a member of the same
+# community whom the claim is nothing to do with.
+CLAIM_PERSONAS = [*PERSONAS, "another_member"]
 
 
 def is_login_redirect(response) -> bool:
@@ -171,11 +161,11 @@ PAGES = {
 }
 
 
-@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("persona", CLAIM_PERSONAS)
 @pytest.mark.parametrize("page", PAGES)
 def test_who_may_open_each_page(client, request, claim, persona, page):
     link, allowed, refused = PAGES[page]
-    log_in(client, request, persona)
+    client_as(client, request, persona)
     response = client.get(link(claim))
     if persona == "anonymous":
         assert is_login_redirect(response)
@@ -183,10 +173,10 @@ def test_who_may_open_each_page(client, request, claim, persona, page):
         assert response.status_code == allowed.get(persona, refused)
 
 
-@pytest.mark.parametrize("persona", PERSONAS[1:])
+@pytest.mark.parametrize("persona", [p for p in CLAIM_PERSONAS if p != "anonymous"])
 def test_my_payments_shows_only_my_own_claims(client, request, claim, persona):
     theirs = None
-    person = log_in(client, request, persona)
+    person = client_as(client, request, persona)
     if persona in ("another_member", "partner", "coordinator"):
         session = make_session(claim.community, days_ago=5, title="Their session",
                                attended=[person])  # fmt: skip
@@ -275,11 +265,11 @@ def _state(claim):
     return claim.status, claim.answer, claim.paid_on, claim.payment_reference
 
 
-@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("persona", CLAIM_PERSONAS)
 def test_who_may_answer_a_question(client, request, claim, coordinator, persona):
     payments.decide_claim(claim=claim, by=coordinator, action="query", text="Which bus?")
     before, told_before = _state(claim), Notification.objects.count()
-    log_in(client, request, persona)
+    client_as(client, request, persona)
     response = client.post(claim_url("claim_answer", claim), {"answer": "The 52"})
     if persona == "member":
         assert response.status_code == 302 and response.url == claim.get_absolute_url()
@@ -296,10 +286,10 @@ def test_who_may_answer_a_question(client, request, claim, coordinator, persona)
     assert _state(claim) == before and Notification.objects.count() == told_before
 
 
-@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("persona", CLAIM_PERSONAS)
 def test_who_may_withdraw_a_claim(client, request, claim, persona):
     before = _state(claim)
-    log_in(client, request, persona)
+    client_as(client, request, persona)
     response = client.post(claim_url("claim_withdraw", claim))
     if persona == "member":
         assert response.status_code == 302 and _state(claim)[0] == "withdrawn"
@@ -314,10 +304,10 @@ def test_who_may_withdraw_a_claim(client, request, claim, persona):
     assert _state(claim) == before
 
 
-@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("persona", CLAIM_PERSONAS)
 def test_who_may_decide_a_claim(client, request, claim, persona):
     before, told_before = _state(claim), Notification.objects.count()
-    log_in(client, request, persona)
+    client_as(client, request, persona)
     response = client.post(claim_url("claim_decide", claim), {"action": "approve", "text": ""})
     if persona in ("coordinator", "staff"):
         assert response.status_code == 302 and _state(claim)[0] == "approved"
@@ -331,11 +321,11 @@ def test_who_may_decide_a_claim(client, request, claim, persona):
     assert _state(claim) == before and Notification.objects.count() == told_before
 
 
-@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("persona", CLAIM_PERSONAS)
 def test_who_may_mark_a_claim_paid(client, request, claim, coordinator, persona):
     payments.decide_claim(claim=claim, by=coordinator, action="approve")
     before, told_before = _state(claim), Notification.objects.count()
-    log_in(client, request, persona)
+    client_as(client, request, persona)
     today = timezone.localdate()
     response = client.post(
         claim_url("claim_paid", claim), {"paid_on": today, "reference": "BACS 1"}
@@ -352,9 +342,9 @@ def test_who_may_mark_a_claim_paid(client, request, claim, coordinator, persona)
     assert _state(claim) == before and Notification.objects.count() == told_before
 
 
-@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("persona", CLAIM_PERSONAS)
 def test_who_may_make_a_claim(client, request, community, rates, held, persona):
-    person = log_in(client, request, persona)
+    person = client_as(client, request, persona)
     response = client.post(url("engagement:claim_new", community),
                            claim_data(kind="session", session=held.pk))  # fmt: skip
     if persona == "anonymous":
@@ -374,9 +364,9 @@ def test_who_may_make_a_claim(client, request, community, rates, held, persona):
         assert made.not_recorded_as_attending == (persona in ("partner", "coordinator"))
 
 
-@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("persona", CLAIM_PERSONAS)
 def test_who_may_set_a_payment_choice(client, request, community, persona):
-    person = log_in(client, request, persona)
+    person = client_as(client, request, persona)
     response = client.post(url("engagement:payment_choice", community), {"choice": "decline"})
     if persona in MEMBERS:
         assert response.status_code == 302 and response.url == reverse("engagement:my_payments")
@@ -400,10 +390,10 @@ MANAGE_WRITES = {
 }
 
 
-@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("persona", CLAIM_PERSONAS)
 @pytest.mark.parametrize("page", MANAGE_WRITES)
 def test_who_may_change_rates_and_settings(client, request, community, persona, page):
-    log_in(client, request, persona)
+    client_as(client, request, persona)
     response = client.post(url(f"engagement:{page}", community), MANAGE_WRITES[page])
     if persona in COORDINATORS:
         assert response.status_code == 302

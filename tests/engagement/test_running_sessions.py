@@ -7,12 +7,12 @@ from django.utils import timezone
 
 from engagement import services
 from engagement.models import Registration, Session, Venue
+from tests.conftest import PERSONAS, client_as
 from tests.engagement.test_sessions import make_session, members_of, session_at_two_in_three_days
 
 pytestmark = pytest.mark.django_db
 
-PERSONAS = ["anonymous", "member", "partner", "coordinator", "other_coordinator", "staff"]
-EXPECTED = {"anonymous": 302, "member": 403, "partner": 200, "coordinator": 200,
+EXPECTED = {"anonymous": 302, "outsider": 403, "member": 403, "partner": 200, "coordinator": 200,
             "other_coordinator": 403, "staff": 200}  # fmt: skip
 
 
@@ -21,12 +21,9 @@ def url(name, community, *args):
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
-def test_who_may_run_sessions(
-    client, request, community, persona, member, partner, coordinator, other_coordinator, staff
-):
+def test_who_may_run_sessions(client, request, everyone, community, persona):
     session = make_session(community)
-    if persona != "anonymous":
-        client.force_login(request.getfixturevalue(persona))
+    client_as(client, request, persona)
     addresses = [
         url("manage_sessions", community),
         url("manage_session_new", community),

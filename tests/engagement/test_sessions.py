@@ -13,7 +13,7 @@ from engagement import services
 from engagement.models import Registration, Session, Venue
 from members import fanout
 from members.models import FanOut, Notification
-from tests.conftest import make_person
+from tests.conftest import PERSONAS, client_as, make_person
 
 pytestmark = pytest.mark.django_db
 
@@ -332,17 +332,11 @@ def test_the_end_must_come_after_the_start(community):
         session.full_clean()
 
 
-PERSONAS = ["anonymous", "member", "partner", "coordinator", "other_coordinator", "staff"]
-
-
 @pytest.mark.parametrize("persona", PERSONAS)
-def test_session_pages_for_every_persona(
-    client, request, community, persona, member, partner, coordinator, other_coordinator, staff
-):
+def test_session_pages_for_every_persona(client, request, everyone, community, persona):
     session = make_session(community)
     draft = make_session(community, title="Draft", status=Session.Status.DRAFT)
-    if persona != "anonymous":
-        client.force_login(request.getfixturevalue(persona))
+    client_as(client, request, persona)
     slug = community.slug
     for url in (
         reverse("engagement:sessions", args=[slug]),

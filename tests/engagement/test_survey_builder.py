@@ -1,6 +1,7 @@
 import pytest
 
 from engagement.models import Choice, Question, Survey
+from tests.conftest import client_as
 from tests.engagement.test_surveys import answer, make_survey
 
 pytestmark = pytest.mark.django_db
@@ -77,8 +78,7 @@ def test_answered_questions_keep_their_choices_and_stay(client, community, coord
 @pytest.mark.parametrize("persona", ["anonymous", "member", "partner", "other_coordinator"])
 def test_only_coordinators_build_surveys(client, request, community, other_community, persona):
     survey = Survey.objects.create(community=community, title="S")
-    if persona != "anonymous":
-        client.force_login(request.getfixturevalue(persona))
+    client_as(client, request, persona)
     base = f"/c/{community.slug}/manage/surveys/"
     for address in (base, f"{base}{survey.pk}/", f"{base}{survey.pk}/questions/"):
         assert client.get(address).status_code == (302 if persona == "anonymous" else 403)

@@ -8,6 +8,7 @@ from communities.models import Membership
 from engagement import services
 from engagement.models import Response
 from members.models import Notification
+from tests.conftest import client_as
 from tests.engagement.test_sessions import members_of
 from tests.engagement.test_surveys import answer, make_survey
 
@@ -46,8 +47,7 @@ def test_a_partner_enters_answers_from_paper_on_someones_behalf(client, communit
 @pytest.mark.parametrize("persona", ["anonymous", "member", "other_coordinator"])
 def test_only_coordinators_and_partners_enter_paper_answers(client, request, community, persona):
     survey, *_ = make_survey(community)
-    if persona != "anonymous":
-        client.force_login(request.getfixturevalue(persona))
+    client_as(client, request, persona)
     response = client.get(f"/c/{community.slug}/manage/surveys/{survey.pk}/paper/")
     assert response.status_code == (302 if persona == "anonymous" else 403)
 

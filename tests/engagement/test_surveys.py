@@ -4,6 +4,7 @@ import pytest
 from django.utils import timezone
 
 from engagement.models import Answer, Choice, Question, Response, Survey
+from tests.conftest import client_as
 from tests.engagement.test_sessions import members_of
 
 pytestmark = pytest.mark.django_db
@@ -215,8 +216,7 @@ def test_results_csv_has_a_row_per_response_and_escapes_formulas(
 
 @pytest.mark.parametrize("persona", ["anonymous", "member", "partner", "other_coordinator"])
 def test_only_coordinators_see_results(client, request, community, answered, persona):
-    if persona != "anonymous":
-        client.force_login(request.getfixturevalue(persona))
+    client_as(client, request, persona)
     for suffix in ("results/", "results.csv"):
         response = client.get(f"/c/{community.slug}/manage/surveys/{answered.pk}/{suffix}")
         assert response.status_code == (302 if persona == "anonymous" else 403)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from engagement.models import Answer, KeyPoint, Question, Registration, Response, Session, Survey
 from improvement import services
 from improvement.models import Comment, Idea, PrioritisationRound, Support, Theme, Update
-from tests.conftest import make_person
+from tests.conftest import PERSONAS, client_as, make_person
 
 pytestmark = pytest.mark.django_db
 
@@ -60,19 +60,10 @@ def round_(community, coordinator, idea):
     )
 
 
-def _as(client, user):
-    if user is not None:
-        client.force_login(user)
-    return client
-
-
 # --- Who may see what ---------------------------------------------------------------------
 
-PERSONAS = ["anonymous", "outsider", "member", "partner", "coordinator", "other_coordinator",
-            "staff"]  # fmt: skip
-
-# view name -> expected status per persona, in PERSONAS order. 302 for a visitor is the
-# login page; 302 for a non-member on "new" is the community page, with a message.
+# view name -> expected status per persona, in the shared PERSONAS order. 302 for a visitor is
+# the login page; 302 for a non-member on "new" is the community page, with a message.
 MATRIX = {
     "improvement:ideas": [200, 200, 200, 200, 200, 200, 200],
     "improvement:idea": [200, 200, 200, 200, 200, 200, 200],
@@ -107,9 +98,8 @@ def test_role_matrix(request, client, view, community, idea, round_, key_point, 
     }.get(view, [community.slug, idea.pk])
     url = reverse(view, args=args)
     for persona, expected in zip(PERSONAS, MATRIX[view], strict=True):
-        user = None if persona == "anonymous" else request.getfixturevalue(persona)
-        client.logout()
-        response = _as(client, user).get(url)
+        client_as(client, request, persona)
+        response = client.get(url)
         assert response.status_code == expected, (persona, view, response.status_code)
 
 

@@ -20,6 +20,7 @@ from improvement.models import Cycle, DataPoint, Measure, Project, TeamMember, U
 from improvement.services.projects import CSV_MAX_BYTES
 from members import revisions
 from members.models import Revision
+from tests.conftest import PERSONAS, client_as
 from tests.improvement.factories import new_member
 
 pytestmark = pytest.mark.django_db
@@ -76,15 +77,6 @@ def add_points(measure, values, start=date(2026, 1, 5)) -> None:
     revisions.bump(revisions.key(Project.CHARTS_REVISION, measure.project_id))
 
 
-def _person(request, role):
-    return None if role == "anonymous" else request.getfixturevalue(role)
-
-
-def _login(client, person):
-    if person is not None:
-        client.force_login(person)
-
-
 def charts_key(project) -> str:
     return revisions.key(Project.CHARTS_REVISION, project.pk)
 
@@ -124,10 +116,8 @@ def _field_block(html: str, name: str) -> str:
 
 # --- Role matrix: reading --------------------------------------------------------------------
 
-ROLES = [
-    "anonymous", "outsider", "member", "partner", "team_member", "coordinator",
-    "other_coordinator", "staff",
-]  # fmt: skip
+# The shared personas, and a member on the project's team.
+ROLES = [*PERSONAS, "team_member"]
 PAGES = ["projects", "project", "new", "edit", "team", "result", "cycle_new", "measure_new",
          "data"]  # fmt: skip
 
@@ -150,7 +140,7 @@ EXPECTED_GET = {
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("page", PAGES)
 def test_who_may_see_each_page(request, client, project, measure, team_member, role, page):
-    _login(client, _person(request, role))
+    client_as(client, request, role)
     extra = {"measure": measure.pk} if page == "data" else {}
     response = client.get(_url(page, project, **extra))
     expected = EXPECTED_GET[role][PAGES.index(page)]
@@ -163,7 +153,7 @@ def test_who_may_see_each_page(request, client, project, measure, team_member, r
 def test_the_project_page_offers_editing_only_to_those_who_may_edit(
     request, client, project, measure, team_member, role
 ):
-    _login(client, _person(request, role))
+    client_as(client, request, role)
     text = client.get(project.get_absolute_url()).content.decode()
     may_edit = role in ("team_member", "coordinator", "staff")
     assert ("Change the status" in text) is may_edit
@@ -241,8 +231,7 @@ def test_who_may_change_what_and_refusals_change_nothing(
     request, client, project, measure, team_member, role, write, django_capture_on_commit_callbacks
 ):
     add_points(measure, [40, 42])
-    person = _person(request, role)
-    _login(client, person)
+    person = client_as(client, request, role)
     before = _state(project, measure)
     url, data = WRITES[write](project, measure)
     with django_capture_on_commit_callbacks(execute=True):
@@ -456,7 +445,7 @@ def test_the_project_page_makes_as_many_queries_for_3_measures_of_300_points_as_
 ):
     Cycle.objects.create(project=project, change="Print on booking", prediction="p",
                          measuring="m", starts_on=date(2026, 2, 2))  # fmt: skip
-    _login(client, _person(request, role))
+    client_as(client, request, role)
     url = project.get_absolute_url()
     small = make_measure(project, "Small")
     add_points(small, [40, 42, 41])
@@ -493,7 +482,7 @@ def test_the_projects_list_makes_as_many_queries_for_30_projects_as_for_3(
             )  # fmt: skip
             make_measure(project, "m")
 
-    _login(client, _person(request, role))
+    client_as(client, request, role)
     url = reverse("improvement:projects", args=[community.slug])
     start(3)
     with django_assert_num_queries(PROJECT_LIST_QUERIES[role]):
@@ -545,13 +534,13 @@ def test_every_svg_on_the_project_page_parses_as_xml_with_a_title_and_descriptio
     [([], "No data yet"), ([40], "a chart needs at least two")],
 )
 def test_fewer_than_two_points_says_why_and_draws_no_chart(
-    client, coordinator, project, measure, values, words
+    request, client, coordinator, project, measure, values, words
 ):
     Project.objects.filter(pk=project.pk).update(driver_diagram="")
     add_points(measure, values)
-    for user, url in ((None, project.get_absolute_url()),
-                      (coordinator, _url("data", project, measure=measure.pk))):  # fmt: skip
-        _login(client, user)
+    for persona, url in (("anonymous", project.get_absolute_url()),
+                         ("coordinator", _url("data", project, measure=measure.pk))):  # fmt: skip
+        client_as(client, request, persona)
         html = client.get(url).content.decode()
         assert words in html
         assert "<svg" not in html
@@ -1049,7 +1038,7 @@ def test_anyone_who_may_see_the_chart_may_download_its_data(
     add_points(measure, [40, 42.25])
     services.add_point(measure=measure, when=date(2026, 3, 2), value=-3, note="=HYPERLINK(1)")
     DataPoint.objects.filter(value=40).update(astronomical=True, note="Strike, day 1")
-    _login(client, _person(request, role))
+    client_as(client, request, role)
     response = client.get(_url("measure_csv", project, measure=measure.pk))
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
@@ -1072,7 +1061,7 @@ TABLE_PAGE_QUERIES = {"anonymous": 5, "coordinator": 7}
 def test_the_data_table_page_makes_as_many_queries_for_300_points_as_for_3(
     request, client, project, measure, role, django_assert_num_queries
 ):
-    _login(client, _person(request, role))
+    client_as(client, request, role)
     url = _url("measure_table", project, measure=measure.pk)
     add_points(measure, [40, 42, 41])
     with django_assert_num_queries(TABLE_PAGE_QUERIES[role]):

@@ -15,14 +15,13 @@ from engagement.models import Participation, Registration, Response, Session, Su
 from improvement import services
 from improvement.models import Comment, Idea, Support, Theme, Update
 from members.models import FanOut
-from tests.conftest import make_person
+from tests.conftest import PERSONAS, client_as, make_person
 from tests.improvement.factories import came, make_idea, new_member, past_session
 
 pytestmark = pytest.mark.django_db
 
 DAY = timedelta(days=1)
 HOUR = timedelta(hours=1)
-ROLES = ["anonymous", "outsider", "member", "partner", "coordinator", "other_coordinator", "staff"]
 RUNS = {"coordinator", "staff"}
 
 
@@ -53,11 +52,6 @@ def live(community, idea):
     return make_update(community, ideas=[idea], title="Published", published_at=timezone.now())
 
 
-def as_role(client, request, role):
-    if role != "anonymous":
-        client.force_login(request.getfixturevalue(role))
-
-
 def to_login(response) -> bool:
     return response.status_code == 302 and response["Location"].startswith(reverse("account_login"))
 
@@ -79,27 +73,28 @@ PAGES = {
 # What each role gets: everyone reads the board and published updates; drafts and the
 # coordinators' pages are for this community's coordinators and site staff.
 EXPECTED = {
-    "board": dict.fromkeys(ROLES, 200),
-    "published update": dict.fromkeys(ROLES, 200),
-    "draft update": {role: 200 if role in RUNS else 404 for role in ROLES},
-    "my input": {role: "login" if role == "anonymous" else 200 for role in ROLES},
+    "board": dict.fromkeys(PERSONAS, 200),
+    "published update": dict.fromkeys(PERSONAS, 200),
+    "draft update": {role: 200 if role in RUNS else 404 for role in PERSONAS},
+    "my input": {role: "login" if role == "anonymous" else 200 for role in PERSONAS},
     **{
         page: {
-            role: "login" if role == "anonymous" else 200 if role in RUNS else 403 for role in ROLES
+            role: "login" if role == "anonymous" else 200 if role in RUNS else 403
+            for role in PERSONAS
         }
         for page in ("manage list", "new", "edit draft")
     },
     # 286 is htmx's "done, stop asking": nobody is being told about this one.
     "progress": {
-        role: "login" if role == "anonymous" else 286 if role in RUNS else 403 for role in ROLES
+        role: "login" if role == "anonymous" else 286 if role in RUNS else 403 for role in PERSONAS
     },
 }
 
 
 @pytest.mark.parametrize("page", PAGES)
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("role", PERSONAS)
 def test_role_matrix_pages(client, request, community, drafted, live, role, page):
-    as_role(client, request, role)
+    client_as(client, request, role)
     response = client.get(PAGES[page](community, {"drafted": drafted, "live": live}))
     expected = EXPECTED[page][role]
     if expected == "login":
@@ -108,9 +103,9 @@ def test_role_matrix_pages(client, request, community, drafted, live, role, page
         assert response.status_code == expected
 
 
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("role", PERSONAS)
 def test_role_matrix_publish(client, request, community, drafted, role):
-    as_role(client, request, role)
+    client_as(client, request, role)
     response = client.post(
         reverse("improvement:manage_update_publish", args=[community.slug, drafted.pk])
     )
