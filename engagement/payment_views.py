@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from communities.access import coordinator_required, get_membership, may_coordinate
+from communities.access import coordinator_required, get_membership, may_change, may_coordinate
 from communities.models import Community, Membership
 from engagement import payments
 from engagement.access import claim_actions
@@ -340,6 +340,7 @@ def rates(request, community):
             "community": community,
             "form": form,
             "rates": community.rates.all(),
+            "read_only": not may_change(community),
             "suggested": [
                 {
                     "activity": Activity(row["activity"]).label,
@@ -354,7 +355,10 @@ def rates(request, community):
 
 @coordinator_required
 def payment_settings(request, community):
-    settings_row, _created = PaymentSettings.objects.get_or_create(community=community)
+    # Read with the defaults until the first save: looking at the page writes nothing.
+    settings_row = PaymentSettings.objects.filter(community=community).first()
+    if settings_row is None:
+        settings_row = PaymentSettings(community=community)
     form = PaymentSettingsForm(request.POST or None, instance=settings_row)
     role_form = PaidRoleForm(
         request.POST if "add_role" in request.POST else None, community=community
@@ -387,6 +391,7 @@ def payment_settings(request, community):
             "roles": PaidRole.objects.filter(membership__community=community).select_related(
                 "membership__user"
             ),
+            "read_only": not may_change(community),
         },
     )
 
