@@ -129,7 +129,8 @@ def claim_new(request, slug):
         request,
         "engagement/payments/claim_form.html",
         {"community": community, "form": form, "expenses": expenses, "who": who,
-         "choice": payments.choice_of(get_membership(claimant, community))},
+         "choice": payments.choice_of(get_membership(claimant, community)),
+         "read_only": not may_change(community)},
     )  # fmt: skip
 
 
@@ -280,7 +281,9 @@ def payment_choice(request, slug):
             messages.success(request, _("Saved. It applies to claims you make from now on."))
             return redirect("my_payments")
     return render(
-        request, "engagement/payments/choice.html", {"community": community, "form": form}
+        request,
+        "engagement/payments/choice.html",
+        {"community": community, "form": form, "read_only": not may_change(community)},
     )
 
 

@@ -562,6 +562,8 @@ MANAGE_PAGES = [
     ("payments_manage:rates", None, None),
     ("payments_manage:settings", None, None),
     ("payments:claim", _pk("claim"), None),
+    ("payments:new", None, None),
+    ("payments:choice", None, None),
     ("surveys", None, None),
     ("survey_edit", _pk("survey"), None),
     ("survey_question_new", _pk("survey"), None),
