@@ -10,7 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from communities import exports, services
-from communities.access import coordinator_required
+from communities.access import coordinator_required, may_change
 from communities.forms import (
     CommunityForm,
     DecisionForm,
@@ -93,7 +93,12 @@ def contact_list(request, community):
     return render(
         request,
         "communities/manage/contact_list.html",
-        {"community": community, "page": page, "unreachable": unreachable},
+        {
+            "community": community,
+            "page": page,
+            "unreachable": unreachable,
+            "read_only": not may_change(community),
+        },
     )
 
 
@@ -101,7 +106,10 @@ def contact_list(request, community):
 @coordinator_required
 def contact_done(request, community, pk):
     row = get_object_or_404(community.notifications.call_and_letter(), pk=pk)
-    outbox.mark_contacted(row=row)
+    try:
+        services.mark_contacted(row=row)
+    except ValidationError as error:
+        return _refused(request, error, "communities:manage_contact_list", community.slug)
     messages.success(request, _("Marked as done."))
     return redirect("communities:manage_contact_list", slug=community.slug)
 
@@ -162,7 +170,12 @@ def member_detail(request, community, pk):
     return render(
         request,
         "communities/manage/member_detail.html",
-        {"community": community, "membership": membership, "form": form},
+        {
+            "community": community,
+            "membership": membership,
+            "form": form,
+            "read_only": not may_change(community),
+        },
     )
 
 
@@ -189,7 +202,12 @@ def requests(request, community):
     return render(
         request,
         "communities/manage/requests.html",
-        {"community": community, "page": page, "form": DecisionForm()},
+        {
+            "community": community,
+            "page": page,
+            "form": DecisionForm(),
+            "read_only": not may_change(community),
+        },
     )
 
 
@@ -238,7 +256,12 @@ def invitations(request, community):
     return render(
         request,
         "communities/manage/invitations.html",
-        {"community": community, "form": form, "page": page},
+        {
+            "community": community,
+            "form": form,
+            "page": page,
+            "read_only": not may_change(community),
+        },
     )
 
 
@@ -285,7 +308,11 @@ def edit(request, community):
             return _refused(request, error, "communities:manage_dashboard", community.slug)
         messages.success(request, _("Community details saved."))
         return redirect("communities:manage_dashboard", slug=saved.slug)
-    return render(request, "communities/manage/edit.html", {"community": community, "form": form})
+    return render(
+        request,
+        "communities/manage/edit.html",
+        {"community": community, "form": form, "read_only": not may_change(community)},
+    )
 
 
 @coordinator_required
@@ -309,6 +336,7 @@ def involvement(request, community, pk=None):
             "form": form,
             "option": option,
             "options": community.involvement_options.all(),
+            "read_only": not may_change(community),
         },
     )
 
@@ -346,6 +374,7 @@ def partners(request, community, pk=None):
             "partner": partner,
             "shared": shared,
             "partners": community.partners.all(),
+            "read_only": not may_change(community),
         },
     )
 

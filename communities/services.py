@@ -19,7 +19,8 @@ from communities.models import (
     MembershipPerspective,
     PartnerOrganisation,
 )
-from members.models import User, normalise_email
+from members.models import Notification, User, normalise_email
+from members.outbox import mark_contacted as mark_outbox_row_contacted
 from members.outbox import notify, notify_address
 
 Status = Membership.Status
@@ -272,6 +273,14 @@ def unlink_partner(*, community: Community, partner: PartnerOrganisation) -> Non
     """The organisation is no longer listed as this community's partner; it stays for others."""
     refuse_if_archived(community)
     community.partners.remove(partner)
+
+
+def mark_contacted(*, row: Notification) -> None:
+    """A coordinator wrote to or phoned the person a letter-or-call row is for: the row is
+    done. The outbox in `members` cannot know about communities, so an archived community's
+    refusal is made here."""
+    refuse_if_archived(row.community)
+    mark_outbox_row_contacted(row=row)
 
 
 # --- Invitations ----------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from communities import services
-from communities.access import get_membership, may_coordinate
+from communities.access import get_membership, may_change, may_coordinate
 from communities.forms import ChoicesForm, InvitationSignupForm, JoinForm
 from communities.models import Community, Invitation, Membership
 from communities.panels import panels, person_panels
@@ -53,6 +53,7 @@ def community_detail(request, slug):
             "membership": membership,
             "partners": community.partners.all(),
             "may_coordinate": may_coordinate(request.user, community, membership),
+            "read_only": not may_change(community),
             "offer_equality": _should_offer_equality(request, membership),
             "panels": panels("community", community),
             "person_panels": person_panels(community, request.user, membership),
@@ -126,7 +127,12 @@ def join(request, slug):
     return render(
         request,
         "communities/join.html",
-        {"community": community, "form": form, "membership": membership},
+        {
+            "community": community,
+            "form": form,
+            "membership": membership,
+            "read_only": not may_change(community),
+        },
     )
 
 

@@ -148,10 +148,12 @@ DECISIONS = {
 
 def claim_actions(user, claim, membership=NOT_LOADED) -> dict:
     """What a claim's page offers this person, from the rules above and the claim's
-    transition table, so it never offers a step the service would refuse."""
+    transition table, so it never offers a step the service would refuse (nothing, in an
+    archived community)."""
     following = Claim.NEXT_STATUSES[claim.status]
-    deciding = may_decide_claim(user, claim, membership)
-    own = may_change_own_claim(user, claim)
+    changing = may_change(claim.community)
+    deciding = changing and may_decide_claim(user, claim, membership)
+    own = changing and may_change_own_claim(user, claim)
     decisions = [action for action, status in DECISIONS.items() if status in following]
     return {
         "coordinate": may_coordinate(user, claim.community, membership),
@@ -160,6 +162,7 @@ def claim_actions(user, claim, membership=NOT_LOADED) -> dict:
         "pay": deciding and Claim.Status.PAID in following,
         "answer": own and claim.status == Claim.Status.QUERIED,
         "withdraw": own and Claim.Status.WITHDRAWN in following,
+        "read_only": not changing,
     }
 
 

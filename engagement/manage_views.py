@@ -63,7 +63,12 @@ def sessions(request, community):
     return render(
         request,
         "engagement/manage/sessions.html",
-        {"community": community, "page": page, "partner_only": not request.coordinating},
+        {
+            "community": community,
+            "page": page,
+            "partner_only": not request.coordinating,
+            "read_only": not may_change(community),
+        },
     )
 
 
@@ -102,6 +107,7 @@ def edit(request, community, pk=None):
             "form": form,
             "session": session if pk else None,
             "partner_only": not request.coordinating,
+            "read_only": not may_change(community),
         },
     )
 
@@ -265,5 +271,6 @@ def venues(request, community, pk=None):
             "venue": venue,
             "places": places,
             "partner_only": not request.coordinating,
+            "read_only": not may_change(community),
         },
     )

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from communities.access import coordinator_required, get_membership, may_coordinate
+from communities.access import coordinator_required, get_membership, may_change, may_coordinate
 from communities.models import Community, Membership
 from engagement import payments
 from engagement.access import claim_actions
@@ -129,7 +129,8 @@ def claim_new(request, slug):
         request,
         "engagement/payments/claim_form.html",
         {"community": community, "form": form, "expenses": expenses, "who": who,
-         "choice": payments.choice_of(get_membership(claimant, community))},
+         "choice": payments.choice_of(get_membership(claimant, community)),
+         "read_only": not may_change(community)},
     )  # fmt: skip
 
 
@@ -280,7 +281,9 @@ def payment_choice(request, slug):
             messages.success(request, _("Saved. It applies to claims you make from now on."))
             return redirect("engagement:my_payments")
     return render(
-        request, "engagement/payments/choice.html", {"community": community, "form": form}
+        request,
+        "engagement/payments/choice.html",
+        {"community": community, "form": form, "read_only": not may_change(community)},
     )
 
 
@@ -340,6 +343,7 @@ def rates(request, community):
             "community": community,
             "form": form,
             "rates": community.rates.all(),
+            "read_only": not may_change(community),
             "suggested": [
                 {
                     "activity": Activity(row["activity"]).label,
@@ -354,7 +358,10 @@ def rates(request, community):
 
 @coordinator_required
 def payment_settings(request, community):
-    settings_row, _created = PaymentSettings.objects.get_or_create(community=community)
+    # Read with the defaults until the first save: looking at the page writes nothing.
+    settings_row = PaymentSettings.objects.filter(community=community).first()
+    if settings_row is None:
+        settings_row = PaymentSettings(community=community)
     form = PaymentSettingsForm(request.POST or None, instance=settings_row)
     role_form = PaidRoleForm(
         request.POST if "add_role" in request.POST else None, community=community
@@ -387,6 +394,7 @@ def payment_settings(request, community):
             "roles": PaidRole.objects.filter(membership__community=community).select_related(
                 "membership__user"
             ),
+            "read_only": not may_change(community),
         },
     )
 

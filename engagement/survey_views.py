@@ -192,6 +192,7 @@ def manage_surveys(request, community, pk=None):
             "questions": questions,
             "question_form": QuestionForm(survey=survey) if survey else None,
             "surveys": community.surveys.order_by("-opens_at"),
+            "read_only": not may_change(community),
         },
     )
 
@@ -216,7 +217,13 @@ def manage_question(request, community, pk, question=None):
     return render(
         request,
         "engagement/manage_question.html",
-        {"community": community, "survey": survey, "form": form, "question": instance},
+        {
+            "community": community,
+            "survey": survey,
+            "form": form,
+            "question": instance,
+            "read_only": not may_change(community),
+        },
     )
 
 
@@ -267,7 +274,13 @@ def paper(request, community, pk):
     return render(
         request,
         "engagement/survey_paper.html",
-        {"community": community, "survey": survey, "form": form, "details": details},
+        {
+            "community": community,
+            "survey": survey,
+            "form": form,
+            "details": details,
+            "read_only": not may_change(community),
+        },
     )
 
 

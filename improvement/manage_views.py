@@ -11,7 +11,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from communities.access import coordinator_required
+from communities.access import coordinator_required, may_change
 from engagement.models import Answer, KeyPoint
 from improvement import services
 from improvement.forms import (
@@ -44,6 +44,7 @@ def _idea_page(request, community, idea, **forms):
         "decision_form": forms.get("decision_form") or DecisionForm(),
         "merge_form": forms.get("merge_form") or MergeForm(idea=idea, prefix="merge"),
         "decisions": idea.decisions.select_related("decided_by"),
+        "read_only": not may_change(community),
     }
     status = 400 if forms else 200
     return render(request, "improvement/manage/idea.html", context, status=status)
@@ -138,7 +139,12 @@ def comment_hide(request, community, pk):
     return render(
         request,
         "improvement/manage/comment_hide.html",
-        {"community": community, "comment": comment, "form": form},
+        {
+            "community": community,
+            "comment": comment,
+            "form": form,
+            "read_only": not may_change(community),
+        },
     )
 
 
@@ -171,6 +177,7 @@ def reports(request, community):
             "settled": CommentReport.objects.filter(
                 comment__idea__community=community, resolved_at__isnull=False
             ).count(),
+            "read_only": not may_change(community),
         },
     )
 
@@ -195,6 +202,7 @@ def themes(request, community, pk=None):
             "form": form,
             "theme": theme,
             "themes": community.themes.annotate(n=Count("ideas")),
+            "read_only": not may_change(community),
         },
     )
 
@@ -245,6 +253,7 @@ def _from_input(request, community, *, text, source_kwargs, back, heading, origi
             "heading": heading,
             "origin": origin,
             "text": text,
+            "read_only": not may_change(community),
         },
     )
 
@@ -310,6 +319,7 @@ def rounds(request, community):
             "rounds": community.prioritisation_rounds.annotate(
                 n_ideas=Count("ideas", distinct=True), n_scorers=Count("scorers", distinct=True)
             ),
+            "read_only": not may_change(community),
         },
     )
 
@@ -370,6 +380,7 @@ def round_detail(request, community, pk):
             "ideas": round_.ideas.select_related("community").order_by("title"),
             "closed": round_.status == PrioritisationRound.Status.CLOSED,
             "draft": round_.status == PrioritisationRound.Status.DRAFT,
+            "read_only": not may_change(community),
         },
         status=400 if request.method == "POST" else 200,
     )
@@ -439,6 +450,7 @@ def round_results_view(request, community, pk):
                 round_.scorers.values_list("group").annotate(n=Count("pk")).order_by()
             ),
             "disagreements": [r for r in results if r.disagree],
+            "read_only": not may_change(community),
         },
         status=400 if request.method == "POST" else 200,
     )

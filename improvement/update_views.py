@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from communities.access import coordinator_required, may_coordinate
+from communities.access import coordinator_required, may_change, may_coordinate
 from communities.models import Community
 from engagement.models import Session, Survey
 from improvement import inputs, services
@@ -117,7 +117,9 @@ def manage_updates(request, community):
     page = Paginator(updates, UPDATES_PER_PAGE).get_page(request.GET.get("page"))
     with_community(page.object_list, community)
     return render(
-        request, "improvement/manage/updates.html", {"community": community, "page": page}
+        request,
+        "improvement/manage/updates.html",
+        {"community": community, "page": page, "read_only": not may_change(community)},
     )
 
 
@@ -162,6 +164,7 @@ def edit_update(request, community, pk=None):
         else:
             messages.success(request, _("Draft saved. Check who will be told, then publish it."))
             return redirect("improvement:manage_update", slug=community.slug, pk=saved.pk)
+    read_only = not may_change(community)
     return render(
         request,
         "improvement/manage/update_form.html",
@@ -169,7 +172,8 @@ def edit_update(request, community, pk=None):
             "community": community,
             "form": form,
             "update": update,
-            "audience": services.audience_summary(update) if update else None,
+            "audience": services.audience_summary(update) if update and not read_only else None,
+            "read_only": read_only,
         },
     )
 

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -22,10 +23,20 @@ import improvement.services.ideas
 import improvement.services.projects
 import improvement.services.updates
 from communities.access import ArchivedError
-from communities.models import Community, Membership, PartnerOrganisation
-from engagement.models import KeyPoint, Question, Registration, Survey, Venue
-from engagement.models.payments import Rate
-from improvement.models import Comment, DataPoint, Measure, Scorer, Theme, Update
+from communities.models import Community, InvolvementOption, Membership, PartnerOrganisation
+from engagement.models import Answer, KeyPoint, Question, Registration, Response, Survey, Venue
+from engagement.models.payments import PaymentSettings, Rate
+from improvement.models import (
+    Comment,
+    CommentReport,
+    DataPoint,
+    Measure,
+    PrioritisationRound,
+    Scorer,
+    Theme,
+    Update,
+)
+from members.models import Notification
 from tests.conftest import make_person
 from tests.improvement.factories import make_idea, past_session
 
@@ -140,6 +151,12 @@ def world(community, coordinator, member, outsider):
     w.point = DataPoint.objects.create(measure=w.measure, when=date(2026, 1, 5), value=40)
     w.update = Update.objects.create(community=community, title="We heard you",
                                      what_we_heard="Heard.", what_we_did="Did.")  # fmt: skip
+    # A letter to write: the contact list's row.
+    w.letter = Notification.objects.create(
+        recipient=member, email=member.email, kind="request_approved", channel="post",
+        community=community, about_type=ContentType.objects.get_for_model(Membership),
+        about_id=str(w.membership.pk),
+    )  # fmt: skip
     Community.objects.filter(pk=community.pk).update(status=Community.Status.ARCHIVED)
     return w
 
@@ -181,6 +198,7 @@ WRITES = [
     (C.save_involvement_option, lambda w: {"community": fresh(w.community), "form": Unsaved()}),
     (C.save_partner, lambda w: {"community": fresh(w.community), "form": Unsaved()}),
     (C.unlink_partner, lambda w: {"community": fresh(w.community), "partner": w.partner}),
+    (C.mark_contacted, lambda w: {"row": fresh(w.letter)}),
     (E.register, lambda w: {"session": fresh(w.session), "user": w.member}),
     (E.cancel_registration, lambda w: {"registration": fresh(w.registration)}),
     (E.save_session, lambda w: {"session": fresh(w.session), "changed": ["title"]}),
@@ -360,6 +378,8 @@ POSTS = [
     ("member", "improvement:idea_comment", lambda w: [w.idea.pk], {"text": "Yes please."}),
     ("member", "communities:leave", None, {}),
     ("coordinator", "improvement:idea_on_behalf", None, IDEA),
+    ("coordinator", "communities:manage_contact_done", lambda w: [w.letter.pk], {}),
+    ("coordinator", "engagement:manage_payment_settings", None, {"budget": "100"}),
     ("coordinator", "engagement:manage_session_publish", lambda w: [w.session.pk], {}),
     ("coordinator", "engagement:manage_key_point_add", lambda w: [w.session.pk], {"text": "More"}),
     ("coordinator", "engagement:manage_venues", None, {"name": "Town hall"}),
@@ -518,6 +538,134 @@ def test_a_running_project_offers_its_changes(client, running):
         in page
     )
     assert reverse("improvement:project_new", args=[running.community.slug]) in projects
+
+
+# --- The coordinators' pages -----------------------------------------------------------------
+
+READ_ONLY = "can be read but not changed"
+
+
+@pytest.fixture
+def managed(world):
+    """The world with what the remaining management pages list: a way to take part, a
+    reported comment, a closed round and a written survey answer (made directly, as the
+    community is archived by now)."""
+    w = world
+    w.option = InvolvementOption.objects.create(community=w.community, name="Reading group")
+    CommentReport.objects.create(comment=w.comment, reporter=w.coordinator, reason="Rude")
+    w.closed_round = PrioritisationRound.objects.create(
+        community=w.community, title="Winter", status=PrioritisationRound.Status.CLOSED
+    )
+    w.closed_round.ideas.add(w.other_idea)
+    response = Response.objects.create(survey=w.survey, user=w.member)
+    w.answer = Answer.objects.create(response=response, question=w.question, text="Sooner")
+    return w
+
+
+def _pk(name):
+    return lambda w: [getattr(w, name).pk]
+
+
+# Each coordinator's page, and what it offers in a running community that it must not offer
+# in an archived one: by default a form that posts; for a page whose actions are links, the
+# link (a route and its arguments).
+MANAGE_PAGES = [
+    ("communities:manage_contact_list", None, None),
+    ("communities:manage_member", _pk("membership"), None),
+    ("communities:manage_requests", None, None),
+    ("communities:manage_invitations", None, None),
+    ("communities:manage_edit", None, None),
+    ("communities:manage_involvement", None, None),
+    ("communities:manage_involvement_edit", _pk("option"), None),
+    ("communities:manage_partners", None, None),
+    ("communities:manage_partner_edit", _pk("partner"), None),
+    ("engagement:manage_sessions", None, ("engagement:manage_session_new", None)),
+    ("engagement:manage_session_new", None, None),
+    ("engagement:manage_session_edit", _pk("upcoming"), None),
+    ("engagement:manage_session", _pk("session"), None),
+    ("engagement:manage_venues", None, None),
+    ("engagement:manage_venue", _pk("venue"), None),
+    ("engagement:manage_rates", None, None),
+    ("engagement:manage_payment_settings", None, None),
+    ("engagement:claim", _pk("claim"), None),
+    ("engagement:claim_new", None, None),
+    ("engagement:payment_choice", None, None),
+    ("engagement:manage_surveys", None, None),
+    ("engagement:manage_survey", _pk("survey"), None),
+    ("engagement:manage_survey_question_new", _pk("survey"), None),
+    ("engagement:manage_survey_question", lambda w: [w.survey.pk, w.question.pk], None),
+    ("engagement:manage_survey_paper", _pk("survey"), None),
+    ("improvement:manage_idea", _pk("idea"), None),
+    ("improvement:manage_themes", None, None),
+    ("improvement:manage_theme", _pk("theme"), None),
+    ("improvement:manage_reports", None, None),
+    ("improvement:manage_comment_hide", _pk("comment"), None),
+    ("improvement:manage_idea_from_key_point", _pk("key_point"), None),
+    ("improvement:manage_idea_from_answer", _pk("answer"), None),
+    ("improvement:manage_rounds", None, None),
+    ("improvement:manage_round", _pk("round"), None),
+    ("improvement:manage_round_results", _pk("closed_round"), None),
+    ("improvement:manage_updates", None, ("improvement:manage_update_new", None)),
+    ("improvement:manage_update_new", None, None),
+    ("improvement:manage_update", _pk("update"), None),
+    ("improvement:idea_on_behalf", None, None),
+]  # fmt: skip
+
+
+def _main(client, w, route, args) -> str:
+    """The page's own part, without the layout's sign-out and language forms."""
+    address = reverse(route, args=[w.community.slug, *(args(w) if args else [])])
+    response = client.get(address, follow=True)
+    assert response.status_code == 200
+    return response.content.decode().split('id="main"')[1].split("</main>")[0]
+
+
+def _offer(w, offer) -> str:
+    if offer is None:
+        return 'method="post"'
+    route, args = offer
+    return reverse(route, args=[w.community.slug, *(args(w) if args else [])])
+
+
+@pytest.mark.parametrize(("route", "args", "offer"), MANAGE_PAGES,
+                         ids=[route for route, _a, _o in MANAGE_PAGES])  # fmt: skip
+def test_an_archived_communitys_management_page_is_read_only(client, managed, route, args, offer):
+    client.force_login(managed.coordinator)
+    with CaptureQueriesContext(connection) as queries:
+        page = _main(client, managed, route, args)
+    assert READ_ONLY in page
+    assert _offer(managed, offer) not in page
+    assert 'method="post"' not in page
+    assert not _writes(queries), f"looking at {route} wrote"
+
+
+@pytest.mark.parametrize(("route", "args", "offer"), MANAGE_PAGES,
+                         ids=[route for route, _a, _o in MANAGE_PAGES])  # fmt: skip
+def test_a_running_communitys_management_page_offers_its_actions(
+    client, managed, route, args, offer
+):
+    Community.objects.filter(pk=managed.community.pk).update(status=Community.Status.ACTIVE)
+    client.force_login(managed.coordinator)
+    page = _main(client, managed, route, args)
+    assert READ_ONLY not in page
+    assert _offer(managed, offer) in page
+
+
+def test_looking_at_payment_settings_writes_nothing_until_they_are_saved(client, running):
+    client.force_login(running.coordinator)
+    address = reverse("engagement:manage_payment_settings", args=[running.community.slug])
+    assert client.get(address).status_code == 200
+    assert not PaymentSettings.objects.filter(community=running.community).exists()
+    client.post(address, {"budget": "250.00", "threshold": ""})
+    assert PaymentSettings.objects.get(community=running.community).budget == Decimal("250.00")
+
+
+def test_marking_a_letter_done_in_a_running_community(client, running):
+    client.force_login(running.coordinator)
+    client.post(
+        reverse("communities:manage_contact_done", args=[running.community.slug, running.letter.pk])
+    )
+    assert fresh(running.letter).state == Notification.State.SENT
 
 
 # --- Beat's sweeps -------------------------------------------------------------------------

@@ -4,9 +4,10 @@ axe-clean at 320 px, and none offers a change the community would refuse."""
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
-from communities.models import Community
+from communities.models import Community, Membership
 from engagement.models import Question, Session, Survey
 from tests.conftest import make_community, make_person
 from tests.improvement.factories import join, make_idea
@@ -53,6 +54,30 @@ def test_a_member_reads_an_archived_community(
         idea.get_absolute_url(),
         session.get_absolute_url(),
         survey.get_absolute_url(),
+    ):
+        page.goto(live_server.url + address)
+        assert_accessible(page)
+        assert page.get_by_text("its record can be read but not changed").is_visible(), address
+        assert page.locator("main form[method=post]").count() == 0, address
+
+
+def test_a_coordinator_reads_an_archived_communitys_management_pages(
+    page, live_server, assert_accessible, log_in, archived
+):
+    """Edit pages show their fields disabled, with the note and nothing to send."""
+    _member, idea, session, survey = archived
+    coordinator = make_person("cora@example.org", name="Cora")
+    community = Community.objects.get(slug="bowel-care")
+    Membership.objects.create(user=coordinator, community=community, role="coordinator")
+    log_in(page, coordinator)
+    for address in (
+        reverse("communities:manage_edit", args=["bowel-care"]),
+        reverse("communities:manage_requests", args=["bowel-care"]),
+        reverse("engagement:manage_session_edit", args=["bowel-care", session.pk]),
+        reverse("engagement:manage_payment_settings", args=["bowel-care"]),
+        reverse("engagement:manage_survey", args=["bowel-care", survey.pk]),
+        reverse("improvement:manage_idea", args=["bowel-care", idea.pk]),
+        reverse("improvement:manage_themes", args=["bowel-care"]),
     ):
         page.goto(live_server.url + address)
         assert_accessible(page)
