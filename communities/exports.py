@@ -15,8 +15,15 @@ CHUNK_SIZE = 2000
 
 
 def member_header() -> list[str]:
-    return [_("name"), _("email"), _("role"), _("status"), _("perspectives"), _("involvement"),
-            _("joined")]  # fmt: skip
+    return [
+        _("name"),
+        _("email"),
+        _("role"),
+        _("status"),
+        _("perspectives"),
+        _("involvement"),
+        _("joined"),
+    ]
 
 
 def _grouped(queryset, column: str) -> Subquery:

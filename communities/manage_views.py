@@ -38,10 +38,18 @@ def _needs_doing(community) -> dict[str, int]:
     subqueries costs more to build than these three to run)."""
     status = Membership.Status
     people = dict(
-        Membership.objects.filter(community=community, status__in=[
-            status.REQUESTED, status.ACTIVE, status.LEFT,
-        ]).values_list("status").annotate(n=Count("pk")).order_by()
-    )  # fmt: skip
+        Membership.objects.filter(
+            community=community,
+            status__in=[
+                status.REQUESTED,
+                status.ACTIVE,
+                status.LEFT,
+            ],
+        )
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
     notifications = community.notifications.counts()
     return {
         "requested": people.get(status.REQUESTED, 0),

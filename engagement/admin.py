@@ -262,7 +262,7 @@ class ClaimAdmin(admin.ModelAdmin):
                     "description",
                 ]
             },
-        ),  # fmt: skip
+        ),
         (
             _("Money (copied when the claim was made)"),
             {
@@ -277,7 +277,7 @@ class ClaimAdmin(admin.ModelAdmin):
                     "expenses",
                 ]
             },
-        ),  # fmt: skip
+        ),
         (
             _("Status (changed on the coordinator pages)"),
             {
@@ -295,7 +295,7 @@ class ClaimAdmin(admin.ModelAdmin):
                     "created_at",
                 ]
             },
-        ),  # fmt: skip
+        ),
     ]
     inlines = [ExpenseInline]
 

@@ -132,9 +132,13 @@ def _survey(community, member) -> None:
         survey=survey, text="Anything else?", kind="long_text", position=4
     )
     for i, (yes_no, pick, score, text) in enumerate(
-        [("no", 0, 2, "Too many abbreviations."), ("no", 1, 3, ""), ("yes", 2, 4, ""),
-         ("no", 0, 1, "I could not tell what the result meant.")]
-    ):  # fmt: skip
+        [
+            ("no", 0, 2, "Too many abbreviations."),
+            ("no", 1, 3, ""),
+            ("yes", 2, 4, ""),
+            ("no", 0, 1, "I could not tell what the result meant."),
+        ]
+    ):
         response = Response.objects.create(survey=survey, user=member if i == 0 else None)
         answers = [(clear, yes_no), (change, str(choices[pick].pk)), (rating, str(score))]
         if text:
@@ -250,9 +254,11 @@ def _payments(community) -> None:
     given the status and decision fields the coordinator pages would have written."""
     for activity, basis, amount in RATES:
         Rate.objects.get_or_create(
-            community=community, activity=activity, valid_from=RATES_FROM,
+            community=community,
+            activity=activity,
+            valid_from=RATES_FROM,
             defaults={"basis": basis, "amount": Decimal(amount)},
-        )  # fmt: skip
+        )
     PaymentSettings.objects.get_or_create(
         community=community, defaults={"budget": BUDGET, "threshold": THRESHOLD}
     )
@@ -315,15 +321,28 @@ def _claim(community, people, memberships, role, spec) -> None:
     choice = payments.choice_of(memberships[claimant.pk])
     made = now - timedelta(days=spec["made"])
     claim = Claim(
-        community=community, claimant=claimant,
+        community=community,
+        claimant=claimant,
         entered_by=people[spec["entered_by"]] if spec.get("entered_by") else None,
-        kind=spec["kind"], session=claimed_session, activity=activity, paid_role=paid_role,
-        date=day, hours=hours, description=spec["description"], rate=rate, rate_amount=amount,
-        rate_basis=basis, fee=fee, choice=choice.choice, payable=choice.payable(fee),
+        kind=spec["kind"],
+        session=claimed_session,
+        activity=activity,
+        paid_role=paid_role,
+        date=day,
+        hours=hours,
+        description=spec["description"],
+        rate=rate,
+        rate_amount=amount,
+        rate_basis=basis,
+        fee=fee,
+        choice=choice.choice,
+        payable=choice.payable(fee),
         charity=choice.charity if choice.choice == PaymentChoice.Choice.CHARITY else "",
-        not_recorded_as_attending=not_attending, status=spec["status"], created_at=made,
+        not_recorded_as_attending=not_attending,
+        status=spec["status"],
+        created_at=made,
         status_changed_at=made,
-    )  # fmt: skip
+    )
     if "decided" in spec:
         claim.decided_by, claim.decided_at = people["cora"], now - timedelta(days=spec["decided"])
         claim.status_changed_at = claim.decided_at

@@ -26,13 +26,15 @@ class SessionForm(forms.ModelForm):
     """Times are typed in the community's time zone and stored in UTC."""
 
     starts_at = LocalDateTimeField(
-        label=_("Starts"), input_formats=[LOCAL],
+        label=_("Starts"),
+        input_formats=[LOCAL],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL),
-    )  # fmt: skip
+    )
     ends_at = LocalDateTimeField(
-        label=_("Ends"), input_formats=[LOCAL],
+        label=_("Ends"),
+        input_formats=[LOCAL],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL),
-    )  # fmt: skip
+    )
     online_link = forms.URLField(label=_("Online link"), required=False, assume_scheme="https")
 
     class Meta:
@@ -79,9 +81,11 @@ class SessionForm(forms.ModelForm):
         if local.astimezone(UTC).astimezone(self.zone).replace(tzinfo=None) != naive:
             self.add_error(
                 name,
-                _("That time does not exist here: the clocks go forward then. Choose a time "
-                  "an hour later."),
-            )  # fmt: skip
+                _(
+                    "That time does not exist here: the clocks go forward then. Choose a time "
+                    "an hour later."
+                ),
+            )
             return None
         return local
 
@@ -106,19 +110,25 @@ class SessionForm(forms.ModelForm):
 
 class AttendanceForm(forms.Form):
     came = forms.MultipleChoiceField(
-        label=_("Who came?"), required=False, widget=forms.CheckboxSelectMultiple,
+        label=_("Who came?"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
         help_text=_(
             "Tick everyone who came. Anyone registered and not ticked is recorded as not coming."
         ),
-    )  # fmt: skip
+    )
     walk_in_count = forms.IntegerField(
-        label=_("How many came without registering?"), min_value=0, initial=0,
+        label=_("How many came without registering?"),
+        min_value=0,
+        initial=0,
         error_messages={"min_value": _("Use 0 or a higher number.")},
-    )  # fmt: skip
+    )
     walk_in_perspectives = forms.MultipleChoiceField(
         label=_("Perspectives of those who came without registering (optional)"),
-        choices=Perspective.choices, required=False, widget=forms.CheckboxSelectMultiple,
-    )  # fmt: skip
+        choices=Perspective.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
     attendance_notes = forms.CharField(
         label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=4000
     )

@@ -29,8 +29,9 @@ SIGNATURES = {"pdf": (b"%PDF",), "jpg": (b"\xff\xd8\xff",), "jpeg": (b"\xff\xd8\
 
 
 class ClaimForm(forms.Form):
-    kind = forms.ChoiceField(label=_("What are you claiming for?"), choices=Claim.Kind.choices,
-                             widget=forms.RadioSelect)  # fmt: skip
+    kind = forms.ChoiceField(
+        label=_("What are you claiming for?"), choices=Claim.Kind.choices, widget=forms.RadioSelect
+    )
     session = forms.ModelChoiceField(
         label=_("Which session"), queryset=Session.objects.none(), required=False
     )
@@ -45,7 +46,7 @@ class ClaimForm(forms.Form):
                 Activity.COFACILITATING,
                 Activity.ROLE,
             )
-        ],  # fmt: skip
+        ],
         required=False,
     )
     paid_role = forms.ModelChoiceField(
@@ -54,17 +55,26 @@ class ClaimForm(forms.Form):
         required=False,
     )
     date = forms.DateField(
-        label=_("Date (for a meeting or hours worked)"), required=False, widget=DATE_INPUT,
+        label=_("Date (for a meeting or hours worked)"),
+        required=False,
+        widget=DATE_INPUT,
         error_messages={"invalid": _("Enter a date like 2026-03-31.")},
-    )  # fmt: skip
+    )
     hours = forms.DecimalField(
-        label=_("Hours"), required=False, min_value=0.25, max_value=24, decimal_places=2,
+        label=_("Hours"),
+        required=False,
+        min_value=0.25,
+        max_value=24,
+        decimal_places=2,
         help_text=_("For a session, leave it empty to use the session's length."),
-        error_messages={"max_value": _("No more than 24 hours in a day."),
-                        "min_value": _("At least a quarter of an hour.")},
-    )  # fmt: skip
-    description = forms.CharField(label=_("What you did (optional)"), max_length=300,
-                                  required=False)  # fmt: skip
+        error_messages={
+            "max_value": _("No more than 24 hours in a day."),
+            "min_value": _("At least a quarter of an hour."),
+        },
+    )
+    description = forms.CharField(
+        label=_("What you did (optional)"), max_length=300, required=False
+    )
 
     def __init__(self, *args, community: Community, claimant: User | None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -137,8 +147,11 @@ class ExpenseForm(forms.ModelForm):
                 "invalid": _("Enter an amount in pounds, such as 12.50."),
             }
         }
-        widgets = {"receipt": forms.ClearableFileInput(
-            attrs={"accept": ",".join(f".{t}" for t in RECEIPT_TYPES)})}  # fmt: skip
+        widgets = {
+            "receipt": forms.ClearableFileInput(
+                attrs={"accept": ",".join(f".{t}" for t in RECEIPT_TYPES)}
+            )
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -175,8 +188,12 @@ class ExpenseForm(forms.ModelForm):
         data = self.cleaned_data
         if data.get("amount") is None:
             return None
-        return {"kind": data["kind"], "description": data.get("description", ""),
-                "amount": data["amount"], "receipt": data.get("receipt") or ""}  # fmt: skip
+        return {
+            "kind": data["kind"],
+            "description": data.get("description", ""),
+            "amount": data["amount"],
+            "receipt": data.get("receipt") or "",
+        }
 
 
 ExpenseFormSet = forms.formset_factory(ExpenseForm, extra=3, max_num=6, validate_max=True)
@@ -185,10 +202,13 @@ ExpenseFormSet = forms.formset_factory(ExpenseForm, extra=3, max_num=6, validate
 class DecideForm(forms.Form):
     action = forms.ChoiceField(
         label=_("Decision"),
-        choices=[("approve", _("Approve")), ("query", _("Ask a question")),
-                 ("reject", _("Do not approve"))],
+        choices=[
+            ("approve", _("Approve")),
+            ("query", _("Ask a question")),
+            ("reject", _("Do not approve")),
+        ],
         widget=forms.RadioSelect,
-    )  # fmt: skip
+    )
     text = forms.CharField(
         label=_("Your question, or why not (the person will read it)"),
         required=False,
@@ -204,8 +224,9 @@ class DecideForm(forms.Form):
 
 
 class AnswerForm(forms.Form):
-    answer = forms.CharField(label=_("Your answer"), max_length=2000,
-                             widget=forms.Textarea(attrs={"rows": 3}))  # fmt: skip
+    answer = forms.CharField(
+        label=_("Your answer"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class PaidForm(forms.Form):
@@ -242,8 +263,13 @@ class RateForm(forms.ModelForm):
             valid_from=cleaned.get("valid_from"),
         ).exclude(pk=self.instance.pk)
         if clash.exists():
-            self.add_error("valid_from", _("There is already a rate for this activity from this "
-                                           "date. Change that one instead."))  # fmt: skip
+            self.add_error(
+                "valid_from",
+                _(
+                    "There is already a rate for this activity from this "
+                    "date. Change that one instead."
+                ),
+            )
         return cleaned
 
 

@@ -112,14 +112,20 @@ def claim_new(request, slug):
         rows = [row for row in (f.row() for f in expenses.forms) if row]
         try:
             claim = payments.submit_claim(
-                community=community, claimant=claimant, by=request.user,
+                community=community,
+                claimant=claimant,
+                by=request.user,
                 request=payments.ClaimRequest(
-                    kind=data["kind"], date=data["date"], session=data["session"],
-                    activity=data["activity"], hours=data["hours"],
-                    description=data["description"], paid_role=data["paid_role"],
+                    kind=data["kind"],
+                    date=data["date"],
+                    session=data["session"],
+                    activity=data["activity"],
+                    hours=data["hours"],
+                    description=data["description"],
+                    paid_role=data["paid_role"],
                 ),
                 expenses=rows,
-            )  # fmt: skip
+            )
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -128,10 +134,15 @@ def claim_new(request, slug):
     return render(
         request,
         "engagement/payments/claim_form.html",
-        {"community": community, "form": form, "expenses": expenses, "who": who,
-         "choice": payments.choice_of(get_membership(claimant, community)),
-         "read_only": not may_change(community)},
-    )  # fmt: skip
+        {
+            "community": community,
+            "form": form,
+            "expenses": expenses,
+            "who": who,
+            "choice": payments.choice_of(get_membership(claimant, community)),
+            "read_only": not may_change(community),
+        },
+    )
 
 
 def _claim(request, slug, pk) -> tuple[Claim, dict]:
@@ -236,9 +247,11 @@ def claim_paid(request, slug, pk):
         return _page(request, claim, may, status=400, paid_form=form)
     try:
         payments.mark_paid(
-            claim=claim, by=request.user, paid_on=form.cleaned_data["paid_on"],
+            claim=claim,
+            by=request.user,
+            paid_on=form.cleaned_data["paid_on"],
             reference=form.cleaned_data["reference"],
-        )  # fmt: skip
+        )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -256,9 +269,10 @@ def receipt(request, slug, pk, expense):
         raise Http404
     extension = item.receipt.name.rsplit(".", 1)[-1]
     response = FileResponse(
-        item.receipt.open("rb"), as_attachment=True,
+        item.receipt.open("rb"),
+        as_attachment=True,
         filename=f"receipt-{claim.pk}-{item.pk}.{extension}",
-    )  # fmt: skip
+    )
     response["X-Content-Type-Options"] = "nosniff"
     return response
 
@@ -270,8 +284,11 @@ def payment_choice(request, slug):
     if membership is None or not membership.is_active:
         raise PermissionDenied
     current = payments.choice_of(membership)
-    form = PaymentChoiceForm(request.POST or None, instance=current if current.pk else None,
-                             initial={"choice": current.choice})  # fmt: skip
+    form = PaymentChoiceForm(
+        request.POST or None,
+        instance=current if current.pk else None,
+        initial={"choice": current.choice},
+    )
     if request.method == "POST" and form.is_valid():
         try:
             payments.set_payment_choice(membership=membership, **form.cleaned_data)
@@ -324,8 +341,14 @@ def rates(request, community):
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
             return redirect("engagement:manage_rates", slug=community.slug)
-        messages.success(request, _("%(n)d starting rates added from today. Check them and add "
-                                    "your own where they differ.") % {"n": added})  # fmt: skip
+        messages.success(
+            request,
+            _(
+                "%(n)d starting rates added from today. Check them and add "
+                "your own where they differ."
+            )
+            % {"n": added},
+        )
         return redirect("engagement:manage_rates", slug=community.slug)
     form = RateForm(request.POST or None, community=community)
     if request.method == "POST" and form.is_valid():
@@ -351,7 +374,7 @@ def rates(request, community):
                     "amount": row["amount"],
                 }
                 for row in payments.suggested_rates()
-            ],  # fmt: skip
+            ],
         },
     )
 

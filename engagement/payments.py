@@ -132,10 +132,12 @@ def _session_claim(community, claimant, request: ClaimRequest):
     hours = request.hours or _session_hours(session)
     if hours > _session_hours(session):
         raise PaymentError(
-            _("The session lasted %(length)s hours: claim up to that, and add preparation or "
-              "travel time as a separate claim or expense.")
+            _(
+                "The session lasted %(length)s hours: claim up to that, and add preparation or "
+                "travel time as a separate claim or expense."
+            )
             % {"length": _session_hours(session).normalize()}
-        )  # fmt: skip
+        )
     not_attending = not Registration.objects.filter(
         session=session, user=claimant, attended=True
     ).exists()
@@ -161,19 +163,25 @@ def _rate_for(
     rate = Rate.objects.in_force(community=community, activity=activity, on=day)
     if rate is None:
         raise PaymentError(
-            _("There is no rate for “%(activity)s” on %(day)s yet, so this cannot be worked "
-              "out. A coordinator adds rates under Manage, Payments, Rates; your claim is not "
-              "lost, you can send it again then.")
+            _(
+                "There is no rate for “%(activity)s” on %(day)s yet, so this cannot be worked "
+                "out. A coordinator adds rates under Manage, Payments, Rates; your claim is not "
+                "lost, you can send it again then."
+            )
             % {"activity": Activity(activity).label, "day": date_format(day, "j F Y")}
-        )  # fmt: skip
+        )
     return rate, rate.basis, rate.amount
 
 
 @transaction.atomic
 def submit_claim(
-    *, community: Community, claimant: User, by: User, request: ClaimRequest,
+    *,
+    community: Community,
+    claimant: User,
+    by: User,
+    request: ClaimRequest,
     expenses: list[dict],
-) -> Claim:  # fmt: skip
+) -> Claim:
     """Make a claim for time and expenses. A member claims for themselves; a coordinator may
     enter one for someone (a claim on paper). The rate in force on the day is copied onto
     the claim, and the person's choice (accept, less, charity, decline) applied. A claim for
@@ -201,12 +209,20 @@ def submit_claim(
         raise PaymentError(_("You can claim for time once it has been spent."))
     rate, basis, amount = _rate_for(community, activity, day, request.paid_role, membership)
     hours = _check_hours(claimant, day, basis, hours, request.kind)
-    repeat = Claim.objects.filter(
-        claimant=claimant, date=day, activity=activity, kind=request.kind,
-        session=request.session if request.kind == Claim.Kind.SESSION else None,
-        hours=hours, description=request.description.strip(),
-        created_at__gte=timezone.now() - DOUBLE_TAP,
-    ).exclude(status=Claim.Status.WITHDRAWN).first()  # fmt: skip
+    repeat = (
+        Claim.objects.filter(
+            claimant=claimant,
+            date=day,
+            activity=activity,
+            kind=request.kind,
+            session=request.session if request.kind == Claim.Kind.SESSION else None,
+            hours=hours,
+            description=request.description.strip(),
+            created_at__gte=timezone.now() - DOUBLE_TAP,
+        )
+        .exclude(status=Claim.Status.WITHDRAWN)
+        .first()
+    )
     if repeat is not None:
         return repeat  # the same claim sent twice in a moment: kept once
     fee = fee_for(basis=basis, amount=amount, hours=hours)
@@ -214,15 +230,25 @@ def submit_claim(
     try:
         with transaction.atomic():
             claim = Claim.objects.create(
-                community=community, claimant=claimant,
+                community=community,
+                claimant=claimant,
                 entered_by=by if by.pk != claimant.pk else None,
-                kind=request.kind, session=request.session if request.kind == "session" else None,
-                activity=activity, paid_role=request.paid_role, date=day, hours=hours,
-                description=request.description.strip(), rate=rate, rate_amount=amount,
-                rate_basis=basis, fee=fee, choice=choice.choice, payable=choice.payable(fee),
+                kind=request.kind,
+                session=request.session if request.kind == "session" else None,
+                activity=activity,
+                paid_role=request.paid_role,
+                date=day,
+                hours=hours,
+                description=request.description.strip(),
+                rate=rate,
+                rate_amount=amount,
+                rate_basis=basis,
+                fee=fee,
+                choice=choice.choice,
+                payable=choice.payable(fee),
                 charity=choice.charity if choice.choice == PaymentChoice.Choice.CHARITY else "",
                 not_recorded_as_attending=not_attending,
-            )  # fmt: skip
+            )
     except IntegrityError:  # the same session claimed twice at once
         raise PaymentError(_("There is already a claim for this session.")) from None
     for row in expenses:
@@ -272,9 +298,12 @@ def _tell(claim: Claim, kind: str) -> None:
     # Each step is news about their money: always sent. The key lets a second question on
     # the same claim be told too.
     notify(
-        recipients=[claim.claimant], kind=kind, about=claim, community=claim.community,
+        recipients=[claim.claimant],
+        kind=kind,
+        about=claim,
+        community=claim.community,
         key=claim.status_changed_at.isoformat(),
-    )  # fmt: skip
+    )
 
 
 def _move(claim: Claim, status: str, *, by: User) -> None:
@@ -326,9 +355,12 @@ def answer_query(*, claim: Claim, by: User, answer: str) -> Claim:
     claim.answer = answer.strip()
     claim.save(update_fields=["answer"])
     notify(
-        recipients=_deciders(claim), kind="claim_answered", about=claim,
-        community=claim.community, key=claim.status_changed_at.isoformat(),
-    )  # fmt: skip
+        recipients=_deciders(claim),
+        kind="claim_answered",
+        about=claim,
+        community=claim.community,
+        key=claim.status_changed_at.isoformat(),
+    )
     return claim
 
 
@@ -419,10 +451,13 @@ def tax_year_totals(community: Community, day: date) -> list[PersonTotal]:
         .order_by()
     )
     expenses = dict(
-        Expense.objects.filter(claim__community=community, claim__in=Claim.objects.counted()
-                               .in_tax_year(day))
-        .values_list("claim__claimant").annotate(total=Sum("amount")).order_by()
-    )  # fmt: skip
+        Expense.objects.filter(
+            claim__community=community, claim__in=Claim.objects.counted().in_tax_year(day)
+        )
+        .values_list("claim__claimant")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
     threshold = getattr(getattr(community, "payment_settings", None), "threshold", None)
     people = User.objects.in_bulk([row["claimant"] for row in claims])
     totals = []
@@ -432,9 +467,13 @@ def tax_year_totals(community: Community, day: date) -> list[PersonTotal]:
         # person's: only their own payments for time count towards the threshold.
         earnings = row["earnings"] or Decimal("0")
         totals.append(
-            PersonTotal(people[row["claimant"]], row["time"] or Decimal("0"), spent,
-                        threshold is not None and earnings > threshold)
-        )  # fmt: skip
+            PersonTotal(
+                people[row["claimant"]],
+                row["time"] or Decimal("0"),
+                spent,
+                threshold is not None and earnings > threshold,
+            )
+        )
     return sorted(totals, key=lambda t: (-t.total, t.person.display_name))
 
 
@@ -512,13 +551,18 @@ def finance_rows(claims) -> Iterator[list]:
                 claim.claimant.display_name,
                 claim.paid_role.title if claim.paid_role else "",
                 label("activity", claim.activity),
-                claim.date.isoformat(), claim.hours or "", claim.rate_amount or "",
-                label("rate_basis", claim.rate_basis), claim.payable,
+                claim.date.isoformat(),
+                claim.hours or "",
+                claim.rate_amount or "",
+                label("rate_basis", claim.rate_basis),
+                claim.payable,
                 label("choice", claim.choice) + charity,
-                expenses, claim.payable + expenses,
+                expenses,
+                claim.payable + expenses,
                 label("status", claim.status),
-                claim.paid_on.isoformat() if claim.paid_on else "", claim.payment_reference,
-            ]  # fmt: skip
+                claim.paid_on.isoformat() if claim.paid_on else "",
+                claim.payment_reference,
+            ]
 
     return generate()
 
@@ -573,8 +617,11 @@ def add_suggested_rates(*, community: Community, valid_from: date) -> int:
         if Rate.objects.in_force(community=community, activity=row["activity"], on=valid_from):
             continue
         Rate.objects.create(
-            community=community, activity=row["activity"], basis=row["basis"],
-            amount=Decimal(row["amount"]), valid_from=valid_from,
-        )  # fmt: skip
+            community=community,
+            activity=row["activity"],
+            basis=row["basis"],
+            amount=Decimal(row["amount"]),
+            valid_from=valid_from,
+        )
         added += 1
     return added

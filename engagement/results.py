@@ -133,8 +133,13 @@ def texts(
 
 
 def csv_header(questions: list[Question]) -> list[str]:
-    return [_("answered"), _("named"), _("entered from paper for"), _("may be contacted by"),
-            _("contact details")] + [q.text for q in questions]  # fmt: skip
+    return [
+        _("answered"),
+        _("named"),
+        _("entered from paper for"),
+        _("may be contacted by"),
+        _("contact details"),
+    ] + [q.text for q in questions]
 
 
 def _answer_column(question: Question) -> Subquery:
@@ -159,8 +164,9 @@ def csv_rows(survey: Survey, questions: list[Question]) -> Iterator[list]:
     """One row per response, oldest first, with the columns of `csv_header`. One query
     (each answer is a subquery of its response's row); labels translated now."""
     named = {True: _("yes"), False: _("no")}
-    contact_by = {value: str(label) for value, label in Response._meta.get_field("contact_by")
-                  .choices}  # fmt: skip
+    contact_by = {
+        value: str(label) for value, label in Response._meta.get_field("contact_by").choices
+    }
     # Choices in the order the question offers them, which is the order they are written.
     choices = {
         str(pk): (position, pk, text)

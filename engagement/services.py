@@ -237,9 +237,13 @@ def save_session(*, session: Session, changed: Iterable[str]) -> Session:
         taken = _taken(session)
         if session.capacity is not None and session.capacity < taken:
             raise RegistrationError(
-                {"capacity": _("%(taken)d people already have a place. Keep at least that many "
-                               "places.") % {"taken": taken}}
-            )  # fmt: skip
+                {
+                    "capacity": _(
+                        "%(taken)d people already have a place. Keep at least that many places."
+                    )
+                    % {"taken": taken}
+                }
+            )
     session.save()
     if not creating and "capacity" in changed:
         while _promote_waiting(session):
@@ -378,9 +382,8 @@ def save_response(*, survey, user, answers, anonymous: bool = False, paper: dict
             # They answered without their name: nothing links those answers to them, so
             # they cannot be changed, and a second set would count them twice.
             raise SurveyError(
-                _("You have already answered without your name, so your answers cannot be "
-                  "changed.")
-            )  # fmt: skip
+                _("You have already answered without your name, so your answers cannot be changed.")
+            )
         if not named and mine is not None:
             mine.delete()  # switching to no name: the named copy goes
     if named:

@@ -138,11 +138,15 @@ class PaperDetailsForm(forms.Form):
     )
     contact_by = forms.ChoiceField(
         label=_("Did they agree to be contacted about what happens next?"),
-        choices=[("", _("No")), ("email", _("Yes, by email")), ("phone", _("Yes, by phone")),
-                 ("post", _("Yes, by post"))],
+        choices=[
+            ("", _("No")),
+            ("email", _("Yes, by email")),
+            ("phone", _("Yes, by phone")),
+            ("post", _("Yes, by post")),
+        ],
         required=False,
         widget=forms.RadioSelect,
-    )  # fmt: skip
+    )
     contact_details = forms.CharField(
         label=_("Their email, phone number or address"), max_length=300, required=False
     )

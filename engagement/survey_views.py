@@ -93,9 +93,11 @@ def survey(request, slug, pk):
         else:
             try:
                 services.save_response(
-                    survey=survey, user=request.user, answers=list(form.answers()),
+                    survey=survey,
+                    user=request.user,
+                    answers=list(form.answers()),
                     anonymous=request.POST.get("anonymous") == "on",
-                )  # fmt: skip
+                )
             except ValidationError as error:
                 messages.error(request, " ".join(error.messages))
             else:
@@ -290,9 +292,12 @@ def poster(request, slug, pk):
     return render(
         request,
         "engagement/survey_poster.html",
-        {"community": survey.community, "survey": survey,
-         "address": settings.SITE_URL + survey.get_absolute_url()},
-    )  # fmt: skip
+        {
+            "community": survey.community,
+            "survey": survey,
+            "address": settings.SITE_URL + survey.get_absolute_url(),
+        },
+    )
 
 
 def poster_qr(request, slug, pk):

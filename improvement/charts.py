@@ -56,12 +56,15 @@ def explain(signal: spc.Signal, points: list[spc.Point]) -> str:
     """A signal in plain words."""
     if signal.rule == "runs":
         return (
-            _("Too few runs: the points stay on one side of the median longer than chance "
-              "would explain.")
+            _(
+                "Too few runs: the points stay on one side of the median longer than chance "
+                "would explain."
+            )
             if signal.direction == "few"
-            else _("Too many runs: the points cross the median more often than chance would "
-                   "explain.")
-        )  # fmt: skip
+            else _(
+                "Too many runs: the points cross the median more often than chance would explain."
+            )
+        )
     first, last = points[signal.indexes[0]], points[signal.indexes[-1]]
     up = signal.direction == "up"
     words = RULE_WORDS[signal.rule](signal, points)
@@ -188,9 +191,14 @@ def _base(kind, title, points, scale, flagged, cycles) -> Drawing:
     drawing = Drawing(kind=kind, title=title, summary=[])
     for index, point in enumerate(points):
         drawing.marks.append(
-            Mark(scale.x_index(index), scale.y(point.value), point, index in flagged,
-                 f"{_day(point.when)}: {_number(point.value)}")
-        )  # fmt: skip
+            Mark(
+                scale.x_index(index),
+                scale.y(point.value),
+                point,
+                index in flagged,
+                f"{_day(point.when)}: {_number(point.value)}",
+            )
+        )
     drawing.path = " ".join(
         f"{'M' if i == 0 else 'L'}{m.x},{m.y}" for i, m in enumerate(drawing.marks)
     )
@@ -203,9 +211,12 @@ def _base(kind, title, points, scale, flagged, cycles) -> Drawing:
         x = scale.x_date(cycle.starts_on, points)
         if x is not None:
             drawing.annotations.append(
-                Annotation(x, f"C{number}", _("Cycle %(n)d starts: %(change)s")
-                           % {"n": number, "change": cycle.change})
-            )  # fmt: skip
+                Annotation(
+                    x,
+                    f"C{number}",
+                    _("Cycle %(n)d starts: %(change)s") % {"n": number, "change": cycle.change},
+                )
+            )
     return drawing
 
 
@@ -232,33 +243,46 @@ def run_chart(measure, points: list[spc.Point], cycles=()) -> Drawing:
     drawing.summary = [
         _("%(n)d points from %(start)s to %(end)s. The median is %(median)s%(baseline)s.")
         % {
-            "n": len(points), "start": _day(points[0].when), "end": _day(points[-1].when),
+            "n": len(points),
+            "start": _day(points[0].when),
+            "end": _day(points[-1].when),
             "median": _number(chart.centre),
             "baseline": (_(", from the %(n)d baseline points") % {"n": chart.baseline_size})
-            if chart.baseline_size < len(points) else "",
+            if chart.baseline_size < len(points)
+            else "",
         }
-    ]  # fmt: skip
+    ]
     if chart.runs_limits:
         drawing.summary.append(
-            _("%(runs)d runs across %(useful)d useful points (between %(low)d and %(high)d "
-              "would be expected by chance).")
-            % {"runs": chart.runs, "useful": chart.useful, "low": chart.runs_limits[0],
-               "high": chart.runs_limits[1]}
-        )  # fmt: skip
+            _(
+                "%(runs)d runs across %(useful)d useful points (between %(low)d and %(high)d "
+                "would be expected by chance)."
+            )
+            % {
+                "runs": chart.runs,
+                "useful": chart.useful,
+                "low": chart.runs_limits[0],
+                "high": chart.runs_limits[1],
+            }
+        )
     drawing.summary += [explain(s, points) for s in chart.signals] or [
         _("No signals: the variation looks like chance so far.")
     ]
     if "baseline_ignored" in chart.notes:
         drawing.summary.append(
-            _("The baseline period has fewer than two points, so the median of all the points "
-              "is used.")
-        )  # fmt: skip
+            _(
+                "The baseline period has fewer than two points, so the median of all the points "
+                "is used."
+            )
+        )
     if "runs_not_tested" in chart.notes:
         drawing.summary.append(
             _("With more than 60 useful points the number of runs is not tested.")
         )
-    drawing.summary += [_("Astronomical point, marked by the team: %(p)s.") % {"p": _day(p.when)}
-                        for p in getattr(measure, "astronomical_points", [])]  # fmt: skip
+    drawing.summary += [
+        _("Astronomical point, marked by the team: %(p)s.") % {"p": _day(p.when)}
+        for p in getattr(measure, "astronomical_points", [])
+    ]
     return drawing
 
 
@@ -302,9 +326,13 @@ def xmr_chart(measure, points: list[spc.Point], cycles=()) -> Drawing:
             drawing.lines.append(Line(scale.y(value), label % {"v": _number(value)}, kind, x1, x2))
         drawing.summary.append(
             _("From %(start)s: mean %(mean)s, process limits %(lower)s to %(upper)s.")
-            % {"start": _day(segment.points[0].when), "mean": _number(segment.mean),
-               "lower": _number(segment.lower), "upper": _number(segment.upper)}
-        )  # fmt: skip
+            % {
+                "start": _day(segment.points[0].when),
+                "mean": _number(segment.mean),
+                "lower": _number(segment.lower),
+                "upper": _number(segment.upper),
+            }
+        )
     if measure.target is not None:
         drawing.lines.append(
             Line(
@@ -315,9 +343,11 @@ def xmr_chart(measure, points: list[spc.Point], cycles=()) -> Drawing:
         )
     if chart.rebase_ignored:
         drawing.summary.append(
-            _("New limits need at least two points before and after the chosen date, so the "
-              "limits are not worked out again there.")
-        )  # fmt: skip
+            _(
+                "New limits need at least two points before and after the chosen date, so the "
+                "limits are not worked out again there."
+            )
+        )
     if chart.provisional:
         drawing.summary.append(_("The limits are provisional: they rest on fewer than 12 points."))
     drawing.summary += [explain(s, points) for s in chart.signals]
@@ -336,8 +366,7 @@ def draw(measure, points: list[spc.Point], cycles=()) -> Drawing:
         return run_chart(measure, points, cycles)
     except (ArithmeticError, ValueError):
         reason = _("The values are too large or too small to draw. Check them in the table.")
-        return Drawing(kind=measure.chart, title=measure.name, summary=[reason],
-                       cannot_draw=reason)  # fmt: skip
+        return Drawing(kind=measure.chart, title=measure.name, summary=[reason], cannot_draw=reason)
 
 
 # --- Driver diagrams ------------------------------------------------------------------------
@@ -397,9 +426,12 @@ def parse_drivers(text: str) -> list[Node]:
         level = spaces // 2 + 1
         if level > LEVELS:
             problems.append(
-                _("Line %(n)d: too deep. Use three levels: primary drivers, secondary "
-                  "drivers, change ideas.") % {"n": number}
-            )  # fmt: skip
+                _(
+                    "Line %(n)d: too deep. Use three levels: primary drivers, secondary "
+                    "drivers, change ideas."
+                )
+                % {"n": number}
+            )
             continue
         if level > len(stack) + 1:
             problems.append(

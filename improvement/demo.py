@@ -1112,8 +1112,15 @@ def _ideas(community, session, people, themes, now) -> dict[str, Idea]:
             else:
                 when = now - timedelta(days=days_ago, hours=n % 7)
             with _dated(when):
-                idea = _add(community, session, people, title, description,
-                            [themes[t] for t in theme_names], origin)  # fmt: skip
+                idea = _add(
+                    community,
+                    session,
+                    people,
+                    title,
+                    description,
+                    [themes[t] for t in theme_names],
+                    origin,
+                )
         if idea is None:
             continue
         idea.refresh_from_db()
@@ -1376,10 +1383,13 @@ def _letters_project(community, ideas, people, now) -> None:
 
     change, every_clinic = week(LETTERS_CHANGE_WEEK), week(LETTERS_EVERY_CLINIC_WEEK)
     project = _new_project(
-        community, ideas, people, LETTERS_PROJECT,
+        community,
+        ideas,
+        people,
+        LETTERS_PROJECT,
         aim_by_when=_month_end(last_monday + timedelta(weeks=10)),
         created=_at(week(0) - timedelta(days=10)),
-    )  # fmt: skip
+    )
     _start(project, people[LETTERS_PROJECT["lead"]], starts_on=change)
     for cycle in LETTERS_CYCLES:
         first, last = cycle["weeks"]
@@ -1390,12 +1400,18 @@ def _letters_project(community, ideas, people, now) -> None:
         outcome,
         {"baseline_until": change - timedelta(days=1)},
         [
-            (week(n), round(100 * on_time / letters, 1),
-             " ".join(filter(None, [f"{on_time} of {letters} letters.",
-                                    LETTERS_WEEK_NOTES.get(n, "")])))
+            (
+                week(n),
+                round(100 * on_time / letters, 1),
+                " ".join(
+                    filter(
+                        None, [f"{on_time} of {letters} letters.", LETTERS_WEEK_NOTES.get(n, "")]
+                    )
+                ),
+            )
             for n, (letters, on_time) in enumerate(LETTERS_ON_TIME)
         ],
-    )  # fmt: skip
+    )
     _measure(
         project,
         process,
@@ -1421,10 +1437,13 @@ def _stool_kits_project(community, ideas, people, now) -> None:
     decided_days, done_days = next(e[2:] for e in EARLY_DECISIONS if e[0] == "stool-kits")
     decided, done = now - timedelta(days=decided_days), now - timedelta(days=done_days)
     project = _new_project(
-        community, ideas, people, STOOL_KITS_PROJECT,
+        community,
+        ideas,
+        people,
+        STOOL_KITS_PROJECT,
         aim_by_when=timezone.localdate(decided) + timedelta(weeks=6),
         created=decided + timedelta(hours=1),
-    )  # fmt: skip
+    )
     lead = people[STOOL_KITS_PROJECT["lead"]]
     _start(project, lead, starts_on=timezone.localdate(decided))
     starts, ends = (
@@ -1436,9 +1455,11 @@ def _stool_kits_project(community, ideas, people, now) -> None:
         project,
         STOOL_KITS_MEASURE,
         {"baseline_until": starts - timedelta(days=1)},
-        [(starts + timedelta(weeks=n - before), days, "")
-         for n, days in enumerate(STOOL_KITS_DAYS)],
-    )  # fmt: skip
+        [
+            (starts + timedelta(weeks=n - before), days, "")
+            for n, days in enumerate(STOOL_KITS_DAYS)
+        ],
+    )
     form = ResultForm({"result": STOOL_KITS_RESULT}, instance=project)
     if not form.is_valid():
         raise ValueError(f"Demo result for {project} does not validate: {form.errors.as_data()}")

@@ -467,9 +467,11 @@ class UpdateForm(forms.ModelForm):
         if not (cleaned.get("ideas") or cleaned.get("sessions") or cleaned.get("surveys")):
             self.add_error(
                 "ideas",
-                _("Choose at least one idea, session or survey, so we know whose input it "
-                  "answers."),
-            )  # fmt: skip
+                _(
+                    "Choose at least one idea, session or survey, so we know whose input it "
+                    "answers."
+                ),
+            )
         return cleaned
 
 

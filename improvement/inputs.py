@@ -218,8 +218,9 @@ def _read(refs: dict[int, set]) -> tuple[dict, dict, dict]:
         )
         for pk, title, published, opens_at, closes_at, name, slug in found:
             # Whether it is open is the survey's to say.
-            survey = Survey(pk=pk, published=published, opens_at=read(opens_at),
-                            closes_at=read(closes_at))  # fmt: skip
+            survey = Survey(
+                pk=pk, published=published, opens_at=read(opens_at), closes_at=read(closes_at)
+            )
             surveys[pk] = (title, survey, name, slug)
     if ids := list(refs[SESSION]):
         found = _rows(

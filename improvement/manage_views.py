@@ -72,9 +72,11 @@ def idea_status(request, community, pk):
     if form.is_valid():
         try:
             services.change_status(
-                idea=idea, status=form.cleaned_data["status"], by=request.user,
+                idea=idea,
+                status=form.cleaned_data["status"],
+                by=request.user,
                 note=form.cleaned_data["note"],
-            )  # fmt: skip
+            )
         except ValidationError as error:
             form.add_error("status", error)
         else:
@@ -95,9 +97,11 @@ def idea_decide(request, community, pk):
         else:
             messages.success(
                 request,
-                _("Decision recorded and shown on the idea's page. Now tell the people who "
-                  "gave this input: check this update and publish it."),
-            )  # fmt: skip
+                _(
+                    "Decision recorded and shown on the idea's page. Now tell the people who "
+                    "gave this input: check this update and publish it."
+                ),
+            )
             new_update = reverse("improvement:manage_update_new", args=[community.slug])
             return redirect(f"{new_update}?idea={idea.pk}")
     return _idea_page(request, community, idea, decision_form=form)
@@ -111,18 +115,23 @@ def idea_merge(request, community, pk):
     if form.is_valid():
         try:
             target = services.merge_ideas(
-                source=idea, target=form.cleaned_data["target"], by=request.user,
+                source=idea,
+                target=form.cleaned_data["target"],
+                by=request.user,
                 note=form.cleaned_data["note"],
-            )  # fmt: skip
+            )
         except ValidationError as error:
             form.add_error("target", error)
         else:
             return _done(
                 request,
                 target,
-                _("Merged. Everyone who supported or commented on “%(title)s” is now part of "
-                  "this idea.") % {"title": idea.title},
-            )  # fmt: skip
+                _(
+                    "Merged. Everyone who supported or commented on “%(title)s” is now part of "
+                    "this idea."
+                )
+                % {"title": idea.title},
+            )
     return _idea_page(request, community, idea, merge_form=form)
 
 
@@ -294,10 +303,12 @@ def from_answer(request, community, pk):
         source_kwargs={"survey_answer": answer},
         back=answer.response.survey,
         heading=_("Make an idea from a survey answer"),
-        origin=_("An answer to “%(question)s” in “%(survey)s”. The person who gave it becomes a "
-                 "contributor if they answered with their name.")
+        origin=_(
+            "An answer to “%(question)s” in “%(survey)s”. The person who gave it becomes a "
+            "contributor if they answered with their name."
+        )
         % {"question": answer.question.text, "survey": answer.response.survey.title},
-    )  # fmt: skip
+    )
 
 
 @coordinator_required
@@ -305,9 +316,12 @@ def rounds(request, community):
     form = RoundForm(request.POST or None, community=community)
     if request.method == "POST" and form.is_valid():
         round_ = services.create_round(
-            community=community, by=request.user, title=form.cleaned_data["title"],
-            description=form.cleaned_data["description"], ideas=form.cleaned_data["ideas"],
-        )  # fmt: skip
+            community=community,
+            by=request.user,
+            title=form.cleaned_data["title"],
+            description=form.cleaned_data["description"],
+            ideas=form.cleaned_data["ideas"],
+        )
         messages.success(request, _("Round created. Check its criteria and invite scorers."))
         return redirect("improvement:manage_round", slug=community.slug, pk=round_.pk)
     return render(

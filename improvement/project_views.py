@@ -46,12 +46,17 @@ _STATUS_ORDER = Case(
     *[
         When(status=status, then=Value(position))
         for position, status in enumerate(
-            [Project.Status.TESTING, Project.Status.SUSTAINING, Project.Status.PLANNING,
-             Project.Status.COMPLETED, Project.Status.STOPPED]
+            [
+                Project.Status.TESTING,
+                Project.Status.SUSTAINING,
+                Project.Status.PLANNING,
+                Project.Status.COMPLETED,
+                Project.Status.STOPPED,
+            ]
         )
     ],
     output_field=IntegerField(),
-)  # fmt: skip
+)
 
 
 def project_list(request, slug):
@@ -226,8 +231,14 @@ def measure_csv(request, slug, pk, measure):
     def lines():
         yield writer.writerow(["date", "value", "note", "astronomical"])
         for when, value, note, astronomical in rows.iterator(chunk_size=2000):
-            yield writer.writerow([when.isoformat(), _csv_number(value), csv_cell(note),
-                                   "yes" if astronomical else ""])  # fmt: skip
+            yield writer.writerow(
+                [
+                    when.isoformat(),
+                    _csv_number(value),
+                    csv_cell(note),
+                    "yes" if astronomical else "",
+                ]
+            )
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     name = slugify(measure.name) or "measure"
@@ -377,9 +388,13 @@ def cycle_edit(request, project, cycle=None):
     return render(
         request,
         "improvement/project_part_form.html",
-        {"community": project.community, "project": project, "form": form,
-         "heading": _("Change the cycle") if instance else _("Log a PDSA cycle")},
-    )  # fmt: skip
+        {
+            "community": project.community,
+            "project": project,
+            "form": form,
+            "heading": _("Change the cycle") if instance else _("Log a PDSA cycle"),
+        },
+    )
 
 
 @team_required
@@ -402,9 +417,13 @@ def measure_edit(request, project, measure=None):
     return render(
         request,
         "improvement/project_part_form.html",
-        {"community": project.community, "project": project, "form": form,
-         "heading": _("Change the measure") if instance else _("Add a measure")},
-    )  # fmt: skip
+        {
+            "community": project.community,
+            "project": project,
+            "form": form,
+            "heading": _("Change the measure") if instance else _("Add a measure"),
+        },
+    )
 
 
 @team_required
@@ -451,8 +470,9 @@ def _data_post(request, measure, point_form, csv_form, problems) -> str | None:
     try:
         if "add_point" in request.POST and point_form.is_valid():
             data = point_form.cleaned_data
-            services.add_point(measure=measure, when=data["when"], value=data["value"],
-                               note=data["note"])  # fmt: skip
+            services.add_point(
+                measure=measure, when=data["when"], value=data["value"], note=data["note"]
+            )
             return _("Point added.")
         if "upload" in request.POST and csv_form.is_valid():
             upload = csv_form.cleaned_data["file"]
@@ -505,9 +525,11 @@ def project_result(request, project):
             else:
                 messages.success(
                     request,
-                    _("Result published. Everyone whose ideas led here is being told, each "
-                      "once; the update's page shows how far it has got."),
-                )  # fmt: skip
+                    _(
+                        "Result published. Everyone whose ideas led here is being told, each "
+                        "once; the update's page shows how far it has got."
+                    ),
+                )
             return redirect(project)
         messages.success(request, _("Result saved. Publish it when it is ready."))
         return redirect("improvement:project_result", slug=project.community.slug, pk=project.pk)

@@ -193,9 +193,11 @@ def publish(request, community, pk):
     else:
         messages.success(
             request,
-            _("Published. Everyone whose input it answers is being told, each once, the way "
-              "they chose. You can see how far it has got below."),
-        )  # fmt: skip
+            _(
+                "Published. Everyone whose input it answers is being told, each once, the way "
+                "they chose. You can see how far it has got below."
+            ),
+        )
     return redirect(update.get_absolute_url())
 
 

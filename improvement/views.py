@@ -205,9 +205,19 @@ def _comment_lines(comments, user) -> list[CommentLine]:
             moved_from_title=moved_from_title,
             mine=author_id is not None and author_id == user.pk,
         )
-        for (pk, text, created_at, edited_at, hidden_at, hidden_reason, author_id, name,
-             erased_at, moved_from_title) in comments
-    ]  # fmt: skip
+        for (
+            pk,
+            text,
+            created_at,
+            edited_at,
+            hidden_at,
+            hidden_reason,
+            author_id,
+            name,
+            erased_at,
+            moved_from_title,
+        ) in comments
+    ]
 
 
 def _detail_context(request, idea, comment_form=None) -> dict:
@@ -234,9 +244,14 @@ def _detail_context(request, idea, comment_form=None) -> dict:
     titles = {idea.pk: idea.title, **dict(merged_ideas)}
     decisions, merged_decisions = [], []
     rows = Decision.objects.filter(idea__in=titles).values_list(
-        "idea_id", "outcome", "reason", "decided_at", "decided_by_id", "decided_by__name",
+        "idea_id",
+        "outcome",
+        "reason",
+        "decided_at",
+        "decided_by_id",
+        "decided_by__name",
         "decided_by__erased_at",
-    )  # fmt: skip
+    )
     for idea_id, outcome, reason, decided_at, by, name, erased_at in rows:
         by_name = public_name(name, erased_at) if by is not None else ""
         line = DecisionLine(idea_id, titles[idea_id], outcome, reason, decided_at, by_name)
@@ -426,9 +441,12 @@ def comment_edit(request, slug, pk, comment_pk):
     if not access.may_edit_comment(request.user, comment):
         messages.error(
             request,
-            _("Comments can be changed for %(minutes)s minutes after posting. This one is "
-              "fixed now.") % {"minutes": COMMENT_EDIT_MINUTES},
-        )  # fmt: skip
+            _(
+                "Comments can be changed for %(minutes)s minutes after posting. This one is "
+                "fixed now."
+            )
+            % {"minutes": COMMENT_EDIT_MINUTES},
+        )
         return redirect(f"{comment.idea.get_absolute_url()}#comment-{comment.pk}")
     if request.method == "POST" and form.is_valid():
         try:

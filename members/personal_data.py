@@ -162,10 +162,15 @@ def _export_notifications(user: User) -> list[dict]:
 
     rows = Notification.objects.filter(recipient=user).order_by("created_at")
     return [
-        {"kind": row.kind, "state": row.get_state_display(), "written": row.created_at,
-         "sent": row.sent_at, "channel": row.get_channel_display()}
+        {
+            "kind": row.kind,
+            "state": row.get_state_display(),
+            "written": row.created_at,
+            "sent": row.sent_at,
+            "channel": row.get_channel_display(),
+        }
         for row in rows.iterator(chunk_size=500)
-    ]  # fmt: skip
+    ]
 
 
 def _erase_notifications(user: User) -> None:

@@ -124,15 +124,25 @@ def world(community, coordinator, member, outsider):
     w.session = past_session(community, status="published")
     w.registration = Registration.objects.create(session=w.session, user=member)
     soon = timezone.now() + timedelta(days=2)
-    w.upcoming = past_session(community, title="Letters clinic", status="published",
-                              starts_at=soon, ends_at=soon + timedelta(hours=2),
-                              registration_required=True)  # fmt: skip
+    w.upcoming = past_session(
+        community,
+        title="Letters clinic",
+        status="published",
+        starts_at=soon,
+        ends_at=soon + timedelta(hours=2),
+        registration_required=True,
+    )
     w.place = Registration.objects.create(session=w.upcoming, user=member)
     w.key_point = KeyPoint.objects.create(session=w.session, text="Letters come late.")
     w.survey = Survey.objects.create(community=community, title="What would help?", published=True)
     w.question = Question.objects.create(survey=w.survey, text="What?", kind="long_text")
-    Rate.objects.create(community=community, activity="training", basis="hour", amount="20",
-                        valid_from=date(2020, 1, 1))  # fmt: skip
+    Rate.objects.create(
+        community=community,
+        activity="training",
+        basis="hour",
+        amount="20",
+        valid_from=date(2020, 1, 1),
+    )
     w.claim = claim(community, member)
     w.idea = make_idea(community, author=member)
     w.other_idea = make_idea(community, author=member, title="Bigger print")
@@ -143,30 +153,44 @@ def world(community, coordinator, member, outsider):
     )
     w.scorer = Scorer.objects.create(round=w.round, user=member)
     w.project = improvement.services.projects.create_project(
-        community=community, by=coordinator, title="Letters on time", aim_what="Letters",
-        aim_how_much="90%", aim_by_when=date(2027, 3, 31),
-    )  # fmt: skip
-    w.measure = Measure.objects.create(project=w.project, name="On time", definition="Share",
-                                       kind="outcome", unit="%")  # fmt: skip
+        community=community,
+        by=coordinator,
+        title="Letters on time",
+        aim_what="Letters",
+        aim_how_much="90%",
+        aim_by_when=date(2027, 3, 31),
+    )
+    w.measure = Measure.objects.create(
+        project=w.project, name="On time", definition="Share", kind="outcome", unit="%"
+    )
     w.point = DataPoint.objects.create(measure=w.measure, when=date(2026, 1, 5), value=40)
-    w.update = Update.objects.create(community=community, title="We heard you",
-                                     what_we_heard="Heard.", what_we_did="Did.")  # fmt: skip
+    w.update = Update.objects.create(
+        community=community, title="We heard you", what_we_heard="Heard.", what_we_did="Did."
+    )
     # A letter to write: the contact list's row.
     w.letter = Notification.objects.create(
-        recipient=member, email=member.email, kind="request_approved", channel="post",
-        community=community, about_type=ContentType.objects.get_for_model(Membership),
+        recipient=member,
+        email=member.email,
+        kind="request_approved",
+        channel="post",
+        community=community,
+        about_type=ContentType.objects.get_for_model(Membership),
         about_id=str(w.membership.pk),
-    )  # fmt: skip
+    )
     Community.objects.filter(pk=community.pk).update(status=Community.Status.ARCHIVED)
     return w
 
 
 def claim(community, person, day=date(2026, 5, 1)):
     return engagement.payments.submit_claim(
-        community=community, claimant=person, by=person, expenses=[],
-        request=engagement.payments.ClaimRequest(kind="hours", activity="training", date=day,
-                                                 hours=Decimal("1")),
-    )  # fmt: skip
+        community=community,
+        claimant=person,
+        by=person,
+        expenses=[],
+        request=engagement.payments.ClaimRequest(
+            kind="hours", activity="training", date=day, hours=Decimal("1")
+        ),
+    )
 
 
 # Every write, and how it is called in the world above. One row per way of calling.
@@ -396,8 +420,9 @@ POSTS = [
 def test_every_write_page_refuses_an_archived_community_with_the_message(
     client, world, partner, who, route, args, data
 ):
-    client.force_login({"member": world.member, "coordinator": world.coordinator,
-                        "partner": partner}[who])  # fmt: skip
+    client.force_login(
+        {"member": world.member, "coordinator": world.coordinator, "partner": partner}[who]
+    )
     address = reverse(route, args=[world.community.slug, *(args(world) if args else [])])
     with CaptureQueriesContext(connection) as queries:
         response = client.post(address, data(world) if callable(data) else data, follow=True)
@@ -681,9 +706,10 @@ def test_no_session_reminders_start_for_an_archived_community(world):
 def test_no_survey_closing_reminders_start_for_an_archived_community(world):
     now = timezone.now()
     Survey.objects.filter(pk=world.survey.pk).update(
-        audience=Survey.Audience.MEMBERS, opens_at=now - timedelta(days=5),
+        audience=Survey.Audience.MEMBERS,
+        opens_at=now - timedelta(days=5),
         closes_at=now + timedelta(days=1),
-    )  # fmt: skip
+    )
     assert engagement.services.send_survey_closing_reminders(now=now) == 0
     Community.objects.filter(pk=world.community.pk).update(status=Community.Status.ACTIVE)
     assert engagement.services.send_survey_closing_reminders(now=now) == 1

@@ -200,13 +200,17 @@ def demo(db, settings):
     # The demo community with the most going on, with what the demo does not hold.
     community = Community.objects.annotate(n=Count("sessions")).order_by("-n", "pk").first()
     Invitation.objects.create(
-        community=community, email="invited@example.net",
+        community=community,
+        email="invited@example.net",
         expires_at=timezone.now() + timedelta(days=14),
-    )  # fmt: skip
+    )
     Notification.objects.create(  # a letter to write, on the contact list
-        recipient=User.objects.get(email=DEMO_LOGINS["member"]), community=community,
-        kind="update_published", channel=Notification.Channel.POST, key="every-view",
-    )  # fmt: skip
+        recipient=User.objects.get(email=DEMO_LOGINS["member"]),
+        community=community,
+        kind="update_published",
+        channel=Notification.Channel.POST,
+        key="every-view",
+    )
     return community
 
 

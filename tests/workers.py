@@ -16,8 +16,16 @@ CELERY = str(Path(sys.executable).parent / "celery")
 
 
 def worker_command(*extra: str) -> list[str]:
-    return [CELERY, "-A", "config", "worker", "--loglevel=INFO", "--without-mingle",
-            "--without-gossip", *extra]  # fmt: skip
+    return [
+        CELERY,
+        "-A",
+        "config",
+        "worker",
+        "--loglevel=INFO",
+        "--without-mingle",
+        "--without-gossip",
+        *extra,
+    ]
 
 
 class Processes:

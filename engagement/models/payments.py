@@ -106,9 +106,12 @@ class PaymentSettings(models.Model):
         Community, on_delete=models.CASCADE, related_name="payment_settings"
     )
     budget = models.DecimalField(
-        _("budget for this tax year (£)"), **MONEY, null=True, blank=True,
+        _("budget for this tax year (£)"),
+        **MONEY,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(Decimal("0"))],
-    )  # fmt: skip
+    )
     threshold = models.DecimalField(
         _("alert when a person's total for a tax year passes (£)"),
         **MONEY,
@@ -135,9 +138,11 @@ class PaidRole(models.Model):
     membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="paid_roles")
     title = models.CharField(_("role"), max_length=100)
     hours_per_month = models.DecimalField(
-        _("agreed hours a month"), max_digits=5, decimal_places=1,
+        _("agreed hours a month"),
+        max_digits=5,
+        decimal_places=1,
         validators=[MinValueValidator(Decimal("0.5")), MaxValueValidator(Decimal("200"))],
-    )  # fmt: skip
+    )
     hourly_rate = models.DecimalField(
         _("agreed rate per hour (£)"),
         **MONEY,
@@ -184,9 +189,11 @@ class PaymentChoice(models.Model):
         default=Choice.ACCEPT,
     )
     lower_percent = models.PositiveSmallIntegerField(
-        _("the share I will take (%)"), null=True, blank=True,
+        _("the share I will take (%)"),
+        null=True,
+        blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(99)],
-    )  # fmt: skip
+    )
     charity = models.CharField(_("which charity"), max_length=200, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -260,9 +267,12 @@ class Claim(StatusModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="claims"
     )
     entered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
-    )  # fmt: skip
+    )
     kind = models.CharField(_("what for"), max_length=10, choices=Kind.choices)
     session = models.ForeignKey(
         Session, on_delete=models.PROTECT, null=True, blank=True, related_name="claims"
@@ -273,9 +283,13 @@ class Claim(StatusModel):
     )
     date = models.DateField(_("date"))
     hours = models.DecimalField(
-        _("hours"), max_digits=4, decimal_places=2, null=True, blank=True,
+        _("hours"),
+        max_digits=4,
+        decimal_places=2,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(Decimal("0.25")), MaxValueValidator(Decimal("24"))],
-    )  # fmt: skip
+    )
     description = models.CharField(_("what you did"), max_length=300, blank=True)
     # The rate as it was when the claim was made: a later rate does not change it.
     rate = models.ForeignKey(
@@ -296,9 +310,12 @@ class Claim(StatusModel):
     answer = models.TextField(_("your answer"), blank=True, max_length=2000)
     decision_reason = models.TextField(_("why not"), blank=True, max_length=1000)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
-    )  # fmt: skip
+    )
     decided_at = models.DateTimeField(null=True, blank=True)
     paid_on = models.DateField(_("paid on"), null=True, blank=True)
     payment_reference = models.CharField(_("payment reference"), max_length=100, blank=True)

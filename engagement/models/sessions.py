@@ -408,10 +408,14 @@ class Response(models.Model):
     contact_by = models.CharField(
         _("how they agreed to be contacted"),
         max_length=10,
-        choices=[("", _("Not to be contacted")), ("email", _("Email")), ("phone", _("Phone")),
-                 ("post", _("Post"))],
+        choices=[
+            ("", _("Not to be contacted")),
+            ("email", _("Email")),
+            ("phone", _("Phone")),
+            ("post", _("Post")),
+        ],
         blank=True,
-    )  # fmt: skip
+    )
     contact_details = models.CharField(_("contact details"), max_length=300, blank=True)
 
     class Meta:

@@ -389,9 +389,11 @@ class Idea(StatusModel):
             return str(_("This idea was merged into another one. Change that idea instead."))
         if self.status == self.Status.DONE:
             return str(
-                _("This idea is done, so its status stays as it is. Publish an update to say "
-                  "more about it.")
-            )  # fmt: skip
+                _(
+                    "This idea is done, so its status stays as it is. Publish an update to say "
+                    "more about it."
+                )
+            )
         if status == self.Status.MERGED and self.merged_into_id is None:
             return str(_("Merge the idea into another one, so nothing it holds is lost."))
         if status == self.Status.NOT_TAKEN_FORWARD and not reason.strip():
@@ -402,13 +404,15 @@ class Idea(StatusModel):
             options = sorted(str(labels[s]) for s in self.NEXT_STATUSES[self.status])
             return str(
                 format_lazy(
-                    _("An idea that is “{now}” cannot become “{new}” directly. From here it can "
-                      "become: {options}."),
+                    _(
+                        "An idea that is “{now}” cannot become “{new}” directly. From here it can "
+                        "become: {options}."
+                    ),
                     now=labels[self.status],
                     new=labels.get(status, status),
                     options=", ".join(f"“{o}”" for o in options),
                 )
-            )  # fmt: skip
+            )
         return None
 
     def status_moved(self, before, *, by, at) -> list[str]:

@@ -141,11 +141,16 @@ class Project(StatusModel):
         if status not in self.NEXT_STATUSES[self.status]:
             options = ", ".join(f"“{labels[s]}”" for s in sorted(self.NEXT_STATUSES[self.status]))
             return str(
-                _("A project that is “%(now)s” cannot become “%(new)s”. From here it can "
-                  "become: %(options)s.")
-                % {"now": labels[self.status], "new": labels.get(status, status),
-                   "options": options}
-            )  # fmt: skip
+                _(
+                    "A project that is “%(now)s” cannot become “%(new)s”. From here it can "
+                    "become: %(options)s."
+                )
+                % {
+                    "now": labels[self.status],
+                    "new": labels.get(status, status),
+                    "options": options,
+                }
+            )
         return None
 
     def status_moved(self, before, *, by, at) -> list[str]:

@@ -169,9 +169,11 @@ def add_comment(*, idea: Idea, user: User, text: str) -> Comment:
         limit=COMMENTS_PER_TEN_MINUTES,
     ):
         raise IdeaError(
-            _("You have commented a lot in the last few minutes. Please wait a little and try "
-              "again; your comment is still in the box.")
-        )  # fmt: skip
+            _(
+                "You have commented a lot in the last few minutes. Please wait a little and try "
+                "again; your comment is still in the box."
+            )
+        )
     comment = Comment.objects.create(idea=idea, author=user, text=text)
     _recount(idea)
     return comment
@@ -182,10 +184,12 @@ def edit_comment(*, comment: Comment, user: User, text: str) -> Comment:
     refuse_if_archived(comment.idea.community)
     if not may_edit_comment(user, comment):
         raise IdeaError(
-            _("Comments can be changed by their author for %(minutes)s minutes after posting, "
-              "and not once hidden.")
+            _(
+                "Comments can be changed by their author for %(minutes)s minutes after posting, "
+                "and not once hidden."
+            )
             % {"minutes": int(COMMENT_EDIT_WINDOW.total_seconds() // 60)}
-        )  # fmt: skip
+        )
     comment.text = text.strip()
     comment.edited_at = timezone.now()
     comment.save(update_fields=["text", "edited_at"])

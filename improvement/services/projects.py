@@ -213,31 +213,44 @@ def _read_rows(content: bytes) -> tuple[list[tuple[int, dict]], list[CsvProblem]
         return _rows_of(reader)
     except csv.Error:
         return [], [
-            CsvProblem(reader.line_num or 1, _("This line cannot be read as CSV: check its "
-                                               "quotes and commas."))
-        ]  # fmt: skip
+            CsvProblem(
+                reader.line_num or 1,
+                _("This line cannot be read as CSV: check its quotes and commas."),
+            )
+        ]
 
 
 def _rows_of(reader) -> tuple[list[tuple[int, dict]], list[CsvProblem]]:
     columns = [c.strip().lower() for c in (reader.fieldnames or [])]
     if "date" not in columns or "value" not in columns:
         return [], [
-            CsvProblem(1, _("The first line must name the columns: date, value, and note if "
-                            "you have notes. It says: %(found)s.")
-                       % {"found": ", ".join(reader.fieldnames or []) or _("nothing")})
-        ]  # fmt: skip
+            CsvProblem(
+                1,
+                _(
+                    "The first line must name the columns: date, value, and note if "
+                    "you have notes. It says: %(found)s."
+                )
+                % {"found": ", ".join(reader.fieldnames or []) or _("nothing")},
+            )
+        ]
     unknown = [c for c in columns if c not in ("date", "value", "note")]
     if unknown:
         return [], [
-            CsvProblem(1, _("Unknown columns: %(cols)s. Use date, value and note.")
-                       % {"cols": ", ".join(unknown)})
-        ]  # fmt: skip
+            CsvProblem(
+                1,
+                _("Unknown columns: %(cols)s. Use date, value and note.")
+                % {"cols": ", ".join(unknown)},
+            )
+        ]
     reader.fieldnames = columns
     rows, problems = [], []
     for row in reader:
         if row.get(None):
-            problems.append(CsvProblem(reader.line_num, _("This row has more cells than the "
-                                                          "first line has columns.")))  # fmt: skip
+            problems.append(
+                CsvProblem(
+                    reader.line_num, _("This row has more cells than the first line has columns.")
+                )
+            )
         rows.append((reader.line_num, row))
     return rows, problems
 
@@ -249,8 +262,9 @@ def _parse_row(number: int, row: dict, seen: dict, existing: set) -> tuple[tuple
     try:
         when = date.fromisoformat(raw_date)
     except ValueError:
-        problems.append(CsvProblem(number, _("“%(v)s” is not a date like 2026-03-31.")
-                                   % {"v": raw_date}))  # fmt: skip
+        problems.append(
+            CsvProblem(number, _("“%(v)s” is not a date like 2026-03-31.") % {"v": raw_date})
+        )
     try:
         if not NUMBER.fullmatch(raw_value):
             raise ValueError  # 3,5 or 1,234 or 1_000? Too easy to read wrongly: say so
@@ -261,9 +275,12 @@ def _parse_row(number: int, row: dict, seen: dict, existing: set) -> tuple[tuple
         problems.append(CsvProblem(number, " ".join(error.messages)))
     except ValueError:
         problems.append(
-            CsvProblem(number, _("“%(v)s” is not a number like 42 or 3.5 (a full stop for "
-                                 "decimals, no commas).") % {"v": raw_value})
-        )  # fmt: skip
+            CsvProblem(
+                number,
+                _("“%(v)s” is not a number like 42 or 3.5 (a full stop for decimals, no commas).")
+                % {"v": raw_value},
+            )
+        )
     if when is not None:
         if when in seen:
             twice = _("%(d)s is in the file twice (also line %(other)d).")
@@ -325,8 +342,9 @@ def publish_result(*, project: Project, by: User) -> PublishResult:
         raise ProjectError(_("Write what happened before publishing the result."))
     ideas = list(project.ideas.all())
     if not ideas:
-        raise ProjectError(_("Link the ideas this project put into practice, so we know whom "
-                             "to tell."))  # fmt: skip
+        raise ProjectError(
+            _("Link the ideas this project put into practice, so we know whom to tell.")
+        )
     update = project.updates.filter(status=Update.Status.PUBLISHED).first()
     if update is not None:
         return PublishResult(published=False)

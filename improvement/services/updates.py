@@ -133,7 +133,7 @@ def publish_update(*, update: Update, by: User) -> PublishResult:
             at=now,
             status=idea.status,
             note=update.title,
-        )  # fmt: skip
+        )
         for idea in update.ideas.all()
     )
     return PublishResult(published=True, fan_out=fan_out)

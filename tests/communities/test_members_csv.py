@@ -80,9 +80,14 @@ def test_the_members_csv_is_streamed_with_every_column(client, community, coordi
     rows = {row[1]: row for row in rows_of(response)}
     first = community.involvement_options.first().name
     assert rows["bulk0@example.org"] == [
-        "Bulk 0000", "bulk0@example.org", "Member", "Active",
-        "Carer or family member; Patient or service user", first, "2026-03-01",
-    ]  # fmt: skip
+        "Bulk 0000",
+        "bulk0@example.org",
+        "Member",
+        "Active",
+        "Carer or family member; Patient or service user",
+        first,
+        "2026-03-01",
+    ]
     # Ways of taking part in the order the community offers them.
     assert rows["bulk1@example.org"][4:6] == ["Other health or care staff", f"{first}; {second}"]
     assert rows["cora@example.org"][2:4] == ["Coordinator", "Active"]

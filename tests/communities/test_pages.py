@@ -27,8 +27,12 @@ def test_home_lists_past_and_closing_communities_after_the_running_ones(client, 
         status=Community.Status.ARCHIVED,
         legacy_note="We changed the clinic letters. Carry on at Newtown.",
     )
-    make_community("ending-one", name="Ending one", status=Community.Status.WINDING_DOWN,
-                   legacy_note="Our last session is in June.")  # fmt: skip
+    make_community(
+        "ending-one",
+        name="Ending one",
+        status=Community.Status.WINDING_DOWN,
+        legacy_note="Our last session is in June.",
+    )
     page = client.get("/").content.decode()
     heading = page.index("Past and closing communities")
     assert page.index(community.name) < heading

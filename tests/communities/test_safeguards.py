@@ -122,9 +122,12 @@ def test_plain_text_emails_are_not_html_escaped(
     community.save()
     with django_capture_on_commit_callbacks(execute=True):
         services.invite(
-            community=community, email="new@example.org", role="member", by=coordinator,
+            community=community,
+            email="new@example.org",
+            role="member",
+            by=coordinator,
             message="We'd love you to join <3",
-        )  # fmt: skip
+        )
     body = mailoutbox[0].body
     assert "Fit patients' lives & families" in body and "We'd love you to join <3" in body
     html = mailoutbox[0].alternatives[0][0]

@@ -27,10 +27,14 @@ def archived():
     idea = make_idea(community, author=member)
     soon = timezone.now() + timedelta(days=2)
     session = Session.objects.create(
-        community=community, title="Letters clinic", kind=Session.Kind.DROP_IN,
-        starts_at=soon, ends_at=soon + timedelta(hours=2), status=Session.Status.PUBLISHED,
+        community=community,
+        title="Letters clinic",
+        kind=Session.Kind.DROP_IN,
+        starts_at=soon,
+        ends_at=soon + timedelta(hours=2),
+        status=Session.Status.PUBLISHED,
         registration_required=True,
-    )  # fmt: skip
+    )
     survey = Survey.objects.create(community=community, title="What would help?", published=True)
     Question.objects.create(survey=survey, text="What one thing?", kind=Question.Kind.LONG_TEXT)
     Community.objects.filter(pk=community.pk).update(status=Community.Status.ARCHIVED)

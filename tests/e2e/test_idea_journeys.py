@@ -384,5 +384,7 @@ def test_a_coordinator_records_why_an_idea_is_not_taken_forward(
     assert idea.status == "not_taken_forward"
     decision = Decision.objects.get()
     assert (decision.outcome, decision.reason, decision.decided_by) == (
-        "not_taken_forward", reason, coordinator,
-    )  # fmt: skip
+        "not_taken_forward",
+        reason,
+        coordinator,
+    )

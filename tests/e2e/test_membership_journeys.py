@@ -134,9 +134,16 @@ def test_a_coordinator_invites_a_new_person_who_signs_up_from_the_email(
 
 
 def test_a_person_asks_to_join_and_a_coordinator_approves(
-    page, browser, live_server, mailoutbox, assert_accessible, log_in, rules_community,
-    coordinator, outsider,
-):  # fmt: skip
+    page,
+    browser,
+    live_server,
+    mailoutbox,
+    assert_accessible,
+    log_in,
+    rules_community,
+    coordinator,
+    outsider,
+):
     rules_community.join_policy = Community.JoinPolicy.APPROVAL
     rules_community.save()
     log_in(page, outsider)

@@ -73,18 +73,37 @@ def a_session_this_tax_year(community) -> Session:
     first_day = tax_year_of(timezone.localdate())[0]
     start = max(now - timedelta(days=2), timezone.make_aware(datetime.combine(first_day, time())))
     return Session.objects.create(
-        community=community, title="Drop-in at the library", kind=Session.Kind.DROP_IN,
-        starts_at=start, ends_at=start + timedelta(hours=2), status=Session.Status.COMPLETED,
-    )  # fmt: skip
+        community=community,
+        title="Drop-in at the library",
+        kind=Session.Kind.DROP_IN,
+        starts_at=start,
+        ends_at=start + timedelta(hours=2),
+        status=Session.Status.COMPLETED,
+    )
 
 
 def test_a_member_claims_a_coordinator_queries_approves_and_pays_and_the_member_sees_it_paid(
-    page, browser, browser_context_args, live_server, mailoutbox, settings, tmp_path,
-    assert_accessible, log_in, community, coordinator, member,
-):  # fmt: skip
+    page,
+    browser,
+    browser_context_args,
+    live_server,
+    mailoutbox,
+    settings,
+    tmp_path,
+    assert_accessible,
+    log_in,
+    community,
+    coordinator,
+    member,
+):
     settings.MEDIA_ROOT = tmp_path
-    Rate.objects.create(community=community, activity="session", basis="hour", amount="27.50",
-                        valid_from=date(2025, 1, 1))  # fmt: skip
+    Rate.objects.create(
+        community=community,
+        activity="session",
+        basis="hour",
+        amount="27.50",
+        valid_from=date(2025, 1, 1),
+    )
     session = a_session_this_tax_year(community)
     Registration.objects.create(
         session=session, user=member, status=Registration.Status.REGISTERED, attended=True
@@ -243,6 +262,8 @@ def test_a_member_claims_a_coordinator_queries_approves_and_pays_and_the_member_
     assert_accessible(page)
     claim.refresh_from_db()
     assert (claim.status, claim.paid_on, claim.payment_reference) == (
-        Claim.Status.PAID, paid_on, "BACS-2026-0042",
-    )  # fmt: skip
+        Claim.Status.PAID,
+        paid_on,
+        "BACS-2026-0042",
+    )
     assert (claim.question, claim.answer) == (QUESTION, ANSWER)

@@ -26,9 +26,16 @@ HEADLINE = "Saturday clinics start in May"
 
 
 def test_a_coordinator_watches_everyone_being_told(
-    page, live_server, broker_env, sink, assert_accessible, log_in, community, coordinator,
+    page,
+    live_server,
+    broker_env,
+    sink,
+    assert_accessible,
+    log_in,
+    community,
+    coordinator,
     tmp_path,
-):  # fmt: skip
+):
     idea = make_idea(community, title="Open the clinic on Saturdays")
     User.objects.bulk_create(
         User(email=f"supporter{i}@example.org", name=f"Supporter {i}") for i in range(SUPPORTERS)
@@ -36,10 +43,12 @@ def test_a_coordinator_watches_everyone_being_told(
     people = list(User.objects.filter(email__startswith="supporter"))
     Support.objects.bulk_create(Support(idea=idea, user=person) for person in people)
     update = Update.objects.create(
-        community=community, created_by=coordinator, title=HEADLINE,
+        community=community,
+        created_by=coordinator,
+        title=HEADLINE,
         what_we_heard="Weekday clinics are hard to reach for people at work.",
         what_we_did="The clinic opens on Saturday mornings from May.",
-    )  # fmt: skip
+    )
     update.ideas.set([idea])
 
     log_in(page, coordinator)
@@ -77,8 +86,12 @@ def test_a_coordinator_watches_everyone_being_told(
             0
         )
         assert_accessible(page)
-        wait_until(lambda: len(sink.received) >= SUPPORTERS, seconds=120, logs=group.logs,
-                   what=f"{SUPPORTERS} emails received")  # fmt: skip
+        wait_until(
+            lambda: len(sink.received) >= SUPPORTERS,
+            seconds=120,
+            logs=group.logs,
+            what=f"{SUPPORTERS} emails received",
+        )
 
     assert sink.counts() == Counter({person.email: 1 for person in people})
     # Reloaded now, the page counts the emails sent.

@@ -18,14 +18,23 @@ def test_a_member_registers_cancels_and_the_waiting_member_is_promoted(
     page, live_server, mailoutbox, assert_accessible, log_in, community, member
 ):
     venue = Venue.objects.create(
-        community=community, name="Firth Park Community Centre", kind="community_centre",
-        address="Firth Park Road, Sheffield", step_free=True,
-    )  # fmt: skip
+        community=community,
+        name="Firth Park Community Centre",
+        kind="community_centre",
+        address="Firth Park Road, Sheffield",
+        step_free=True,
+    )
     start = timezone.now() + timedelta(days=5)
     session = Session.objects.create(
-        community=community, title="Clear clinic letters", kind="workshop", starts_at=start,
-        ends_at=start + timedelta(hours=2), venue=venue, capacity=1, status="published",
-    )  # fmt: skip
+        community=community,
+        title="Clear clinic letters",
+        kind="workshop",
+        starts_at=start,
+        ends_at=start + timedelta(hours=2),
+        venue=venue,
+        capacity=1,
+        status="published",
+    )
     waiting = make_person("waiting@example.org", name="Wanjiru")
     Membership.objects.create(community=community, user=waiting, status="active")
 
@@ -123,9 +132,14 @@ def test_a_coordinator_plans_a_hosted_session_and_records_who_came(
 def test_the_poster_is_accessible_and_fits_a_phone(page, live_server, assert_accessible, community):
     start = timezone.now() + timedelta(days=3)
     session = Session.objects.create(
-        community=community, title="Drop-in at the library", kind="drop_in", starts_at=start,
-        ends_at=start + timedelta(hours=2), status="published", registration_required=False,
-    )  # fmt: skip
+        community=community,
+        title="Drop-in at the library",
+        kind="drop_in",
+        starts_at=start,
+        ends_at=start + timedelta(hours=2),
+        status="published",
+        registration_required=False,
+    )
     page.goto(live_server.url + f"/c/{community.slug}/sessions/{session.pk}/poster/")
     expect(page.get_by_role("heading", name="Drop-in at the library")).to_be_visible()
     expect(page.get_by_role("img", name="A QR code")).to_be_visible()

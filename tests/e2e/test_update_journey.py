@@ -31,9 +31,17 @@ def plain_text(message) -> str:
 
 
 def test_a_member_hears_what_was_done_with_their_idea(
-    page, browser, browser_context_args, live_server, sink, assert_accessible, log_in,
-    community, coordinator, member,
-):  # fmt: skip
+    page,
+    browser,
+    browser_context_args,
+    live_server,
+    sink,
+    assert_accessible,
+    log_in,
+    community,
+    coordinator,
+    member,
+):
     Theme.objects.create(community=community, name="Access")
     Theme.objects.create(community=community, name="Communication")
     # A member adds an idea from the ideas list.

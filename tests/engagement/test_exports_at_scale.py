@@ -84,12 +84,29 @@ def test_the_survey_csv_is_streamed_with_every_answer(client, community, coordin
     assert response.streaming is True
     assert response["Content-Disposition"] == f'attachment; filename="survey-{survey.pk}.csv"'
     header, first, second = rows_of(response)
-    assert header == ["answered", "named", "entered from paper for", "may be contacted by",
-                      "contact details", "Were they clear?", "What should change?",
-                      "Overall, out of 5", "Anything else?"]  # fmt: skip
+    assert header == [
+        "answered",
+        "named",
+        "entered from paper for",
+        "may be contacted by",
+        "contact details",
+        "Were they clear?",
+        "What should change?",
+        "Overall, out of 5",
+        "Anything else?",
+    ]
     # Choices in the order the question offers them, not the order they were stored.
-    assert first == [answered.created_at.isoformat(), "no", "Person 0", "", "",
-                     "yes", "Words; Length", "4", "Shorter letters"]  # fmt: skip
+    assert first == [
+        answered.created_at.isoformat(),
+        "no",
+        "Person 0",
+        "",
+        "",
+        "yes",
+        "Words; Length",
+        "4",
+        "Shorter letters",
+    ]
     # Unanswered questions are empty; what a person wrote cannot run as a formula.
     assert second[3:] == ["Phone", "0114", "", "", "", "'+ more buses"]
 
@@ -106,12 +123,22 @@ def add_claims(community, n):
         Membership(community=community, user=person, status="active") for person in people
     )
     claims = Claim.objects.bulk_create(
-        Claim(community=community, claimant=person, kind="hours", activity="training",
-              date=date(2026, 5, 1), hours=Decimal("2"), rate_amount=Decimal("20"),
-              rate_basis="hour", fee=Decimal("40"), payable=Decimal("40"), choice="accept",
-              status="approved")
+        Claim(
+            community=community,
+            claimant=person,
+            kind="hours",
+            activity="training",
+            date=date(2026, 5, 1),
+            hours=Decimal("2"),
+            rate_amount=Decimal("20"),
+            rate_basis="hour",
+            fee=Decimal("40"),
+            payable=Decimal("40"),
+            choice="accept",
+            status="approved",
+        )
         for person in people
-    )  # fmt: skip
+    )
     Expense.objects.bulk_create(
         Expense(claim=claim, kind=kind, amount=amount)
         for claim in claims
@@ -147,6 +174,18 @@ def test_the_finance_csv_is_streamed_with_expenses_summed(client, community, coo
     response = finance_csv(client, community)
     assert response.streaming is True
     assert rows_of(response)[1] == [
-        "'-Claimant", "", "Training", "2026-05-01", "2.00", "20.00", "Per hour",
-        "40.00", "Accept payment", "4.25", "44.25", "Approved", "", "",
-    ]  # fmt: skip
+        "'-Claimant",
+        "",
+        "Training",
+        "2026-05-01",
+        "2.00",
+        "20.00",
+        "Per hour",
+        "40.00",
+        "Accept payment",
+        "4.25",
+        "44.25",
+        "Approved",
+        "",
+        "",
+    ]

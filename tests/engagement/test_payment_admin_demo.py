@@ -114,8 +114,9 @@ def test_the_demo_has_claims_in_each_state_worked_out_as_submit_claim_would(demo
     [charity] = [c for c in claims if c.choice == "charity"]
     assert charity.charity == "Crohn's & Colitis UK" and charity.payable == charity.fee
     michael = _person("member@example.org")
-    assert Claim.objects.filter(claimant=michael, session__title="First listening session",
-                                not_recorded_as_attending=False).exists()  # fmt: skip
+    assert Claim.objects.filter(
+        claimant=michael, session__title="First listening session", not_recorded_as_attending=False
+    ).exists()
     expenses = Expense.objects.filter(claim__community=demo)
     assert {"travel", "carer"} <= set(expenses.values_list("kind", flat=True))
     assert not expenses.exclude(receipt="").exists()
@@ -206,24 +207,37 @@ def test_the_admin_keeps_state_and_money_read_only(client, staff, demo):
 
 @pytest.fixture
 def claimed(community, member):
-    Rate.objects.create(community=community, activity="session", basis="hour", amount="25",
-                        valid_from=date(2025, 1, 1))  # fmt: skip
+    Rate.objects.create(
+        community=community,
+        activity="session",
+        basis="hour",
+        amount="25",
+        valid_from=date(2025, 1, 1),
+    )
     start = timezone.now() - timedelta(days=2)
     session = Session.objects.create(
-        community=community, title="Drop-in", kind="drop_in", starts_at=start,
-        ends_at=start + timedelta(hours=2), status="completed",
-    )  # fmt: skip
+        community=community,
+        title="Drop-in",
+        kind="drop_in",
+        starts_at=start,
+        ends_at=start + timedelta(hours=2),
+        status="completed",
+    )
     Registration.objects.create(session=session, user=member, status="registered", attended=True)
     payments.set_payment_choice(
         membership=member.memberships.get(), choice="charity", charity="A local food bank"
     )
     receipt = SimpleUploadedFile("ticket.pdf", b"%PDF-1.4 secret", "application/pdf")
     return payments.submit_claim(
-        community=community, claimant=member, by=member,
+        community=community,
+        claimant=member,
+        by=member,
         request=payments.ClaimRequest(kind="session", session=session),
-        expenses=[{"kind": "travel", "amount": Decimal("6.40"), "receipt": receipt},
-                  {"kind": "carer", "amount": Decimal("20"), "description": "Sitter"}],
-    )  # fmt: skip
+        expenses=[
+            {"kind": "travel", "amount": Decimal("6.40"), "receipt": receipt},
+            {"kind": "carer", "amount": Decimal("20"), "description": "Sitter"},
+        ],
+    )
 
 
 def test_the_export_holds_the_persons_claims_without_receipts(member, claimed, coordinator):
@@ -238,10 +252,14 @@ def test_the_export_holds_the_persons_claims_without_receipts(member, claimed, c
     text = json.dumps(data, default=str)
     assert "secret" not in text and "receipts/" not in text
     assert data["payment_choices"] == [
-        {"community": "Bowel care together", "choice": "Give it to a charity",
-         "share_taken_percent": None, "charity": "A local food bank",
-         "changed": member.memberships.get().payment_choice.updated_at}
-    ]  # fmt: skip
+        {
+            "community": "Bowel care together",
+            "choice": "Give it to a charity",
+            "share_taken_percent": None,
+            "charity": "A local food bank",
+            "changed": member.memberships.get().payment_choice.updated_at,
+        }
+    ]
     # Only the person's own claims.
     assert export_for(coordinator)["claims"] == []
 

@@ -55,19 +55,29 @@ def rates(community):
         ("training", "hour", "20"),
         ("preparation", "hour", "20"),
     ]:
-        Rate.objects.create(community=community, activity=activity, basis=basis, amount=amount,
-                            valid_from=date(2025, 1, 1))  # fmt: skip
+        Rate.objects.create(
+            community=community,
+            activity=activity,
+            basis=basis,
+            amount=amount,
+            valid_from=date(2025, 1, 1),
+        )
 
 
 def make_session(community, *, days_ago=3, title="Drop-in", attended=()):
     start = timezone.now() - timedelta(days=days_ago)
     session = Session.objects.create(
-        community=community, title=title, kind="drop_in", starts_at=start,
-        ends_at=start + timedelta(hours=2), status="completed",
-    )  # fmt: skip
+        community=community,
+        title=title,
+        kind="drop_in",
+        starts_at=start,
+        ends_at=start + timedelta(hours=2),
+        status="completed",
+    )
     for person in attended:
-        Registration.objects.create(session=session, user=person, status="registered",
-                                    attended=True)  # fmt: skip
+        Registration.objects.create(
+            session=session, user=person, status="registered", attended=True
+        )
     return session
 
 
@@ -82,11 +92,14 @@ def receipt(name="bus.pdf", content=PDF, content_type="application/pdf"):
 
 def submit(community, person, session, *, by=None, receipt_file=None):
     return payments.submit_claim(
-        community=community, claimant=person, by=by or person,
+        community=community,
+        claimant=person,
+        by=by or person,
         request=payments.ClaimRequest(kind="session", session=session),
-        expenses=[{"kind": "travel", "amount": Decimal("6.40"),
-                   "receipt": receipt_file or receipt()}],
-    )  # fmt: skip
+        expenses=[
+            {"kind": "travel", "amount": Decimal("6.40"), "receipt": receipt_file or receipt()}
+        ],
+    )
 
 
 @pytest.fixture
@@ -178,8 +191,9 @@ def test_my_payments_shows_only_my_own_claims(client, request, claim, persona):
     theirs = None
     person = client_as(client, request, persona)
     if persona in ("another_member", "partner", "coordinator"):
-        session = make_session(claim.community, days_ago=5, title="Their session",
-                               attended=[person])  # fmt: skip
+        session = make_session(
+            claim.community, days_ago=5, title="Their session", attended=[person]
+        )
         theirs = submit(claim.community, person, session)
     response = client.get(reverse("engagement:my_payments"))
     assert response.status_code == 200
@@ -243,8 +257,13 @@ def test_coordinators_list_only_their_own_communitys_claims(
 ):
     stranger = make_person("sam@example.org", name="Sam")
     Membership.objects.create(user=stranger, community=other_community)
-    Rate.objects.create(community=other_community, activity="session", basis="hour",
-                        amount="30", valid_from=date(2025, 1, 1))  # fmt: skip
+    Rate.objects.create(
+        community=other_community,
+        activity="session",
+        basis="hour",
+        amount="30",
+        valid_from=date(2025, 1, 1),
+    )
     elsewhere = submit(
         other_community, stranger, make_session(other_community, attended=[stranger])
     )
@@ -345,8 +364,9 @@ def test_who_may_mark_a_claim_paid(client, request, claim, coordinator, persona)
 @pytest.mark.parametrize("persona", CLAIM_PERSONAS)
 def test_who_may_make_a_claim(client, request, community, rates, held, persona):
     person = client_as(client, request, persona)
-    response = client.post(url("engagement:claim_new", community),
-                           claim_data(kind="session", session=held.pk))  # fmt: skip
+    response = client.post(
+        url("engagement:claim_new", community), claim_data(kind="session", session=held.pk)
+    )
     if persona == "anonymous":
         assert is_login_redirect(response) and not Claim.objects.exists()
     elif persona in ("outsider", "other_coordinator"):
@@ -458,9 +478,15 @@ def test_an_expense_amount_out_of_bounds_is_shown_beside_it(
     client, community, member, rates, held, amount, message
 ):
     client.force_login(member)
-    data = claim_data(kind="session", session=held.pk, **{
-        "expenses-0-kind": "travel", "expenses-0-description": "Bus", "expenses-0-amount": amount,
-    })  # fmt: skip
+    data = claim_data(
+        kind="session",
+        session=held.pk,
+        **{
+            "expenses-0-kind": "travel",
+            "expenses-0-description": "Bus",
+            "expenses-0-amount": amount,
+        },
+    )
     response = client.post(url("engagement:claim_new", community), data)
     assert response.status_code == 200
     page = response.content.decode()
@@ -475,9 +501,15 @@ def test_an_amount_typed_wrongly_is_not_also_called_missing(client, community, m
     """An amount was typed, so "Give the amount." beside the amount's own error contradicts
     what the person can see in the box."""
     client.force_login(member)
-    data = claim_data(kind="session", session=held.pk, **{
-        "expenses-0-kind": "travel", "expenses-0-description": "Bus", "expenses-0-amount": "12,50",
-    })  # fmt: skip
+    data = claim_data(
+        kind="session",
+        session=held.pk,
+        **{
+            "expenses-0-kind": "travel",
+            "expenses-0-description": "Bus",
+            "expenses-0-amount": "12,50",
+        },
+    )
     response = client.post(url("engagement:claim_new", community), data)
     block = field_block(response.content.decode(), "expenses-0-amount")
     assert "Enter an amount in pounds, such as 12.50." in block
@@ -486,8 +518,9 @@ def test_an_amount_typed_wrongly_is_not_also_called_missing(client, community, m
 
 def test_the_largest_expense_allowed_is_accepted(client, community, member, rates, held):
     client.force_login(member)
-    data = claim_data(kind="session", session=held.pk,
-                      **{"expenses-0-kind": "carer", "expenses-0-amount": "2000"})  # fmt: skip
+    data = claim_data(
+        kind="session", session=held.pk, **{"expenses-0-kind": "carer", "expenses-0-amount": "2000"}
+    )
     assert client.post(url("engagement:claim_new", community), data).status_code == 302
     assert Claim.objects.get().expenses_total == Decimal("2000")
 
@@ -507,8 +540,9 @@ def test_hours_out_of_bounds_are_shown_beside_them(
 ):
     client.force_login(member)
     day = (timezone.localdate() - timedelta(days=2)).isoformat()
-    data = claim_data(kind="hours", activity="training", date=day, hours=hours,
-                      description="Read the papers")  # fmt: skip
+    data = claim_data(
+        kind="hours", activity="training", date=day, hours=hours, description="Read the papers"
+    )
     response = client.post(url("engagement:claim_new", community), data)
     assert response.status_code == 200
     page = response.content.decode()
@@ -553,8 +587,9 @@ def test_a_session_not_attended_is_allowed_and_flagged_for_the_coordinator(
     form = client.get(url("engagement:claim_new", community)).content.decode()
     # Before claiming, the person sees it is not recorded that they came.
     assert "Drop-in" in form and "– not recorded as coming" in unescape(form)
-    response = client.post(url("engagement:claim_new", community),
-                           claim_data(kind="session", session=held.pk))  # fmt: skip
+    response = client.post(
+        url("engagement:claim_new", community), claim_data(kind="session", session=held.pk)
+    )
     claim = Claim.objects.get()
     assert response.status_code == 302 and claim.not_recorded_as_attending
     flag = (
@@ -608,10 +643,15 @@ def test_a_receipt_of_the_wrong_type_or_too_large_is_shown_beside_it(
     client, community, member, rates, held, upload, message
 ):
     client.force_login(member)
-    data = claim_data(kind="session", session=held.pk, **{
-        "expenses-0-kind": "travel", "expenses-0-amount": "6.40",
-        "expenses-0-receipt": SimpleUploadedFile(*upload),
-    })  # fmt: skip
+    data = claim_data(
+        kind="session",
+        session=held.pk,
+        **{
+            "expenses-0-kind": "travel",
+            "expenses-0-amount": "6.40",
+            "expenses-0-receipt": SimpleUploadedFile(*upload),
+        },
+    )
     response = client.post(url("engagement:claim_new", community), data)
     assert response.status_code == 200
     page = response.content.decode()
@@ -630,10 +670,15 @@ def test_receipts_of_the_right_type_up_to_5_mb_are_kept(
 ):
     client.force_login(member)
     content = head + b"0" * (5 * 1024 * 1024 - len(head))  # exactly 5 MB
-    data = claim_data(kind="session", session=held.pk, **{
-        "expenses-0-kind": "travel", "expenses-0-amount": "6.40",
-        "expenses-0-receipt": SimpleUploadedFile(name, content),
-    })  # fmt: skip
+    data = claim_data(
+        kind="session",
+        session=held.pk,
+        **{
+            "expenses-0-kind": "travel",
+            "expenses-0-amount": "6.40",
+            "expenses-0-receipt": SimpleUploadedFile(name, content),
+        },
+    )
     assert client.post(url("engagement:claim_new", community), data).status_code == 302
     stored = Expense.objects.get().receipt
     assert stored.size == 5 * 1024 * 1024 and stored.name.endswith(name.rsplit(".")[-1].lower())
@@ -645,9 +690,14 @@ def test_a_receipt_without_an_amount_is_not_dropped_silently(
     """An expense row with a receipt and a kind but no amount is half filled in: the person
     must be told, not have the receipt thrown away while the claim goes through."""
     client.force_login(member)
-    data = claim_data(kind="session", session=held.pk, **{
-        "expenses-0-kind": "travel", "expenses-0-receipt": receipt(),
-    })  # fmt: skip
+    data = claim_data(
+        kind="session",
+        session=held.pk,
+        **{
+            "expenses-0-kind": "travel",
+            "expenses-0-receipt": receipt(),
+        },
+    )
     response = client.post(url("engagement:claim_new", community), data)
     assert response.status_code == 200, "the claim was saved and the receipt dropped"
     assert "Give the amount." in field_block(response.content.decode(), "expenses-0-amount")
@@ -738,21 +788,35 @@ def test_a_coordinator_enters_a_claim_from_paper(
 
 def test_a_coordinator_enters_a_paid_roles_hours_from_paper(client, community, coordinator, member):
     """Paper claims include a paid role's hours: the roles offered are the claimant's."""
-    role = PaidRole.objects.create(membership=member.memberships.get(), title="Coach",
-                                   hours_per_month=8, hourly_rate=Decimal("18"),
-                                   starts_on=timezone.localdate() - timedelta(days=30))  # fmt: skip
+    role = PaidRole.objects.create(
+        membership=member.memberships.get(),
+        title="Coach",
+        hours_per_month=8,
+        hourly_rate=Decimal("18"),
+        starts_on=timezone.localdate() - timedelta(days=30),
+    )
     client.force_login(coordinator)
     day = (timezone.localdate() - timedelta(days=1)).isoformat()
     response = client.post(
         url("engagement:claim_new", community) + "?for=someone",
-        claim_data(claimant=member.pk, kind="hours", activity="role", paid_role=role.pk,
-                   date=day, hours="2"),
-    )  # fmt: skip
+        claim_data(
+            claimant=member.pk,
+            kind="hours",
+            activity="role",
+            paid_role=role.pk,
+            date=day,
+            hours="2",
+        ),
+    )
 
     assert response.status_code == 302, response.context["form"].errors
     made = Claim.objects.get()
     assert (made.claimant, made.entered_by, made.paid_role, made.fee) == (
-        member, coordinator, role, Decimal("36.00"))  # fmt: skip
+        member,
+        coordinator,
+        role,
+        Decimal("36.00"),
+    )
 
 
 def test_a_paper_claim_must_say_whose_it_is(client, community, coordinator, rates, held):
@@ -798,8 +862,9 @@ def test_a_lower_share_needs_a_percentage(client, community, member):
 @pytest.mark.parametrize("percent", ["0", "100", "-10"])
 def test_a_lower_share_out_of_range_is_refused(client, community, member, percent):
     client.force_login(member)
-    response = client.post(url("engagement:payment_choice", community),
-                           {"choice": "lower", "lower_percent": percent})  # fmt: skip
+    response = client.post(
+        url("engagement:payment_choice", community), {"choice": "lower", "lower_percent": percent}
+    )
     assert response.status_code == 200
     block = field_block(response.content.decode(), "lower_percent")
     assert "invalid-feedback" in block and f'value="{percent}"' in block
@@ -808,8 +873,9 @@ def test_a_lower_share_out_of_range_is_refused(client, community, member, percen
 
 def test_a_charity_needs_a_name(client, community, member):
     client.force_login(member)
-    response = client.post(url("engagement:payment_choice", community), {"choice": "charity",
-                                                               "charity": "  "})  # fmt: skip
+    response = client.post(
+        url("engagement:payment_choice", community), {"choice": "charity", "charity": "  "}
+    )
     assert response.status_code == 200
     page = response.content.decode()
     assert "Say which charity." in field_block(page, "charity")
@@ -820,8 +886,10 @@ def test_a_choice_is_saved_and_applies_to_claims_from_then_on(
     client, community, member, rates, held
 ):
     client.force_login(member)
-    client.post(url("engagement:payment_choice", community),
-                {"choice": "charity", "charity": " Bowel Cancer UK "})  # fmt: skip
+    client.post(
+        url("engagement:payment_choice", community),
+        {"choice": "charity", "charity": " Bowel Cancer UK "},
+    )
     saved = PaymentChoice.objects.get()
     assert (saved.choice, saved.charity, saved.lower_percent) == (
         "charity",
@@ -850,9 +918,15 @@ def test_a_choice_is_saved_and_applies_to_claims_from_then_on(
 )
 def test_a_rate_out_of_bounds_is_shown_beside_it(client, community, coordinator, amount, message):
     client.force_login(coordinator)
-    response = client.post(url("engagement:manage_rates", community), {
-        "activity": "session", "basis": "hour", "amount": amount, "valid_from": "2026-01-01",
-    })  # fmt: skip
+    response = client.post(
+        url("engagement:manage_rates", community),
+        {
+            "activity": "session",
+            "basis": "hour",
+            "amount": amount,
+            "valid_from": "2026-01-01",
+        },
+    )
     assert response.status_code == 200
     page = response.content.decode()
     block = field_block(page, "amount")
@@ -863,9 +937,15 @@ def test_a_rate_out_of_bounds_is_shown_beside_it(client, community, coordinator,
 
 def test_a_second_rate_on_the_same_day_is_refused(client, community, coordinator, rates):
     client.force_login(coordinator)
-    response = client.post(url("engagement:manage_rates", community), {
-        "activity": "session", "basis": "hour", "amount": "30", "valid_from": "2025-01-01",
-    })  # fmt: skip
+    response = client.post(
+        url("engagement:manage_rates", community),
+        {
+            "activity": "session",
+            "basis": "hour",
+            "amount": "30",
+            "valid_from": "2025-01-01",
+        },
+    )
     assert response.status_code == 200
     block = field_block(response.content.decode(), "valid_from")
     assert "There is already a rate for this activity from this date." in block
@@ -874,8 +954,10 @@ def test_a_second_rate_on_the_same_day_is_refused(client, community, coordinator
 
 def test_a_negative_budget_or_threshold_is_refused(client, community, coordinator):
     client.force_login(coordinator)
-    response = client.post(url("engagement:manage_payment_settings", community),
-                           {"budget": "-100", "threshold": "-0.01"})  # fmt: skip
+    response = client.post(
+        url("engagement:manage_payment_settings", community),
+        {"budget": "-100", "threshold": "-0.01"},
+    )
     assert response.status_code == 200
     page = response.content.decode()
     assert 'value="-100"' in field_block(page, "budget")
@@ -885,18 +967,26 @@ def test_a_negative_budget_or_threshold_is_refused(client, community, coordinato
 
 def test_a_paid_role_is_added_and_claimed_for_at_its_rate(client, community, coordinator, member):
     client.force_login(coordinator)
-    response = client.post(url("engagement:manage_payment_settings", community), {
-        "add_role": "1", "person": member.pk, "title": "Microsystems coach",
-        "hours_per_month": "8", "hourly_rate": "18.50", "starts_on": "2026-01-01",
-    })  # fmt: skip
+    response = client.post(
+        url("engagement:manage_payment_settings", community),
+        {
+            "add_role": "1",
+            "person": member.pk,
+            "title": "Microsystems coach",
+            "hours_per_month": "8",
+            "hourly_rate": "18.50",
+            "starts_on": "2026-01-01",
+        },
+    )
     assert response.status_code == 302
     role = PaidRole.objects.get()
     assert role.membership.user == member
     client.force_login(member)
     day = (timezone.localdate() - timedelta(days=1)).isoformat()
-    response = client.post(url("engagement:claim_new", community),
-                           claim_data(kind="hours", activity="role", paid_role=role.pk,
-                                      date=day, hours="3"))  # fmt: skip
+    response = client.post(
+        url("engagement:claim_new", community),
+        claim_data(kind="hours", activity="role", paid_role=role.pk, date=day, hours="3"),
+    )
     made = Claim.objects.get()
     assert response.status_code == 302
     assert (made.paid_role, made.rate_amount, made.fee) == (
@@ -909,8 +999,12 @@ def test_a_paid_role_is_added_and_claimed_for_at_its_rate(client, community, coo
 def test_a_paid_role_must_be_chosen_and_be_ones_own(
     client, community, member, another_member, rates
 ):
-    theirs = PaidRole.objects.create(membership=another_member.memberships.get(), title="Coach",
-                                     hours_per_month=4, hourly_rate="20")  # fmt: skip
+    theirs = PaidRole.objects.create(
+        membership=another_member.memberships.get(),
+        title="Coach",
+        hours_per_month=4,
+        hourly_rate="20",
+    )
     client.force_login(member)
     day = (timezone.localdate() - timedelta(days=1)).isoformat()
     missing = client.post(
@@ -918,9 +1012,10 @@ def test_a_paid_role_must_be_chosen_and_be_ones_own(
         claim_data(kind="hours", activity="role", date=day, hours="2"),
     )
     assert "Choose the paid role." in field_block(missing.content.decode(), "paid_role")
-    borrowed = client.post(url("engagement:claim_new", community),
-                           claim_data(kind="hours", activity="role", paid_role=theirs.pk,
-                                      date=day, hours="2"))  # fmt: skip
+    borrowed = client.post(
+        url("engagement:claim_new", community),
+        claim_data(kind="hours", activity="role", paid_role=theirs.pk, date=day, hours="2"),
+    )
     assert "Select a valid choice." in field_block(borrowed.content.decode(), "paid_role")
     assert not Claim.objects.exists()
 
@@ -988,15 +1083,24 @@ def make_claims(community, people, count, *, status="submitted", expenses=2):
     for i in range(count):
         session = make_session(community, days_ago=i + 1, title=f"S{i}") if i % 2 else None
         claim = Claim.objects.create(
-            community=community, claimant=people[i % len(people)], kind="hours",
-            activity="training", session=session,
-            date=today - timedelta(days=i % 200), hours=1, fee="20", payable="20",
-            choice="accept", status=status, not_recorded_as_attending=bool(i % 3),
+            community=community,
+            claimant=people[i % len(people)],
+            kind="hours",
+            activity="training",
+            session=session,
+            date=today - timedelta(days=i % 200),
+            hours=1,
+            fee="20",
+            payable="20",
+            choice="accept",
+            status=status,
+            not_recorded_as_attending=bool(i % 3),
             answer="yes" if i % 4 else "",
-        )  # fmt: skip
+        )
         for _n in range(expenses):
-            Expense.objects.create(claim=claim, kind="travel", amount="3.50",
-                                   receipt=receipt(f"r{i}.pdf"))  # fmt: skip
+            Expense.objects.create(
+                claim=claim, kind="travel", amount="3.50", receipt=receipt(f"r{i}.pdf")
+            )
 
 
 def people_of(community, count, prefix):
@@ -1044,9 +1148,16 @@ def test_the_claims_list_does_not_grow_with_claims(
 @pytest.mark.parametrize("count", [3, 30])
 @pytest.mark.parametrize("persona", ["member", "coordinator"])
 def test_the_claim_page_does_not_grow_with_claims(
-    client, request, community, member, coordinator, claim, count, persona,
+    client,
+    request,
+    community,
+    member,
+    coordinator,
+    claim,
+    count,
+    persona,
     django_assert_num_queries,
-):  # fmt: skip
+):
     make_claims(community, [member], count)
     Expense.objects.bulk_create(Expense(claim=claim, kind="other", amount="1") for _ in range(4))
     Claim.objects.filter(pk=claim.pk).update(entered_by=coordinator)

@@ -50,26 +50,41 @@ def rates(community):
         ("meeting", "half_day", "82.50", date(2025, 1, 1)),
         ("session", "hour", "25", date(2025, 1, 1)),
     ]:
-        Rate.objects.create(community=community, activity=activity, basis=basis, amount=amount,
-                            valid_from=valid_from)  # fmt: skip
+        Rate.objects.create(
+            community=community,
+            activity=activity,
+            basis=basis,
+            amount=amount,
+            valid_from=valid_from,
+        )
 
 
-def hours_claim(community, person, day, *, hours="3", activity="training", by=None,
-                expenses=(), paid_role=None):  # fmt: skip
+def hours_claim(
+    community, person, day, *, hours="3", activity="training", by=None, expenses=(), paid_role=None
+):
     return payments.submit_claim(
-        community=community, claimant=person, by=by or person,
-        request=payments.ClaimRequest(kind="hours", activity=activity, date=day,
-                                      hours=Decimal(hours) if hours else None,
-                                      paid_role=paid_role),
+        community=community,
+        claimant=person,
+        by=by or person,
+        request=payments.ClaimRequest(
+            kind="hours",
+            activity=activity,
+            date=day,
+            hours=Decimal(hours) if hours else None,
+            paid_role=paid_role,
+        ),
         expenses=[{"kind": kind, "amount": Decimal(amount)} for kind, amount in expenses],
-    )  # fmt: skip
+    )
 
 
 def meeting_claim(community, person, day, **kwargs):
     return payments.submit_claim(
-        community=community, claimant=person, by=person,
-        request=payments.ClaimRequest(kind="meeting", date=day, **kwargs), expenses=[],
-    )  # fmt: skip
+        community=community,
+        claimant=person,
+        by=person,
+        request=payments.ClaimRequest(kind="meeting", date=day, **kwargs),
+        expenses=[],
+    )
 
 
 def approve(claim, coordinator):
@@ -91,8 +106,11 @@ def person_in(community, email, name, **membership):
 
 def test_the_day_before_a_new_rate_uses_the_old_one(community, member, rates):
     claim = hours_claim(community, member, date(2026, 5, 31))
-    assert (claim.rate_amount, claim.rate_basis, claim.fee) == (Decimal("20"), "hour",
-                                                                Decimal("60.00"))  # fmt: skip
+    assert (claim.rate_amount, claim.rate_basis, claim.fee) == (
+        Decimal("20"),
+        "hour",
+        Decimal("60.00"),
+    )
     assert claim.rate.valid_from == date(2026, 1, 1)
 
 
@@ -104,8 +122,13 @@ def test_the_day_of_a_new_rate_uses_the_new_one(community, member, rates):
 
 def test_the_day_before_the_first_rate_has_none(community, member, other_community, rates):
     # Another community's rate for the day is not this community's.
-    Rate.objects.create(community=other_community, activity="training", basis="hour",
-                        amount="99", valid_from=date(2025, 1, 1))  # fmt: skip
+    Rate.objects.create(
+        community=other_community,
+        activity="training",
+        basis="hour",
+        amount="99",
+        valid_from=date(2025, 1, 1),
+    )
     with pytest.raises(PaymentError) as refused:
         hours_claim(community, member, date(2025, 12, 31))
     assert refused.value.messages == [
@@ -119,36 +142,62 @@ def test_the_day_before_the_first_rate_has_none(community, member, other_communi
 def test_a_session_claim_takes_the_rate_of_the_communitys_day(community, member, rates):
     """A session at 00:30 on 1 June in London is still 31 May in UTC: the community's day
     decides the rate."""
-    Rate.objects.create(community=community, activity="session", basis="hour", amount="30",
-                        valid_from=date(2026, 6, 1))  # fmt: skip
+    Rate.objects.create(
+        community=community,
+        activity="session",
+        basis="hour",
+        amount="30",
+        valid_from=date(2026, 6, 1),
+    )
     start = datetime(2026, 5, 31, 23, 30, tzinfo=UTC)
     session = Session.objects.create(
-        community=community, title="Late", kind="drop_in", starts_at=start,
-        ends_at=start + timedelta(hours=1), status="completed",
-    )  # fmt: skip
+        community=community,
+        title="Late",
+        kind="drop_in",
+        starts_at=start,
+        ends_at=start + timedelta(hours=1),
+        status="completed",
+    )
     Registration.objects.create(session=session, user=member, status="registered", attended=True)
     claim = payments.submit_claim(
-        community=community, claimant=member, by=member,
-        request=payments.ClaimRequest(kind="session", session=session), expenses=[],
-    )  # fmt: skip
-    assert (claim.date, claim.hours, claim.fee) == (date(2026, 6, 1), Decimal("1"),
-                                                    Decimal("30.00"))  # fmt: skip
+        community=community,
+        claimant=member,
+        by=member,
+        request=payments.ClaimRequest(kind="session", session=session),
+        expenses=[],
+    )
+    assert (claim.date, claim.hours, claim.fee) == (
+        date(2026, 6, 1),
+        Decimal("1"),
+        Decimal("30.00"),
+    )
 
 
 def test_a_rate_per_half_day_is_paid_whatever_the_hours(community, member, rates):
     claim = meeting_claim(community, member, date(2026, 5, 1), hours=Decimal("3.5"))
-    assert (claim.activity, claim.rate_basis, claim.fee) == ("meeting", "half_day",
-                                                             Decimal("82.50"))  # fmt: skip
+    assert (claim.activity, claim.rate_basis, claim.fee) == (
+        "meeting",
+        "half_day",
+        Decimal("82.50"),
+    )
 
 
 def test_a_claim_keeps_its_rate_when_rates_change(community, member, rates):
     claim = hours_claim(community, member, date(2026, 5, 31))
-    Rate.objects.create(community=community, activity="training", basis="hour", amount="40",
-                        valid_from=date(2026, 5, 31))  # fmt: skip
+    Rate.objects.create(
+        community=community,
+        activity="training",
+        basis="hour",
+        amount="40",
+        valid_from=date(2026, 5, 31),
+    )
     Rate.objects.filter(valid_from=date(2026, 1, 1), activity="training").update(amount="50")
     claim.refresh_from_db()
-    assert (claim.rate_amount, claim.fee, claim.payable) == (Decimal("20"), Decimal("60"),
-                                                             Decimal("60"))  # fmt: skip
+    assert (claim.rate_amount, claim.fee, claim.payable) == (
+        Decimal("20"),
+        Decimal("60"),
+        Decimal("60"),
+    )
     # The next claim for that day uses the new rate.
     assert hours_claim(community, member, date(2026, 5, 31), hours="1").fee == Decimal("40")
 
@@ -159,17 +208,22 @@ def test_a_claim_keeps_its_rate_when_rates_change(community, member, rates):
 @pytest.fixture
 def coach(member):
     return PaidRole.objects.create(
-        membership=member.memberships.get(), title="Microsystems coach", hours_per_month=8,
-        hourly_rate=Decimal("18.00"), starts_on=date(2026, 1, 1),
-    )  # fmt: skip
+        membership=member.memberships.get(),
+        title="Microsystems coach",
+        hours_per_month=8,
+        hourly_rate=Decimal("18.00"),
+        starts_on=date(2026, 1, 1),
+    )
 
 
 def test_a_paid_roles_hours_are_paid_at_the_roles_rate(community, member, rates, coach):
     # A community rate for paid roles' hours exists, but the role's own agreed rate wins.
-    Rate.objects.create(community=community, activity="role", basis="hour", amount="30",
-                        valid_from=date(2025, 1, 1))  # fmt: skip
-    claim = hours_claim(community, member, date(2026, 7, 1), hours="2.5", activity="role",
-                        paid_role=coach)  # fmt: skip
+    Rate.objects.create(
+        community=community, activity="role", basis="hour", amount="30", valid_from=date(2025, 1, 1)
+    )
+    claim = hours_claim(
+        community, member, date(2026, 7, 1), hours="2.5", activity="role", paid_role=coach
+    )
     assert (claim.paid_role, claim.rate, claim.rate_basis) == (coach, None, "hour")
     assert (claim.rate_amount, claim.fee) == (Decimal("18.00"), Decimal("45.00"))
     # A later change to the role's rate does not change the claim.
@@ -180,22 +234,24 @@ def test_a_paid_roles_hours_are_paid_at_the_roles_rate(community, member, rates,
 
 def test_a_paid_roles_hours_need_the_hours(community, member, rates, coach):
     with pytest.raises(PaymentError, match="this rate is paid by the hour"):
-        hours_claim(community, member, date(2026, 7, 1), hours="", activity="role",
-                    paid_role=coach)  # fmt: skip
+        hours_claim(community, member, date(2026, 7, 1), hours="", activity="role", paid_role=coach)
 
 
 def test_a_paid_role_is_paid_only_while_it_is_held(community, member, rates, coach):
     """The role was agreed until 30 June: hours on 1 July are not the role's hours."""
     PaidRole.objects.filter(pk=coach.pk).update(ends_on=date(2026, 6, 30))
     coach.refresh_from_db()
-    assert hours_claim(community, member, date(2026, 6, 30), hours="1", activity="role",
-                       paid_role=coach).fee == Decimal("18.00")  # fmt: skip
+    assert hours_claim(
+        community, member, date(2026, 6, 30), hours="1", activity="role", paid_role=coach
+    ).fee == Decimal("18.00")
     with pytest.raises(PaymentError):
-        hours_claim(community, member, date(2026, 7, 1), hours="1", activity="role",
-                    paid_role=coach)  # fmt: skip
+        hours_claim(
+            community, member, date(2026, 7, 1), hours="1", activity="role", paid_role=coach
+        )
     with pytest.raises(PaymentError):
-        hours_claim(community, member, date(2025, 12, 31), hours="1", activity="role",
-                    paid_role=coach)  # fmt: skip
+        hours_claim(
+            community, member, date(2025, 12, 31), hours="1", activity="role", paid_role=coach
+        )
 
 
 # --- The tax year and the threshold ----------------------------------------------------------
@@ -206,14 +262,20 @@ def around_april(community, member, coordinator, rates):
     """Michael's claims either side of the end of the tax year, approved or paid, and others
     that do not count."""
     last_day = hours_claim(community, member, date(2026, 4, 5), expenses=[("travel", "10")])
-    first_day = hours_claim(community, member, date(2026, 4, 6), hours="2",
-                            expenses=[("carer", "15.50"), ("travel", "4.50")])  # fmt: skip
+    first_day = hours_claim(
+        community,
+        member,
+        date(2026, 4, 6),
+        hours="2",
+        expenses=[("carer", "15.50"), ("travel", "4.50")],
+    )
     approve(last_day, coordinator)
     pay(approve(first_day, coordinator), coordinator)
     # Waiting, refused or withdrawn claims are not money paid.
     hours_claim(community, member, date(2026, 4, 6), hours="1", expenses=[("travel", "99")])
-    refused = hours_claim(community, member, date(2026, 4, 7), hours="1",
-                          expenses=[("travel", "99")])  # fmt: skip
+    refused = hours_claim(
+        community, member, date(2026, 4, 7), hours="1", expenses=[("travel", "99")]
+    )
     payments.decide_claim(claim=refused, by=coordinator, action="reject", text="No")
     gone = hours_claim(community, member, date(2026, 4, 8), hours="1", expenses=[("other", "99")])
     payments.withdraw_claim(claim=gone, by=member)
@@ -223,9 +285,16 @@ def test_totals_either_side_of_5_april(community, member, around_april):
     [before] = payments.tax_year_totals(community, date(2026, 4, 5))
     [after] = payments.tax_year_totals(community, date(2026, 4, 6))
     assert (before.person, before.time, before.expenses, before.total) == (
-        member, Decimal("60"), Decimal("10"), Decimal("70"))  # fmt: skip
-    assert (after.time, after.expenses, after.total) == (Decimal("40"), Decimal("20"),
-                                                         Decimal("60"))  # fmt: skip
+        member,
+        Decimal("60"),
+        Decimal("10"),
+        Decimal("70"),
+    )
+    assert (after.time, after.expenses, after.total) == (
+        Decimal("40"),
+        Decimal("20"),
+        Decimal("60"),
+    )
     # The first and last days of a tax year find the same year.
     assert payments.tax_year_totals(community, date(2025, 4, 6))[0].total == Decimal("70")
     assert payments.tax_year_totals(community, date(2027, 4, 5))[0].total == Decimal("60")
@@ -271,7 +340,9 @@ def test_my_payments_totals_this_tax_year(client, member, around_april):
     start, _end = payments.tax_year_of(timezone.localdate())
     if start == date(2026, 4, 6):
         assert (response.context["time_total"], response.context["expenses_total"]) == (
-            Decimal("40"), Decimal("20"))  # fmt: skip
+            Decimal("40"),
+            Decimal("20"),
+        )
         page = response.content.decode()
         assert "£40.00</strong> for your time, approved or paid, 6 Apr 2026 to 5 Apr 2027" in page
         assert "£20.00</strong> in expenses" in page
@@ -284,8 +355,10 @@ def test_totals_list_each_person_highest_first(community, member, coordinator, r
     approve(hours_claim(community, member, date(2026, 5, 1), hours="1"), coordinator)
     approve(hours_claim(community, other, date(2026, 5, 1), hours="4"), coordinator)
     totals = payments.tax_year_totals(community, date(2026, 5, 1))
-    assert [(t.person, t.total) for t in totals] == [(other, Decimal("80")),
-                                                     (member, Decimal("20"))]  # fmt: skip
+    assert [(t.person, t.total) for t in totals] == [
+        (other, Decimal("80")),
+        (member, Decimal("20")),
+    ]
 
 
 # --- The status table ------------------------------------------------------------------------
@@ -370,14 +443,20 @@ def test_each_action_from_each_status(community, member, coordinator, rates, act
 @pytest.fixture
 def spent(community, member, coordinator, other_community, rates):
     """£148.90 approved or paid this tax year; everything else not counted."""
-    approve(hours_claim(community, member, date(2026, 5, 1), expenses=[("travel", "6.40")]),
-            coordinator)  # fmt: skip
+    approve(
+        hours_claim(community, member, date(2026, 5, 1), expenses=[("travel", "6.40")]), coordinator
+    )
     pay(approve(meeting_claim(community, member, date(2026, 5, 2)), coordinator), coordinator)
     hours_claim(community, member, date(2026, 5, 3), expenses=[("travel", "50")])  # waiting
     approve(hours_claim(community, member, date(2026, 4, 5)), coordinator)  # last year
     stranger = person_in(other_community, "sam@example.org", "Sam")
-    Rate.objects.create(community=other_community, activity="training", basis="hour",
-                        amount="20", valid_from=date(2025, 1, 1))  # fmt: skip
+    Rate.objects.create(
+        community=other_community,
+        activity="training",
+        basis="hour",
+        amount="20",
+        valid_from=date(2025, 1, 1),
+    )
     Claim.objects.filter(pk=hours_claim(other_community, stranger, date(2026, 5, 1)).pk).update(
         status="approved"
     )
@@ -388,15 +467,23 @@ def test_spending_against_the_budget(community, spent):
     community.refresh_from_db()
     figures = payments.spending(community, date(2026, 5, 1))
     assert figures == {
-        "start": date(2026, 4, 6), "end": date(2027, 4, 5), "spent": Decimal("148.90"),
-        "budget": Decimal("1000"), "left": Decimal("851.10"), "share": 14,
-    }  # fmt: skip
+        "start": date(2026, 4, 6),
+        "end": date(2027, 4, 5),
+        "spent": Decimal("148.90"),
+        "budget": Decimal("1000"),
+        "left": Decimal("851.10"),
+        "share": 14,
+    }
 
 
 def test_spending_over_the_budget_and_with_none(community, spent):
     figures = payments.spending(community, date(2026, 5, 1))
     assert (figures["spent"], figures["budget"], figures["left"], figures["share"]) == (
-        Decimal("148.90"), None, None, None)  # fmt: skip
+        Decimal("148.90"),
+        None,
+        None,
+        None,
+    )
     PaymentSettings.objects.create(community=community, budget="100")
     community.refresh_from_db()
     figures = payments.spending(community, date(2026, 5, 1))
@@ -450,32 +537,61 @@ HEADER = ["name", "role", "activity", "date", "hours", "rate", "basis", "amount"
 def for_finance(community, member, coordinator, other_community, rates, coach):
     """Three claims finance pays in the period, and others it must not see."""
     eve = person_in(community, "eve@example.org", '=HYPERLINK("http://evil.example","Eve")')
-    payments.set_payment_choice(membership=eve.memberships.get(), choice="charity",
-                                charity="Bowel Cancer UK")  # fmt: skip
-    payments.set_payment_choice(membership=member.memberships.get(), choice="lower",
-                                lower_percent=50)  # fmt: skip
-    approve(hours_claim(community, member, date(2026, 5, 10), activity="preparation",
-                        expenses=[("travel", "6.40")]), coordinator)  # fmt: skip
+    payments.set_payment_choice(
+        membership=eve.memberships.get(), choice="charity", charity="Bowel Cancer UK"
+    )
+    payments.set_payment_choice(
+        membership=member.memberships.get(), choice="lower", lower_percent=50
+    )
+    approve(
+        hours_claim(
+            community,
+            member,
+            date(2026, 5, 10),
+            activity="preparation",
+            expenses=[("travel", "6.40")],
+        ),
+        coordinator,
+    )
     payments.set_payment_choice(membership=member.memberships.get(), choice="accept")
     meeting = approve(meeting_claim(community, eve, date(2026, 6, 1)), coordinator)
-    Claim.objects.get(pk=meeting.pk).expenses.create(kind="childcare", amount="30",
-                                                     description="@home")  # fmt: skip
+    Claim.objects.get(pk=meeting.pk).expenses.create(
+        kind="childcare", amount="30", description="@home"
+    )
     pay(meeting, coordinator, on=date(2026, 6, 10), reference="-100+1")
-    approve(hours_claim(community, member, date(2026, 7, 1), hours="2.5", activity="role",
-                        paid_role=coach), coordinator)  # fmt: skip
+    approve(
+        hours_claim(
+            community, member, date(2026, 7, 1), hours="2.5", activity="role", paid_role=coach
+        ),
+        coordinator,
+    )
     # Not for finance: waiting, asked about, refused, withdrawn, outside the period, elsewhere.
     hours_claim(community, member, date(2026, 5, 11), hours="1")
-    payments.decide_claim(claim=hours_claim(community, member, date(2026, 5, 12), hours="1"),
-                          by=coordinator, action="query", text="?")  # fmt: skip
-    payments.decide_claim(claim=hours_claim(community, member, date(2026, 5, 13), hours="1"),
-                          by=coordinator, action="reject", text="No")  # fmt: skip
-    payments.withdraw_claim(claim=hours_claim(community, member, date(2026, 5, 14), hours="1"),
-                            by=member)  # fmt: skip
+    payments.decide_claim(
+        claim=hours_claim(community, member, date(2026, 5, 12), hours="1"),
+        by=coordinator,
+        action="query",
+        text="?",
+    )
+    payments.decide_claim(
+        claim=hours_claim(community, member, date(2026, 5, 13), hours="1"),
+        by=coordinator,
+        action="reject",
+        text="No",
+    )
+    payments.withdraw_claim(
+        claim=hours_claim(community, member, date(2026, 5, 14), hours="1"), by=member
+    )
     approve(hours_claim(community, member, date(2026, 4, 5), hours="1"), coordinator)
     approve(hours_claim(community, member, date(2026, 11, 1), hours="1"), coordinator)
     stranger = person_in(other_community, "sam@example.org", "Sam")
-    Rate.objects.create(community=other_community, activity="training", basis="hour",
-                        amount="20", valid_from=date(2025, 1, 1))  # fmt: skip
+    Rate.objects.create(
+        community=other_community,
+        activity="training",
+        basis="hour",
+        amount="20",
+        valid_from=date(2025, 1, 1),
+    )
     Claim.objects.filter(pk=hours_claim(other_community, stranger, date(2026, 5, 1)).pk).update(
         status="approved"
     )
@@ -486,8 +602,10 @@ def test_the_finance_csv_has_exactly_the_approved_and_paid_claims_in_the_period(
     client, community, coordinator, for_finance
 ):
     client.force_login(coordinator)
-    response = client.get(reverse("engagement:manage_payments_csv", args=[community.slug]),
-                          {"start": "2026-04-06", "end": "2026-10-31"})  # fmt: skip
+    response = client.get(
+        reverse("engagement:manage_payments_csv", args=[community.slug]),
+        {"start": "2026-04-06", "end": "2026-10-31"},
+    )
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == (
         'attachment; filename="payments-bowel-care-2026-04-06-2026-10-31.csv"'
@@ -495,18 +613,56 @@ def test_the_finance_csv_has_exactly_the_approved_and_paid_claims_in_the_period(
     rows = list(csv.reader(io.StringIO(response.getvalue().decode())))
     assert rows == [
         HEADER,
-        ["Michael", "", "Preparation or reading", "2026-05-10", "3.00",
-         "20.00", "Per hour", "30.00", "Accept a lower amount", "6.40", "36.40", "Approved",
-         "", ""],
+        [
+            "Michael",
+            "",
+            "Preparation or reading",
+            "2026-05-10",
+            "3.00",
+            "20.00",
+            "Per hour",
+            "30.00",
+            "Accept a lower amount",
+            "6.40",
+            "36.40",
+            "Approved",
+            "",
+            "",
+        ],
         # A name and a reference a spreadsheet would run as formulas open as text.
-        ["'=HYPERLINK(\"http://evil.example\",\"Eve\")", "",
-         "A delivery group meeting", "2026-06-01", "", "82.50", "Per half day", "82.50",
-         "Give it to a charity: Bowel Cancer UK", "30.00", "112.50", "Paid", "2026-06-10",
-         "'-100+1"],
-        ["Michael", "Microsystems coach", "A paid role's hours",
-         "2026-07-01", "2.50", "18.00", "Per hour", "45.00", "Accept payment", "0.00", "45.00",
-         "Approved", "", ""],
-    ]  # fmt: skip
+        [
+            '\'=HYPERLINK("http://evil.example","Eve")',
+            "",
+            "A delivery group meeting",
+            "2026-06-01",
+            "",
+            "82.50",
+            "Per half day",
+            "82.50",
+            "Give it to a charity: Bowel Cancer UK",
+            "30.00",
+            "112.50",
+            "Paid",
+            "2026-06-10",
+            "'-100+1",
+        ],
+        [
+            "Michael",
+            "Microsystems coach",
+            "A paid role's hours",
+            "2026-07-01",
+            "2.50",
+            "18.00",
+            "Per hour",
+            "45.00",
+            "Accept payment",
+            "0.00",
+            "45.00",
+            "Approved",
+            "",
+            "",
+        ],
+    ]
 
 
 def test_the_finance_csv_defaults_to_this_tax_year(client, community, coordinator, for_finance):
@@ -516,11 +672,12 @@ def test_the_finance_csv_defaults_to_this_tax_year(client, community, coordinato
     rows = list(csv.reader(io.StringIO(response.getvalue().decode())))[1:]
     assert all(start.isoformat() <= row[3] <= end.isoformat() for row in rows)
     if start == date(2026, 4, 6):
-        assert [row[3] for row in rows] == ["2026-05-10", "2026-06-01", "2026-07-01",
-                                            "2026-11-01"]  # fmt: skip
+        assert [row[3] for row in rows] == ["2026-05-10", "2026-06-01", "2026-07-01", "2026-11-01"]
     # One day's period: just the last day of the tax year before.
-    one_day = client.get(reverse("engagement:manage_payments_csv", args=[community.slug]),
-                         {"start": "2026-04-05", "end": "2026-04-05"})  # fmt: skip
+    one_day = client.get(
+        reverse("engagement:manage_payments_csv", args=[community.slug]),
+        {"start": "2026-04-05", "end": "2026-04-05"},
+    )
     rows = list(csv.reader(io.StringIO(one_day.getvalue().decode())))
     assert [row[3] for row in rows[1:]] == ["2026-04-05"]
 
@@ -539,15 +696,25 @@ def test_every_cell_a_person_typed_is_escaped_in_the_csv(
 ):
     member.name = "@Michael"
     member.save()
-    coach = PaidRole.objects.create(membership=member.memberships.get(), title="+Coach",
-                                    hours_per_month=4, hourly_rate=Decimal("10"),
-                                    starts_on=date(2026, 1, 1))  # fmt: skip
-    claim = approve(hours_claim(community, member, date(2026, 7, 1), hours="1", activity="role",
-                                paid_role=coach), coordinator)  # fmt: skip
+    coach = PaidRole.objects.create(
+        membership=member.memberships.get(),
+        title="+Coach",
+        hours_per_month=4,
+        hourly_rate=Decimal("10"),
+        starts_on=date(2026, 1, 1),
+    )
+    claim = approve(
+        hours_claim(
+            community, member, date(2026, 7, 1), hours="1", activity="role", paid_role=coach
+        ),
+        coordinator,
+    )
     pay(claim, coordinator, on=date(2026, 7, 2), reference="=cmd|' /C calc'!A0")
     client.force_login(coordinator)
-    response = client.get(reverse("engagement:manage_payments_csv", args=[community.slug]),
-                          {"start": "2026-07-01", "end": "2026-07-01"})  # fmt: skip
+    response = client.get(
+        reverse("engagement:manage_payments_csv", args=[community.slug]),
+        {"start": "2026-07-01", "end": "2026-07-01"},
+    )
     [_header, row] = list(csv.reader(io.StringIO(response.getvalue().decode())))
     assert (row[0], row[1], row[13]) == ("'@Michael", "'+Coach", "'=cmd|' /C calc'!A0")
 
@@ -556,14 +723,20 @@ def test_every_cell_a_person_typed_is_escaped_in_the_csv(
 
 
 def sent(kind: str) -> list[str]:
-    return sorted(Notification.objects.filter(kind=kind).values_list("recipient__email",
-                                                                      flat=True))  # fmt: skip
+    return sorted(Notification.objects.filter(kind=kind).values_list("recipient__email", flat=True))
 
 
 def test_each_step_tells_the_right_people_once(
-    community, member, coordinator, partner, staff, other_coordinator, rates, mailoutbox,
+    community,
+    member,
+    coordinator,
+    partner,
+    staff,
+    other_coordinator,
+    rates,
+    mailoutbox,
     django_capture_on_commit_callbacks,
-):  # fmt: skip
+):
     person_in(community, "cleo@example.org", "Cleo", role="coordinator")
     coordinators = ["cleo@example.org", "cora@example.org"]
 
@@ -573,14 +746,20 @@ def test_each_step_tells_the_right_people_once(
 
     claim = step(lambda: hours_claim(community, member, date(2026, 5, 1)))
     assert sent("claim_submitted") == coordinators
-    step(lambda: payments.decide_claim(claim=claim, by=coordinator, action="query",
-                                       text="Which bus?"))  # fmt: skip
+    step(
+        lambda: payments.decide_claim(
+            claim=claim, by=coordinator, action="query", text="Which bus?"
+        )
+    )
     step(lambda: payments.answer_query(claim=claim, by=member, answer="The 52"))
     assert sent("claim_queried") == ["michael@example.org"]
     assert sent("claim_answered") == coordinators
     # A second question on the same claim is told too, and its answer.
-    step(lambda: payments.decide_claim(claim=claim, by=coordinator, action="query",
-                                       text="And the way back?"))  # fmt: skip
+    step(
+        lambda: payments.decide_claim(
+            claim=claim, by=coordinator, action="query", text="And the way back?"
+        )
+    )
     step(lambda: payments.answer_query(claim=claim, by=member, answer="The 53"))
     assert sent("claim_queried") == ["michael@example.org"] * 2
     assert sent("claim_answered") == sorted(coordinators * 2)
@@ -588,8 +767,11 @@ def test_each_step_tells_the_right_people_once(
     step(lambda: pay(claim, coordinator))
     assert sent("claim_approved") == sent("claim_paid") == ["michael@example.org"]
     refused = step(lambda: hours_claim(community, member, date(2026, 5, 2)))
-    step(lambda: payments.decide_claim(claim=refused, by=coordinator, action="reject",
-                                       text="Not a training day."))  # fmt: skip
+    step(
+        lambda: payments.decide_claim(
+            claim=refused, by=coordinator, action="reject", text="Not a training day."
+        )
+    )
     assert sent("claim_rejected") == ["michael@example.org"]
     assert sent("claim_submitted") == sorted(coordinators * 2)
     # Nobody else hears anything about it.
@@ -656,9 +838,12 @@ def test_only_coordinators_enter_claims_for_others(community, member, partner, r
 def archived(community, member, coordinator, rates):
     """Three claims made while the community ran: waiting, asked about, approved."""
     waiting = hours_claim(community, member, date(2026, 5, 1), hours="1")
-    asked = payments.decide_claim(claim=hours_claim(community, member, date(2026, 5, 2),
-                                                    hours="1"),
-                                  by=coordinator, action="query", text="?")  # fmt: skip
+    asked = payments.decide_claim(
+        claim=hours_claim(community, member, date(2026, 5, 2), hours="1"),
+        by=coordinator,
+        action="query",
+        text="?",
+    )
     approved = approve(hours_claim(community, member, date(2026, 5, 3), hours="1"), coordinator)
     community.status = "archived"
     community.save()
@@ -680,7 +865,10 @@ def test_an_archived_community_takes_no_claims_or_decisions(
     with pytest.raises(ArchivedError, match=refused):
         pay(approved, coordinator)
     assert list(Claim.objects.order_by("date").values_list("status", flat=True)) == [
-        "submitted", "queried", "approved"]  # fmt: skip
+        "submitted",
+        "queried",
+        "approved",
+    ]
     assert not Notification.objects.exists()
 
 
@@ -698,6 +886,9 @@ def test_an_archived_community_is_read_only_for_members_too(
     client.post(reverse("engagement:claim_withdraw", args=[community.slug, waiting.pk]))
     client.post(reverse("engagement:payment_choice", args=[community.slug]), {"choice": "decline"})
     assert list(Claim.objects.order_by("date").values_list("status", flat=True)) == [
-        "submitted", "queried", "approved"], "a claim changed in an archived community"  # fmt: skip
+        "submitted",
+        "queried",
+        "approved",
+    ], "a claim changed in an archived community"
     assert not Notification.objects.exists()
     assert not PaymentChoice.objects.exists(), "a choice was saved in an archived community"

@@ -88,8 +88,15 @@ def test_a_changed_question_and_its_choices_show_at_once(client, community, coor
     page = results(client, community, survey).content.decode()
     assert "Were the letters clear?" in page and "Were they clear?" not in page
     edit = reverse("engagement:manage_survey_question", args=[community.slug, survey.pk, topics.pk])
-    client.post(edit, {"text": "What should change?", "kind": "multiple", "position": 2,
-                       "choices_text": "Words\nLength\nTiming\nTone"})  # fmt: skip
+    client.post(
+        edit,
+        {
+            "text": "What should change?",
+            "kind": "multiple",
+            "position": 2,
+            "choices_text": "Words\nLength\nTiming\nTone",
+        },
+    )
     assert "Tone" in results(client, community, survey).content.decode()
 
 
@@ -131,11 +138,17 @@ def test_the_feed_costs_the_same_queries_at_any_size(
 ):
     start = timezone.now()
     Session.objects.bulk_create(
-        Session(community=community, title=f"S{i}", kind="workshop", venue=venue,
-                starts_at=start + timedelta(days=i), ends_at=start + timedelta(days=i, hours=1),
-                status="published")
+        Session(
+            community=community,
+            title=f"S{i}",
+            kind="workshop",
+            venue=venue,
+            starts_at=start + timedelta(days=i),
+            ends_at=start + timedelta(days=i, hours=1),
+            status="published",
+        )
         for i in range(size)
-    )  # fmt: skip
+    )
     # The community, the revision of its sessions and venues, then (first time only) the
     # sessions in the window with their venues.
     with django_assert_num_queries(3):
@@ -371,8 +384,14 @@ def _session_changed(community, session, venue):
 
 def _attendance_recorded(community, session, venue):
     past = Session.objects.get(community=community, title="Last week")
-    services.record_attendance(session=past, came=[], walk_in_count=3, walk_in_perspectives=[],
-                               attendance_notes="", completed=True)  # fmt: skip
+    services.record_attendance(
+        session=past,
+        came=[],
+        walk_in_count=3,
+        walk_in_perspectives=[],
+        attendance_notes="",
+        completed=True,
+    )
 
 
 SESSION_WRITES = {
@@ -385,7 +404,7 @@ SESSION_WRITES = {
             ends_at=session.ends_at,
         ),
         changed=[],
-    ),  # fmt: skip
+    ),
     "a session changed": _session_changed,
     "a session cancelled": lambda community, session, venue: services.cancel_session(
         session=session

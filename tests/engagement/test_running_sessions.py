@@ -78,10 +78,17 @@ def test_a_session_from_another_community_is_not_found(
 
 def form_data(venue, **extra):
     return {
-        "title": "Appointments drop-in", "kind": "drop_in", "starts_at": "2027-03-28T10:00",
-        "ends_at": "2027-03-28T12:00", "venue": venue.pk, "capacity": "", "languages": "English",
-        "registration_required": "on", "offers_refreshments": "on", **extra,
-    }  # fmt: skip
+        "title": "Appointments drop-in",
+        "kind": "drop_in",
+        "starts_at": "2027-03-28T10:00",
+        "ends_at": "2027-03-28T12:00",
+        "venue": venue.pk,
+        "capacity": "",
+        "languages": "English",
+        "registration_required": "on",
+        "offers_refreshments": "on",
+        **extra,
+    }
 
 
 @pytest.fixture
@@ -211,9 +218,14 @@ def test_attendance_and_walk_ins_are_recorded(client, community, coordinator):
     client.force_login(coordinator)
     client.post(
         url("manage_session", community, session.pk),
-        {"came": [a.pk], "walk_in_count": 4, "walk_in_perspectives": ["carer", "patient"],
-         "attendance_notes": "Two came with interpreters.", "completed": "on"},
-    )  # fmt: skip
+        {
+            "came": [a.pk],
+            "walk_in_count": 4,
+            "walk_in_perspectives": ["carer", "patient"],
+            "attendance_notes": "Two came with interpreters.",
+            "completed": "on",
+        },
+    )
     session.refresh_from_db()
     assert session.status == "completed" and session.walk_in_count == 4
     assert session.walk_in_perspectives == ["carer", "patient"]
@@ -390,10 +402,12 @@ def test_editing_only_the_title_tells_nobody_in_any_time_zone(
     client.force_login(coordinator)
     local = session.starts_at.astimezone(session.zone)
     data = form_data(
-        venue, title="A new title", kind=session.kind,
+        venue,
+        title="A new title",
+        kind=session.kind,
         starts_at=local.strftime("%Y-%m-%dT%H:%M"),
         ends_at=session.ends_at.astimezone(session.zone).strftime("%Y-%m-%dT%H:%M"),
-    )  # fmt: skip
+    )
     with django_capture_on_commit_callbacks(execute=True):
         client.post(url("manage_session_edit", community, session.pk), data)
     session.refresh_from_db()

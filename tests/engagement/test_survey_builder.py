@@ -17,8 +17,15 @@ def test_a_coordinator_builds_a_survey_with_questions_and_choices(client, commun
     survey = Survey.objects.get()
     assert survey.community == community and survey.audience == "anyone"
     base = f"/c/{community.slug}/manage/surveys/{survey.pk}/questions/"
-    client.post(base, {"text": "How did you hear about it?", "kind": "single", "position": 1,
-                       "choices_text": "A poster\nA friend\nThe clinic"})  # fmt: skip
+    client.post(
+        base,
+        {
+            "text": "How did you hear about it?",
+            "kind": "single",
+            "position": 1,
+            "choices_text": "A poster\nA friend\nThe clinic",
+        },
+    )
     question = Question.objects.get()
     assert [c.text for c in question.choices.all()] == ["A poster", "A friend", "The clinic"]
     page = client.get(f"/c/{community.slug}/manage/surveys/{survey.pk}/").content.decode()
@@ -47,10 +54,15 @@ def test_bad_questions_are_refused_next_to_the_field(client, community, coordina
 
 def test_a_survey_must_close_after_it_opens(client, community, coordinator):
     client.force_login(coordinator)
-    response = client.post(f"/c/{community.slug}/manage/surveys/", {
-        "title": "Backwards", "opens_at": "2027-01-10T09:00", "closes_at": "2027-01-01T09:00",
-        "audience": "members",
-    })  # fmt: skip
+    response = client.post(
+        f"/c/{community.slug}/manage/surveys/",
+        {
+            "title": "Backwards",
+            "opens_at": "2027-01-10T09:00",
+            "closes_at": "2027-01-01T09:00",
+            "audience": "members",
+        },
+    )
     assert "The survey must close after it opens." in response.content.decode()
     assert not Survey.objects.exists()
 
@@ -92,9 +104,11 @@ def test_only_coordinators_build_surveys(client, request, community, other_commu
 def test_another_communitys_survey_is_not_found(client, community, other_community, coordinator):
     theirs = Survey.objects.create(community=other_community, title="Theirs")
     client.force_login(coordinator)
-    for address in (f"/c/{community.slug}/manage/surveys/{theirs.pk}/",
-                    f"/c/{community.slug}/manage/surveys/{theirs.pk}/questions/",
-                    f"/c/{community.slug}/manage/surveys/{theirs.pk}/results/"):  # fmt: skip
+    for address in (
+        f"/c/{community.slug}/manage/surveys/{theirs.pk}/",
+        f"/c/{community.slug}/manage/surveys/{theirs.pk}/questions/",
+        f"/c/{community.slug}/manage/surveys/{theirs.pk}/results/",
+    ):
         assert client.get(address).status_code == 404
 
 

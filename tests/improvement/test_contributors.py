@@ -415,12 +415,15 @@ def audience_the_old_way(update) -> list[int]:
     ideas = contributors_the_old_way(Idea.objects.filter(pk__in=update.ideas.values("pk")))
     members = User.objects.filter(
         Q(pk__in=ideas)
-        | Q(pk__in=Registration.objects.filter(attended=True, session__in=update.sessions.all())
-            .values("user"))
+        | Q(
+            pk__in=Registration.objects.filter(
+                attended=True, session__in=update.sessions.all()
+            ).values("user")
+        )
         | Q(pk__in=Participation.objects.filter(survey__in=update.surveys.all()).values("user")),
         is_active=True,
         erased_at__isnull=True,
-    )  # fmt: skip
+    )
     return sorted(members.values_list("pk", flat=True))
 
 
@@ -497,8 +500,13 @@ def test_contributors_are_the_people_the_old_query_found(community, seed):
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_an_updates_audience_is_the_people_the_old_query_found(community, coordinator, seed):
     rng, standing, sessions, surveys = random_community(community, seed)
-    update = Update.objects.create(community=community, title="What we did", what_we_heard="h",
-                                   what_we_did="d", created_by=coordinator)  # fmt: skip
+    update = Update.objects.create(
+        community=community,
+        title="What we did",
+        what_we_heard="h",
+        what_we_did="d",
+        created_by=coordinator,
+    )
     update.ideas.set(rng.sample(standing, 5))
     update.sessions.set(rng.sample(sessions, 2))
     update.surveys.set(rng.sample(surveys, 1))

@@ -34,10 +34,15 @@ def idea(community, member, coordinator):
 @pytest.fixture
 def project(community, coordinator, idea):
     return services.create_project(
-        community=community, by=coordinator, ideas=[idea], title="Letters on time",
-        aim_what="Letters arrive before the appointment", aim_how_much="from 40% to 90%",
-        aim_by_when=date(2027, 3, 31), driver_diagram="",
-    )  # fmt: skip
+        community=community,
+        by=coordinator,
+        ideas=[idea],
+        title="Letters on time",
+        aim_what="Letters arrive before the appointment",
+        aim_how_much="from 40% to 90%",
+        aim_by_when=date(2027, 3, 31),
+        driver_diagram="",
+    )
 
 
 def shown(client, project) -> int:
@@ -73,9 +78,13 @@ def test_coming_to_the_session_an_idea_came_from_counts_when_recorded(community,
     )
     assert seen() == 1  # signed up, not yet come
     engagement.record_attendance(
-        session=session, came=[registration.pk], walk_in_count=0, walk_in_perspectives=[],
-        attendance_notes="", completed=True,
-    )  # fmt: skip
+        session=session,
+        came=[registration.pk],
+        walk_in_count=0,
+        walk_in_perspectives=[],
+        attendance_notes="",
+        completed=True,
+    )
     assert seen() == 2
 
 

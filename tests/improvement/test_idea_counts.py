@@ -86,8 +86,10 @@ def test_a_support_deleted_in_the_admin_is_no_longer_counted(client, idea, membe
     )
     assert response.status_code == 302
     assert counts(idea) == (1, 0) == counted_from_rows(idea)
-    client.post(reverse("admin:improvement_support_delete", args=[Support.objects.get().pk]),
-                {"post": "yes"})  # fmt: skip
+    client.post(
+        reverse("admin:improvement_support_delete", args=[Support.objects.get().pk]),
+        {"post": "yes"},
+    )
     assert counts(idea) == (0, 0)
 
 

@@ -47,9 +47,12 @@ def test_changing_survey_answers_keeps_the_person_a_contributor(community, membe
     survey = answer.response.survey
     survey.questions.update(required=False)
     idea = services.add_idea(
-        community=community, by=coordinator, title="Earlier letters", description=answer.text,
+        community=community,
+        by=coordinator,
+        title="Earlier letters",
+        description=answer.text,
         survey_answer=answer,
-    )  # fmt: skip
+    )
     question = survey.questions.get()
     engagement_services.save_response(
         survey=survey, user=member, answers=[(question, "Send them a week earlier.")]
@@ -107,9 +110,15 @@ def test_criteria_are_fixed_once_scoring_starts(client, community, open_round, c
         "criteria-MAX_NUM_FORMS": "1000",
     }
     for i, c in enumerate(criteria):
-        data.update({f"criteria-{i}-id": c.pk, f"criteria-{i}-name": c.name,
-                     f"criteria-{i}-description": c.description, f"criteria-{i}-weight": 10,
-                     f"criteria-{i}-DELETE": "on" if i == 0 else ""})  # fmt: skip
+        data.update(
+            {
+                f"criteria-{i}-id": c.pk,
+                f"criteria-{i}-name": c.name,
+                f"criteria-{i}-description": c.description,
+                f"criteria-{i}-weight": 10,
+                f"criteria-{i}-DELETE": "on" if i == 0 else "",
+            }
+        )
     client.force_login(coordinator)
     client.post(reverse("improvement:manage_round", args=[community.slug, open_round.pk]), data)
     assert [c.weight for c in open_round.criteria.all()] == [1, 1, 1]
@@ -219,10 +228,15 @@ def test_round_and_report_pages_do_not_grow_with_ideas(client, community, coordi
     for n in (3, 30):
         Idea.objects.all().delete()
         ideas = [
-            services.add_idea(community=community, by=coordinator, title=f"Idea {n}-{i}",
-                              description="d", on_behalf={"on_behalf_of": "Paper"})
+            services.add_idea(
+                community=community,
+                by=coordinator,
+                title=f"Idea {n}-{i}",
+                description="d",
+                on_behalf={"on_behalf_of": "Paper"},
+            )
             for i in range(n)
-        ]  # fmt: skip
+        ]
         for i, one in enumerate(ideas):
             comment = Comment.objects.create(idea=one, author=member, text=f"c{i}")
             services.report_comment(comment=comment, by=coordinator, reason="Look")

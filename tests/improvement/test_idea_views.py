@@ -220,9 +220,15 @@ def test_contact_by_without_details_is_refused_beside_the_field(client, communit
     client.force_login(coordinator)
     response = client.post(
         reverse("improvement:idea_on_behalf", args=[community.slug]),
-        {"title": "T", "description": "D", "source": "paper", "on_behalf_of": "Sam",
-         "contact_by": "phone", "contact_details": ""},
-    )  # fmt: skip
+        {
+            "title": "T",
+            "description": "D",
+            "source": "paper",
+            "on_behalf_of": "Sam",
+            "contact_by": "phone",
+            "contact_details": "",
+        },
+    )
     assert response.status_code == 200
     assert "contact_details" in response.context["form"].errors
     assert "Sam" in response.content.decode()
@@ -529,12 +535,14 @@ def test_the_last_page_of_ideas_costs_the_same(
     shown = response.context["page"].object_list
     assert len(shown) == n - (last - 1) * 20
     everything = list(
-        Idea.objects.filter(community=community).order_by(*{
-            "newest": ["-created_at", "-pk"],
-            "supported": ["-support_count", "-created_at", "-pk"],
-            "decided": [F("decided_at").desc(nulls_last=True), "-created_at", "-pk"],
-        }[sort])
-    )  # fmt: skip
+        Idea.objects.filter(community=community).order_by(
+            *{
+                "newest": ["-created_at", "-pk"],
+                "supported": ["-support_count", "-created_at", "-pk"],
+                "decided": [F("decided_at").desc(nulls_last=True), "-created_at", "-pk"],
+            }[sort]
+        )
+    )
     assert shown == everything[(last - 1) * 20 :]
     text = response.content.decode()
     for idea in shown:
@@ -569,14 +577,17 @@ def test_idea_page_queries_do_not_grow(
 def test_the_idea_page_shows_updates_about_it_and_about_ideas_merged_into_it(
     client, community, coordinator, member, idea
 ):
-    merged = services.add_idea(community=community, by=member, title="Late clinics",
-                               description="Open till eight.")  # fmt: skip
-    elsewhere = services.add_idea(community=community, by=member, title="Parking",
-                                  description="More spaces.")  # fmt: skip
+    merged = services.add_idea(
+        community=community, by=member, title="Late clinics", description="Open till eight."
+    )
+    elsewhere = services.add_idea(
+        community=community, by=member, title="Parking", description="More spaces."
+    )
 
     def publish(title, *ideas, published=True):
-        update = Update.objects.create(community=community, title=title, what_we_heard="h",
-                                       what_we_did=f"Did: {title}.")  # fmt: skip
+        update = Update.objects.create(
+            community=community, title=title, what_we_heard="h", what_we_did=f"Did: {title}."
+        )
         update.ideas.add(*ideas)
         if published:
             services.publish_update(update=update, by=coordinator)

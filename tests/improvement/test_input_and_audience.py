@@ -31,9 +31,13 @@ def test_an_updates_audience_is_everyone_whose_input_it_answers(community, seed)
     updates = []
     for n in range(8):
         update = Update.objects.create(
-            community=community, title=f"Update {n}", what_we_heard="h", what_we_did="d",
-            status=Update.Status.PUBLISHED, published_at=timezone.now() - n * HOUR,
-        )  # fmt: skip
+            community=community,
+            title=f"Update {n}",
+            what_we_heard="h",
+            what_we_did="d",
+            status=Update.Status.PUBLISHED,
+            published_at=timezone.now() - n * HOUR,
+        )
         update.ideas.set(rng.sample(standing, rng.randint(0, 3)))
         update.sessions.set(rng.sample(sessions, rng.randint(0, 1)))
         update.surveys.set(rng.sample(surveys, rng.randint(0, 1)))

@@ -144,12 +144,22 @@ def project(community, coordinator, member):
     services.decide(idea=idea, outcome="adopt", reason="Yes.", by=coordinator)
     idea.refresh_from_db()
     project = services.create_project(
-        community=community, by=coordinator, ideas=[idea], title="Letters on time",
-        aim_what="Letters arrive before the appointment", aim_how_much="from 40% to 90%",
-        aim_by_when=date(2027, 3, 31), driver_diagram="Booking\n  Print on booking",
-    )  # fmt: skip
-    Cycle.objects.create(project=project, change="Print on booking", prediction="Sooner.",
-                         measuring="Days", starts_on=date(2026, 2, 2))  # fmt: skip
+        community=community,
+        by=coordinator,
+        ideas=[idea],
+        title="Letters on time",
+        aim_what="Letters arrive before the appointment",
+        aim_how_much="from 40% to 90%",
+        aim_by_when=date(2027, 3, 31),
+        driver_diagram="Booking\n  Print on booking",
+    )
+    Cycle.objects.create(
+        project=project,
+        change="Print on booking",
+        prediction="Sooner.",
+        measuring="Days",
+        starts_on=date(2026, 2, 2),
+    )
     return project
 
 

@@ -27,9 +27,13 @@ def idea(community, title="An idea", *, age, **fields):
 
 def published(community, *, at, ideas=(), sessions=(), surveys=(), title="We did it"):
     update = Update.objects.create(
-        community=community, title=title, what_we_heard="Heard.", what_we_did="Did.",
-        status=Update.Status.PUBLISHED, published_at=at,
-    )  # fmt: skip
+        community=community,
+        title=title,
+        what_we_heard="Heard.",
+        what_we_did="Did.",
+        status=Update.Status.PUBLISHED,
+        published_at=at,
+    )
     update.ideas.set(ideas)
     update.sessions.set(sessions)
     update.surveys.set(surveys)
@@ -38,16 +42,24 @@ def published(community, *, at, ideas=(), sessions=(), surveys=(), title="We did
 
 def session(community, title="Drop-in", *, ended, status=Session.Status.COMPLETED, **fields):
     return Session.objects.create(
-        community=community, title=title, kind=Session.Kind.DROP_IN,
-        starts_at=ended - timedelta(hours=2), ends_at=ended, status=status, **fields,
-    )  # fmt: skip
+        community=community,
+        title=title,
+        kind=Session.Kind.DROP_IN,
+        starts_at=ended - timedelta(hours=2),
+        ends_at=ended,
+        status=status,
+        **fields,
+    )
 
 
 def survey(community, title="A survey", *, closes, published=True, answers=1):
     made = Survey.objects.create(
-        community=community, title=title, opens_at=NOW - 90 * DAY, closes_at=closes,
+        community=community,
+        title=title,
+        opens_at=NOW - 90 * DAY,
+        closes_at=closes,
         published=published,
-    )  # fmt: skip
+    )
     for _ in range(answers):
         Response.objects.create(survey=made)
     return made
@@ -229,21 +241,37 @@ def test_a_decision_is_told_by_a_later_update_on_the_idea_or_one_merged_into_it(
 def test_sessions_count_once_held_with_someone_there(community, member):
     attended = session(community, "Attended", ended=NOW - 3 * DAY)
     came(attended, member)
-    walk_ins = session(community, "Walk-ins only", ended=NOW - 2 * DAY,
-                       status=Session.Status.PUBLISHED, walk_in_count=4)  # fmt: skip
+    walk_ins = session(
+        community,
+        "Walk-ins only",
+        ended=NOW - 2 * DAY,
+        status=Session.Status.PUBLISHED,
+        walk_in_count=4,
+    )
     ends_now = session(community, "Ends this moment", ended=NOW, walk_in_count=1)
     nobody = session(community, "Nobody came", ended=NOW - 3 * DAY)
     came(nobody, member, attended=False)
     unrecorded = session(community, "Attendance not taken", ended=NOW - 3 * DAY)
     came(unrecorded, member, attended=None)
-    cancelled = session(community, "Cancelled", ended=NOW - 3 * DAY,
-                        status=Session.Status.CANCELLED, walk_in_count=3)  # fmt: skip
+    cancelled = session(
+        community,
+        "Cancelled",
+        ended=NOW - 3 * DAY,
+        status=Session.Status.CANCELLED,
+        walk_in_count=3,
+    )
     came(cancelled, member)
-    draft = session(community, "Draft", ended=NOW - 3 * DAY, status=Session.Status.DRAFT,
-                    walk_in_count=3)  # fmt: skip
+    draft = session(
+        community, "Draft", ended=NOW - 3 * DAY, status=Session.Status.DRAFT, walk_in_count=3
+    )
     came(draft, member)
-    future = session(community, "Not yet over", ended=NOW + timedelta(minutes=1),
-                     status=Session.Status.PUBLISHED, walk_in_count=2)  # fmt: skip
+    future = session(
+        community,
+        "Not yet over",
+        ended=NOW + timedelta(minutes=1),
+        status=Session.Status.PUBLISHED,
+        walk_in_count=2,
+    )
     came(future, member)
     # Several attendees are one input, not one each.
     for n in range(3):
@@ -275,9 +303,12 @@ def test_surveys_count_once_closed_with_at_least_one_response(community):
 
 def test_an_update_before_a_later_decision_does_not_answer_it(community, member):
     idea = Idea.objects.create(
-        community=community, title="Parking", description="d", author=member,
+        community=community,
+        title="Parking",
+        description="d",
+        author=member,
         created_at=NOW - 40 * DAY,
-    )  # fmt: skip
+    )
     published(community, at=NOW - 35 * DAY, ideas=[idea])
     Idea.objects.filter(pk=idea.pk).update(decided_at=NOW - 20 * DAY)
     result = figures(community)

@@ -149,13 +149,16 @@ def build(community, other_community, seed, *, ideas=90):
 
     sessions = Session.objects.bulk_create(
         Session(
-            community=community, title=f"Session {n}", kind=Session.Kind.DROP_IN,
-            starts_at=(ends := moment(rnd)) - timedelta(hours=2), ends_at=ends,
+            community=community,
+            title=f"Session {n}",
+            kind=Session.Kind.DROP_IN,
+            starts_at=(ends := moment(rnd)) - timedelta(hours=2),
+            ends_at=ends,
             status=rnd.choice(["draft", "published", "completed", "completed", "cancelled"]),
             walk_in_count=rnd.choice([0, 0, 0, 3]),
         )
         for n in range(25)
-    )  # fmt: skip
+    )
     Registration.objects.bulk_create(
         Registration(session=session, user=person, attended=rnd.choice([True, False, None]))
         for session in sessions
@@ -163,11 +166,13 @@ def build(community, other_community, seed, *, ideas=90):
     )
     surveys = Survey.objects.bulk_create(
         Survey(
-            community=community, title=f"Survey {n}", published=rnd.random() < 0.85,
+            community=community,
+            title=f"Survey {n}",
+            published=rnd.random() < 0.85,
             closes_at=None if n % 4 == 0 else moment(rnd),
         )
         for n in range(12)
-    )  # fmt: skip
+    )
     Response.objects.bulk_create(
         Response(survey=survey, created_at=moment(rnd))
         for survey in surveys
@@ -177,9 +182,13 @@ def build(community, other_community, seed, *, ideas=90):
     def update(home, *, status="published"):
         published = moment(rnd, days_back=150) if status == "published" else None
         return Update.objects.create(
-            community=home, title="U", what_we_heard="h", what_we_did="d", status=status,
+            community=home,
+            title="U",
+            what_we_heard="h",
+            what_we_did="d",
+            status=status,
             published_at=published,
-        )  # fmt: skip
+        )
 
     for n in range(40):
         home = other_community if n % 13 == 0 else community
@@ -245,9 +254,13 @@ def test_the_median_and_90th_percentile_at_small_counts(community, answered):
         )
         wait = timedelta(days=(n * 7919) % 23, seconds=n * 3607, microseconds=n)
         update = Update.objects.create(
-            community=community, title="U", what_we_heard="h", what_we_did="d",
-            status="published", published_at=idea.created_at + wait,
-        )  # fmt: skip
+            community=community,
+            title="U",
+            what_we_heard="h",
+            what_we_did="d",
+            status="published",
+            published_at=idea.created_at + wait,
+        )
         update.ideas.add(idea)
     expected = reference_figures(community, NOW)
     found = sql_figures(community, NOW)

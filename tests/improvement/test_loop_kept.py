@@ -56,9 +56,11 @@ def test_publishing_an_update_answers_at_once_on_both_pages(client, community, c
     assert "Letters" in html  # listed as waiting longest
     public_before = public_figures(client, community)
     update = Update.objects.create(
-        community=community, title="We changed the letters", what_we_heard="Late letters.",
+        community=community,
+        title="We changed the letters",
+        what_we_heard="Late letters.",
         what_we_did="Sent earlier.",
-    )  # fmt: skip
+    )
     update.ideas.add(idea)
     services.publish_update(update=update, by=coordinator)  # a QuerySet update: no signal
     after, html = dashboard_figures(client, community)
@@ -78,9 +80,13 @@ def test_recording_attendance_makes_a_session_an_input(client, community, coordi
     client.force_login(coordinator)
     before, _html = dashboard_figures(client, community)
     engagement.record_attendance(
-        session=session, came=[registration.pk], walk_in_count=0, walk_in_perspectives=[],
-        attendance_notes="", completed=True,
-    )  # fmt: skip
+        session=session,
+        came=[registration.pk],
+        walk_in_count=0,
+        walk_in_perspectives=[],
+        attendance_notes="",
+        completed=True,
+    )
     after, _html = dashboard_figures(client, community)
     assert (before.total, after.total) == (0, 1)
 

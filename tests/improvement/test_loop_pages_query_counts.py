@@ -32,41 +32,60 @@ def grow(community, n, tag):
         for i, person in enumerate(people)
     )
     Invitation.objects.bulk_create(
-        Invitation(community=community, email=f"inv-{tag}{i}@example.org",
-                   expires_at=now + 7 * DAY)
+        Invitation(community=community, email=f"inv-{tag}{i}@example.org", expires_at=now + 7 * DAY)
         for i in range(n)
-    )  # fmt: skip
+    )
     ideas = Idea.objects.bulk_create(
-        Idea(community=community, title=f"Idea {tag}{i}", description="d",
-             created_at=now - (i * 7 % 90 + 1) * DAY,
-             decided_at=now - (i % 5) * DAY if i % 3 == 0 else None)
+        Idea(
+            community=community,
+            title=f"Idea {tag}{i}",
+            description="d",
+            created_at=now - (i * 7 % 90 + 1) * DAY,
+            decided_at=now - (i % 5) * DAY if i % 3 == 0 else None,
+        )
         for i in range(3 * n)
-    )  # fmt: skip
+    )
     # A fifth merged into the first few, as merging leaves them.
     for idea in ideas[3::5]:
         idea.status, idea.merged_into = Idea.Status.MERGED, ideas[0]
     Idea.objects.bulk_update(ideas, ["status", "merged_into"])
     sessions = Session.objects.bulk_create(
-        Session(community=community, title=f"Session {tag}{i}", kind="drop_in",
-                status="completed", starts_at=now - (i % 60 + 2) * DAY,
-                ends_at=now - (i % 60 + 1) * DAY, walk_in_count=i % 2)
+        Session(
+            community=community,
+            title=f"Session {tag}{i}",
+            kind="drop_in",
+            status="completed",
+            starts_at=now - (i % 60 + 2) * DAY,
+            ends_at=now - (i % 60 + 1) * DAY,
+            walk_in_count=i % 2,
+        )
         for i in range(n)
-    )  # fmt: skip
+    )
     Registration.objects.bulk_create(
         Registration(session=session, user=person, attended=True)
         for session, person in zip(sessions, people, strict=True)
     )
     surveys = Survey.objects.bulk_create(
-        Survey(community=community, title=f"Survey {tag}{i}", published=True,
-               closes_at=None if i % 4 == 0 else now - (i % 50 + 1) * DAY)
+        Survey(
+            community=community,
+            title=f"Survey {tag}{i}",
+            published=True,
+            closes_at=None if i % 4 == 0 else now - (i % 50 + 1) * DAY,
+        )
         for i in range(n)
-    )  # fmt: skip
+    )
     Response.objects.bulk_create(Response(survey=survey) for survey in surveys)
     updates = Update.objects.bulk_create(
-        Update(community=community, title=f"U{tag}{i}", what_we_heard="h", what_we_did="d",
-               status="published" if i % 4 else "draft", published_at=now - (i % 20) * DAY)
+        Update(
+            community=community,
+            title=f"U{tag}{i}",
+            what_we_heard="h",
+            what_we_did="d",
+            status="published" if i % 4 else "draft",
+            published_at=now - (i % 20) * DAY,
+        )
         for i in range(n)
-    )  # fmt: skip
+    )
     Update.ideas.through.objects.bulk_create(
         Update.ideas.through(update=update, idea=idea)
         for update, idea in zip(updates, ideas[::2], strict=False)
@@ -80,12 +99,20 @@ def grow(community, n, tag):
         for update, survey in zip(updates[::3], surveys, strict=False)
     )
     claims = Claim.objects.bulk_create(
-        Claim(community=community, claimant=person, kind="hours", activity="training",
-              date=timezone.localdate() - (i % 30) * DAY, hours=1, fee=Decimal("20"),
-              payable=Decimal("20"), choice="accept",
-              status=("submitted", "approved", "paid", "rejected")[i % 4])
+        Claim(
+            community=community,
+            claimant=person,
+            kind="hours",
+            activity="training",
+            date=timezone.localdate() - (i % 30) * DAY,
+            hours=1,
+            fee=Decimal("20"),
+            payable=Decimal("20"),
+            choice="accept",
+            status=("submitted", "approved", "paid", "rejected")[i % 4],
+        )
         for i, person in enumerate(people)
-    )  # fmt: skip
+    )
     Expense.objects.bulk_create(
         Expense(claim=claim, kind="travel", amount=Decimal("3.50")) for claim in claims
     )

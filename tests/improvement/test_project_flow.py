@@ -36,10 +36,13 @@ def weekly(values, start=START) -> list[spc.Point]:
 @pytest.fixture
 def project(db, community, coordinator):
     return services.create_project(
-        community=community, by=coordinator, title="Letters on time",
-        aim_what="Letters arrive before the appointment", aim_how_much="from 40% to 90%",
+        community=community,
+        by=coordinator,
+        title="Letters on time",
+        aim_what="Letters arrive before the appointment",
+        aim_how_much="from 40% to 90%",
         aim_by_when=date(2027, 3, 31),
-    )  # fmt: skip
+    )
 
 
 def _at(project, status, **fields) -> Project:
@@ -188,9 +191,16 @@ def test_the_status_form_says_why_a_change_is_refused(client, project, coordinat
 def ideas(db, community, member, coordinator):
     return {
         status: idea_in(status, community, author=member, by=coordinator)
-        for status in ["new", "considering", "prioritised", "in_progress", "done",
-                       "not_taken_forward", "merged"]
-    }  # fmt: skip
+        for status in [
+            "new",
+            "considering",
+            "prioritised",
+            "in_progress",
+            "done",
+            "not_taken_forward",
+            "merged",
+        ]
+    }
 
 
 def _events(idea):
@@ -223,8 +233,7 @@ def test_starting_puts_the_prioritised_ideas_in_progress_and_leaves_the_rest(
         "merged": "merged",
     }
     assert _events(ideas["prioritised"]) == [("in_progress", partner.pk, NOTE)]
-    for untouched in ["new", "considering", "in_progress", "done", "not_taken_forward",
-                      "merged"]:  # fmt: skip
+    for untouched in ["new", "considering", "in_progress", "done", "not_taken_forward", "merged"]:
         assert _events(ideas[untouched]) == [], untouched
 
 
@@ -279,8 +288,10 @@ def test_the_starter_leads_and_members_can_be_added_changed_and_taken_off(
     services.set_team_member(project=project, user=partner, role=TeamMember.Role.LEAD)
     services.set_team_member(project=project, user=member, role=TeamMember.Role.LEAD)
     assert _team(project) == [
-        (coordinator.email, "lead"), (member.email, "lead"), (partner.email, "lead")
-    ]  # fmt: skip
+        (coordinator.email, "lead"),
+        (member.email, "lead"),
+        (partner.email, "lead"),
+    ]
     services.set_team_member(project=project, user=member, role=None)
     services.set_team_member(project=project, user=coordinator, role=None)
     assert _team(project) == [(partner.email, "lead")]
@@ -343,12 +354,15 @@ def contributors(db, community, coordinator, member, partner):
     commenter = new_member(community, "cal@example.org", name="Cal")
     merged_author = new_member(community, "meg@example.org", name="Meg")
     bystander = new_member(community, "bo@example.org", name="Bo")
-    first = services.add_idea(community=community, by=member, title="Letters sooner",
-                              description="Please.")  # fmt: skip
-    second = services.add_idea(community=community, by=partner, title="Text reminders",
-                               description="Please.")  # fmt: skip
-    merged = services.add_idea(community=community, by=merged_author, title="Earlier letters",
-                               description="Same.")  # fmt: skip
+    first = services.add_idea(
+        community=community, by=member, title="Letters sooner", description="Please."
+    )
+    second = services.add_idea(
+        community=community, by=partner, title="Text reminders", description="Please."
+    )
+    merged = services.add_idea(
+        community=community, by=merged_author, title="Earlier letters", description="Same."
+    )
     services.support_idea(idea=first, user=supporter)
     services.support_idea(idea=second, user=member)
     services.add_comment(idea=second, user=commenter, text="Yes, by text please.")
@@ -443,12 +457,15 @@ def test_parse_drivers_reads_indents_tabs_bullets_and_blank_lines():
     assert refused.value.problems == ["Line 9: indented more than one level below the line above."]
     roots = charts.parse_drivers(text.replace("\t\tOne more\n", "\tOne more\n"))
     assert _tree(roots) == [
-        ("Booking", [
-            ("Letters printed late", [("Print on booking", []), ("Post second class", [])]),
-            ("Staff rota", []),
-        ]),
+        (
+            "Booking",
+            [
+                ("Letters printed late", [("Print on booking", []), ("Post second class", [])]),
+                ("Staff rota", []),
+            ],
+        ),
         ("Staff time", [("One more", [])]),
-    ]  # fmt: skip
+    ]
     assert [n.level for n in roots] == [1, 1]
     assert roots[0].children[0].children[0].level == 3
     assert charts.parse_drivers("") == [] and charts.parse_drivers("\n  \n") == []
@@ -507,12 +524,18 @@ def test_layout_places_each_parent_level_with_the_middle_of_its_children():
     column = charts.BOX_W + charts.GAP_X
     by_text = {n.text: n for n in nodes}
     assert [n.text for n in nodes] == [
-        "Letters arrive in time", "Booking", "Letters late", "Print on booking", "Post sooner",
-        "Staff rota", "Staff time",
-    ]  # fmt: skip
+        "Letters arrive in time",
+        "Booking",
+        "Letters late",
+        "Print on booking",
+        "Post sooner",
+        "Staff rota",
+        "Staff time",
+    ]
     # Leaves take a row each, top to bottom.
-    assert [by_text[t].y for t in ["Print on booking", "Post sooner", "Staff rota",
-                                   "Staff time"]] == [0, row, 2 * row, 3 * row]  # fmt: skip
+    assert [
+        by_text[t].y for t in ["Print on booking", "Post sooner", "Staff rota", "Staff time"]
+    ] == [0, row, 2 * row, 3 * row]
     assert by_text["Letters late"].y == row / 2
     assert by_text["Booking"].y == (row / 2 + 2 * row) / 2
     assert top.y == (by_text["Booking"].y + 3 * row) / 2
@@ -609,10 +632,8 @@ def test_draw_a_run_chart_marks_the_points_of_each_signal():
     assert [(line.kind, line.label) for line in drawing.lines] == [("centre", "Median 43")]
     summary = " ".join(drawing.summary)
     assert "15 points from 5 Jan 2026 to 13 Apr 2026. The median is 43." in summary
-    assert ("A shift: 7 points in a row below the median, from 5 Jan 2026 to 23 Feb 2026."
-            in summary)  # fmt: skip
-    assert ("A shift: 7 points in a row above the median, from 2 Mar 2026 to 13 Apr 2026."
-            in summary)  # fmt: skip
+    assert "A shift: 7 points in a row below the median, from 5 Jan 2026 to 23 Feb 2026." in summary
+    assert "A shift: 7 points in a row above the median, from 2 Mar 2026 to 13 Apr 2026." in summary
     # A point higher on the chart has a smaller y.
     assert drawing.marks[8].y < drawing.marks[7].y
 

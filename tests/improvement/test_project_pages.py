@@ -44,10 +44,15 @@ def idea(community, member, coordinator):
 @pytest.fixture
 def project(community, coordinator, idea):
     return services.create_project(
-        community=community, by=coordinator, ideas=[idea], title="Letters on time",
-        aim_what="Letters arrive before the appointment", aim_how_much="from 40% to 90%",
-        aim_by_when=date(2027, 3, 31), driver_diagram=DRIVERS,
-    )  # fmt: skip
+        community=community,
+        by=coordinator,
+        ideas=[idea],
+        title="Letters on time",
+        aim_what="Letters arrive before the appointment",
+        aim_how_much="from 40% to 90%",
+        aim_by_when=date(2027, 3, 31),
+        driver_diagram=DRIVERS,
+    )
 
 
 @pytest.fixture
@@ -204,7 +209,7 @@ WRITES = {
                 "points.csv", b"date,value\n2026-03-02,60\n2026-03-09,61\n", "text/csv"
             ),
         },
-    ),  # fmt: skip
+    ),
     "publish": lambda project, measure: (
         _url("result", project),
         {"result": "Letters now go out on booking.", "publish": "1"},
@@ -253,10 +258,15 @@ def test_starting_a_project_by_form_makes_the_starter_its_lead(client, community
     client.force_login(member)
     response = client.post(
         _url("new", Project(community=community)),
-        {"title": "Clinic letters", "aim_what": "Letters arrive in time",
-         "aim_how_much": "from 40% to 90%", "aim_by_when": "2027-03-31", "ideas": [idea.pk],
-         "driver_diagram": DRIVERS},
-    )  # fmt: skip
+        {
+            "title": "Clinic letters",
+            "aim_what": "Letters arrive in time",
+            "aim_how_much": "from 40% to 90%",
+            "aim_by_when": "2027-03-31",
+            "ideas": [idea.pk],
+            "driver_diagram": DRIVERS,
+        },
+    )
     project = Project.objects.get()
     assert response.status_code == 302 and response["Location"] == project.get_absolute_url()
     assert list(project.team.values_list("user", "role")) == [(member.pk, "lead")]
@@ -279,12 +289,21 @@ def test_an_outsider_cannot_start_a_project(client, community, outsider):
 @pytest.fixture
 def their_project(other_community, other_coordinator):
     project = services.create_project(
-        community=other_community, by=other_coordinator, title="Heart clinic waits",
-        aim_what="Shorter waits", aim_how_much="by half", aim_by_when=date(2027, 3, 31),
-    )  # fmt: skip
+        community=other_community,
+        by=other_coordinator,
+        title="Heart clinic waits",
+        aim_what="Shorter waits",
+        aim_how_much="by half",
+        aim_by_when=date(2027, 3, 31),
+    )
     make_measure(project, "Waits")
-    Cycle.objects.create(project=project, change="Text reminders", prediction="Fewer missed",
-                         measuring="Did not attend", starts_on=date(2026, 1, 5))  # fmt: skip
+    Cycle.objects.create(
+        project=project,
+        change="Text reminders",
+        prediction="Fewer missed",
+        measuring="Did not attend",
+        starts_on=date(2026, 1, 5),
+    )
     return project
 
 
@@ -337,11 +356,20 @@ def test_a_measure_or_cycle_of_another_project_is_not_found(
     client, community, coordinator, project, measure
 ):
     other = services.create_project(
-        community=community, by=coordinator, title="Other", aim_what="x", aim_how_much="y",
+        community=community,
+        by=coordinator,
+        title="Other",
+        aim_what="x",
+        aim_how_much="y",
         aim_by_when=date(2027, 3, 31),
-    )  # fmt: skip
-    cycle = Cycle.objects.create(project=project, change="Print on booking", prediction="p",
-                                 measuring="m", starts_on=date(2026, 1, 5))  # fmt: skip
+    )
+    cycle = Cycle.objects.create(
+        project=project,
+        change="Print on booking",
+        prediction="p",
+        measuring="m",
+        starts_on=date(2026, 1, 5),
+    )
     client.force_login(coordinator)
     slug = community.slug
     assert (
@@ -443,8 +471,13 @@ PROJECT_PAGE_QUERIES_NEW_DATA = {role: n - 3 for role, n in PROJECT_PAGE_QUERIES
 def test_the_project_page_makes_as_many_queries_for_3_measures_of_300_points_as_for_1_of_3(
     request, client, community, coordinator, project, role, django_assert_num_queries
 ):
-    Cycle.objects.create(project=project, change="Print on booking", prediction="p",
-                         measuring="m", starts_on=date(2026, 2, 2))  # fmt: skip
+    Cycle.objects.create(
+        project=project,
+        change="Print on booking",
+        prediction="p",
+        measuring="m",
+        starts_on=date(2026, 2, 2),
+    )
     client_as(client, request, role)
     url = project.get_absolute_url()
     small = make_measure(project, "Small")
@@ -477,9 +510,14 @@ def test_the_projects_list_makes_as_many_queries_for_30_projects_as_for_3(
     def start(count):
         for number in range(count):
             project = services.create_project(
-                community=community, by=coordinator, ideas=[idea], title=f"Project {number}",
-                aim_what="x", aim_how_much="y", aim_by_when=date(2027, 3, 31),
-            )  # fmt: skip
+                community=community,
+                by=coordinator,
+                ideas=[idea],
+                title=f"Project {number}",
+                aim_what="x",
+                aim_how_much="y",
+                aim_by_when=date(2027, 3, 31),
+            )
             make_measure(project, "m")
 
     client_as(client, request, role)
@@ -501,8 +539,13 @@ def test_every_svg_on_the_project_page_parses_as_xml_with_a_title_and_descriptio
     add_points(run, [40, 42, 41, 39, 40, 43, 41, 40, 60, 62, 61, 63, 64, 62, 65])
     xmr = make_measure(project, 'Waiting "days"', chart="xmr", higher_is_better=False)
     add_points(xmr, [12, 11, 13, 12, 30, 12, 11, 12, 13, 12, 11, 12, 12])
-    Cycle.objects.create(project=project, change="Print <b>on</b> booking & post", prediction="p",
-                         measuring="m", starts_on=date(2026, 3, 2))  # fmt: skip
+    Cycle.objects.create(
+        project=project,
+        change="Print <b>on</b> booking & post",
+        prediction="p",
+        measuring="m",
+        starts_on=date(2026, 3, 2),
+    )
     html = client.get(project.get_absolute_url()).content.decode()
     svgs = _svgs(html)
     assert len(svgs) == 3  # two charts and the driver diagram
@@ -538,8 +581,10 @@ def test_fewer_than_two_points_says_why_and_draws_no_chart(
 ):
     Project.objects.filter(pk=project.pk).update(driver_diagram="")
     add_points(measure, values)
-    for persona, url in (("anonymous", project.get_absolute_url()),
-                         ("coordinator", _url("data", project, measure=measure.pk))):  # fmt: skip
+    for persona, url in (
+        ("anonymous", project.get_absolute_url()),
+        ("coordinator", _url("data", project, measure=measure.pk)),
+    ):
         client_as(client, request, persona)
         html = client.get(url).content.decode()
         assert words in html
@@ -547,8 +592,12 @@ def test_fewer_than_two_points_says_why_and_draws_no_chart(
 
 
 def test_dates_entered_out_of_order_are_drawn_in_date_order(client, project, measure):
-    for when, value in [(date(2026, 3, 2), 3), (date(2026, 1, 5), 1), (date(2026, 2, 2), 2),
-                        (date(2026, 1, 19), 1.5)]:  # fmt: skip
+    for when, value in [
+        (date(2026, 3, 2), 3),
+        (date(2026, 1, 5), 1),
+        (date(2026, 2, 2), 2),
+        (date(2026, 1, 19), 1.5),
+    ]:
         services.add_point(measure=measure, when=when, value=value)
     html = client.get(project.get_absolute_url()).content.decode()
     (chart,) = _chart_svgs(html)
@@ -723,9 +772,14 @@ def test_a_driver_diagram_that_jumps_a_level_is_refused_when_starting_a_project(
     bad = "Booking\n    Print on booking"
     response = client.post(
         reverse("improvement:project_new", args=[community.slug]),
-        {"title": "Letters", "aim_what": "x", "aim_how_much": "y", "aim_by_when": "2027-03-31",
-         "driver_diagram": bad},
-    )  # fmt: skip
+        {
+            "title": "Letters",
+            "aim_what": "x",
+            "aim_how_much": "y",
+            "aim_by_when": "2027-03-31",
+            "driver_diagram": bad,
+        },
+    )
     block = _field_block(response.content.decode(), "driver_diagram")
     assert "Line 2: indented more than one level below the line above." in block
     assert f">\n{bad}</textarea>" in block
@@ -754,9 +808,13 @@ def test_the_list_shows_what_is_being_tried_now_before_what_is_finished(
     titles = {}
     for status in ["testing", "sustaining", "planning", "completed", "stopped"]:
         project = services.create_project(
-            community=community, by=coordinator, title=f"A project {status}", aim_what="x",
-            aim_how_much="y", aim_by_when=date(2027, 3, 31),
-        )  # fmt: skip
+            community=community,
+            by=coordinator,
+            title=f"A project {status}",
+            aim_what="x",
+            aim_how_much="y",
+            aim_by_when=date(2027, 3, 31),
+        )
         Project.objects.filter(pk=project.pk).update(status=status)
         titles[status] = project.title
     html = client.get(reverse("improvement:projects", args=[community.slug])).content.decode()
@@ -874,7 +932,7 @@ CHANGES = {
             prediction="p",
             measuring="m",
             starts_on=date(2026, 2, 2),
-        ),  # fmt: skip
+        ),
         "Cycle 2 starts: Text reminders",
     ),
     "a cycle changed": (_edit_first_cycle(change="Print on booking, twice"), "twice"),
@@ -905,8 +963,13 @@ def test_a_change_to_what_the_charts_show_is_on_the_project_page_at_once(
     client, project, measure, change
 ):
     add_points(measure, [40, 42, 41, 39, 40, 43, 41, 40, 60, 62, 61, 63, 64, 62, 65])
-    Cycle.objects.create(project=project, change="Print on booking", prediction="p",
-                         measuring="m", starts_on=date(2026, 1, 19))  # fmt: skip
+    Cycle.objects.create(
+        project=project,
+        change="Print on booking",
+        prediction="p",
+        measuring="m",
+        starts_on=date(2026, 1, 19),
+    )
     url = project.get_absolute_url()
     before = _measure_part(client.get(url).content.decode())
     assert _measure_part(client.get(url).content.decode()) == before  # kept, and the same
@@ -957,9 +1020,13 @@ def test_a_point_changed_in_the_admin_is_on_the_project_page(client, project, me
 
 def test_a_measure_moved_to_another_project_raises_both(community, coordinator, project, measure):
     other = services.create_project(
-        community=community, by=coordinator, title="Other", aim_what="x", aim_how_much="y",
+        community=community,
+        by=coordinator,
+        title="Other",
+        aim_what="x",
+        aim_how_much="y",
         aim_by_when=date(2027, 3, 31),
-    )  # fmt: skip
+    )
     keys = (charts_key(project), charts_key(other))
     before = revisions.read(*keys)
     measure.project = other
@@ -991,12 +1058,17 @@ def test_another_projects_data_does_not_change_this_ones_revision(
     add_points(measure, [40, 42, 41])
     revision = revisions.read(charts_key(project))
     other = services.create_project(
-        community=community, by=coordinator, title="Other", aim_what="x", aim_how_much="y",
+        community=community,
+        by=coordinator,
+        title="Other",
+        aim_what="x",
+        aim_how_much="y",
         aim_by_when=date(2027, 3, 31),
-    )  # fmt: skip
+    )
     add_points(make_measure(other, "Other"), [1, 2, 3])
-    Cycle.objects.create(project=other, change="c", prediction="p", measuring="m",
-                         starts_on=date(2026, 1, 5))  # fmt: skip
+    Cycle.objects.create(
+        project=other, change="c", prediction="p", measuring="m", starts_on=date(2026, 1, 5)
+    )
     assert revisions.read(charts_key(project)) == revision
 
 

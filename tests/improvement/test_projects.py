@@ -25,19 +25,27 @@ def idea(community, member, coordinator):
 @pytest.fixture
 def project(community, coordinator, idea):
     return services.create_project(
-        community=community, by=coordinator, ideas=[idea], title="Letters on time",
-        aim_what="Letters arrive before the appointment", aim_how_much="from 40% to 90%",
+        community=community,
+        by=coordinator,
+        ideas=[idea],
+        title="Letters on time",
+        aim_what="Letters arrive before the appointment",
+        aim_how_much="from 40% to 90%",
         aim_by_when=date(2027, 3, 31),
         driver_diagram="Booking\n  Letters printed late\n    Print on booking\nStaff time",
-    )  # fmt: skip
+    )
 
 
 @pytest.fixture
 def measure(project):
     return Measure.objects.create(
-        project=project, name="Letters on time", definition="Share of letters", kind="outcome",
-        unit="%", target=90,
-    )  # fmt: skip
+        project=project,
+        name="Letters on time",
+        definition="Share of letters",
+        kind="outcome",
+        unit="%",
+        target=90,
+    )
 
 
 def test_starting_and_completing_moves_the_ideas(project, idea, coordinator):
@@ -92,11 +100,13 @@ def test_publishing_the_result_tells_the_ideas_contributors_once(
     client.force_login(coordinator)
     url = reverse("improvement:project_result", args=[project.community.slug, project.pk])
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(url, {"result": "Letters now go out when the appointment is booked.",
-                          "publish": "1"})  # fmt: skip
+        client.post(
+            url, {"result": "Letters now go out when the appointment is booked.", "publish": "1"}
+        )
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(url, {"result": "Letters now go out when the appointment is booked.",
-                          "publish": "1"})  # fmt: skip
+        client.post(
+            url, {"result": "Letters now go out when the appointment is booked.", "publish": "1"}
+        )
     assert [m.to for m in mailoutbox] == [[member.email]]
     assert "What came of “Letters on time”" in mailoutbox[0].subject
 

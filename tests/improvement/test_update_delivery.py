@@ -53,8 +53,12 @@ def worker_env(broker_env, sink):
 
 
 def settle(sink, expected: int, group, seconds=60):
-    wait_until(lambda: len(sink.received) >= expected, seconds=seconds, logs=group.logs,
-               what=f"{expected} emails received")  # fmt: skip
+    wait_until(
+        lambda: len(sink.received) >= expected,
+        seconds=seconds,
+        logs=group.logs,
+        what=f"{expected} emails received",
+    )
     time.sleep(1.5)  # anything sent twice would arrive now
 
 
@@ -77,10 +81,12 @@ def sweep_until_done(group, *, seconds=60):
 
 def draft(community, by, *, ideas=(), sessions=(), surveys=(), title=HEADLINE) -> Update:
     update = Update.objects.create(
-        community=community, created_by=by, title=title,
+        community=community,
+        created_by=by,
+        title=title,
         what_we_heard="Letters arrive after the appointment.",
         what_we_did="The clinic now posts letters three weeks before, not two.",
-    )  # fmt: skip
+    )
     update.ideas.set(ideas)
     update.sessions.set(sessions)
     update.surveys.set(surveys)
@@ -106,24 +112,40 @@ def cast(community, coordinator, member):
     nia.updates_delivery = "never"
     nia.save()
 
-    first = services.add_idea(community=community, by=member, title="Earlier letters",
-                              description="Post them sooner.")  # fmt: skip
-    second = services.add_idea(community=community, by=sam, title="Text reminders",
-                               description="A text the day before.")  # fmt: skip
-    third = services.add_idea(community=community, by=cal, title="Bigger print",
-                              description="Large print letters.")  # fmt: skip
-    duplicate = services.add_idea(community=community, by=dee, title="Letters sooner",
-                                  description="Same as the first.")  # fmt: skip
+    first = services.add_idea(
+        community=community, by=member, title="Earlier letters", description="Post them sooner."
+    )
+    second = services.add_idea(
+        community=community, by=sam, title="Text reminders", description="A text the day before."
+    )
+    third = services.add_idea(
+        community=community, by=cal, title="Bigger print", description="Large print letters."
+    )
+    duplicate = services.add_idea(
+        community=community, by=dee, title="Letters sooner", description="Same as the first."
+    )
     paper = services.add_idea(
-        community=community, by=coordinator, title="Letters by email", description="d",
-        on_behalf={"on_behalf_of": "Mrs Khan", "contact_by": "email",
-                   "contact_details": "khan@example.org"},
-    )  # fmt: skip
+        community=community,
+        by=coordinator,
+        title="Letters by email",
+        description="d",
+        on_behalf={
+            "on_behalf_of": "Mrs Khan",
+            "contact_by": "email",
+            "contact_details": "khan@example.org",
+        },
+    )
     letter = services.add_idea(
-        community=community, by=coordinator, title="Phone first", description="d",
-        on_behalf={"on_behalf_of": "Mr Post", "contact_by": "post",
-                   "contact_details": "1 High Street, Sheffield"},
-    )  # fmt: skip
+        community=community,
+        by=coordinator,
+        title="Phone first",
+        description="d",
+        on_behalf={
+            "on_behalf_of": "Mr Post",
+            "contact_by": "post",
+            "contact_details": "1 High Street, Sheffield",
+        },
+    )
     services.support_idea(idea=second, user=member)
     services.add_comment(idea=third, user=member, text="Yes please, and in colour.")
     services.add_comment(idea=first, user=sam, text="Me too.")
@@ -141,15 +163,20 @@ def cast(community, coordinator, member):
     Response.objects.create(survey=survey)  # Ann answered without her name
     Participation.objects.create(survey=survey, user=ann)
     Response.objects.create(  # Mrs Khan again, from paper, her address typed differently
-        survey=survey, on_behalf_of="Mrs Khan", contact_by="email",
+        survey=survey,
+        on_behalf_of="Mrs Khan",
+        contact_by="email",
         contact_details="  KHAN@example.org ",
-    )  # fmt: skip
+    )
 
     erase_person(user=eve)
     update = draft(
-        community, coordinator, ideas=[first, second, third, paper, letter],
-        sessions=[session], surveys=[survey],
-    )  # fmt: skip
+        community,
+        coordinator,
+        ideas=[first, second, third, paper, letter],
+        sessions=[session],
+        surveys=[survey],
+    )
     emailed = [member, sam, cal, dee, ada, ann]
     return {
         "update": update,
@@ -523,14 +550,21 @@ def test_the_overdue_email_lists_items_oldest_first_with_links(
     overdue_idea(community, "Not yet due", age=10 * DAY)
     start = MONDAY - 60 * DAY
     session = Session.objects.create(
-        community=community, title="Library drop-in", kind=Session.Kind.DROP_IN,
-        starts_at=start - timedelta(hours=2), ends_at=start, status=Session.Status.COMPLETED,
-    )  # fmt: skip
+        community=community,
+        title="Library drop-in",
+        kind=Session.Kind.DROP_IN,
+        starts_at=start - timedelta(hours=2),
+        ends_at=start,
+        status=Session.Status.COMPLETED,
+    )
     came(session, member)
     survey = Survey.objects.create(
-        community=community, title="Parking survey", published=True,
-        opens_at=MONDAY - 90 * DAY, closes_at=MONDAY - 33 * DAY - timedelta(hours=5),
-    )  # fmt: skip
+        community=community,
+        title="Parking survey",
+        published=True,
+        opens_at=MONDAY - 90 * DAY,
+        closes_at=MONDAY - 33 * DAY - timedelta(hours=5),
+    )
     Response.objects.create(survey=survey)
     assert services.send_overdue_reminders(now=MONDAY) == 1
     assert outbox.sweep() == 1

@@ -59,10 +59,12 @@ def test_a_worker_killed_mid_fan_out_is_carried_on_and_everyone_is_told_once(
     idea = make_idea(community, title="Open the clinic on Saturdays")
     people = supporters_of(idea, SUPPORTERS)
     update = Update.objects.create(
-        community=community, created_by=coordinator, title="Saturday clinics start in May",
+        community=community,
+        created_by=coordinator,
+        title="Saturday clinics start in May",
         what_we_heard="Weekday clinics are hard to reach for people at work.",
         what_we_did="The clinic opens on Saturday mornings from May.",
-    )  # fmt: skip
+    )
     update.ideas.set([idea])
     # Small batches, so that the fan-out is many transactions long and the kill lands inside.
     env = child_env(**broker_env, **sink.env(), FANOUT_BATCH_SIZE="10")
@@ -82,8 +84,10 @@ def test_a_worker_killed_mid_fan_out_is_carried_on_and_everyone_is_told_once(
         fan_out = FanOut.objects.get(kind="update_published")
         wait_until(
             lambda: FanOut.objects.get(pk=fan_out.pk).done_count >= 200,
-            seconds=60, logs=group.logs, what="the worker to be mid-way through the fan-out",
-        )  # fmt: skip
+            seconds=60,
+            logs=group.logs,
+            what="the worker to be mid-way through the fan-out",
+        )
         group.kill(first)
         fan_out.refresh_from_db()
         assert fan_out.state == FanOut.State.WRITING, "the fan-out finished before the kill"
@@ -97,8 +101,12 @@ def test_a_worker_killed_mid_fan_out_is_carried_on_and_everyone_is_told_once(
         outbox.requeue_stuck(older_than=timedelta(0))
         group.start(worker_command("--concurrency=2"), env=env)
         carry_on_until_done(group)
-        wait_until(lambda: len(sink.received) >= SUPPORTERS, seconds=120, logs=group.logs,
-                   what=f"{SUPPORTERS} emails received")  # fmt: skip
+        wait_until(
+            lambda: len(sink.received) >= SUPPORTERS,
+            seconds=120,
+            logs=group.logs,
+            what=f"{SUPPORTERS} emails received",
+        )
         time.sleep(1.5)  # anything sent twice would arrive now
     rows = Notification.objects.filter(kind="update_published")
     assert Counter(rows.values_list("recipient", flat=True)) == Counter(

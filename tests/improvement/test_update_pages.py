@@ -334,8 +334,10 @@ def test_a_draft_is_saved_then_changed(client, community, coordinator, idea):
         "improvement:manage_update", args=[community.slug, update.pk]
     )
     assert (update.title, update.created_by, update.is_published) == (
-        "Typed headline", coordinator, False,
-    )  # fmt: skip
+        "Typed headline",
+        coordinator,
+        False,
+    )
     client.post(
         reverse("improvement:manage_update", args=[community.slug, update.pk]),
         form_data(title="Better headline", ideas=[idea.pk]),
@@ -359,13 +361,12 @@ def test_the_board_filters_by_theme_newest_first(client, community, other_commun
     both.themes.set([access, letters])
     now = timezone.now()
     make_update(community, ideas=[ramp], title="Ramp built", published_at=now - 3 * DAY)
-    make_update(community, ideas=[post, both], title="Letters posted sooner",
-                published_at=now - 2 * DAY)  # fmt: skip
-    make_update(community, ideas=[ramp, both], title="Access both ways",
-                published_at=now - DAY)  # fmt: skip
+    make_update(
+        community, ideas=[post, both], title="Letters posted sooner", published_at=now - 2 * DAY
+    )
+    make_update(community, ideas=[ramp, both], title="Access both ways", published_at=now - DAY)
     make_update(community, ideas=[ramp], title="Still a draft")
-    session_only = make_update(community, title="What we heard at the drop-in",
-                               published_at=now)  # fmt: skip
+    session_only = make_update(community, title="What we heard at the drop-in", published_at=now)
     session_only.sessions.set([past_session(community)])
     url = reverse("improvement:updates", args=[community.slug])
 
@@ -375,8 +376,11 @@ def test_the_board_filters_by_theme_newest_first(client, community, other_commun
         return [u.title for u in response.context["page"].object_list]
 
     assert titles() == [
-        "What we heard at the drop-in", "Access both ways", "Letters posted sooner", "Ramp built",
-    ]  # fmt: skip
+        "What we heard at the drop-in",
+        "Access both ways",
+        "Letters posted sooner",
+        "Ramp built",
+    ]
     # An update about two ideas with the theme is listed once.
     assert titles(theme=access.pk) == ["Access both ways", "Letters posted sooner", "Ramp built"]
     assert titles(theme=letters.pk) == ["Access both ways", "Letters posted sooner"]
@@ -421,30 +425,42 @@ def my_inputs(community, coordinator, member):
     Comment.objects.create(idea=discussed, author=member, text="a", created_at=now - 9 * DAY)
     Comment.objects.create(idea=discussed, author=member, text="b", created_at=now - 6 * DAY)
     Comment.objects.create(idea=discussed, author=others, text="c", created_at=now - DAY)
-    session = past_session(community, title="Library drop-in", starts_at=now - 4 * DAY,
-                           ends_at=now - 4 * DAY + timedelta(hours=2))  # fmt: skip
+    session = past_session(
+        community,
+        title="Library drop-in",
+        starts_at=now - 4 * DAY,
+        ends_at=now - 4 * DAY + timedelta(hours=2),
+    )
     came(session, member)
-    missed = past_session(community, title="Missed session", starts_at=now - 3 * DAY,
-                          ends_at=now - 3 * DAY + timedelta(hours=2))  # fmt: skip
+    missed = past_session(
+        community,
+        title="Missed session",
+        starts_at=now - 3 * DAY,
+        ends_at=now - 3 * DAY + timedelta(hours=2),
+    )
     came(missed, member, attended=False)
-    survey = Survey.objects.create(community=community, title="Parking survey", published=True,
-                                   closes_at=now - DAY)  # fmt: skip
+    survey = Survey.objects.create(
+        community=community, title="Parking survey", published=True, closes_at=now - DAY
+    )
     Response.objects.create(survey=survey)
     Participation.objects.create(survey=survey, user=member)
     kept = make_idea(community, author=others, title="Kept idea")
-    duplicate = make_idea(community, author=member, title="My duplicate",
-                          created_at=now - 2 * DAY)  # fmt: skip
+    duplicate = make_idea(community, author=member, title="My duplicate", created_at=now - 2 * DAY)
     services.merge_ideas(source=duplicate, target=kept, by=coordinator, note="The same")
     make_idea(community, author=others, title="Not mine")
 
     make_update(community, ideas=[mine], title="First on my idea", published_at=now - 5 * DAY)
-    make_update(community, ideas=[mine, supported], title="Second on my idea",
-                published_at=now - DAY)  # fmt: skip
-    make_update(community, ideas=[discussed], title="On the discussion",
-                published_at=now - 3 * DAY)  # fmt: skip
+    make_update(
+        community, ideas=[mine, supported], title="Second on my idea", published_at=now - DAY
+    )
+    make_update(community, ideas=[discussed], title="On the discussion", published_at=now - 3 * DAY)
     make_update(community, ideas=[discussed], title="A draft on the discussion")
-    make_update(community, sessions=[session], title="What we heard at the library",
-                published_at=now - 2 * DAY)  # fmt: skip
+    make_update(
+        community,
+        sessions=[session],
+        title="What we heard at the library",
+        published_at=now - 2 * DAY,
+    )
     make_update(community, surveys=[survey], title="What the survey said", published_at=now)
     make_update(community, ideas=[kept], title="On the kept idea", published_at=now)
     return {"kept": kept, "duplicate": duplicate, "session": session, "survey": survey}
@@ -483,8 +499,9 @@ def test_my_input_shows_updates_on_ideas_merged_into_the_one_i_gave(
 ):
     mine = make_idea(community, author=member, title="My idea")
     duplicate = make_idea(community, title="A duplicate")
-    make_update(community, ideas=[duplicate], title="Before the merge",
-                published_at=timezone.now() - DAY)  # fmt: skip
+    make_update(
+        community, ideas=[duplicate], title="Before the merge", published_at=timezone.now() - DAY
+    )
     services.merge_ideas(source=duplicate, target=mine, by=coordinator, note="Same")
     client.force_login(member)
     [item] = client.get(reverse("improvement:my_input")).context["items"]
@@ -502,10 +519,15 @@ def test_my_input_is_paginated(client, community, member):
     # QUALITY.md: pages are paginated (20–25 rows); nothing loads a whole table.
     now = timezone.now()
     Idea.objects.bulk_create(
-        Idea(community=community, author=member, title=f"Idea {n:03d}", description="d",
-             created_at=now - n * timedelta(minutes=1))
+        Idea(
+            community=community,
+            author=member,
+            title=f"Idea {n:03d}",
+            description="d",
+            created_at=now - n * timedelta(minutes=1),
+        )
         for n in range(60)
-    )  # fmt: skip
+    )
     client.force_login(member)
     page = client.get(reverse("improvement:my_input")).content.decode()
     assert 20 <= page.count('class="input-card"') <= 25
@@ -527,10 +549,16 @@ def many_updates(community, n):
     )
     now = timezone.now()
     updates = Update.objects.bulk_create(
-        Update(community=community, title=f"Update {i}", what_we_heard="h", what_we_did="d",
-               status="published", published_at=now - i * timedelta(minutes=1))
+        Update(
+            community=community,
+            title=f"Update {i}",
+            what_we_heard="h",
+            what_we_did="d",
+            status="published",
+            published_at=now - i * timedelta(minutes=1),
+        )
         for i in range(n)
-    )  # fmt: skip
+    )
     Update.ideas.through.objects.bulk_create(
         Update.ideas.through(update=update, idea=idea)
         for i, update in enumerate(updates)
@@ -565,10 +593,15 @@ def many_inputs(community, member, n):
     now = timezone.now()
     minute = timedelta(minutes=1)
     mine = Idea.objects.bulk_create(
-        Idea(community=community, author=member, title=f"Mine {i}", description="d",
-             created_at=now - i * minute)
+        Idea(
+            community=community,
+            author=member,
+            title=f"Mine {i}",
+            description="d",
+            created_at=now - i * minute,
+        )
         for i in range(n)
-    )  # fmt: skip
+    )
     theirs = Idea.objects.bulk_create(
         Idea(community=community, title=f"Theirs {i}", description="d") for i in range(2 * n)
     )
@@ -582,24 +615,41 @@ def many_inputs(community, member, n):
         for _ in range(2)
     )
     surveys = Survey.objects.bulk_create(
-        Survey(community=community, title=f"Survey {i}", published=True,
-               opens_at=now - 30 * DAY, closes_at=now - i * minute)
+        Survey(
+            community=community,
+            title=f"Survey {i}",
+            published=True,
+            opens_at=now - 30 * DAY,
+            closes_at=now - i * minute,
+        )
         for i in range(n)
-    )  # fmt: skip
+    )
     Participation.objects.bulk_create(Participation(survey=s, user=member) for s in surveys)
     sessions = Session.objects.bulk_create(
-        Session(community=community, title=f"Session {i}", kind="drop_in", status="completed",
-                starts_at=now - i * minute, ends_at=now - i * minute + 2 * HOUR)
+        Session(
+            community=community,
+            title=f"Session {i}",
+            kind="drop_in",
+            status="completed",
+            starts_at=now - i * minute,
+            ends_at=now - i * minute + 2 * HOUR,
+        )
         for i in range(n)
-    )  # fmt: skip
+    )
     Registration.objects.bulk_create(
         Registration(session=s, user=member, status="registered", attended=True) for s in sessions
     )
     updates = Update.objects.bulk_create(
-        Update(community=community, title=f"U{i}", what_we_heard="h", what_we_did="d",
-               status="published", published_at=now)
+        Update(
+            community=community,
+            title=f"U{i}",
+            what_we_heard="h",
+            what_we_did="d",
+            status="published",
+            published_at=now,
+        )
         for i in range(5 * n)
-    )  # fmt: skip
+    )
     through = [
         *(
             Update.ideas.through(update=u, idea=i)
@@ -642,28 +692,45 @@ def test_my_input_query_count_does_not_grow(
 def busy_dashboard(community, n):
     now = timezone.now()
     ideas = Idea.objects.bulk_create(
-        Idea(community=community, title=f"Idea {i}", description="d",
-             created_at=now - (i + 1) * DAY, decided_at=now if i % 3 else None)
+        Idea(
+            community=community,
+            title=f"Idea {i}",
+            description="d",
+            created_at=now - (i + 1) * DAY,
+            decided_at=now if i % 3 else None,
+        )
         for i in range(n)
-    )  # fmt: skip
+    )
     updates = Update.objects.bulk_create(
-        Update(community=community, title=f"U{i}", what_we_heard="h", what_we_did="d",
-               status="published", published_at=now)
+        Update(
+            community=community,
+            title=f"U{i}",
+            what_we_heard="h",
+            what_we_did="d",
+            status="published",
+            published_at=now,
+        )
         for i in range(n // 3)
-    )  # fmt: skip
+    )
     Update.ideas.through.objects.bulk_create(
         Update.ideas.through(update=u, idea=i) for u, i in zip(updates, ideas[::3], strict=True)
     )
     sessions = Session.objects.bulk_create(
-        Session(community=community, title=f"Session {i}", kind="drop_in", status="completed",
-                starts_at=now - 40 * DAY, ends_at=now - 39 * DAY, walk_in_count=2)
+        Session(
+            community=community,
+            title=f"Session {i}",
+            kind="drop_in",
+            status="completed",
+            starts_at=now - 40 * DAY,
+            ends_at=now - 39 * DAY,
+            walk_in_count=2,
+        )
         for i in range(n)
-    )  # fmt: skip
+    )
     surveys = Survey.objects.bulk_create(
-        Survey(community=community, title=f"Survey {i}", published=True,
-               closes_at=now - 35 * DAY)
+        Survey(community=community, title=f"Survey {i}", published=True, closes_at=now - 35 * DAY)
         for i in range(n)
-    )  # fmt: skip
+    )
     Response.objects.bulk_create(Response(survey=s) for s in surveys)
     assert len(sessions) == n
 
@@ -700,21 +767,28 @@ def test_my_input_shows_updates_on_ideas_made_from_my_answer_or_my_session(
     answer = survey_answer(community, user=member, text="Cheaper parking")
     Participation.objects.create(survey=answer.response.survey, user=member)
     from_answer = services.add_idea(
-        community=community, by=coordinator, title="Parking", description="d",
+        community=community,
+        by=coordinator,
+        title="Parking",
+        description="d",
         survey_answer=answer,
-    )  # fmt: skip
+    )
     session = past_session(community, title="Library drop-in")
     came(session, member)
     from_session = services.add_idea(
-        community=community, by=coordinator, title="Letters", description="d",
+        community=community,
+        by=coordinator,
+        title="Letters",
+        description="d",
         key_point=key_point(session),
-    )  # fmt: skip
+    )
     make_update(community, ideas=[from_answer], title="About parking", published_at=timezone.now())
-    make_update(community, ideas=[from_session], title="About letters",
-                published_at=timezone.now())  # fmt: skip
+    make_update(community, ideas=[from_session], title="About letters", published_at=timezone.now())
     client.force_login(member)
-    items = {i["kind"]: [u.title for u in i["updates"]] for i in
-             client.get(reverse("improvement:my_input")).context["items"]}  # fmt: skip
+    items = {
+        i["kind"]: [u.title for u in i["updates"]]
+        for i in client.get(reverse("improvement:my_input")).context["items"]
+    }
     assert items == {"survey": ["About parking"], "session": ["About letters"]}
 
 

@@ -39,10 +39,16 @@ def test_the_audience_covers_every_path_each_person_once(community, coordinator,
     services.support_idea(idea=duplicate, user=member)
     services.merge_ideas(source=duplicate, target=idea, by=coordinator, note="Same")
     paper = services.add_idea(
-        community=community, by=coordinator, title="Bigger print", description="d",
-        on_behalf={"on_behalf_of": "Mrs Khan", "contact_by": "post",
-                   "contact_details": "1 High Street"},
-    )  # fmt: skip
+        community=community,
+        by=coordinator,
+        title="Bigger print",
+        description="d",
+        on_behalf={
+            "on_behalf_of": "Mrs Khan",
+            "contact_by": "post",
+            "contact_details": "1 High Street",
+        },
+    )
     session = past_session(community)
     attendee = new_member(community, "ada@example.org", name="Ada")
     came(session, attendee)
@@ -93,9 +99,12 @@ def test_an_update_about_nobody_contactable_is_published_and_tells_nobody(
     client, community, coordinator, django_capture_on_commit_callbacks
 ):
     anonymous_idea = services.add_idea(
-        community=community, by=coordinator, title="From the box", description="d",
+        community=community,
+        by=coordinator,
+        title="From the box",
+        description="d",
         on_behalf={"on_behalf_of": "Someone at the drop-in"},
-    )  # fmt: skip
+    )
     update = _update(community, coordinator, ideas=[anonymous_idea])
     client.force_login(coordinator)
     edit = client.get(reverse("improvement:manage_update", args=[community.slug, update.pk]))
@@ -125,10 +134,16 @@ def test_paper_contributors_by_post_go_on_the_letters_and_calls_list(
     client, community, coordinator, django_capture_on_commit_callbacks
 ):
     paper = services.add_idea(
-        community=community, by=coordinator, title="Bigger print", description="d",
-        on_behalf={"on_behalf_of": "Mrs Khan", "contact_by": "post",
-                   "contact_details": "1 High Street, Sheffield"},
-    )  # fmt: skip
+        community=community,
+        by=coordinator,
+        title="Bigger print",
+        description="d",
+        on_behalf={
+            "on_behalf_of": "Mrs Khan",
+            "contact_by": "post",
+            "contact_details": "1 High Street, Sheffield",
+        },
+    )
     update = _update(community, coordinator, ideas=[paper])
     with django_capture_on_commit_callbacks(execute=True):
         services.publish_update(update=update, by=coordinator)
@@ -191,10 +206,16 @@ def test_a_paper_contact_with_a_members_email_hears_once(
     community, coordinator, member, idea, django_capture_on_commit_callbacks, mailoutbox
 ):
     paper = services.add_idea(
-        community=community, by=coordinator, title="Bigger print", description="d",
-        on_behalf={"on_behalf_of": "Michael, on paper", "contact_by": "email",
-                   "contact_details": member.email.upper()},
-    )  # fmt: skip
+        community=community,
+        by=coordinator,
+        title="Bigger print",
+        description="d",
+        on_behalf={
+            "on_behalf_of": "Michael, on paper",
+            "contact_by": "email",
+            "contact_details": member.email.upper(),
+        },
+    )
     update = _update(community, coordinator, ideas=[idea, paper])
     with django_capture_on_commit_callbacks(execute=True):
         services.publish_update(update=update, by=coordinator)

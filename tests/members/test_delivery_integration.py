@@ -41,14 +41,21 @@ def tell(people, community) -> None:
     with transaction.atomic():
         membership = Membership.objects.create(community=community, user=asker, status="requested")
         outbox.notify(
-            recipients=people, kind="join_request", about=membership, community=community,
+            recipients=people,
+            kind="join_request",
+            about=membership,
+            community=community,
             context={"person_name": "Ama"},
-        )  # fmt: skip
+        )
 
 
 def settle(sink, expected: int, group, seconds=90):
-    wait_until(lambda: len(sink.counts()) >= expected, seconds=seconds, logs=group.logs,
-               what=f"{expected} people emailed")  # fmt: skip
+    wait_until(
+        lambda: len(sink.counts()) >= expected,
+        seconds=seconds,
+        logs=group.logs,
+        what=f"{expected} people emailed",
+    )
     time.sleep(1.5)  # anything sent twice would arrive now
 
 
@@ -126,8 +133,12 @@ def test_a_worker_killed_mid_batch_loses_nobody_and_repeats_at_most_the_email_in
     with processes(tmp_path) as group:
         first = group.start(worker_command("--concurrency=1"), env=env)
         tell(people, community)
-        wait_until(lambda: len(sink.received) >= 150, seconds=60, logs=group.logs,
-                   what="the first worker to be mid-batch")  # fmt: skip
+        wait_until(
+            lambda: len(sink.received) >= 150,
+            seconds=60,
+            logs=group.logs,
+            what="the first worker to be mid-batch",
+        )
         group.kill(first)
         killed_at = len(sink.received)
         assert killed_at < 500, "the worker finished before it could be killed"

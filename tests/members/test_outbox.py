@@ -28,9 +28,13 @@ def people(community):
 def notify(people, community, **extra):
     membership = Membership.objects.create(community=community, user=people[0], status="requested")
     return membership, outbox.notify(
-        recipients=people, kind="join_request", about=membership, community=community,
-        context={"person_name": "Ama"}, **extra,
-    )  # fmt: skip
+        recipients=people,
+        kind="join_request",
+        about=membership,
+        community=community,
+        context={"person_name": "Ama"},
+        **extra,
+    )
 
 
 def test_rows_are_written_with_the_change_and_vanish_with_a_rollback(people, community):
@@ -48,9 +52,12 @@ def test_a_person_is_told_once_per_thing_and_kind(people, community):
     )
     assert (written, again) == (3, 0)
     repeat = outbox.notify(
-        recipients=people[:1], kind="join_request", about=membership, community=community,
+        recipients=people[:1],
+        kind="join_request",
+        about=membership,
+        community=community,
         key="asked-again",
-    )  # fmt: skip
+    )
     assert repeat == 1
     assert Notification.objects.count() == 4
 
@@ -212,9 +219,12 @@ def test_digests_gather_held_rows_into_one_email_per_group(community, sink):
         other = make_person(f"asker{i}@example.org", name=f"Asker {i}")
         membership = Membership.objects.create(community=community, user=other, status="requested")
         outbox.notify(
-            recipients=[person], kind="join_request", about=membership, community=community,
+            recipients=[person],
+            kind="join_request",
+            about=membership,
+            community=community,
             context={"person_name": other.name},
-        )  # fmt: skip
+        )
     assert outbox.sweep() == 0  # held for the digest
     assert outbox.send_digests(delivery="weekly") == 0
     assert outbox.send_digests(delivery="daily") == 1

@@ -73,44 +73,66 @@ def rows(community, coordinator, member):
         community=community, user=make_person("dee@example.org"), status="requested"
     )
     outbox.notify(
-        recipients=[coordinator, plus, idn, long_name], kind="join_request", about=asker,
-        community=community, context={"person_name": "Zoë Ōkubo"},
-    )  # fmt: skip
+        recipients=[coordinator, plus, idn, long_name],
+        kind="join_request",
+        about=asker,
+        community=community,
+        context={"person_name": "Zoë Ōkubo"},
+    )
     update = Update.objects.create(
-        community=community, title="Clinic letters — a week sooner",
+        community=community,
+        title="Clinic letters — a week sooner",
         what_we_heard="Letters arrive after the appointment.",
         what_we_did="The clinic now posts letters three weeks before, not two.",
-    )  # fmt: skip
+    )
     outbox.notify(
-        recipients=[member, plus, long_name], kind="update_published", about=update,
+        recipients=[member, plus, long_name],
+        kind="update_published",
+        about=update,
         community=community,
-    )  # fmt: skip
+    )
     wordy = Update.objects.create(
-        community=community, title="A long answer", what_we_heard="Much.",
+        community=community,
+        title="A long answer",
+        what_we_heard="Much.",
         what_we_did="word " * 300,  # one line of 1,500 characters: Django encodes it
-    )  # fmt: skip
+    )
     outbox.notify(recipients=[member], kind="update_published", about=wordy, community=community)
     outbox.notify(recipients=[member], kind="request_approved", about=asker, community=community)
     start = timezone.now() + timedelta(days=3)
     session = Session.objects.create(
-        community=community, title="Talking about clinic letters", kind=Session.Kind.WORKSHOP,
-        starts_at=start, ends_at=start + timedelta(hours=2), status=Session.Status.PUBLISHED,
-    )  # fmt: skip
+        community=community,
+        title="Talking about clinic letters",
+        kind=Session.Kind.WORKSHOP,
+        starts_at=start,
+        ends_at=start + timedelta(hours=2),
+        status=Session.Status.PUBLISHED,
+    )
     engagement.register(session=session, user=member)
     outbox.notify_address(
-        email="new@example.org", kind="account", about=None,
-        context={"prerendered": {"subject": "Confirm your address", "text": "Follow this.",
-                                 "html": "<p>Follow this.</p>"}},
+        email="new@example.org",
+        kind="account",
+        about=None,
+        context={
+            "prerendered": {
+                "subject": "Confirm your address",
+                "text": "Follow this.",
+                "html": "<p>Follow this.</p>",
+            }
+        },
         key="one",
-    )  # fmt: skip
+    )
     claimed = outbox.claim(Notification.objects.values_list("pk", flat=True))
     for row in claimed:
         if row.recipient is not None:
             row.email = row.recipient.email  # as sending does
     assert {row.kind for row in claimed} == {
-        "join_request", "update_published", "request_approved", "registration_confirmed",
+        "join_request",
+        "update_published",
+        "request_approved",
+        "registration_confirmed",
         "account",
-    }  # fmt: skip
+    }
     return claimed
 
 
@@ -131,8 +153,13 @@ def test_each_copied_email_is_the_one_build_message_makes_for_its_row(rows, one_
     # line too long to copy (Django encodes that one as quoted-printable, row by row).
     assert len(composer.shared) == 6
     assert sorted(shared.prototype is not None for shared in composer.shared.values()) == [
-        False, True, True, True, True, True,
-    ]  # fmt: skip
+        False,
+        True,
+        True,
+        True,
+        True,
+        True,
+    ]
     # Each person's links are their own.
     assert len({data for _f, _t, data in server.sent}) == len(rows)
 
@@ -275,10 +302,12 @@ def test_a_worker_that_notices_its_rows_were_taken_stops_sending_them(
 
 def test_an_account_email_is_forgotten_once_sent(sink):
     outbox.notify_address(
-        email="new@example.org", kind="account", about=None,
+        email="new@example.org",
+        kind="account",
+        about=None,
         context={"prerendered": {"subject": "Confirm", "text": "Secret link", "html": ""}},
         key="k",
-    )  # fmt: skip
+    )
     assert outbox.deliver(ids=Notification.objects.values_list("pk", flat=True)) == 1
     row = Notification.objects.get()
     assert (row.state, row.context) == (State.SENT, {})

@@ -41,16 +41,26 @@ def _membership(community, member, status):
 def _session(community, member, status):
     start = timezone.now() + timedelta(days=7)
     return Session.objects.create(
-        community=community, title="Drop-in at the library", kind=Session.Kind.DROP_IN,
-        starts_at=start, ends_at=start + timedelta(hours=2), status=status,
-    )  # fmt: skip
+        community=community,
+        title="Drop-in at the library",
+        kind=Session.Kind.DROP_IN,
+        starts_at=start,
+        ends_at=start + timedelta(hours=2),
+        status=status,
+    )
 
 
 def _claim(community, member, status):
     return Claim.objects.create(
-        community=community, claimant=member, kind=Claim.Kind.HOURS, activity="training",
-        date=date(2026, 5, 1), hours=2, choice="accept", status=status,
-    )  # fmt: skip
+        community=community,
+        claimant=member,
+        kind=Claim.Kind.HOURS,
+        activity="training",
+        date=date(2026, 5, 1),
+        hours=2,
+        choice="accept",
+        status=status,
+    )
 
 
 def _idea(community, member, status):
@@ -66,9 +76,13 @@ def _round(community, member, status):
 
 def _project(community, member, status):
     return Project.objects.create(
-        community=community, title="Letters on time", aim_what="Letters before appointments",
-        aim_how_much="From 40% to 90%", aim_by_when=date(2027, 3, 31), status=status,
-    )  # fmt: skip
+        community=community,
+        title="Letters on time",
+        aim_what="Letters before appointments",
+        aim_how_much="From 40% to 90%",
+        aim_by_when=date(2027, 3, 31),
+        status=status,
+    )
 
 
 MAKERS = {

@@ -85,11 +85,22 @@ def start_worker(env: dict[str, str], *, concurrency: int, log_name: str):
     (ROOT / ".celery").mkdir(exist_ok=True)
     log = open(ROOT / ".celery" / log_name, "w")  # noqa: SIM115 - closed by the caller
     worker = subprocess.Popen(
-        [str(Path(sys.executable).parent / "celery"), "-A", "config", "worker",
-         f"--concurrency={concurrency}", "--loglevel=WARNING", "--without-mingle",
-         "--without-gossip"],
-        cwd=ROOT, env=env, stdout=log, stderr=log, start_new_session=True,
-    )  # fmt: skip
+        [
+            str(Path(sys.executable).parent / "celery"),
+            "-A",
+            "config",
+            "worker",
+            f"--concurrency={concurrency}",
+            "--loglevel=WARNING",
+            "--without-mingle",
+            "--without-gossip",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=log,
+        start_new_session=True,
+    )
     return worker, log
 
 
@@ -162,9 +173,12 @@ class Command(BaseCommand):
             started = time.monotonic()
             with transaction.atomic():
                 outbox.notify(
-                    recipients=people, kind="join_request", about=membership,
-                    community=community, context={"person_name": "Ama"},
-                )  # fmt: skip
+                    recipients=people,
+                    kind="join_request",
+                    about=membership,
+                    community=community,
+                    context={"person_name": "Ama"},
+                )
             written = time.monotonic() - started
             peak_kib = 0
             deadline = started + timeout

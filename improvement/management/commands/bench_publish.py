@@ -78,9 +78,12 @@ class Command(BaseCommand):
             batch_size=5000,
         )
         update = Update.objects.create(
-            community=community, created_by=coordinator, title="What we did",
-            what_we_heard="What people told us.", what_we_did="What we changed.",
-        )  # fmt: skip
+            community=community,
+            created_by=coordinator,
+            title="What we did",
+            what_we_heard="What people told us.",
+            what_we_did="What we changed.",
+        )
         update.ideas.set(ideas)
         return community, coordinator, update
 
