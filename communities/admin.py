@@ -18,6 +18,7 @@ from communities.models import (
 from members.admin import UserAdmin
 from members.models import User
 from members.personal_data import csv_cell
+from members.status import StatusReadOnlyInAdmin
 
 
 class MembershipInline(admin.TabularInline):
@@ -79,7 +80,7 @@ class PerspectiveInline(admin.TabularInline):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(StatusReadOnlyInAdmin, admin.ModelAdmin):
     list_display = ["user", "community", "role", "status", "joined_at"]
     list_filter = ["status", "role", "community", "perspective_set__perspective"]
     search_fields = ["user__email", "user__name", "community__name"]

@@ -22,6 +22,7 @@ from engagement.models import (
     Survey,
     Venue,
 )
+from members.status import StatusReadOnlyInAdmin
 
 # Links typed without a scheme are taken as https, as on the coordinators' own forms.
 HTTPS_LINKS = {models.URLField: {"assume_scheme": "https"}}
@@ -51,7 +52,7 @@ class RegistrationInline(admin.TabularInline):
 
 
 @admin.register(Session)
-class SessionAdmin(admin.ModelAdmin):
+class SessionAdmin(StatusReadOnlyInAdmin, admin.ModelAdmin):
     formfield_overrides = HTTPS_LINKS
     list_display = ["title", "community", "kind", "starts_at", "status", "capacity"]
     list_filter = ["status", "kind", "community"]

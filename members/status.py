@@ -74,3 +74,15 @@ class StatusModel(models.Model):
             fields.append("updated_at")  # auto_now: stamped by the save itself
         self.save(update_fields=fields)
         return True
+
+
+class StatusReadOnlyInAdmin:
+    """For a `ModelAdmin` of a `StatusModel`: the status of a saved row is shown, not edited,
+    so the admin cannot move it off the table; it moves through the services and the
+    admin's actions, which call `set_status`. A new row still chooses where it starts."""
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and "status" not in fields:
+            fields.append("status")
+        return fields

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.apps import apps
+from django.contrib import admin
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -201,3 +202,16 @@ def test_a_coordinator_answering_a_request_is_kept_with_when(community, member, 
     membership.refresh_from_db()
     assert membership.decided_by == coordinator
     assert membership.decided_at == membership.status_changed_at == membership.joined_at
+
+
+def test_no_admin_edits_the_status_of_a_saved_row(rf, staff):
+    """Every admin of a model with a status table shows a saved row's status read-only: it
+    moves only through set_status (the services and the admin's actions)."""
+    request = rf.get("/")
+    request.user = staff
+    found = []
+    for model, model_admin in admin.site._registry.items():
+        if issubclass(model, StatusModel):
+            found.append(model)
+            assert "status" in model_admin.get_readonly_fields(request, model()), model
+    assert len(found) >= 6
