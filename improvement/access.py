@@ -142,3 +142,15 @@ def may_start_project(user: User, community, membership=NOT_LOADED) -> bool:
     """Whether "Start a project" is offered: to those who take part, while the community is
     not archived."""
     return may_change(community) and may_take_part(user, community, membership)
+
+
+def may_see_names(user: User, community: Community, membership=NOT_LOADED) -> bool:
+    """Names are for the community: its active members (and site staff) see who wrote an
+    idea or a comment; visitors from outside read "a member"."""
+    if not user.is_authenticated:
+        return False
+    if user.is_staff:
+        return True
+    if membership is NOT_LOADED:
+        membership = get_membership(user, community)
+    return membership is not None and membership.is_active

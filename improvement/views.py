@@ -275,8 +275,7 @@ def _detail_context(request, idea, comment_form=None) -> dict:
         "merged_ideas": merged_ideas,
         "merged_from": merged_from,
         "membership": membership,
-        # Names are for the community: visitors from outside see "a member".
-        "show_names": bool(membership and membership.is_active) or user.is_staff,
+        "show_names": access.may_see_names(user, community, membership),
         "may_join_in": may_join_in,
         "read_only": not may_change(community),
         "coordinating": may_coordinate(user, community, membership),

@@ -109,6 +109,15 @@ TABLE = [
     (improvement.may_edit_project, "project", MANAGERS),
     (improvement.may_choose_team, "project", MANAGERS),
     (improvement.may_edit_comment, "comment", {"member"}),  # its author, for a while
+    (improvement.may_see_names, "community", MEMBERS | {"staff"}),
+    # What pages offer, in a community that is not archived (tests/test_archived.py has the
+    # archived side): adding an idea asks a member to agree the rules first, so it is
+    # offered to every active member; staff take part without a membership.
+    (improvement.may_add_idea, "community", MEMBERS),
+    (improvement.may_add_idea_for_someone, "community", RUNNERS),
+    (improvement.may_join_in, "community", MEMBERS | {"staff"}),
+    (improvement.may_start_project, "community", MEMBERS | {"staff"}),
+    (improvement.may_change_project, "project", MANAGERS),
 ]
 
 
@@ -140,6 +149,7 @@ def test_who_may(people, things, rule, about, allowed, persona, django_assert_nu
         engagement.may_change_venue,
         improvement.may_choose_team,
         improvement.may_edit_project,
+        improvement.may_change_project,
     ):
         with django_assert_num_queries(0):
             assert ask(rule, person, thing, membership) is expected
