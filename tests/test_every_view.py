@@ -1,9 +1,10 @@
 """Every route of the site, as every kind of person, by GET and by POST, on the demo data: no
-request ends in a server error, the coordinators' area is closed to everyone who does not
-run the community, and its coordinators are never turned away from it.
+request ends in a server error, and in the coordinators' area the access functions that
+decide each route say what to expect: whom they refuse never gets the page, whom they allow
+is never turned away.
 
 The routes are read from the URL configuration, so a new view is walked without anyone
-adding it here; only a new kind of object in a URL needs a line in `_object_for`."""
+adding it here; only a new kind of object in a URL needs a line in `BY_NAME`."""
 
 import io
 from datetime import timedelta
@@ -14,6 +15,7 @@ from django.db.models import Count
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from communities.access import may_coordinate
 from communities.models import (
     Community,
     Invitation,
@@ -21,6 +23,7 @@ from communities.models import (
     Membership,
     PartnerOrganisation,
 )
+from engagement.access import may_run_sessions
 from engagement.models import (
     Answer,
     Claim,
@@ -50,6 +53,10 @@ pytestmark = pytest.mark.django_db
 SKIPPED_PREFIXES = ("admin/", "accounts/", "_bench/")
 # The health check answers 503 on purpose while no worker or scheduler runs, as in tests.
 SAYS_UNAVAILABLE = {"members:healthz"}
+RUNNERS = ("partner", "coordinator", "staff")
+# Posting to these ends the persona's place in the community (or their account), so they are
+# walked last: every other route is seen by the persona as they are.
+WALKED_LAST = ("communities:leave", "members:delete_account")
 # Who signs in as each persona here: the demo's own logins, and an outsider added below.
 DEMO_LOGINS = {
     "anonymous": None,
@@ -222,23 +229,46 @@ def _visit(client, method, url):
     return response
 
 
-def _problem(persona: str, runs: bool, name: str, method: str, url: str, response) -> str:
-    """What is wrong with one answer, or "" when nothing is."""
+# Who may use each part of the coordinators' area, by the start of the route's name: the
+# access function that decides it. Everything else under /manage/ is for coordinators.
+MANAGED_BY = {
+    "engagement:manage_session": may_run_sessions,
+    "engagement:manage_venue": may_run_sessions,
+    "engagement:manage_key_point": may_run_sessions,
+    "engagement:manage_survey_paper": may_run_sessions,
+}
+
+
+def may_use(name: str, person, community) -> bool:
+    rule = next(
+        (rule for start, rule in MANAGED_BY.items() if name.startswith(start)), may_coordinate
+    )
+    return rule(person, community)
+
+
+def _problem(person, community, name: str, method: str, url: str, response) -> str:
+    """What is wrong with one answer, or "" when nothing is. In the coordinators' area the
+    access function that decides a route says what to expect: someone it refuses never gets
+    the page (visitors are sent to sign in), and someone it allows is never turned away
+    (a partner may still find another partner's session not found)."""
     status = response.status_code
     said = f"{method.upper()} {url}: {status}"
     if status >= 500 and not (name in SAYS_UNAVAILABLE and status == 503):
         return said
     if "/manage/" not in url:
         return ""
-    if persona == "anonymous" and status != 405:  # a POST-only view may say so first
+    if person is None:
+        if status == 405:  # a POST-only view may say so before asking anyone to sign in
+            return ""
         sent_to_sign_in = status == 302 and response["Location"].startswith(
             reverse("account_login")
         )
         return "" if sent_to_sign_in else f"{said}, not sent to sign in"
-    if persona in ("outsider", "member") and status == 200:
-        return f"{said} for a {persona}"
-    if runs and status == 403:
-        return f"{said} for the {persona}, who runs the community"
+    allowed = may_use(name, person, community)
+    if not allowed and status == 200:
+        return f"{said} for {person.email}, whom the access rules refuse"
+    if allowed and status == 403:
+        return f"{said} for {person.email}, whom the access rules allow"
     return ""
 
 
@@ -246,19 +276,18 @@ def _problem(persona: str, runs: bool, name: str, method: str, url: str, respons
 def test_every_view_answers_every_persona_without_a_server_error(client, demo, persona):
     community = demo
     email = DEMO_LOGINS[persona]
-    if email:
-        client.force_login(User.objects.get(email=email))
-    runs = (
-        persona == "staff"
-        or Membership.objects.coordinators().filter(community=community, user__email=email).exists()
-    )
-    assert runs == (persona in ("coordinator", "staff"))
+    person = User.objects.get(email=email) if email else None
+    if person is not None:
+        client.force_login(person)
+        assert may_coordinate(person, community) == (persona in ("coordinator", "staff"))
+        assert may_run_sessions(person, community) == (persona in RUNNERS)
     problems, visited = [], 0
-    for name, _route, kwargs in routes():
+    walk = sorted(routes(), key=lambda route: route[0] in WALKED_LAST)
+    for name, _route, kwargs in walk:
         url = url_of(name, kwargs, community)
         for method in ("get", "post"):
             response = _visit(client, method, url)
             visited += 1
-            problems.append(_problem(persona, runs, name, method, url, response))
+            problems.append(_problem(person, community, name, method, url, response))
     assert visited > 200
     assert [problem for problem in problems if problem] == []
