@@ -10,10 +10,16 @@ number of queries.
 `where` "person" is a panel on the community page about the person looking: what they may
 use or are asked to do there. Its function gets (community, user, membership) and returns
 the context, or nothing when there is nothing for this person (then no panel is shown).
+
+`revisions` names the kinds of revision (`members.revisions`) a panel's function reads for
+the community: the page reads every panel's numbers in one query (`revision_keys()` with
+`revisions.prefetched()`) instead of one query per panel.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from members import revisions
 
 PLACES = ("dashboard", "community", "person")
 
@@ -23,17 +29,38 @@ class Panel:
     where: str
     template: str
     context: Callable
+    revisions: tuple[str, ...] = ()
 
 
 _panels: list[Panel] = []
 
 
-def register_panel(where: str, template: str, context: Callable) -> None:
+def register_panel(
+    where: str, template: str, context: Callable, *, revisions: tuple[str, ...] = ()
+) -> None:
     if where not in PLACES:
         raise ValueError(f"Panels go on one of {PLACES}, not {where!r}.")
-    panel = Panel(where, template, context)
+    panel = Panel(where, template, context, tuple(revisions))
     if panel not in _panels:
         _panels.append(panel)
+
+
+_page_revisions: dict[str, set[str]] = {}
+
+
+def register_revisions(where: str, *kinds: str) -> None:
+    """Revisions read on a page for the community other than through a panel's function
+    (a template tag's kept list), to be read with the panels' in one query."""
+    _page_revisions.setdefault(where, set()).update(kinds)
+
+
+def revision_keys(community, *places: str) -> list[str]:
+    """The revision keys that the panels of these places (and what registered for them with
+    `register_revisions`) read for this community, for `revisions.prefetched()`."""
+    kinds = {kind for p in _panels if p.where in places for kind in p.revisions}
+    for where in places:
+        kinds |= _page_revisions.get(where, set())
+    return [revisions.key(kind, community.pk) for kind in sorted(kinds)]
 
 
 def panels(where: str, community) -> list[tuple[str, dict]]:

@@ -18,7 +18,8 @@ from communities import services
 from communities.access import get_membership, may_change, may_coordinate
 from communities.forms import ChoicesForm, InvitationSignupForm, JoinForm
 from communities.models import Community, Invitation, Membership
-from communities.panels import panels, person_panels
+from communities.panels import panels, person_panels, revision_keys
+from members import revisions
 from members.models import EqualityMonitoring, User
 
 
@@ -45,20 +46,22 @@ def community_detail(request, slug):
     # Unlisted communities are reachable by their address; archived ones stay readable.
     community = get_object_or_404(Community, slug=slug)
     membership = get_membership(request.user, community)
-    return render(
-        request,
-        "communities/community_detail.html",
-        {
-            "community": community,
-            "membership": membership,
-            "partners": community.partners.all(),
-            "may_coordinate": may_coordinate(request.user, community, membership),
-            "read_only": not may_change(community),
-            "offer_equality": _should_offer_equality(request, membership),
-            "panels": panels("community", community),
-            "person_panels": person_panels(community, request.user, membership),
-        },
-    )
+    # Every kept part of the page reads its revision from one query.
+    with revisions.prefetched(*revision_keys(community, "community", "person")):
+        return render(
+            request,
+            "communities/community_detail.html",
+            {
+                "community": community,
+                "membership": membership,
+                "partners": community.partners.all(),
+                "may_coordinate": may_coordinate(request.user, community, membership),
+                "read_only": not may_change(community),
+                "offer_equality": _should_offer_equality(request, membership),
+                "panels": panels("community", community),
+                "person_panels": person_panels(community, request.user, membership),
+            },
+        )
 
 
 EQUALITY_OFFER_DAYS = 14

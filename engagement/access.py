@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from communities.access import NOT_LOADED, get_membership, may_change, may_coordinate
 from communities.models import Membership
-from engagement.models import Claim, Registration, Session, Survey, Venue
+from engagement import kept
+from engagement.models import Claim, Registration, Session, Venue
 from members.models import User
 
 
@@ -84,23 +85,14 @@ def may_answer(user, survey, membership=NOT_LOADED) -> bool:
 
 def open_surveys_for(user, community, membership=NOT_LOADED) -> list:
     """The community's surveys open now that this member may answer (none for people who
-    are not active members: they find public surveys where they are shared). One query."""
+    are not active members: they find public surveys where they are shared). The open
+    surveys are kept (`kept.open_surveys`); what this person may answer is decided here."""
     membership = _loaded(user, community, membership)
     if membership is None or not membership.is_active:
         return []
-    now = timezone.now()
-    surveys = (
-        Survey.objects.published()
-        .filter(community=community, opens_at__lte=now)
-        .filter(Q(closes_at__isnull=True) | Q(closes_at__gt=now))
-        .order_by("opens_at", "pk")[:10]
-    )
-    found = []
-    for survey in surveys:
-        survey.community = community  # for its address: save a query each
-        if may_answer(user, survey, membership):
-            found.append(survey)
-    return found
+    return [
+        survey for survey in kept.open_surveys(community) if may_answer(user, survey, membership)
+    ]
 
 
 def community_links(community, user, membership) -> dict | None:

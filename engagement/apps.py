@@ -17,6 +17,10 @@ class EngagementConfig(AppConfig):
         # survey's results its questions, choices, responses and answers.
         revisions.follow(Session, calendar.REVISION, "community")
         revisions.follow(Venue, calendar.REVISION, "community")
+        # The surveys open now, kept for the community page (engagement.kept).
+        from engagement import kept
+
+        revisions.follow(Survey, kept.SURVEYS_REVISION, "community")
         revisions.follow(Question, Survey.RESULTS_REVISION, "survey")
         revisions.follow(Choice, Survey.RESULTS_REVISION, "question__survey")
         revisions.follow(Response, Survey.RESULTS_REVISION, "survey")
@@ -75,12 +79,24 @@ class EngagementConfig(AppConfig):
         register_audience(services.DAY_BEFORE_AUDIENCE, services.day_before_audience)
         register_audience(services.MORNING_AUDIENCE, services.morning_audience)
 
-        from communities.panels import register_panel
+        from communities.panels import register_panel, register_revisions
 
-        register_panel("dashboard", "engagement/payments/panel.html", payments.dashboard_panel)
+        register_panel(
+            "dashboard",
+            "engagement/payments/panel.html",
+            payments.dashboard_panel,
+            revisions=(payments.CLAIMS_REVISION,),
+        )
         from engagement import access
 
-        register_panel("person", "engagement/panels/community_links.html", access.community_links)
+        register_panel(
+            "person",
+            "engagement/panels/community_links.html",
+            access.community_links,
+            revisions=(kept.SURVEYS_REVISION,),
+        )
+        # The sessions coming up, listed by a template tag on the community page.
+        register_revisions("community", calendar.REVISION)
 
         from engagement import personal_data
         from members.personal_data import Section, register

@@ -4,7 +4,6 @@ Like engagement.access: small functions of the person and the thing (and their m
 when the caller has it loaded), used by services to refuse and by views to pass booleans.
 """
 
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from communities.access import NOT_LOADED, get_membership, may_change, may_coordinate
@@ -79,17 +78,36 @@ def may_choose_team(user, project, membership=NOT_LOADED) -> bool:
 
 def rounds_waiting_for(user, community=None) -> list:
     """Open prioritisation rounds this person is invited to score (in one community, or in
-    all), each with `started` (they have saved some scores). One query."""
+    all), each with `started` (they have saved some scores). One query of the few columns
+    the lists show when there are none, as there mostly are; a second for `started` when
+    there are some (cheaper to build than one query with a subquery)."""
     if not user.is_authenticated:
         return []
     rounds = PrioritisationRound.objects.filter(
         status=PrioritisationRound.Status.OPEN, scorers__user=user
-    )
-    if community is not None:
-        rounds = rounds.filter(community=community)
-    mine = Score.objects.filter(scorer__round=OuterRef("pk"), scorer__user=user)
-    rounds = rounds.annotate(started=Exists(mine)).select_related("community")
-    return list(rounds.order_by("opened_at", "pk")[:20])
+    ).order_by("opened_at", "pk")
+    if community is None:
+        found = list(
+            rounds.select_related("community").only("title", "community__slug", "community__name")[
+                :20
+            ]
+        )
+    else:
+        found = list(rounds.filter(community=community).only("title", "community_id")[:20])
+        for round_ in found:
+            round_.community = community  # its address needs the slug: no query each
+    if found:
+        started = set(
+            Score.objects.filter(
+                scorer__user=user, scorer__round__in=[round_.pk for round_ in found]
+            )
+            .order_by()
+            .values_list("scorer__round_id", flat=True)
+            .distinct()
+        )
+        for round_ in found:
+            round_.started = round_.pk in started
+    return found
 
 
 def community_links(community, user, membership) -> dict | None:

@@ -83,8 +83,18 @@ class ImprovementConfig(AppConfig):
         from communities.panels import register_panel
         from improvement import loop
 
-        register_panel("dashboard", "improvement/panels/loop_dashboard.html", loop.dashboard_panel)
-        register_panel("community", "improvement/panels/loop_public.html", loop.public_panel)
+        register_panel(
+            "dashboard",
+            "improvement/panels/loop_dashboard.html",
+            loop.dashboard_panel,
+            revisions=(loop.LOOP_REVISION,),
+        )
+        register_panel(
+            "community",
+            "improvement/panels/loop_public.html",
+            loop.public_panel,
+            revisions=(loop.IDEAS_REVISION,),
+        )
         from improvement import access
         from members import home
 

@@ -485,16 +485,28 @@ LATEST_ON_COMMUNITY_PAGE = 3
 
 
 def public_panel(community) -> dict:
+    figures = kept_figures(community, ideas_only=True, listed=0)
     return {
         "community": community,
-        "figures": kept_figures(community, ideas_only=True, listed=0),
-        "latest": with_community(
+        "figures": figures,
+        "latest": with_community(latest_updates(community), community),
+    }
+
+
+def latest_updates(community) -> list[Update]:
+    """The community's latest published updates, kept per revision of its ideas and
+    updates (which every write to an update raises)."""
+    (revision,) = revisions.read(revisions.key(IDEAS_REVISION, community.pk))
+    return computed(
+        "improvement-latest-updates",
+        version_of(community.pk, revision, LATEST_ON_COMMUNITY_PAGE),
+        lambda: list(
             Update.objects.published()
             .filter(community=community)
-            .order_by("-published_at")[:LATEST_ON_COMMUNITY_PAGE],
-            community,
+            .only("pk", "title", "published_at", "community_id")
+            .order_by("-published_at")[:LATEST_ON_COMMUNITY_PAGE]
         ),
-    }
+    )
 
 
 def with_community(updates, community) -> list[Update]:

@@ -8,9 +8,11 @@ served; nothing expires by time.
 """
 
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import Any
 
 from django.core.cache import caches
+from django.utils import timezone
 
 from members import revisions
 
@@ -20,15 +22,31 @@ def version_of(*parts: Iterable[Any] | Any) -> str:
     return ":".join(str(part) for part in parts)
 
 
-def computed(name: str, version: str, compute: Callable[[], Any]) -> Any:
+def computed(
+    name: str,
+    version: str,
+    compute: Callable[[], Any],
+    *,
+    until: Callable[[Any], datetime | None] | None = None,
+) -> Any:
     """The result named `name` for this version of its data, computing it only if this
-    process has not kept it yet."""
+    process has not kept it yet.
+
+    `until` is for a result that the clock changes as well as the data (the sessions still
+    to come, the surveys open now): given the result, it says when the result stops being
+    true (a session's end, a survey's closing), or None for never. The data says when, so
+    a kept result is never served past it."""
     revisions.read_here()
     cache = caches["computed"]
     key = f"{name}:{version}"
     missing = object()
-    value = cache.get(key, missing)
-    if value is missing:
-        value = compute()
-        cache.set(key, value)
+    kept = cache.get(key, missing)
+    if kept is not missing and until is not None:
+        value, ends = kept
+        if ends is None or timezone.now() < ends:
+            return value
+    elif kept is not missing:
+        return kept
+    value = compute()
+    cache.set(key, (value, until(value)) if until is not None else value)
     return value

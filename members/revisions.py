@@ -17,6 +17,7 @@ Writes that send no signals (`QuerySet.update()`, `bulk_create()`, raw SQL, COPY
 """
 
 from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from threading import local
@@ -35,10 +36,37 @@ def key(kind: str, pk) -> str:
 
 
 def read(*keys: str) -> tuple[int, ...]:
-    """The numbers of `keys`, in order, in one query; 0 for a key never raised."""
+    """The numbers of `keys`, in order, in one query; 0 for a key never raised. Keys read
+    already by an enclosing `prefetched()` cost no query."""
     read_here()
+    early = getattr(_early, "numbers", None)
+    if early is not None and all(k in early for k in keys):
+        return tuple(early[k] for k in keys)
     found = dict(Revision.objects.filter(key__in=keys).values_list("key", "number"))
     return tuple(found.get(k, 0) for k in keys)
+
+
+_early = local()
+
+
+@contextmanager
+def prefetched(*keys: str):
+    """Read the numbers of `keys` now, in one query, for every `read()` of them inside the
+    block: a page whose parts each read their own revision reads them all at once. Reading
+    a number earlier than its part would have is safe (what the part computes is then at
+    least as new as the number), and the numbers are forgotten when the block ends."""
+    outer = getattr(_early, "numbers", None)
+    numbers = dict(outer or {})
+    wanted = [k for k in dict.fromkeys(keys) if k not in numbers]
+    if wanted:
+        read_here()
+        found = dict(Revision.objects.filter(key__in=wanted).values_list("key", "number"))
+        numbers.update({k: found.get(k, 0) for k in wanted})
+    _early.numbers = numbers
+    try:
+        yield
+    finally:
+        _early.numbers = outer
 
 
 def _key_in_sql(kind: str, pk) -> Concat:

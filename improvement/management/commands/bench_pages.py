@@ -130,6 +130,11 @@ class Command(BaseCommand):
             help="Seconds of timed requests per page at most: slow pages are requested "
             "fewer times (never fewer than 3).",
         )
+        parser.add_argument(
+            "--only",
+            default="",
+            help="Measure only the pages whose name contains this text (and the bare view).",
+        )
         parser.add_argument("--output", default=str(ROOT / "bench-results.txt"))
         parser.add_argument(
             "--generate",
@@ -137,7 +142,7 @@ class Command(BaseCommand):
             help="Run scale_data first if the community is not there.",
         )
 
-    def handle(self, *args, slug, repeat, warmup, budget, output, generate, **options):
+    def handle(self, *args, slug, repeat, warmup, budget, only, output, generate, **options):
         community = Community.objects.filter(slug=slug).first()
         if community is None:
             if not generate:
@@ -146,7 +151,7 @@ class Command(BaseCommand):
                 )
             call_command("scale_data", slug=slug, stdout=self.stdout)
             community = Community.objects.get(slug=slug)
-        pages = self._pages(community)
+        pages = [page for page in self._pages(community) if only in page.name]
         port = _free_port()
         env = self._environment(port)
         self.stdout.write("Collecting static files…")
