@@ -10,6 +10,12 @@ class CommunitiesConfig(AppConfig):
         from django.urls import reverse
 
         from communities import personal_data
+        from communities.models import Invitation, Membership
+        from members import revisions
+
+        # The dashboard's counts of people follow every write to memberships and invitations.
+        revisions.follow(Membership, Membership.MEMBERS_REVISION, "community")
+        revisions.follow(Invitation, Membership.MEMBERS_REVISION, "community")
         from members.outbox import Kind, register_kind
         from members.personal_data import Section, register
 

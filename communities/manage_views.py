@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db.models import Count, Min
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -21,8 +21,9 @@ from communities.forms import (
     RoleForm,
 )
 from communities.models import Community, Invitation, InvolvementOption, Membership
-from communities.panels import panels
-from members import outbox
+from communities.panels import panels, revision_keys
+from members import outbox, revisions
+from members.computed import computed, version_of
 from members.exports import csv_download
 
 PAGE_SIZE = 25
@@ -33,29 +34,49 @@ def _refused(request, error, *to):
     return redirect(*to)
 
 
-def _needs_doing(community) -> dict[str, int]:
-    """The dashboard's counts, in three indexed queries (simple ones: one query of six
-    subqueries costs more to build than these three to run)."""
-    status = Membership.Status
-    people = dict(
-        Membership.objects.filter(
-            community=community,
-            status__in=[
-                status.REQUESTED,
-                status.ACTIVE,
-                status.LEFT,
-            ],
+def _people_waiting(community) -> dict[str, int]:
+    """How many people asked to join, are members, have left, and hold an invitation not yet
+    used: counted once per revision of the memberships and invitations, and kept until the
+    first of those invitations expires."""
+    (revision,) = revisions.read(revisions.key(Membership.MEMBERS_REVISION, community.pk))
+
+    def count() -> dict:
+        status = Membership.Status
+        people = dict(
+            Membership.objects.filter(
+                community=community,
+                status__in=[status.REQUESTED, status.ACTIVE, status.LEFT],
+            )
+            .values_list("status")
+            .annotate(n=Count("pk"))
+            .order_by()
         )
-        .values_list("status")
-        .annotate(n=Count("pk"))
-        .order_by()
+        invitations = community.invitations.pending().aggregate(
+            n=Count("pk"), first_expires=Min("expires_at")
+        )
+        return {
+            "requested": people.get(status.REQUESTED, 0),
+            "active": people.get(status.ACTIVE, 0),
+            "left": people.get(status.LEFT, 0),
+            "pending_invitations": invitations["n"],
+            "first_expires": invitations["first_expires"],
+        }
+
+    return computed(
+        "communities-people-waiting",
+        version_of(community.pk, revision),
+        count,
+        until=lambda counts: counts["first_expires"],
     )
+
+
+def _needs_doing(community) -> dict[str, int]:
+    """The dashboard's counts: people (kept, see `_people_waiting`) and the emails that
+    failed and letters and calls to make (one indexed query: their states change with
+    every delivery)."""
     notifications = community.notifications.counts()
     return {
-        "requested": people.get(status.REQUESTED, 0),
-        "active": people.get(status.ACTIVE, 0),
-        "left": people.get(status.LEFT, 0),
-        "pending_invitations": community.invitations.pending().count(),
+        **_people_waiting(community),
         "failed_deliveries": notifications["failed"],
         "to_contact": notifications["to_contact"],
     }
@@ -63,18 +84,23 @@ def _needs_doing(community) -> dict[str, int]:
 
 @coordinator_required
 def dashboard(request, community):
-    return render(
-        request,
-        "communities/manage/dashboard.html",
-        {
-            "community": community,
-            "counts": _needs_doing(community),
-            "surveys": community.surveys.only("pk", "title", "published", "community_id").order_by(
-                "-opens_at"
-            )[:10],
-            "panels": panels("dashboard", community),
-        },
-    )
+    keys = [
+        revisions.key(Membership.MEMBERS_REVISION, community.pk),
+        *revision_keys(community, "dashboard"),
+    ]
+    with revisions.prefetched(*keys):
+        return render(
+            request,
+            "communities/manage/dashboard.html",
+            {
+                "community": community,
+                "counts": _needs_doing(community),
+                "surveys": community.surveys.only(
+                    "pk", "title", "published", "community_id"
+                ).order_by("-opens_at")[:10],
+                "panels": panels("dashboard", community),
+            },
+        )
 
 
 @never_cache  # postal addresses and phone numbers

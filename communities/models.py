@@ -251,6 +251,10 @@ class Membership(StatusModel):
     """A person's place in a community: their role, where they are in joining, the
     perspectives they bring and how they want to take part."""
 
+    # The revision key of a community's memberships and invitations, community-members:<pk>
+    # (followed in communities.apps): the dashboard's counts of people are kept under it.
+    MEMBERS_REVISION = "community-members"
+
     class Role(models.TextChoices):
         MEMBER = "member", _("Member")
         PARTNER = "partner", _("Partner")

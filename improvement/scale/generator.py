@@ -2,7 +2,8 @@
 
 from django.db.models import Count
 
-from engagement import calendar, payments
+from communities.models import Membership
+from engagement import calendar, kept, payments
 from engagement.models import Survey
 from improvement import loop
 from improvement.models import Idea, Project, Support
@@ -54,6 +55,8 @@ class Generator(Base, People, Engagement, Ideas, ProjectsAndPayments):
             *(revisions.key(Survey.RESULTS_REVISION, pk) for pk in surveys),
             *(revisions.key(Project.CHARTS_REVISION, pk) for pk in projects),
             revisions.key(payments.CLAIMS_REVISION, community.pk),
+            revisions.key(kept.SURVEYS_REVISION, community.pk),
+            revisions.key(Membership.MEMBERS_REVISION, community.pk),
         )
         loop.changed(community)
 

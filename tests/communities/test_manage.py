@@ -1,8 +1,10 @@
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from communities import services
 from communities.models import Community, Membership, MembershipPerspective
@@ -273,3 +275,32 @@ def test_the_kept_management_menu_is_drawn_for_each_role_and_page(
     menu = client.get(sessions).content.decode().split('class="manage-nav"')[1].split("</nav>")[0]
     assert 'aria-current="page">Sessions' in menu
     assert "Payments" not in menu and "Dashboard" not in menu
+
+
+def test_the_dashboard_counts_of_people_follow_every_change_and_the_clock(
+    client, community, coordinator, monkeypatch
+):
+    """The counts are kept between visits, yet a request to join, one withdrawn or an
+    invitation shows at once, and an invitation stops counting as pending when it expires."""
+    community.join_policy = Community.JoinPolicy.APPROVAL
+    community.save()
+    client.force_login(coordinator)
+
+    def counts():
+        return client.get(url("manage_dashboard", community)).context["counts"]
+
+    before = counts()
+    asker = make_person("asker@example.org")
+    services.join_community(community=community, user=asker, perspectives=[], involvement=[])
+    assert counts()["requested"] == before["requested"] + 1
+    invitation = services.invite(
+        community=community, email="guest@example.org", role="member", by=coordinator
+    )
+    assert counts()["pending_invitations"] == before["pending_invitations"] + 1
+    Membership.objects.get(community=community, user=asker).delete()
+    assert counts()["requested"] == before["requested"]
+    # Nothing written: the invitation's time runs out.
+    later = invitation.expires_at + timedelta(minutes=1)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    client.force_login(coordinator)  # a sign-in that has not expired by then
+    assert counts()["pending_invitations"] == before["pending_invitations"]
