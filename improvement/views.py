@@ -1,6 +1,7 @@
 """Ideas as members and the public see them: the list, one idea, adding, supporting,
 discussing, and scoring a prioritisation round."""
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
@@ -8,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, OuterRef
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -171,23 +172,43 @@ def idea_list(request, slug):
     )
 
 
-def _cards(ideas) -> list[Idea]:
+@dataclass
+class IdeaCard:
+    """What an idea's card in the list shows: read as plain values, with no model made."""
+
+    pk: int
+    title: str
+    status: str
+    source: str
+    support_count: int
+    comment_count: int
+    theme_names: list[str] = field(default_factory=list)
+
+    def get_status_display(self) -> str:
+        return Idea.Status(self.status).label
+
+    def get_source_display(self) -> str:
+        return Idea.Source(self.source).label
+
+    @property
+    def shown(self) -> tuple:
+        """All the card shows, to keep its rendering under."""
+        return (*(getattr(self, name) for name in LISTED_FIELDS), self.theme_names)
+
+
+def _cards(ideas) -> list[IdeaCard]:
     """The ideas for the cards, in their order, each with its theme names in the themes'
-    order (one row per idea and theme, in one query) and `shown`: all its card shows."""
-    rows = (
-        ideas.order_by(*ideas.query.order_by, "themes__position", "themes__name")
-        .only(*LISTED_FIELDS)
-        .annotate(theme_name=F("themes__name"))
+    order: one row per idea and theme, in one query of plain values."""
+    rows = ideas.order_by(*ideas.query.order_by, "themes__position", "themes__name").values_list(
+        *LISTED_FIELDS, "themes__name"
     )
-    cards = {}
-    for row in rows:
-        idea = cards.setdefault(row.pk, row)
-        if idea is row:
-            idea.theme_names = []
-        if row.theme_name is not None:
-            idea.theme_names.append(row.theme_name)
-    for idea in cards.values():
-        idea.shown = (*(getattr(idea, field) for field in LISTED_FIELDS), idea.theme_names)
+    cards: dict[int, IdeaCard] = {}
+    for *values, theme_name in rows:
+        card = cards.get(values[0])
+        if card is None:
+            card = cards[values[0]] = IdeaCard(*values)
+        if theme_name is not None:
+            card.theme_names.append(theme_name)
     return list(cards.values())
 
 
