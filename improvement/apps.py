@@ -44,6 +44,19 @@ class ImprovementConfig(AppConfig):
             (Project, "community"),  # and which ideas it takes up
         ):
             revisions.follow(model, loop.CONTRIBUTORS_REVISION, owner)
+        # The record the idea and project pages keep: see Idea.RECORD_REVISION.
+        from improvement.models import Decision, IdeaEvent, TeamMember, Theme
+
+        for model, owner in (
+            (Idea, "community"),  # its title, status and merges, and its themes
+            (Decision, "idea__community"),
+            (IdeaEvent, "idea__community"),
+            (Theme, "community"),
+            (Update, "community"),  # and the ideas it is about
+            (Project, "community"),  # and the ideas it takes up
+            (TeamMember, "project__community"),
+        ):
+            revisions.follow(model, Idea.RECORD_REVISION, owner)
         from members.outbox import Kind, register_kind
         from members.personal_data import Section, register
 

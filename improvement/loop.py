@@ -419,11 +419,13 @@ def kept_figures(
 
 
 def changed(community) -> None:
-    """Raise the revisions the figures are kept under, for writes that send no signals
-    (a QuerySet's `update()`, bulk writes): every other write raises them itself."""
+    """Raise the revisions the figures (and the record of ideas and projects) are kept under,
+    for writes that send no signals (a QuerySet's `update()`, bulk writes): every other
+    write raises them itself."""
     revisions.bump(
         *(revisions.key(kind, community.pk) for kind in (IDEAS_REVISION, LOOP_REVISION)),
         revisions.key(CONTRIBUTORS_REVISION, community.pk),
+        revisions.key(Idea.RECORD_REVISION, community.pk),
     )
 
 

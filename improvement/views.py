@@ -14,6 +14,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -44,6 +45,8 @@ from improvement.models import (
     Support,
 )
 from improvement.update_views import updates_for_idea
+from members import revisions
+from members.computed import computed, version_of
 from members.models import public_name
 from members.rendering import render_form
 
@@ -212,6 +215,28 @@ def _cards(ideas) -> list[IdeaCard]:
     return list(cards.values())
 
 
+def _comments_page(idea: Idea, number):
+    """A page of the idea's comments, its rows read as values. Most ideas' discussions fit on
+    the first page: read one row more than a page, and when there is no more, nothing needs
+    counting. Otherwise they are counted without the joins."""
+    comments = idea.comments.all()
+    rows = comments.values_list(*COMMENT_VALUES)
+    try:
+        wanted = int(number)
+    except (TypeError, ValueError):
+        wanted = 1
+    if wanted > 1:
+        page = Paginator(comments, COMMENTS_PER_PAGE).get_page(number)
+        page.object_list = page.object_list.values_list(*COMMENT_VALUES)
+        return page
+    first = list(rows[: COMMENTS_PER_PAGE + 1])
+    if len(first) <= COMMENTS_PER_PAGE:
+        return Paginator(first, COMMENTS_PER_PAGE).page(1)
+    page = Paginator(comments, COMMENTS_PER_PAGE).page(1)
+    page.object_list = first[:COMMENTS_PER_PAGE]
+    return page
+
+
 def _comment_lines(comments, user) -> list[CommentLine]:
     return [
         CommentLine(
@@ -254,46 +279,24 @@ def _detail_context(request, idea, comment_form=None) -> dict:
         merged_pk = None
     if merged_pk is not None:
         merged_from = Idea.objects.filter(merged_into=idea, pk=merged_pk).only("title").first()
-    # Counted without the joins; the page's rows read as values.
-    comments = Paginator(idea.comments.all(), COMMENTS_PER_PAGE).get_page(
-        request.GET.get("comments")
-    )
-    comments.object_list = _comment_lines(comments.object_list.values_list(*COMMENT_VALUES), user)
-    merged_ideas = [MergedIdea(*row) for row in idea.merged_ideas.values_list("pk", "title")]
-    # The idea's own decisions and those made on ideas before they were merged into it, in
-    # one query.
-    titles = {idea.pk: idea.title, **dict(merged_ideas)}
-    decisions, merged_decisions = [], []
-    rows = Decision.objects.filter(idea__in=titles).values_list(
-        "idea_id",
-        "outcome",
-        "reason",
-        "decided_at",
-        "decided_by_id",
-        "decided_by__name",
-        "decided_by__erased_at",
-    )
-    for idea_id, outcome, reason, decided_at, by, name, erased_at in rows:
-        by_name = public_name(name, erased_at) if by is not None else ""
-        line = DecisionLine(idea_id, titles[idea_id], outcome, reason, decided_at, by_name)
-        (decisions if idea_id == idea.pk else merged_decisions).append(line)
+    comments = _comments_page(idea, request.GET.get("comments"))
+    comments.object_list = _comment_lines(comments.object_list, user)
+    record = _idea_record(idea)
     may_join_in = access.may_join_in(user, community, membership)
     comment_form = comment_form or CommentForm()
     return {
         "community": community,
         "idea": idea,
         "counts": {"support_count": idea.support_count, "comment_count": idea.comment_count},
-        "theme_names": list(idea.themes.values_list("name", flat=True)),
         "comments": comments,
-        "decisions": decisions,
-        "updates": updates_for_idea(idea, [merged.pk for merged in merged_ideas]),
-        "projects": list(idea.projects.only("pk", "title", "status", "community_id")),
-        "merged_decisions": merged_decisions,
-        "events": [
-            EventLine(*row)
-            for row in idea.events.values_list("at", "kind", "status", "other_idea__title", "note")
-        ],
-        "merged_ideas": merged_ideas,
+        "record": record,
+        "theme_names": record.theme_names,
+        "decisions": record.decisions,
+        "updates": record.updates,
+        "projects": record.projects,
+        "merged_decisions": record.merged_decisions,
+        "events": record.events,
+        "merged_ideas": record.merged_ideas,
         "merged_from": merged_from,
         "membership": membership,
         "show_names": access.may_see_names(user, community, membership),
@@ -309,11 +312,76 @@ def _detail_context(request, idea, comment_form=None) -> dict:
     }
 
 
+@dataclass
+class IdeaRecord:
+    """What an idea's page shows of the community's record about it: its themes, the
+    decisions on it and on the ideas merged into it, the updates about them, the projects
+    that took it up and its history. The same for everyone, so it is kept per revision of
+    the record and of people's names (`kept_as`)."""
+
+    kept_as: str
+    theme_names: list[str]
+    merged_ideas: list[MergedIdea]
+    decisions: list[DecisionLine]
+    merged_decisions: list[DecisionLine]
+    updates: list
+    projects: list
+    events: list[EventLine]
+
+
+def _idea_record(idea: Idea) -> IdeaRecord:
+    """The idea's record, kept under the revisions of the community's record and of people's
+    names. They are read before the rows the record is made from (its own title included),
+    so a change made in between is read early, never kept under a newer revision."""
+    record, people = revisions.read(
+        revisions.key(Idea.RECORD_REVISION, idea.community_id), revisions.PEOPLE
+    )
+    version = version_of(idea.pk, record, people, get_language())
+
+    def read() -> IdeaRecord:
+        merged_ideas = [MergedIdea(*row) for row in idea.merged_ideas.values_list("pk", "title")]
+        # The idea's own decisions and those made on ideas before they were merged into it,
+        # in one query.
+        decisions, merged_decisions = [], []
+        rows = Decision.objects.filter(idea__in=[idea.pk, *dict(merged_ideas)]).values_list(
+            "idea_id",
+            "idea__title",
+            "outcome",
+            "reason",
+            "decided_at",
+            "decided_by_id",
+            "decided_by__name",
+            "decided_by__erased_at",
+        )
+        for idea_id, title, outcome, reason, decided_at, by, name, erased_at in rows:
+            by_name = public_name(name, erased_at) if by is not None else ""
+            line = DecisionLine(idea_id, title, outcome, reason, decided_at, by_name)
+            (decisions if idea_id == idea.pk else merged_decisions).append(line)
+        return IdeaRecord(
+            kept_as=version,
+            theme_names=list(idea.themes.values_list("name", flat=True)),
+            merged_ideas=merged_ideas,
+            decisions=decisions,
+            merged_decisions=merged_decisions,
+            updates=updates_for_idea(idea, [merged.pk for merged in merged_ideas]),
+            projects=list(idea.projects.only("pk", "title", "status", "community_id")),
+            events=[
+                EventLine(*row)
+                for row in idea.events.values_list(
+                    "at", "kind", "status", "other_idea__title", "note"
+                )
+            ],
+        )
+
+    return computed("improvement-idea-record", version, read)
+
+
 def _idea_to_show(slug, pk, user) -> Idea:
     """One of this community's ideas, with what its page shows of it, its community and
     whether the reader supports it, in one query; another community's is not found."""
     ideas = Idea.objects.select_related("community", "author", "session", "survey").only(
-        *SHOWN_FIELDS, *(f"community__{field.name}" for field in Community._meta.concrete_fields)
+        *SHOWN_FIELDS,
+        *(f"community__{field.name}" for field in Community._meta.concrete_fields),
     )
     if user.is_authenticated:
         ideas = ideas.annotate(

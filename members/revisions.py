@@ -324,11 +324,12 @@ def _m2m_changed(sender, instance, action, **kwargs) -> None:
 
 # --- People leaving ----------------------------------------------------------------------------
 
-# Raised when anyone is deactivated, reactivated or erased: results that count people with an
-# account (who contributed, say) leave out those who are inactive or erased, so they are kept
+# Raised when anyone is deactivated, reactivated, erased or renamed: results that count people
+# with an account (who contributed, say) leave out those who are inactive or erased, and
+# results that name people (who decided) show their names as they are now, so they are kept
 # under this revision as well as their own.
 PEOPLE = key("people", "site")
-_PERSON_FIELDS = ("is_active", "erased_at")
+_PERSON_FIELDS = ("is_active", "erased_at", "name")
 
 
 def _note_person(sender, instance, update_fields=None, **kwargs) -> None:
@@ -347,6 +348,7 @@ def _person_saved(sender, instance, **kwargs) -> None:
 
 
 def follow_people(user_model) -> None:
-    """Raise `PEOPLE` whenever a person's account is deactivated, reactivated or erased."""
+    """Raise `PEOPLE` whenever a person's account is deactivated, reactivated or erased, or
+    their name changes."""
     pre_save.connect(_note_person, sender=user_model, dispatch_uid="revisions:people")
     post_save.connect(_person_saved, sender=user_model, dispatch_uid="revisions:people")

@@ -222,6 +222,11 @@ class Idea(StatusModel):
     # The revision key of who contributed to a community's ideas: community-contributors:<pk>
     # (see `improvement.loop.contributor_count`).
     CONTRIBUTORS_REVISION = "community-contributors"
+    # The revision key of a community's record of its ideas and projects, community-record:
+    # <pk>: what was decided, merged, themed, linked, updated and done, raised by every write
+    # to those rows (followed in improvement.apps). An idea's and a project's pages keep
+    # what they show of that record under it.
+    RECORD_REVISION = "community-record"
 
     class Source(models.TextChoices):
         ONLINE = "online", _("Online")

@@ -127,9 +127,13 @@ def test_signing_in_or_editing_a_profile_leaves_the_people_revision(client, memb
     (before,) = revisions.read(revisions.PEOPLE)
     client.force_login(member)  # writes last_login only
     person = User.objects.get(pk=member.pk)
-    person.name = "Another name"
+    person.pronouns = "they/them"
     person.save()
     assert revisions.read(revisions.PEOPLE) == (before,)
-    person.is_active = False
+    # A new name is shown wherever people are named: it raises the revision, once.
+    person.name = "Another name"
     person.save()
     assert revisions.read(revisions.PEOPLE) == (before + 1,)
+    person.is_active = False
+    person.save()
+    assert revisions.read(revisions.PEOPLE) == (before + 2,)
