@@ -434,7 +434,7 @@ def contributor_count(community, idea_pks: Iterable[int], revision=None) -> int:
     ideas included), counted once per revision of the community's contributions and of who
     has left, and kept in the computed cache: a project page reads two revision numbers
     instead of counting every supporter of its ideas. `revision` gives the two numbers where
-    they were read already (`ProjectQuerySet.with_contributors_revision`)."""
+    they were read already (as the project page does)."""
     idea_pks = sorted(set(idea_pks))
     if not idea_pks:
         return 0

@@ -33,6 +33,7 @@ from improvement.forms import (
     TeamForm,
 )
 from improvement.models import Cycle, DataPoint, Idea, Measure, Project
+from members import revisions
 from members.computed import computed, version_of
 from members.personal_data import csv_cell
 
@@ -101,9 +102,9 @@ class MeasureSection:
 def _measure_sections(project, cycles) -> list[MeasureSection]:
     """Every measure's chart and data table as HTML, drawn once per revision of the
     project's measures, points and cycles (and per language and web address), however many
-    points they hold. The revision (`with_charts_revision()`) is read before the cycles and
-    the points: a change made in between is then drawn early, never kept under a revision
-    newer than the data."""
+    points they hold. The revision (`charts_revision`, read by the page first) is read
+    before the cycles and the points: a change made in between is then drawn early, never
+    kept under a revision newer than the data."""
     version = version_of(
         project.pk, project.charts_revision, project.community.slug, get_language()
     )
@@ -142,19 +143,58 @@ def _shown(objects, *fields) -> list[tuple]:
     return [tuple(getattr(thing, field) for field in fields) for thing in objects]
 
 
+@dataclass
+class ProjectRecord:
+    """What a project's page shows of its cycles, the ideas it takes up, its team and its
+    updates: the same for everyone, kept per revision of its charts (which its cycles
+    raise), of the community's record and of people's names (`kept_as`)."""
+
+    kept_as: str
+    cycles: list
+    ideas: list
+    team: list
+    updates: list
+
+
+def _project_record(project, *, drawn: int, record: int, people: int) -> ProjectRecord:
+    version = version_of(project.pk, drawn, record, people)
+
+    def read() -> ProjectRecord:
+        return ProjectRecord(
+            kept_as=version,
+            cycles=list(project.cycles.all()),
+            ideas=list(project.ideas.order_by("title").only("pk", "title", "status")),
+            team=list(
+                project.team.select_related("user").only(
+                    "project", "role", "user__name", "user__erased_at"
+                )
+            ),
+            updates=list(
+                project.updates.filter(status="published")
+                .only("pk", "title", "published_at")
+                .order_by("-published_at")
+            ),
+        )
+
+    return computed("improvement-project-record", version, read)
+
+
 def project_detail(request, slug, pk):
     community = get_object_or_404(Community, slug=slug)
-    # The project comes with its charts' revision, read before anything they are drawn from.
-    project = _project(
-        community, pk, Project.objects.with_charts_revision().with_contributors_revision()
+    project = _project(community, pk)
+    # Every revision the page's kept parts are kept under, in one query, before anything
+    # they are made from.
+    drawn, contributors, people, record = revisions.read(
+        revisions.key(Project.CHARTS_REVISION, project.pk),
+        revisions.key(Idea.CONTRIBUTORS_REVISION, community.pk),
+        revisions.PEOPLE,
+        revisions.key(Idea.RECORD_REVISION, community.pk),
     )
+    project.charts_revision = drawn
     membership = get_membership(request.user, community)
-    cycles = list(project.cycles.all())
+    kept = _project_record(project, drawn=drawn, record=record, people=people)
+    cycles, ideas, team = kept.cycles, kept.ideas, kept.team
     measures = _measure_sections(project, cycles)
-    ideas = list(project.ideas.order_by("title").only("pk", "title", "status"))
-    team = list(
-        project.team.select_related("user").only("project", "role", "user__name", "user__erased_at")
-    )
     editing = access.may_change_project(request.user, project, membership)
     diagram = None
     try:
@@ -182,13 +222,9 @@ def project_detail(request, slug, pk):
             "measures": measures,
             "ideas": ideas,
             "contributor_count": loop.contributor_count(
-                community,
-                [i.pk for i in ideas],
-                (project.contributors_revision, project.people_revision),
+                community, [i.pk for i in ideas], (contributors, people)
             ),
-            "updates": project.updates.filter(status="published")
-            .only("pk", "title", "published_at")
-            .order_by("-published_at"),
+            "updates": kept.updates,
             "diagram": diagram,
             "editing": editing,
             "coordinating": may_coordinate(request.user, community, membership),

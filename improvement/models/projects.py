@@ -13,7 +13,6 @@ from django.utils.translation import gettext_lazy as _
 
 from communities.models import Community
 from improvement.models.ideas import Idea
-from members import revisions
 from members.status import StatusModel
 
 
@@ -38,23 +37,6 @@ def validate_value(value: float) -> None:
 class ProjectQuerySet(models.QuerySet):
     def current(self):
         return self.filter(status__in=[Project.Status.TESTING, Project.Status.SUSTAINING])
-
-    def with_charts_revision(self):
-        """Each project with the revision of its charts and data tables (`charts_revision`),
-        read in the same query: it changes with every write to its measures, their data
-        points and its cycles (see `members.revisions`)."""
-        return self.annotate(charts_revision=revisions.annotation(Project.CHARTS_REVISION))
-
-    def with_contributors_revision(self):
-        """Each project with the revisions its count of contributors is kept under
-        (`improvement.loop.contributor_count`), read in the same query: its community's
-        contributions (`contributors_revision`) and who has left (`people_revision`)."""
-        from improvement.models import Idea
-
-        return self.annotate(
-            contributors_revision=revisions.annotation(Idea.CONTRIBUTORS_REVISION, "community"),
-            people_revision=revisions.annotation_of(revisions.PEOPLE),
-        )
 
 
 class Project(StatusModel):
