@@ -161,9 +161,20 @@ class IdeaFilterForm(forms.Form):
     )
     sort = forms.ChoiceField(label=_("Order"), choices=SORTS, required=False)
 
-    def __init__(self, *args, community: Community, **kwargs):
+    def __init__(self, *args, community: Community, themes=None, **kwargs):
+        """`themes`, the community's themes as (pk, name) pairs, where the caller has them
+        kept: then they are not read again to be offered."""
         super().__init__(*args, **kwargs)
-        self.fields["theme"].queryset = community.themes.all()
+        field = self.fields["theme"]
+        field.queryset = community.themes.all()
+        if themes is not None:
+            field.choices = [("", field.empty_label), *themes]
+
+    def narrows(self) -> bool:
+        """Whether the list is narrowed down (by words, theme, status or where ideas came
+        from), rather than every standing idea in some order."""
+        data = self.cleaned_data if self.is_valid() else {}
+        return any(data.get(name) for name in ("q", "theme", "status", "source"))
 
     def filter(self, ideas):
         """Filtered and ordered ideas; with bad input, the newest of all standing ideas."""

@@ -13,6 +13,7 @@ from django.db.models import Exists, OuterRef
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.http import urlencode
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -26,7 +27,7 @@ from communities.access import (
     may_coordinate,
 )
 from communities.models import Community
-from improvement import access, services
+from improvement import access, loop, services
 from improvement.forms import (
     CommentForm,
     IdeaFilterForm,
@@ -142,17 +143,62 @@ def _follow_merge(idea):
     return redirect(f"{url}?{urlencode({'merged_from': idea.pk})}")
 
 
+class CountedPaginator(Paginator):
+    """A paginator given its count, where the count is kept already."""
+
+    def __init__(self, object_list, per_page, *, count: int, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.known_count = count
+
+    @cached_property
+    def count(self) -> int:
+        return self.known_count
+
+
+def _page_ids(page, ids):
+    """The ids of a page's ideas, as a subquery. A page nearer the end is found from the end,
+    in the reverse order, so the index is walked past fewer rows: the last page of 50,000
+    costs what the first does."""
+    if not page.paginator.count:
+        return ids.none()
+    start = page.start_index() - 1
+    size = page.end_index() - start
+    after = page.paginator.count - start - size
+    if after < start:
+        return ids.reverse()[after : after + size]
+    return ids[start : start + size]
+
+
 def idea_list(request, slug):
     community = _community(slug)
-    form = IdeaFilterForm(request.GET or None, community=community)
+    # The community's themes (offered by the filter) and its number of standing ideas are
+    # kept, under revisions read first.
+    listed_revision, record_revision = revisions.read(
+        revisions.key(loop.IDEAS_REVISION, community.pk),
+        revisions.key(Idea.RECORD_REVISION, community.pk),
+    )
+    themes = computed(
+        "improvement-theme-choices",
+        version_of(community.pk, record_revision),
+        lambda: list(community.themes.values_list("pk", "name")),
+    )
+    form = IdeaFilterForm(request.GET or None, community=community, themes=themes)
     # The counts are kept on each idea, so the "most supported" order sorts by a column. The
     # page is found in an index alone (ids only), and then only its rows are read.
     ideas = form.filter(Idea.objects.filter(community=community))
-    page = Paginator(ideas.values_list("pk", flat=True), IDEAS_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    ids = ideas.values_list("pk", flat=True)
+    if form.narrows():
+        paginator = Paginator(ids, IDEAS_PER_PAGE)
+    else:
+        listed = computed(
+            "improvement-listed-ideas",
+            version_of(community.pk, listed_revision),
+            lambda: Idea.objects.filter(community=community).listed().count(),
+        )
+        paginator = CountedPaginator(ids, IDEAS_PER_PAGE, count=listed)
+    page = paginator.get_page(request.GET.get("page"))
     page.object_list = _cards(
-        Idea.objects.filter(pk__in=page.object_list).order_by(*ideas.query.order_by)
+        Idea.objects.filter(pk__in=_page_ids(page, ids)).order_by(*ideas.query.order_by)
     )
     query = urlencode([(k, v) for k, v in request.GET.items() if k != "page" and v])
     membership = get_membership(request.user, community)

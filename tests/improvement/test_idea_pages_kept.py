@@ -81,7 +81,8 @@ def test_the_filter_form_shows_what_was_asked_and_the_themes_as_they_are_now(
     # The form seen first is not served for another search.
     assert 'value="clinics"' not in _page(client, url, member)
 
-    Theme.objects.filter(pk=theme.pk).update(name="Getting there")
+    theme.name = "Getting there"  # saved, as the themes page and the admin save it
+    theme.save()
     renamed = _page(client, url, member)
     assert f'<option value="{theme.pk}">Getting there</option>' in renamed
     assert ">Access<" not in renamed

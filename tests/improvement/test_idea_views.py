@@ -506,13 +506,59 @@ def test_idea_list_queries_do_not_grow(client, community, member, n, django_asse
     _many_ideas(community, member, n)
     client.force_login(member)
     url = reverse("improvement:ideas", args=[community.slug])
-    # session, user, community, membership, themes for the filter, the count, the page of
-    # ideas (with their kept counts) and their themes. (8 when the themes were a query of
-    # their own.)
-    with django_assert_num_queries(7):
-        response = client.get(url, {"sort": "supported", "q": "Idea"})
-    assert response.status_code == 200
-    assert len(response.context["page"].object_list) == min(n, 20)
+    # session, user, community, the revisions of what the list keeps (one query), themes
+    # for the filter (kept after), membership, the count of the ideas found, the page of
+    # ideas (with their kept counts) and their themes.
+    for queries in (8, 7):
+        with django_assert_num_queries(queries):
+            response = client.get(url, {"sort": "supported", "q": "Idea"})
+        assert response.status_code == 200
+        assert len(response.context["page"].object_list) == min(n, 20)
+
+
+@pytest.mark.parametrize("sort", ["newest", "supported", "decided"])
+def test_every_page_read_from_either_end_lists_each_idea_once_in_order(
+    client, community, member, sort
+):
+    """Pages nearer the end are read from the end: page by page, the list is the whole
+    ordering, each idea once, whatever the page's distance from either end."""
+    _many_ideas(community, member, 47)  # three pages: the middle one is nearer neither end
+    Idea.objects.filter(community=community, pk__gt=Idea.objects.order_by("pk")[20].pk).update(
+        decided_at=timezone.now()
+    )
+    Idea.objects.all().recount()  # rows made directly: counted as the services do
+    url = reverse("improvement:ideas", args=[community.slug])
+    seen = []
+    for number in (1, 2, 3):
+        seen += [
+            card.pk
+            for card in client.get(url, {"sort": sort, "page": number}).context["page"].object_list
+        ]
+    order = {
+        "newest": ["-created_at", "-pk"],
+        "supported": ["-support_count", "-created_at", "-pk"],
+        "decided": [F("decided_at").desc(nulls_last=True), "-created_at", "-pk"],
+    }[sort]
+    assert seen == list(
+        Idea.objects.filter(community=community).order_by(*order).values_list("pk", flat=True)
+    )
+
+
+def test_the_number_of_ideas_is_kept_and_follows_new_and_merged_ideas(
+    client, community, member, coordinator
+):
+    _many_ideas(community, member, 3)
+    url = reverse("improvement:ideas", args=[community.slug])
+
+    def count():
+        return client.get(url).context["page"].paginator.count
+
+    assert count() == 3
+    added = services.add_idea(community=community, by=member, title="New", description="d")
+    assert count() == 4
+    first = Idea.objects.filter(community=community).exclude(pk=added.pk).first()
+    services.merge_ideas(source=added, target=first, by=coordinator, note="The same.")
+    assert count() == 3
 
 
 @pytest.mark.parametrize("sort", ["newest", "supported", "decided"])
@@ -527,10 +573,12 @@ def test_the_last_page_of_ideas_costs_the_same(
     Idea.objects.all().recount()  # rows made directly: counted as the services do
     url = reverse("improvement:ideas", args=[community.slug])
     last = (n + 19) // 20
-    # A visitor: community, themes for the filter, the count, the page (its ids found in an
-    # index, its rows read by id, with their themes). (5 when the themes were a query of their
-    # own.)
-    with django_assert_num_queries(4):
+    # A visitor: community, the revisions of what the list keeps (one query), themes for the
+    # filter and the number of standing ideas (both kept after), the page (its ids found in
+    # an index from whichever end is nearer, its rows read by id, with their themes).
+    with django_assert_num_queries(5):
+        client.get(url, {"sort": sort, "page": last})
+    with django_assert_num_queries(3):
         response = client.get(url, {"sort": sort, "page": last})
     shown = response.context["page"].object_list
     assert len(shown) == n - (last - 1) * 20
