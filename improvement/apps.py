@@ -57,6 +57,7 @@ class ImprovementConfig(AppConfig):
             (TeamMember, "project__community"),
         ):
             revisions.follow(model, Idea.RECORD_REVISION, owner)
+        revisions.follow(Comment, Idea.DISCUSSION_REVISION, "idea")
         from members.outbox import Kind, register_kind
         from members.personal_data import Section, register
 

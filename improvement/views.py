@@ -261,25 +261,19 @@ def _cards(ideas) -> list[IdeaCard]:
     return list(cards.values())
 
 
-def _comments_page(idea: Idea, number):
-    """A page of the idea's comments, its rows read as values. Most ideas' discussions fit on
-    the first page: read one row more than a page, and when there is no more, nothing needs
-    counting. Otherwise they are counted without the joins."""
+def _comments_page(idea: Idea, number, *, discussion: int, people: int):
+    """A page of the idea's comments, its rows read as values: their number and each page
+    kept per revision of the discussion (and of people's names, which it shows). Whose
+    comment is whose is decided for the reader afterwards (`_comment_lines`)."""
     comments = idea.comments.all()
-    rows = comments.values_list(*COMMENT_VALUES)
-    try:
-        wanted = int(number)
-    except (TypeError, ValueError):
-        wanted = 1
-    if wanted > 1:
-        page = Paginator(comments, COMMENTS_PER_PAGE).get_page(number)
-        page.object_list = page.object_list.values_list(*COMMENT_VALUES)
-        return page
-    first = list(rows[: COMMENTS_PER_PAGE + 1])
-    if len(first) <= COMMENTS_PER_PAGE:
-        return Paginator(first, COMMENTS_PER_PAGE).page(1)
-    page = Paginator(comments, COMMENTS_PER_PAGE).page(1)
-    page.object_list = first[:COMMENTS_PER_PAGE]
+    count = computed("improvement-comment-count", version_of(idea.pk, discussion), comments.count)
+    page = CountedPaginator(comments, COMMENTS_PER_PAGE, count=count).get_page(number)
+    first = (page.number - 1) * COMMENTS_PER_PAGE
+    page.object_list = computed(
+        "improvement-comment-page",
+        version_of(idea.pk, discussion, people, page.number),
+        lambda: list(comments.values_list(*COMMENT_VALUES)[first : first + COMMENTS_PER_PAGE]),
+    )
     return page
 
 
@@ -325,9 +319,17 @@ def _detail_context(request, idea, comment_form=None) -> dict:
         merged_pk = None
     if merged_pk is not None:
         merged_from = Idea.objects.filter(merged_into=idea, pk=merged_pk).only("title").first()
-    comments = _comments_page(idea, request.GET.get("comments"))
+    # Every revision the page keeps its parts under, in one query, before their rows.
+    record_revision, people, discussion = revisions.read(
+        revisions.key(Idea.RECORD_REVISION, community.pk),
+        revisions.PEOPLE,
+        revisions.key(Idea.DISCUSSION_REVISION, idea.pk),
+    )
+    comments = _comments_page(
+        idea, request.GET.get("comments"), discussion=discussion, people=people
+    )
     comments.object_list = _comment_lines(comments.object_list, user)
-    record = _idea_record(idea)
+    record = _idea_record(idea, record=record_revision, people=people)
     may_join_in = access.may_join_in(user, community, membership)
     comment_form = comment_form or CommentForm()
     return {
@@ -375,13 +377,11 @@ class IdeaRecord:
     events: list[EventLine]
 
 
-def _idea_record(idea: Idea) -> IdeaRecord:
+def _idea_record(idea: Idea, *, record: int, people: int) -> IdeaRecord:
     """The idea's record, kept under the revisions of the community's record and of people's
-    names. They are read before the rows the record is made from (its own title included),
-    so a change made in between is read early, never kept under a newer revision."""
-    record, people = revisions.read(
-        revisions.key(Idea.RECORD_REVISION, idea.community_id), revisions.PEOPLE
-    )
+    names, read by the page before the rows the record is made from (its own title
+    included), so a change made in between is read early, never kept under a newer
+    revision."""
     version = version_of(idea.pk, record, people, get_language())
 
     def read() -> IdeaRecord:

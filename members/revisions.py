@@ -324,10 +324,10 @@ def _m2m_changed(sender, instance, action, **kwargs) -> None:
 
 # --- People leaving ----------------------------------------------------------------------------
 
-# Raised when anyone is deactivated, reactivated, erased or renamed: results that count people
-# with an account (who contributed, say) leave out those who are inactive or erased, and
-# results that name people (who decided) show their names as they are now, so they are kept
-# under this revision as well as their own.
+# Raised when anyone is deactivated, reactivated, erased, deleted or renamed: results that
+# count people with an account (who contributed, say) leave out those who are inactive or
+# erased, and results that name people (who decided, who commented) show their names as
+# they are now, so they are kept under this revision as well as their own.
 PEOPLE = key("people", "site")
 _PERSON_FIELDS = ("is_active", "erased_at", "name")
 
@@ -347,8 +347,13 @@ def _person_saved(sender, instance, **kwargs) -> None:
         bump(PEOPLE)
 
 
+def _person_deleted(sender, instance, **kwargs) -> None:
+    bump(PEOPLE)  # their rows elsewhere lose their author without a signal of their own
+
+
 def follow_people(user_model) -> None:
-    """Raise `PEOPLE` whenever a person's account is deactivated, reactivated or erased, or
-    their name changes."""
+    """Raise `PEOPLE` whenever a person's account is deactivated, reactivated, erased or
+    deleted, or their name changes."""
     pre_save.connect(_note_person, sender=user_model, dispatch_uid="revisions:people")
     post_save.connect(_person_saved, sender=user_model, dispatch_uid="revisions:people")
+    post_delete.connect(_person_deleted, sender=user_model, dispatch_uid="revisions:people")

@@ -227,6 +227,9 @@ class Idea(StatusModel):
     # to those rows (followed in improvement.apps). An idea's and a project's pages keep
     # what they show of that record under it.
     RECORD_REVISION = "community-record"
+    # The revision key of an idea's discussion, idea-discussion:<pk>: its comments, as its
+    # page shows them a page at a time (followed in improvement.apps).
+    DISCUSSION_REVISION = "idea-discussion"
 
     class Source(models.TextChoices):
         ONLINE = "online", _("Online")

@@ -29,6 +29,7 @@ from improvement.models import (
     Theme,
 )
 from improvement.signals import idea_decided
+from members import revisions
 from members.models import User
 from members.outbox import notify
 from members.status import StatusError
@@ -317,6 +318,8 @@ def merge_ideas(*, source: Idea, target: Idea, by: User, note: str) -> Idea:
     Support.objects.filter(idea=source).update(idea=target)
     Comment.objects.filter(idea=source, moved_from__isnull=True).update(moved_from=source)
     Comment.objects.filter(idea=source).update(idea=target)
+    for idea in (source, target):  # written without signals: both discussions changed
+        revisions.updated(Comment, idea=idea)
     target.themes.add(*source.themes.all())
     Idea.objects.filter(merged_into=source).update(merged_into=target)
     # The supports and comments moved: count both ideas again (both are locked).

@@ -105,3 +105,38 @@ def test_ideas_merged_into_it_with_their_decisions(page, idea, community, coordi
     assert "The same ask." in text  # in the history
     Idea.objects.get(pk=other.pk).save()  # an edit in the admin, say: nothing new, still right
     assert "Late GP hours" in page(idea)
+
+
+def test_the_discussion_follows_new_changed_hidden_and_moved_comments(
+    page, idea, community, member, coordinator
+):
+    comment = services.add_comment(idea=idea, user=member, text="Mornings are hard for me.")
+    assert "Mornings are hard for me." in page(idea)
+    services.edit_comment(comment=comment, user=member, text="Mornings are hard for carers.")
+    assert "Mornings are hard for carers." in page(idea)
+    member.name = "Michael Okafor"
+    member.save()
+    assert "Michael Okafor" in page(idea)
+    services.hide_comment(comment=comment, by=coordinator, reason="Names a patient.")
+    text = page(idea)
+    assert "A coordinator hid this comment: Names a patient." in text
+    # A comment on another idea moves here when that idea is merged into this one.
+    other = make_idea(community, title="Late GP hours")
+    services.add_comment(idea=other, user=member, text="Evenings suit me better.")
+    assert "Evenings suit me better." not in page(idea)
+    services.merge_ideas(source=other, target=idea, by=coordinator, note="The same ask.")
+    assert "Evenings suit me better." in page(idea)
+
+
+def test_a_second_page_of_comments_appears_when_the_first_is_full(page, client, idea, member):
+    from improvement.models import Comment
+    from improvement.views import COMMENTS_PER_PAGE
+
+    for number in range(COMMENTS_PER_PAGE):  # saved one by one, as the admin would
+        Comment.objects.create(idea=idea, author=member, text=f"Comment number {number}.")
+    assert "Later comments" not in page(idea)
+    Comment.objects.create(idea=idea, author=member, text="One more than a page.")
+    assert "Later comments" in page(idea)
+    second = client.get(idea.get_absolute_url(), {"comments": 2}).content.decode()
+    assert "One more than a page." in second
+    assert "Comment number 0." not in second

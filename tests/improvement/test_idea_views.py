@@ -610,18 +610,17 @@ def test_idea_page_queries_do_not_grow(
     services.decide(idea=idea, outcome="adopt", reason="Yes", by=coordinator)
     client.force_login(member)
     # session, user, the idea (with its community, author, session and survey, its counts
-    # and whether the reader supports it), membership, the revisions its record is kept
-    # under; the record: themes, updates about it, projects on it, merged ideas, decisions
-    # (its own and its merged ideas' in one), history; a page of comments (with their
-    # authors), and their number when they take more than a page. (18 when the counts were a
-    # query of their own; 15 when the community, "do I support it" and the merged ideas'
-    # decisions were queries of their own.)
-    counted = 1 if n > 50 else 0
-    with django_assert_num_queries(12 + counted):
+    # and whether the reader supports it), membership, the revisions of all the page keeps
+    # (one query); the number of comments and a page of them (with their authors); the
+    # record: themes, updates about it, projects on it, merged ideas, decisions (its own and
+    # its merged ideas' in one), history. (18 when the counts were a query of their own; 15
+    # when the community, "do I support it" and the merged ideas' decisions were queries of
+    # their own.)
+    with django_assert_num_queries(13):
         response = client.get(idea.get_absolute_url())
     assert response.status_code == 200
-    # Seen again, the record is kept: the page reads its revisions, not its rows.
-    with django_assert_num_queries(6 + counted):
+    # Seen again, the record and the discussion are kept: the page reads their revisions.
+    with django_assert_num_queries(5):
         again = client.get(idea.get_absolute_url())
     assert again.context["record"] == response.context["record"]
     assert response.context["counts"] == {"support_count": n, "comment_count": n}
