@@ -1,11 +1,17 @@
 import uuid
+from datetime import timedelta
 
 from django import forms
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from engagement.models import Question
 
 RATINGS = [(str(n), str(n)) for n in range(1, 6)]
+# The sessions a survey may be feedback on, around now (see SurveyForm).
+SESSIONS_BEFORE_DAYS = 30
+SESSIONS_AFTER_DAYS = 60
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
 
 
@@ -71,7 +77,26 @@ class SurveyForm(forms.ModelForm):
     def __init__(self, *args, community, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.community = community
-        self.fields["session"].queryset = community.sessions.order_by("-starts_at")
+        # The sessions around now, not every session the community ever held: a survey is
+        # feedback on one just gone or coming up. A survey already on an older session
+        # keeps it.
+        now = timezone.now()
+        around_now = Q(
+            starts_at__gte=now - timedelta(days=SESSIONS_BEFORE_DAYS),
+            starts_at__lte=now + timedelta(days=SESSIONS_AFTER_DAYS),
+        )
+        if self.instance.session_id:
+            around_now |= Q(pk=self.instance.session_id)
+        field = self.fields["session"]
+        field.queryset = (
+            community.sessions.filter(around_now)
+            .only("title", "starts_at", "community_id")
+            .order_by("-starts_at")
+        )
+        field.help_text = _(
+            "For feedback after a session: sessions from the last %(before)s days and the "
+            "next %(after)s days are listed."
+        ) % {"before": SESSIONS_BEFORE_DAYS, "after": SESSIONS_AFTER_DAYS}
         for name in ("opens_at", "closes_at"):
             self.fields[name].input_formats = ["%Y-%m-%dT%H:%M"]
 

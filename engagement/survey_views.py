@@ -25,6 +25,7 @@ from engagement.manage_views import session_runner_required
 from engagement.models import Question, Response, Survey
 from engagement.survey_forms import PaperDetailsForm, QuestionForm, SurveyAnswerForm, SurveyForm
 from members.exports import csv_download
+from members.rendering import render_form
 
 # Public answers from one address: enough for a family sharing a phone, not for a flood.
 PUBLIC_ANSWERS_PER_HOUR = 20
@@ -191,6 +192,8 @@ def manage_surveys(request, community, pk=None):
             "community": community,
             "survey": survey,
             "form": form,
+            # The same for everyone who sees the same survey: rendered once, then kept.
+            "form_html": render_form(form, name="engagement-survey"),
             "questions": questions,
             "question_form": QuestionForm(survey=survey) if survey else None,
             "surveys": community.surveys.order_by("-opens_at"),

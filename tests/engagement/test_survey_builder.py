@@ -125,3 +125,26 @@ def test_a_survey_is_published_only_once_it_has_questions(client, community, coo
     client.post(f"/c/{community.slug}/manage/surveys/{survey.pk}/", details)
     survey.refresh_from_db()
     assert survey.published
+
+
+def test_a_survey_is_offered_the_sessions_around_now_and_keeps_its_own(
+    client, community, coordinator
+):
+    """A community's whole history of sessions is not offered: the ones from the last 30
+    days and the next 60, and the session a survey is already on."""
+    from tests.engagement.test_sessions import make_session
+
+    recent = make_session(community, days=-3, title="Drop-in last week")
+    coming = make_session(community, days=20, title="Workshop next month")
+    old = make_session(community, days=-200, title="Meeting long ago")
+    far = make_session(community, days=120, title="Meeting far ahead")
+    client.force_login(coordinator)
+    page = client.get(f"/c/{community.slug}/manage/surveys/").content.decode()
+    for shown in (recent, coming):
+        assert f'<option value="{shown.pk}">{shown.title}</option>' in page
+    for hidden in (old, far):
+        assert hidden.title not in page
+    survey, *_ = make_survey(community, session=old)
+    page = client.get(f"/c/{community.slug}/manage/surveys/{survey.pk}/").content.decode()
+    assert f'<option value="{old.pk}" selected>{old.title}</option>' in page
+    assert far.title not in page
