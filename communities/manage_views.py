@@ -25,6 +25,7 @@ from communities.panels import panels, revision_keys
 from members import outbox, revisions
 from members.computed import computed, version_of
 from members.exports import csv_download
+from members.rendering import render_form
 
 PAGE_SIZE = 25
 
@@ -163,7 +164,14 @@ def members(request, community):
     return render(
         request,
         "communities/manage/members.html",
-        {"community": community, "form": form, "page": page, "query": query.urlencode()},
+        {
+            "community": community,
+            "form": form,
+            # The same for every coordinator who asks the same: rendered once, then kept.
+            "filter_form": render_form(form, name="communities-member-filter"),
+            "page": page,
+            "query": query.urlencode(),
+        },
     )
 
 
