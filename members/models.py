@@ -9,6 +9,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from members.choices import ChoiceLabels
+
 
 def normalise_email(email: str) -> str:
     """Email addresses are compared and stored in lower case, without surrounding spaces."""
@@ -436,7 +438,7 @@ def _call_and_letter() -> Q:
     )
 
 
-class Notification(models.Model):
+class Notification(ChoiceLabels, models.Model):
     """One row of the outbox: tell this person (or address) about this object, once.
 
     Written in the same transaction as the change that causes it; delivered by Celery.

@@ -20,6 +20,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from members.choices import ChoiceLabels
+
 if TYPE_CHECKING:
     from members.models import User
 
@@ -28,7 +30,7 @@ class StatusError(ValidationError):
     """A status change the model's transition table does not allow."""
 
 
-class StatusModel(models.Model):
+class StatusModel(ChoiceLabels, models.Model):
     """A model whose `status` moves only along its `NEXT_STATUSES` table."""
 
     NEXT_STATUSES: ClassVar[Mapping[str, Set[str]]]

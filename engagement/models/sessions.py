@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from communities.models import Community, PartnerOrganisation
 from members import revisions
+from members.choices import ChoiceLabels
 from members.status import StatusModel
 
 
@@ -283,7 +284,7 @@ class SurveyQuerySet(models.QuerySet):
         return self.annotate(results_revision=revisions.annotation(Survey.RESULTS_REVISION))
 
 
-class Survey(models.Model):
+class Survey(ChoiceLabels, models.Model):
     """A survey or feedback form: many ways to give input, from a one-off answer to feedback
     after a session."""
 

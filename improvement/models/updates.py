@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from communities.models import Community
 from engagement.models import Participation, Registration, Response, Session, Survey
 from improvement.models.ideas import Contributors, Idea, OnBehalfContact
+from members.choices import ChoiceLabels
 
 
 class UpdateError(ValidationError):
@@ -27,7 +28,7 @@ class UpdateQuerySet(models.QuerySet):
         return self.published().filter(ideas__in=ids).distinct()
 
 
-class Update(models.Model):
+class Update(ChoiceLabels, models.Model):
     """What we heard, what we did (or could not do, and why) and what happens next, about
     ideas, sessions or surveys. Publishing it tells everyone whose input it answers, once."""
 
