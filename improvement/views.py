@@ -1,7 +1,8 @@
 """Ideas as members and the public see them: the list, one idea, adding, supporting,
 discussing, and scoring a prioritisation round."""
 
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
@@ -231,7 +232,7 @@ class IdeaCard:
     source: str
     support_count: int
     comment_count: int
-    theme_names: list[str] = field(default_factory=list)
+    theme_names: list[str] = dataclasses.field(default_factory=list)
 
     def get_status_display(self) -> str:
         return Idea.Status(self.status).label

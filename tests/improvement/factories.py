@@ -1,12 +1,13 @@
-"""Small builders for the ideas tests: ideas, people, sessions and survey answers."""
+"""Small builders for the ideas tests: ideas, projects, people, sessions and survey answers."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.utils import timezone
 
 from communities.models import Membership
 from engagement.models import Answer, KeyPoint, Question, Registration, Response, Session, Survey
-from improvement.models import Idea
+from improvement import services
+from improvement.models import Idea, Project
 from tests.conftest import make_person
 
 
@@ -59,3 +60,25 @@ def survey_answer(community, *, user=None, text="Send letters earlier.", **respo
     )
     answer_to = Response.objects.create(survey=survey, user=user, **response)
     return Answer.objects.create(response=answer_to, question=question, text=text)
+
+
+def adopted_idea(community, *, by, decided_by, title="Letters sooner") -> Idea:
+    """An idea given by a member and adopted by a coordinator: one a project may take up."""
+    idea = services.add_idea(community=community, by=by, title=title, description="Please.")
+    services.decide(idea=idea, outcome="adopt", reason="Yes.", by=decided_by)
+    idea.refresh_from_db()
+    return idea
+
+
+def letters_project(community, *, by, ideas, driver_diagram="") -> Project:
+    """A project on clinic letters, led by `by`, taking up `ideas`."""
+    return services.create_project(
+        community=community,
+        by=by,
+        ideas=ideas,
+        title="Letters on time",
+        aim_what="Letters arrive before the appointment",
+        aim_how_much="from 40% to 90%",
+        aim_by_when=date(2027, 3, 31),
+        driver_diagram=driver_diagram,
+    )

@@ -2,8 +2,6 @@
 community's contributions and of who has left) and never shown stale: every kind of input
 that makes someone a contributor shows on the next view, and so does someone leaving."""
 
-from datetime import date
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -16,33 +14,26 @@ from members import revisions
 from members.models import User
 from members.services import erase_person
 from tests.conftest import make_person
-from tests.improvement.factories import join, make_idea, past_session, survey_answer
+from tests.improvement.factories import (
+    adopted_idea,
+    join,
+    letters_project,
+    make_idea,
+    past_session,
+    survey_answer,
+)
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def idea(community, member, coordinator):
-    idea = services.add_idea(
-        community=community, by=member, title="Letters sooner", description="Please."
-    )
-    services.decide(idea=idea, outcome="adopt", reason="Yes.", by=coordinator)
-    idea.refresh_from_db()
-    return idea
+    return adopted_idea(community, by=member, decided_by=coordinator)
 
 
 @pytest.fixture
 def project(community, coordinator, idea):
-    return services.create_project(
-        community=community,
-        by=coordinator,
-        ideas=[idea],
-        title="Letters on time",
-        aim_what="Letters arrive before the appointment",
-        aim_how_much="from 40% to 90%",
-        aim_by_when=date(2027, 3, 31),
-        driver_diagram="",
-    )
+    return letters_project(community, by=coordinator, ideas=[idea])
 
 
 def shown(client, project) -> int:

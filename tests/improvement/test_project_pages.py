@@ -21,7 +21,7 @@ from improvement.services.projects import CSV_MAX_BYTES
 from members import revisions
 from members.models import Revision
 from tests.conftest import PERSONAS, client_as
-from tests.improvement.factories import new_member
+from tests.improvement.factories import adopted_idea, letters_project, new_member
 
 pytestmark = pytest.mark.django_db
 
@@ -33,26 +33,12 @@ DRIVERS = "Booking\n  Letters printed late\n    Print on booking\nStaff time"
 
 @pytest.fixture
 def idea(community, member, coordinator):
-    idea = services.add_idea(
-        community=community, by=member, title="Letters sooner", description="Please."
-    )
-    services.decide(idea=idea, outcome="adopt", reason="Yes.", by=coordinator)
-    idea.refresh_from_db()
-    return idea
+    return adopted_idea(community, by=member, decided_by=coordinator)
 
 
 @pytest.fixture
 def project(community, coordinator, idea):
-    return services.create_project(
-        community=community,
-        by=coordinator,
-        ideas=[idea],
-        title="Letters on time",
-        aim_what="Letters arrive before the appointment",
-        aim_how_much="from 40% to 90%",
-        aim_by_when=date(2027, 3, 31),
-        driver_diagram=DRIVERS,
-    )
+    return letters_project(community, by=coordinator, ideas=[idea], driver_diagram=DRIVERS)
 
 
 @pytest.fixture

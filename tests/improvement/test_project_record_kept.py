@@ -8,33 +8,19 @@ import pytest
 
 from improvement import services
 from improvement.models import Cycle, Update
-from tests.improvement.factories import new_member
+from tests.improvement.factories import adopted_idea, letters_project, new_member
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def idea(community, member, coordinator):
-    idea = services.add_idea(
-        community=community, by=member, title="Letters sooner", description="Please."
-    )
-    services.decide(idea=idea, outcome="adopt", reason="Yes.", by=coordinator)
-    idea.refresh_from_db()
-    return idea
+    return adopted_idea(community, by=member, decided_by=coordinator)
 
 
 @pytest.fixture
 def project(community, coordinator, idea):
-    return services.create_project(
-        community=community,
-        by=coordinator,
-        ideas=[idea],
-        title="Letters on time",
-        aim_what="Letters arrive before the appointment",
-        aim_how_much="from 40% to 90%",
-        aim_by_when=date(2027, 3, 31),
-        driver_diagram="",
-    )
+    return letters_project(community, by=coordinator, ideas=[idea])
 
 
 @pytest.fixture

@@ -8,30 +8,22 @@ from django.urls import reverse
 
 from improvement import services
 from improvement.models import DataPoint, Idea, Measure, Project, ProjectError
+from tests.improvement.factories import adopted_idea, letters_project
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def idea(community, member, coordinator):
-    idea = services.add_idea(
-        community=community, by=member, title="Letters sooner", description="Please."
-    )
-    services.decide(idea=idea, outcome="adopt", reason="Yes.", by=coordinator)
-    idea.refresh_from_db()
-    return idea
+    return adopted_idea(community, by=member, decided_by=coordinator)
 
 
 @pytest.fixture
 def project(community, coordinator, idea):
-    return services.create_project(
-        community=community,
+    return letters_project(
+        community,
         by=coordinator,
         ideas=[idea],
-        title="Letters on time",
-        aim_what="Letters arrive before the appointment",
-        aim_how_much="from 40% to 90%",
-        aim_by_when=date(2027, 3, 31),
         driver_diagram="Booking\n  Letters printed late\n    Print on booking\nStaff time",
     )
 
