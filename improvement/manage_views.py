@@ -3,7 +3,8 @@ input into ideas, and prioritisation rounds."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count
+from django.core.paginator import Paginator
+from django.db.models import Count, Exists, OuterRef, Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -166,23 +167,33 @@ def comment_keep(request, community, pk):
     return redirect("improvement:manage_reports", slug=community.slug)
 
 
+REPORTS_PER_PAGE = 20
+
+
 @never_cache
 @coordinator_required
 def reports(request, community):
     """Comments members reported, oldest first, with what they said."""
+    # Comments with a report not yet settled. (A filter on `reports__resolved_at` being null
+    # would also match every comment with no report at all, through the outer join.)
+    unsettled = CommentReport.objects.filter(resolved_at__isnull=True)
     waiting = (
-        Comment.objects.filter(idea__community=community, reports__resolved_at__isnull=True)
-        .distinct()
+        Comment.objects.filter(idea__community=community)
+        .filter(Exists(unsettled.filter(comment=OuterRef("pk"))))
         .select_related("idea__community", "author")
-        .prefetch_related("reports__reporter")
+        .prefetch_related(
+            Prefetch("reports", queryset=unsettled.select_related("reporter"), to_attr="unsettled")
+        )
         .order_by("created_at")
     )
+    page = Paginator(waiting, REPORTS_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "improvement/manage/reports.html",
         {
             "community": community,
-            "comments": waiting,
+            "page": page,
+            "comments": page.object_list,
             "settled": CommentReport.objects.filter(
                 comment__idea__community=community, resolved_at__isnull=False
             ).count(),

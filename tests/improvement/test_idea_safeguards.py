@@ -259,3 +259,21 @@ def test_round_and_report_pages_do_not_grow_with_ideas(client, community, coordi
         ]
         counts.append([score] + [_queries(client, url) for url in pages])
     assert counts[0] == counts[1]
+
+
+def test_the_reported_comments_page_lists_only_comments_with_a_report_waiting(
+    client, community, coordinator, member, partner
+):
+    idea = services.add_idea(community=community, by=member, title="Ramps", description="d")
+    quiet = services.add_comment(idea=idea, user=member, text="Nobody reported this one.")
+    settled = services.add_comment(idea=idea, user=partner, text="Reported, then kept up.")
+    waiting = services.add_comment(idea=idea, user=member, text="Reported and waiting.")
+    services.report_comment(comment=settled, by=member, reason="Rude")
+    services.dismiss_reports(comment=settled, by=coordinator)
+    services.report_comment(comment=waiting, by=partner, reason="Names a nurse")
+    client.force_login(coordinator)
+    page = client.get(reverse("improvement:manage_reports", args=[community.slug]))
+    assert [comment.pk for comment in page.context["comments"]] == [waiting.pk]
+    text = page.content.decode()
+    assert "Names a nurse" in text
+    assert quiet.text not in text and settled.text not in text
