@@ -11,6 +11,45 @@ from communities.models import (
     PartnerOrganisation,
     Perspective,
 )
+from members.models import User, normalise_email
+
+
+class MemberField(forms.EmailField):
+    """An active member of the community, named by their email address. A community of a
+    hundred thousand members cannot be offered as a list to choose from; a coordinator finds
+    the address on the members page (which searches names and addresses). Cleans to the
+    member's account. Set `community` before the form is cleaned."""
+
+    def __init__(self, *, community: Community | None = None, **kwargs):
+        kwargs.setdefault(
+            "help_text", _("Their email address, as on the members page, which can search.")
+        )
+        super().__init__(**kwargs)
+        self.community = community
+
+    def prepare_value(self, value):
+        return value.email if isinstance(value, User) else value
+
+    def clean(self, value):
+        email = super().clean(value)
+        if not email:
+            return None
+        person = (
+            User.objects.filter(
+                email=normalise_email(email),
+                memberships__community=self.community,
+                memberships__status=Membership.Status.ACTIVE,
+            )
+            .distinct()
+            .first()
+        )
+        if person is None:
+            raise forms.ValidationError(
+                _("No active member of this community has the email address %(email)s."),
+                code="not_a_member",
+                params={"email": email},
+            )
+        return person
 
 
 class ChoicesForm(forms.Form):

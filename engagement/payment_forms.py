@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from communities.forms import MemberField
 from communities.models import Community, Membership
 from engagement.models import (
     RECEIPT_TYPES,
@@ -124,16 +125,11 @@ class ClaimForm(forms.Form):
 
 
 class OnBehalfForm(forms.Form):
-    claimant = forms.ModelChoiceField(
-        label=_("Whose claim this is (entered from paper)"), queryset=User.objects.none()
-    )
+    claimant = MemberField(label=_("Whose claim this is (entered from paper)"))
 
     def __init__(self, *args, community: Community, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["claimant"].queryset = User.objects.filter(
-            memberships__community=community, memberships__status=Membership.Status.ACTIVE
-        ).order_by("name", "email")
-        self.fields["claimant"].label_from_instance = lambda u: f"{u.display_name} ({u.email})"
+        self.fields["claimant"].community = community
 
 
 class ExpenseForm(forms.ModelForm):
@@ -280,7 +276,7 @@ class PaymentSettingsForm(forms.ModelForm):
 
 
 class PaidRoleForm(forms.ModelForm):
-    person = forms.ModelChoiceField(label=_("Member"), queryset=User.objects.none())
+    person = MemberField(label=_("Member"))
 
     class Meta:
         model = PaidRole
@@ -290,10 +286,7 @@ class PaidRoleForm(forms.ModelForm):
     def __init__(self, *args, community: Community, **kwargs):
         super().__init__(*args, **kwargs)
         self.community = community
-        self.fields["person"].queryset = User.objects.filter(
-            memberships__community=community, memberships__status=Membership.Status.ACTIVE
-        ).order_by("name", "email")
-        self.fields["person"].label_from_instance = lambda u: u.display_name
+        self.fields["person"].community = community
         self.order_fields(["person"])
 
     def save(self, commit=True):

@@ -6,7 +6,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from communities.models import Community, Membership
+from communities.forms import MemberField
+from communities.models import Community
 from engagement.models import Session, Survey
 from improvement.charts import DriverError, parse_drivers
 from improvement.models import (
@@ -25,7 +26,6 @@ from improvement.models import (
     Theme,
     Update,
 )
-from members.models import User
 
 
 class IdeaForm(forms.ModelForm):
@@ -349,7 +349,7 @@ CriterionFormSet = forms.modelformset_factory(
 
 
 class ScorerForm(forms.Form):
-    person = forms.ModelChoiceField(label=_("Person"), queryset=User.objects.none())
+    person = MemberField(label=_("Person"))
     group = forms.ChoiceField(
         label=_("Their scores count as"),
         choices=[("", _("Decide from the perspectives they bring"))] + Scorer.Group.choices,
@@ -360,10 +360,7 @@ class ScorerForm(forms.Form):
     def __init__(self, *args, community: Community, **kwargs):
         super().__init__(*args, **kwargs)
         self.community = community
-        self.fields["person"].queryset = User.objects.filter(
-            memberships__community=community, memberships__status=Membership.Status.ACTIVE
-        ).order_by("name", "email")
-        self.fields["person"].label_from_instance = lambda u: f"{u.display_name} ({u.email})"
+        self.fields["person"].community = community
 
     def people(self) -> dict:
         person = self.cleaned_data["person"]
@@ -569,15 +566,12 @@ class ProjectForm(forms.ModelForm):
 
 
 class TeamForm(forms.Form):
-    person = forms.ModelChoiceField(label=_("Person"), queryset=User.objects.none())
+    person = MemberField(label=_("Person"))
     role = forms.ChoiceField(label=_("Role"), choices=TeamMember.Role.choices)
 
     def __init__(self, *args, community: Community, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["person"].queryset = User.objects.filter(
-            memberships__community=community, memberships__status=Membership.Status.ACTIVE
-        ).order_by("name", "email")
-        self.fields["person"].label_from_instance = lambda u: u.display_name
+        self.fields["person"].community = community
 
 
 class ProjectStatusForm(forms.Form):

@@ -436,7 +436,7 @@ def test_a_member_cannot_enter_a_claim_for_someone_else(
     client.force_login(member)
     response = client.post(
         url("engagement:claim_new", community) + "?for=someone",
-        claim_data(claimant=another_member.pk, kind="session", session=held.pk),
+        claim_data(claimant=another_member.email, kind="session", session=held.pk),
     )
     assert response.status_code == 302
     [made] = Claim.objects.all()
@@ -770,10 +770,12 @@ def test_a_coordinator_enters_a_claim_from_paper(
     claim.delete()
     client.force_login(coordinator)
     form = client.get(url("engagement:claim_new", community) + "?for=someone").content.decode()
-    assert "Enter a claim for someone" in form and "michael@example.org" in form
+    # The form asks for the person's email address: the members are not listed.
+    assert "Enter a claim for someone" in form and 'type="email" name="claimant"' in form
+    assert "michael@example.org" not in form
     response = client.post(
         url("engagement:claim_new", community) + "?for=someone",
-        claim_data(claimant=member.pk, kind="session", session=held.pk, hours="1.5"),
+        claim_data(claimant=member.email, kind="session", session=held.pk, hours="1.5"),
     )
     made = Claim.objects.get()
     assert response.status_code == 302 and response.url == made.get_absolute_url()
@@ -800,7 +802,7 @@ def test_a_coordinator_enters_a_paid_roles_hours_from_paper(client, community, c
     response = client.post(
         url("engagement:claim_new", community) + "?for=someone",
         claim_data(
-            claimant=member.pk,
+            claimant=member.email,
             kind="hours",
             activity="role",
             paid_role=role.pk,
@@ -838,10 +840,13 @@ def test_a_paper_claim_is_only_for_the_communitys_members(
     client.force_login(coordinator)
     response = client.post(
         url("engagement:claim_new", community) + "?for=someone",
-        claim_data(claimant=outsider.pk, kind="session", session=held.pk),
+        claim_data(claimant=outsider.email, kind="session", session=held.pk),
     )
     assert response.status_code == 200
-    assert "Select a valid choice." in field_block(response.content.decode(), "claimant")
+    assert (
+        f"No active member of this community has the email address {outsider.email}."
+        in field_block(response.content.decode(), "claimant")
+    )
     assert not Claim.objects.exists()
 
 
@@ -971,7 +976,7 @@ def test_a_paid_role_is_added_and_claimed_for_at_its_rate(client, community, coo
         url("engagement:manage_payment_settings", community),
         {
             "add_role": "1",
-            "person": member.pk,
+            "person": member.email,
             "title": "Microsystems coach",
             "hours_per_month": "8",
             "hourly_rate": "18.50",
