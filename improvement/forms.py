@@ -1,6 +1,6 @@
 from django import forms
 from django.core.validators import validate_email
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from communities.forms import MemberField
 from communities.models import Community
 from engagement.models import Session, Survey
+from improvement import loop
 from improvement.charts import DriverError, parse_drivers
 from improvement.models import (
     CONTACT_CHOICES,
@@ -281,15 +282,15 @@ class MergeForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
-    def __init__(self, *args, idea: Idea, **kwargs):
+    def __init__(self, *args, idea: Idea, find: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["target"].queryset = (
             Idea.objects.filter(community_id=idea.community_id)
             .listed()
             .exclude(pk=idea.pk)
             .only("pk", "title")
-            .order_by("title")
         )
+        offer_few(self, "target", ranked=_most_supported, find=find, search=_ideas_search)
 
 
 class ThemeForm(forms.ModelForm):
@@ -325,18 +326,16 @@ class RoundForm(forms.ModelForm):
         }
         help_texts = {"ideas": _("Choose the ideas to score. Merged and done ideas are not shown.")}
 
-    def __init__(self, *args, community: Community, **kwargs):
+    def __init__(self, *args, community: Community, find: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.community = community
         if self.instance.pk and self.instance.status != PrioritisationRound.Status.DRAFT:
             del self.fields["ideas"]  # fixed once scoring has started
             return
         self.fields["ideas"].queryset = (
-            Idea.objects.filter(community=community)
-            .listed()
-            .exclude(status=Idea.Status.DONE)
-            .order_by("title")
+            Idea.objects.filter(community=community).listed().exclude(status=Idea.Status.DONE)
         )
+        offer_few(self, "ideas", ranked=_most_supported, find=find, search=_ideas_search)
 
 
 CriterionFormSet = forms.modelformset_factory(
@@ -452,20 +451,31 @@ class UpdateForm(forms.ModelForm):
             "what_we_did": {"required": _("Say what we did, or could not do, and why.")},
         }
 
-    def __init__(self, *args, community: Community, **kwargs):
+    def __init__(self, *args, community: Community, find: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.community = community
-        self.fields["ideas"].queryset = (
-            Idea.objects.filter(community=community).listed().order_by("title")
+        self.fields["ideas"].queryset = Idea.objects.filter(community=community).listed()
+        # The ideas decided longest ago that no update has answered yet come first, then
+        # the newest.
+        untold = loop.untold_decisions(community)
+        offer_few(
+            self,
+            "ideas",
+            ranked=lambda ideas: ideas.annotate(
+                waiting=Exists(untold.filter(pk=OuterRef("pk")))
+            ).order_by("-waiting", "decided_at", "-created_at"),
+            find=find,
+            search=_ideas_search,
         )
         self.fields["sessions"].queryset = (
             Session.objects.filter(community=community, starts_at__lte=timezone.now())
             .exclude(status__in=[Session.Status.DRAFT, Session.Status.CANCELLED])
-            .order_by("-starts_at")
+            .only("title", "starts_at", "community_id")
         )
         self.fields["sessions"].label_from_instance = lambda s: (
             f"{s.title} ({date_format(s.starts_at, 'j M Y')})"
         )
+        offer_few(self, "sessions", ranked=lambda sessions: sessions.order_by("-starts_at"))
         self.fields["surveys"].queryset = Survey.objects.filter(
             community=community, published=True
         ).order_by("-opens_at")
@@ -543,7 +553,7 @@ class ProjectForm(forms.ModelForm):
             },
         }
 
-    def __init__(self, *args, community: Community, **kwargs):
+    def __init__(self, *args, community: Community, find: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.community = community
         linkable = Q(
@@ -551,10 +561,9 @@ class ProjectForm(forms.ModelForm):
         )
         if self.instance.pk:
             linkable |= Q(projects=self.instance)  # keep what is linked already
-        self.fields["ideas"].queryset = (
-            Idea.objects.filter(community=community).filter(linkable).distinct().order_by("title")
-        )
+        self.fields["ideas"].queryset = Idea.objects.filter(community=community).filter(linkable)
         self.fields["ideas"].help_text = _("The prioritised ideas this project puts into practice.")
+        offer_few(self, "ideas", ranked=_most_supported, find=find, search=_ideas_search)
 
     def clean_driver_diagram(self):
         text = self.cleaned_data["driver_diagram"]
@@ -659,3 +668,45 @@ class ResultForm(forms.ModelForm):
                 "the measures showed, and what happens now."
             )
         }
+
+
+# --- Choosing among thousands ------------------------------------------------------------------
+
+OFFERED = 60
+
+
+def offer_few(form, name: str, *, ranked, find: str = "", search=None) -> None:
+    """List, for the choice field `name`, what is chosen already and up to OFFERED others:
+    those matching the words looked for (`find`, through `search`), or else the first of
+    `ranked`. A community's tens of thousands of ideas (or thousands of sessions) are never
+    all listed, yet any of the field's queryset is still accepted: only the list is bounded.
+    Lists are read as the few objects shown."""
+    field = form.fields[name]
+    value = form[name].value()
+    values = value if isinstance(value, list | tuple) else [value]
+    chosen = set()
+    for item in values:
+        try:
+            chosen.add(int(item))
+        except (TypeError, ValueError):
+            continue
+    base = field.queryset
+    others = base.exclude(pk__in=chosen)
+    others = search(others, find) if find and search else ranked(others)
+    shown = [*base.filter(pk__in=chosen), *others[:OFFERED]]
+    field.choices = [(thing.pk, field.label_from_instance(thing)) for thing in shown]
+    field.offered = len(shown) - len(chosen)
+    field.found_for = find
+
+
+def words_to_find(request) -> str:
+    """What the person asked to find among the choices (the page's `find` search)."""
+    return request.GET.get("find", "").strip()[:100]
+
+
+def _ideas_search(ideas, words: str):
+    return ideas.search(words).order_by("-support_count", "-created_at")
+
+
+def _most_supported(ideas):
+    return ideas.order_by("-support_count", "-created_at")

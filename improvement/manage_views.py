@@ -26,6 +26,7 @@ from improvement.forms import (
     ScorerForm,
     StatusForm,
     ThemeForm,
+    words_to_find,
 )
 from improvement.models import Comment, CommentReport, Idea, PrioritisationRound, Theme
 from improvement.prioritisation import round_results
@@ -43,7 +44,8 @@ def _idea_page(request, community, idea, **forms):
         "idea": idea,
         "status_form": forms.get("status_form") or StatusForm(idea=idea, prefix="status"),
         "decision_form": forms.get("decision_form") or DecisionForm(),
-        "merge_form": forms.get("merge_form") or MergeForm(idea=idea, prefix="merge"),
+        "merge_form": forms.get("merge_form")
+        or MergeForm(idea=idea, prefix="merge", find=words_to_find(request)),
         "decisions": idea.decisions.select_related("decided_by"),
         "read_only": not may_change(community),
     }
@@ -112,7 +114,7 @@ def idea_decide(request, community, pk):
 @coordinator_required
 def idea_merge(request, community, pk):
     idea = _idea(community, pk)
-    form = MergeForm(request.POST, idea=idea, prefix="merge")
+    form = MergeForm(request.POST, idea=idea, prefix="merge", find=words_to_find(request))
     if form.is_valid():
         try:
             target = services.merge_ideas(
@@ -324,7 +326,7 @@ def from_answer(request, community, pk):
 
 @coordinator_required
 def rounds(request, community):
-    form = RoundForm(request.POST or None, community=community)
+    form = RoundForm(request.POST or None, community=community, find=words_to_find(request))
     if request.method == "POST" and form.is_valid():
         round_ = services.create_round(
             community=community,
@@ -379,7 +381,10 @@ def round_detail(request, community, pk):
     round_ = _round(community, pk)
     sent = request.POST if request.method == "POST" else {}
     round_form = RoundForm(
-        request.POST if "save_round" in sent else None, instance=round_, community=community
+        request.POST if "save_round" in sent else None,
+        instance=round_,
+        community=community,
+        find=words_to_find(request),
     )
     criteria = CriterionFormSet(
         request.POST if "save_criteria" in sent else None,

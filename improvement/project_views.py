@@ -31,6 +31,7 @@ from improvement.forms import (
     ProjectStatusForm,
     ResultForm,
     TeamForm,
+    words_to_find,
 )
 from improvement.models import Cycle, DataPoint, Idea, Measure, Project
 from members import revisions
@@ -322,7 +323,9 @@ def project_new(request, slug):
         idea = Idea.objects.filter(community=community, pk=int(idea_id)).listed().first()
         if idea is not None:
             initial = {"ideas": [idea.pk], "title": idea.title}
-    form = ProjectForm(request.POST or None, community=community, initial=initial)
+    form = ProjectForm(
+        request.POST or None, community=community, initial=initial, find=words_to_find(request)
+    )
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         ideas = data.pop("ideas")
@@ -340,7 +343,12 @@ def project_new(request, slug):
 
 @team_required
 def project_edit(request, project):
-    form = ProjectForm(request.POST or None, instance=project, community=project.community)
+    form = ProjectForm(
+        request.POST or None,
+        instance=project,
+        community=project.community,
+        find=words_to_find(request),
+    )
     if request.method == "POST" and form.is_valid():
         services.save_project(form=form, by=request.user)
         messages.success(request, _("Project saved."))

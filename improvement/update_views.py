@@ -20,7 +20,7 @@ from communities.access import coordinator_required, may_change, may_coordinate
 from communities.models import Community
 from engagement.models import Session, Survey
 from improvement import inputs, services
-from improvement.forms import BoardFilterForm, UpdateForm
+from improvement.forms import BoardFilterForm, UpdateForm, words_to_find
 from improvement.loop import with_community
 from improvement.models import Decision, Idea, Update
 from members.rendering import render_form
@@ -155,6 +155,7 @@ def edit_update(request, community, pk=None):
         instance=update,
         community=community,
         initial=None if update else _initial(request, community),
+        find=words_to_find(request),
     )
     if request.method == "POST" and form.is_valid():
         try:

@@ -1,0 +1,65 @@
+"""Forms that choose ideas (a round's, an update's, a project's, the idea to merge into) list
+what is chosen and a bounded number of others, the most likely first or those found by words,
+and still accept any eligible idea: a community with thousands of ideas gets a page of a
+fixed size."""
+
+import pytest
+from django.urls import reverse
+
+from improvement.forms import OFFERED, RoundForm
+from improvement.models import Idea, PrioritisationRound
+from tests.improvement.factories import make_idea
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def many(community):
+    return [
+        make_idea(community, title=f"Idea number {i}", support_count=i) for i in range(OFFERED + 15)
+    ]
+
+
+def listed(form, name="ideas") -> list[int]:
+    return [value for value, _label in form.fields[name].choices]
+
+
+def test_the_most_supported_are_listed_and_the_chosen_always(community, many):
+    least = many[0]
+    form = RoundForm(community=community, initial={"ideas": [least.pk]})
+    shown = listed(form)
+    assert len(shown) == OFFERED + 1
+    assert shown[0] == least.pk  # chosen, though the least supported
+    assert shown[1:] == [idea.pk for idea in sorted(many, key=lambda i: -i.support_count)][:OFFERED]
+
+
+def test_words_list_the_ideas_that_have_them(community, many):
+    make_idea(community, title="Parking at the health centre")
+    form = RoundForm(community=community, find="parking")
+    assert [Idea.objects.get(pk=pk).title for pk in listed(form)] == [
+        "Parking at the health centre"
+    ]
+
+
+def test_an_idea_not_listed_is_still_accepted(community, coordinator, many, client):
+    least = many[0]
+    client.force_login(coordinator)
+    page = client.get(reverse("improvement:manage_rounds", args=[community.slug]))
+    assert f'value="{least.pk}"' not in page.content.decode()  # not among the listed
+    client.post(
+        reverse("improvement:manage_rounds", args=[community.slug]),
+        {"title": "Spring round", "description": "", "ideas": [least.pk]},
+    )
+    assert list(PrioritisationRound.objects.get().ideas.all()) == [least]
+
+
+def test_the_search_is_offered_above_the_form_and_keeps_its_words(
+    client, community, coordinator, many
+):
+    client.force_login(coordinator)
+    page = client.get(
+        reverse("improvement:manage_rounds", args=[community.slug]), {"find": "number 7"}
+    ).content.decode()
+    assert 'name="find" value="number 7"' in page
+    assert "Idea number 7" in page and "Idea number 70" in page
+    assert "Idea number 8<" not in page
