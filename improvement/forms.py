@@ -27,6 +27,7 @@ from improvement.models import (
     Theme,
     Update,
 )
+from members.choosing import offer_few
 
 
 class IdeaForm(forms.ModelForm):
@@ -110,9 +111,10 @@ class OnBehalfIdeaForm(EnteredIdeaForm):
 
     def __init__(self, *args, community: Community, **kwargs):
         super().__init__(*args, community=community, **kwargs)
-        self.fields["session"].queryset = Session.objects.filter(community=community).order_by(
-            "-starts_at"
+        self.fields["session"].queryset = Session.objects.filter(community=community).only(
+            "title", "starts_at", "community_id"
         )
+        offer_few(self, "session", ranked=lambda sessions: sessions.order_by("-starts_at"))
 
     def clean(self):
         cleaned = super().clean()
@@ -671,32 +673,6 @@ class ResultForm(forms.ModelForm):
 
 
 # --- Choosing among thousands ------------------------------------------------------------------
-
-OFFERED = 60
-
-
-def offer_few(form, name: str, *, ranked, find: str = "", search=None) -> None:
-    """List, for the choice field `name`, what is chosen already and up to OFFERED others:
-    those matching the words looked for (`find`, through `search`), or else the first of
-    `ranked`. A community's tens of thousands of ideas (or thousands of sessions) are never
-    all listed, yet any of the field's queryset is still accepted: only the list is bounded.
-    Lists are read as the few objects shown."""
-    field = form.fields[name]
-    value = form[name].value()
-    values = value if isinstance(value, list | tuple) else [value]
-    chosen = set()
-    for item in values:
-        try:
-            chosen.add(int(item))
-        except (TypeError, ValueError):
-            continue
-    base = field.queryset
-    others = base.exclude(pk__in=chosen)
-    others = search(others, find) if find and search else ranked(others)
-    shown = [*base.filter(pk__in=chosen), *others[:OFFERED]]
-    field.choices = [(thing.pk, field.label_from_instance(thing)) for thing in shown]
-    field.offered = len(shown) - len(chosen)
-    field.found_for = find
 
 
 def words_to_find(request) -> str:

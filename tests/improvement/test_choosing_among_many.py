@@ -6,8 +6,9 @@ fixed size."""
 import pytest
 from django.urls import reverse
 
-from improvement.forms import OFFERED, RoundForm
+from improvement.forms import RoundForm
 from improvement.models import Idea, PrioritisationRound
+from members.choosing import OFFERED
 from tests.improvement.factories import make_idea
 
 pytestmark = pytest.mark.django_db
@@ -63,3 +64,27 @@ def test_the_search_is_offered_above_the_form_and_keeps_its_words(
     assert 'name="find" value="number 7"' in page
     assert "Idea number 7" in page and "Idea number 70" in page
     assert "Idea number 8<" not in page
+
+
+def test_a_session_not_needed_can_be_left_empty_and_the_latest_are_listed(community):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from engagement.models import Session
+    from improvement.forms import OnBehalfIdeaForm
+
+    now = timezone.now()
+    sessions = [
+        Session.objects.create(
+            community=community,
+            title=f"Drop-in {i}",
+            kind="drop_in",
+            starts_at=now - timedelta(days=i + 1),
+            ends_at=now - timedelta(days=i + 1) + timedelta(hours=1),
+        )
+        for i in range(OFFERED + 5)
+    ]
+    choices = OnBehalfIdeaForm(community=community).fields["session"].choices
+    assert choices[0][0] == ""  # "no session": the field is not required
+    assert [pk for pk, _label in choices[1:]] == [s.pk for s in sessions[:OFFERED]]
