@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from django import forms
+from django.db.models import Case, IntegerField, When
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
@@ -19,6 +20,7 @@ from engagement.models import (
     Registration,
     Session,
 )
+from members.choosing import offer_few
 from members.models import User
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -90,18 +92,26 @@ class ClaimForm(forms.Form):
         came = set()
         if claimant is not None:
             came = set(
-                Registration.objects.filter(user=claimant, attended=True).values_list(
-                    "session_id", flat=True
-                )
+                Registration.objects.filter(
+                    user=claimant, attended=True, session__in=sessions
+                ).values_list("session_id", flat=True)
             )
             today = timezone.localdate()
             self.fields["paid_role"].queryset = PaidRole.objects.filter(
                 membership__user=claimant, membership__community=community
             ).exclude(ends_on__lt=today)
-        self.fields["session"].queryset = sessions
+        self.fields["session"].queryset = sessions.only("title", "starts_at", "community_id")
         self.fields["session"].label_from_instance = lambda s: (
             f"{s.title} ({date_format(timezone.localtime(s.starts_at), 'j M Y')})"
             + ("" if s.pk in came else str(_(" – not recorded as coming")))
+        )
+        # The sessions the person came to first, then the latest.
+        offer_few(
+            self,
+            "session",
+            ranked=lambda found: found.annotate(
+                came=Case(When(pk__in=came, then=1), default=0, output_field=IntegerField())
+            ).order_by("-came", "-starts_at"),
         )
 
     def clean(self):
