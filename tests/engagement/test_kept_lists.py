@@ -84,3 +84,20 @@ def test_a_survey_closed_or_unpublished_early_leaves_at_once(client, community, 
     survey.published = False
     survey.save()
     assert "Open for now" not in shown(client, community)
+
+
+def test_a_session_card_in_the_list_shows_each_change(client, community, member, coordinator):
+    """The cards of the sessions list are kept by what they show: a cancellation or the
+    last place taken is on the next page."""
+    from engagement.models import Registration
+
+    client.force_login(member)
+    session = make_session(community, days=4, title="Letters workshop", capacity=1)
+    url = f"/c/{community.slug}/sessions/"
+    first = client.get(url).content.decode()
+    assert "Letters workshop" in first and "Full: you can join" not in first
+    Registration.objects.create(session=session, user=coordinator, status="registered")
+    assert "Full: you can join the waiting list" in client.get(url).content.decode()
+    session.title = "Letters workshop (moved)"
+    session.save()
+    assert "Letters workshop (moved)" in client.get(url).content.decode()
