@@ -9,6 +9,7 @@ from django.db.models import Prefetch, Sum
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -432,17 +433,25 @@ def _period(request) -> tuple:
     return form, start, end
 
 
+TOTALS_PER_PAGE = 50
+
+
 @coordinator_required
 def totals(request, community):
     """Each person's totals for a tax year, flagged over the community's threshold."""
     day = payments.parse_day(request.GET.get("year_of", "")) or payments.community_today(community)
     start, end = tax_year_of(day)
+    page = Paginator(payments.kept_tax_year_totals(community, day), TOTALS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
     return render(
         request,
         "engagement/payments/totals.html",
         {
             "community": community,
-            "totals": payments.tax_year_totals(community, day),
+            "page": page,
+            "query": urlencode({"year_of": day.isoformat()}),
+            "totals": page.object_list,
             "start": start,
             "end": end,
             "threshold": getattr(getattr(community, "payment_settings", None), "threshold", None),

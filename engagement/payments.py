@@ -436,6 +436,19 @@ class PersonTotal:
         return self.time + self.expenses
 
 
+def kept_tax_year_totals(community: Community, day: date) -> list[PersonTotal]:
+    """`tax_year_totals`, counted once per revision of the community's claims (which their
+    expenses and its payment settings raise too), of people's names, and per tax year, and
+    kept."""
+    claims, people = revisions.read(revisions.key(CLAIMS_REVISION, community.pk), revisions.PEOPLE)
+    start, _end = tax_year_of(day)
+    return computed(
+        "engagement-tax-year-totals",
+        version_of(community.pk, claims, people, start.isoformat()),
+        lambda: tax_year_totals(community, day),
+    )
+
+
 def tax_year_totals(community: Community, day: date) -> list[PersonTotal]:
     """Each person's approved and paid claims in the tax year of `day`: for their time and for
     expenses, flagged where their total passes the community's threshold. Two queries."""

@@ -43,6 +43,8 @@ PROJECTS_PER_PAGE = 20
 # page of this many at a time, and in a CSV file.
 TABLE_ROWS_ON_PAGE = 25
 TABLE_ROWS_PER_PAGE = 100
+# Points to change (each with its buttons) a page at a time.
+DATA_ROWS_PER_PAGE = 25
 # What is being tried now first, then plans, then what is finished.
 _STATUS_ORDER = Case(
     *[
@@ -490,7 +492,22 @@ def measure_data(request, project, measure):
                 pk=project.pk,
                 measure=measure.pk,
             )
-    points = list(measure.points.all())
+    # The chart is drawn once per revision of the project's charts (read first); the points
+    # are listed a page at a time, the latest first, however many there are.
+    (drawn,) = revisions.read(revisions.key(Project.CHARTS_REVISION, project.pk))
+
+    def draw() -> str:
+        rows = measure.points.values_list("when", "value")
+        drawing = charts.draw(
+            measure, [spc.Point(when, value) for when, value in rows], list(project.cycles.all())
+        )
+        return render_to_string(
+            "improvement/includes/chart.html", {"drawing": drawing, "chart_id": "chart"}
+        )
+
+    page = Paginator(measure.points.order_by("-when", "-pk"), DATA_ROWS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
     return render(
         request,
         "improvement/measure_data.html",
@@ -498,12 +515,15 @@ def measure_data(request, project, measure):
             "community": project.community,
             "project": project,
             "measure": measure,
-            "points": points,
+            "points": page.object_list,
+            "page": page,
             "point_form": point_form,
             "csv_form": csv_form,
             "problems": problems,
-            "drawing": charts.draw(
-                measure, [spc.Point(p.when, p.value) for p in points], list(project.cycles.all())
+            "chart": computed(
+                "improvement-measure-chart",
+                version_of(measure.pk, drawn, project.community.slug, get_language()),
+                draw,
             ),
         },
         status=400 if request.method == "POST" else 200,

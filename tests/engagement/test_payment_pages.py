@@ -1182,9 +1182,16 @@ def test_the_totals_page_does_not_grow_with_people(
     make_claims(community, people_of(community, count, f"t{count}-"), count, status="approved")
     PaymentSettings.objects.create(community=community, threshold="25")
     client.force_login(coordinator)
-    # session, user, community, may they coordinate; time per person, expenses per person,
-    # the community's settings (the threshold), the people themselves.
-    with django_assert_num_queries(8):
+    # session, user, community, may they coordinate; the revisions of the claims and of
+    # people's names (one query); then, not kept yet, time per person, expenses per person,
+    # the community's settings (the threshold), the people themselves; the threshold shown.
+    with django_assert_num_queries(9):
         response = client.get(url("engagement:manage_payment_totals", community))
     assert response.status_code == 200
     assert len(response.context["totals"]) == count
+    # Kept: the revisions and the threshold shown.
+    with django_assert_num_queries(6):
+        again = client.get(url("engagement:manage_payment_totals", community))
+    assert [t.total for t in again.context["totals"]] == [
+        t.total for t in response.context["totals"]
+    ]

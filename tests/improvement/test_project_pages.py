@@ -1127,3 +1127,26 @@ def test_the_data_table_page_makes_as_many_queries_for_300_points_as_for_3(
     with django_assert_num_queries(TABLE_PAGE_QUERIES[role]):
         response = client.get(url, {"page": 2})
     assert len(re.findall(r"<tr><td>", response.content.decode())) == 100
+
+
+def test_the_data_page_lists_the_latest_points_a_page_at_a_time_and_redraws_on_a_change(
+    client, coordinator, project
+):
+    from improvement.project_views import DATA_ROWS_PER_PAGE
+
+    measure = make_measure(project, "Letters on time")
+    add_points(measure, [40 + (i % 7) for i in range(60)], start=date(2025, 1, 6))
+    client.force_login(coordinator)
+    url = reverse(
+        "improvement:project_measure_data", args=[project.community.slug, project.pk, measure.pk]
+    )
+    first = client.get(url)
+    assert len(first.context["points"]) == DATA_ROWS_PER_PAGE
+    latest = measure.points.order_by("-when").first()
+    assert first.context["points"][0] == latest
+    assert len(client.get(url, {"page": 3}).context["points"]) == 60 - 2 * DATA_ROWS_PER_PAGE
+    # A point added (through the page) is drawn at once: the chart is kept per revision.
+    client.post(url, {"add_point": "1", "when": "2026-06-01", "value": "99", "note": ""})
+    again = client.get(url)
+    assert again.context["chart"] != first.context["chart"]
+    assert again.context["points"][0].value == 99
