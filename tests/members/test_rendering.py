@@ -89,3 +89,12 @@ def test_choices_given_to_one_form_are_part_of_the_key(db):
     assert "Large" not in medium
     assert "Large" in large
     assert "Medium" not in large
+
+
+def test_the_template_filter_renders_the_kept_form(person):
+    from django.template import Context, Template
+
+    template = Template('{% load kept_forms %}{{ form|kept_form:"test-find" }}')
+    for data in (None, {"q": "clinic", "order": "old"}, {"q": "x" * 11}):
+        shown = template.render(Context({"form": FindForm(data)}))
+        assert shown == as_crispy_form(FindForm(data))

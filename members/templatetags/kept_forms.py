@@ -1,0 +1,15 @@
+"""`{{ form|kept_form:"app-name" }}`: a form's fields as `{{ form|crispy }}` renders them,
+rendered once per content and kept (`members.rendering.render_form`). For forms whose HTML
+depends only on what they hold (their values, errors and choices), never on the person
+looking: not for a form filled with the person's own answers or details."""
+
+from django import template
+
+from members.rendering import render_form
+
+register = template.Library()
+
+
+@register.filter
+def kept_form(form, name: str):
+    return render_form(form, name=name)
