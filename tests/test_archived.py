@@ -59,8 +59,8 @@ READS = {
         "survey_closing_audience",
     },
     "engagement.payments": {
-        "community_today", "fee_for", "choice_of", "tax_year_totals", "spending", "finance_rows",
-        "parse_day", "dashboard_panel", "suggested_rates",
+        "community_today", "fee_for", "choice_of", "tax_year_totals", "kept_tax_year_totals",
+        "spending", "finance_rows", "parse_day", "dashboard_panel", "suggested_rates",
     },
     "improvement.services.updates": {
         "update_audience", "audience_summary", "still_telling", "publishing_progress",
