@@ -40,9 +40,7 @@ class MemberField(forms.EmailField):
                 memberships__community=self.community,
                 memberships__status=Membership.Status.ACTIVE,
             )
-            .distinct()
-            .first()
-        )
+        ).first()
         if person is None:
             raise forms.ValidationError(
                 _("No active member of this community has the email address %(email)s."),

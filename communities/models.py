@@ -358,16 +358,6 @@ class Membership(StatusModel):
     def perspectives(self) -> list[str]:
         return [p.perspective for p in self.perspective_set.all()]
 
-    # Labels read from the choices themselves: get_FOO_display() translates every choice's
-    # label to find one, which costs a long list its rendering time.
-    @property
-    def role_label(self) -> str:
-        return str(self.Role(self.role).label)
-
-    @property
-    def status_label(self) -> str:
-        return str(self.Status(self.status).label)
-
     def perspective_labels(self) -> list[str]:
         # Only the labels shown are translated (not every choice's, for every row).
         return [str(Perspective(p).label) for p in sorted(self.perspectives)]

@@ -2,11 +2,11 @@ import uuid
 from datetime import timedelta
 
 from django import forms
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from engagement.models import Question
+from members.choosing import offer_few
 
 RATINGS = [(str(n), str(n)) for n in range(1, 6)]
 # The sessions a survey may be feedback on, around now (see SurveyForm).
@@ -77,21 +77,19 @@ class SurveyForm(forms.ModelForm):
     def __init__(self, *args, community, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.community = community
-        # The sessions around now, not every session the community ever held: a survey is
-        # feedback on one just gone or coming up. A survey already on an older session
-        # keeps it.
+        # The sessions around now are listed, a bounded few, not every session the community
+        # ever held: a survey is feedback on one just gone or coming up. The one it is on
+        # already stays listed, however old.
         now = timezone.now()
-        around_now = Q(
-            starts_at__gte=now - timedelta(days=SESSIONS_BEFORE_DAYS),
-            starts_at__lte=now + timedelta(days=SESSIONS_AFTER_DAYS),
-        )
-        if self.instance.session_id:
-            around_now |= Q(pk=self.instance.session_id)
         field = self.fields["session"]
-        field.queryset = (
-            community.sessions.filter(around_now)
-            .only("title", "starts_at", "community_id")
-            .order_by("-starts_at")
+        field.queryset = community.sessions.only("title", "starts_at", "community_id")
+        offer_few(
+            self,
+            "session",
+            ranked=lambda sessions: sessions.filter(
+                starts_at__gte=now - timedelta(days=SESSIONS_BEFORE_DAYS),
+                starts_at__lte=now + timedelta(days=SESSIONS_AFTER_DAYS),
+            ).order_by("-starts_at"),
         )
         field.help_text = _(
             "For feedback after a session: sessions from the last %(before)s days and the "

@@ -42,8 +42,14 @@ def read(*keys: str) -> tuple[int, ...]:
     early = getattr(_early, "numbers", None)
     if early is not None and all(k in early for k in keys):
         return tuple(early[k] for k in keys)
+    found = _numbers(keys)
+    return tuple(found[k] for k in keys)
+
+
+def _numbers(keys) -> dict[str, int]:
+    """Each key's number, 0 for a key never raised, in one query."""
     found = dict(Revision.objects.filter(key__in=keys).values_list("key", "number"))
-    return tuple(found.get(k, 0) for k in keys)
+    return {k: found.get(k, 0) for k in keys}
 
 
 _early = local()
@@ -60,8 +66,7 @@ def prefetched(*keys: str):
     wanted = [k for k in dict.fromkeys(keys) if k not in numbers]
     if wanted:
         read_here()
-        found = dict(Revision.objects.filter(key__in=wanted).values_list("key", "number"))
-        numbers.update({k: found.get(k, 0) for k in wanted})
+        numbers.update(_numbers(wanted))
     _early.numbers = numbers
     try:
         yield
