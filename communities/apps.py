@@ -10,11 +10,21 @@ class CommunitiesConfig(AppConfig):
         from django.urls import reverse
 
         from communities import personal_data
-        from communities.models import Invitation, Membership
+        from communities.models import (
+            Invitation,
+            InvolvementOption,
+            Membership,
+            MembershipPerspective,
+        )
         from members import revisions
 
-        # The dashboard's counts of people follow every write to memberships and invitations.
+        # The dashboard's counts of people and the members list follow every write to
+        # memberships (their perspectives and ways of taking part too) and invitations.
         revisions.follow(Membership, Membership.MEMBERS_REVISION, "community")
+        revisions.follow(
+            MembershipPerspective, Membership.MEMBERS_REVISION, "membership__community"
+        )
+        revisions.follow(InvolvementOption, Membership.MEMBERS_REVISION, "community")
         revisions.follow(Invitation, Membership.MEMBERS_REVISION, "community")
         from members.outbox import Kind, register_kind
         from members.personal_data import Section, register

@@ -1,3 +1,5 @@
+import hashlib
+
 from django import forms
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
@@ -251,6 +253,13 @@ class MemberFilterForm(forms.Form):
     def __init__(self, *args, community: Community, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["involvement"].queryset = community.involvement_options.all()
+
+    def digest(self) -> str:
+        """What the form filters by, as a short stable text: part of the key a filtered
+        list is kept under."""
+        chosen = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        parts = [(name, getattr(value, "pk", value)) for name, value in sorted(chosen.items())]
+        return hashlib.md5(repr(parts).encode(), usedforsecurity=False).hexdigest()
 
     def filter(self, memberships):
         if not self.is_valid():

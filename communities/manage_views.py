@@ -158,7 +158,16 @@ def _filtered_members(request, community):
 @coordinator_required
 def members(request, community):
     form, memberships = _filtered_members(request, community)
-    page = Paginator(memberships.with_details(), PAGE_SIZE).get_page(request.GET.get("page"))
+    # A page of members is counted, read and rendered once per revision of the community's
+    # memberships (their perspectives and ways of taking part too) and of people's names,
+    # for each filter: 100,000 members are not counted again for every page of them.
+    revision = revisions.read(
+        revisions.key(Membership.MEMBERS_REVISION, community.pk), revisions.PEOPLE
+    )
+    kept_as = version_of(community.pk, *revision, form.digest())
+    paginator = Paginator(memberships.with_details(), PAGE_SIZE)
+    paginator.count = computed("communities-members-listed", kept_as, memberships.count)
+    page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -170,6 +179,7 @@ def members(request, community):
             # The same for every coordinator who asks the same: rendered once, then kept.
             "filter_form": render_form(form, name="communities-member-filter"),
             "page": page,
+            "kept_as": version_of(kept_as, page.number),
             "query": query.urlencode(),
         },
     )

@@ -19,6 +19,7 @@ from communities.models import (
     MembershipPerspective,
     PartnerOrganisation,
 )
+from members import revisions
 from members.models import Notification, User, normalise_email
 from members.outbox import mark_contacted as mark_outbox_row_contacted
 from members.outbox import notify, notify_address
@@ -34,6 +35,7 @@ def _set_choices(
         MembershipPerspective(membership=membership, perspective=p)
         for p in sorted(set(perspectives))
     )
+    revisions.updated(MembershipPerspective, membership=membership)  # bulk: no signals
     membership.involvement.set(involvement)
 
 

@@ -101,9 +101,10 @@ class ClaimForm(forms.Form):
                 membership__user=claimant, membership__community=community
             ).exclude(ends_on__lt=today)
         self.fields["session"].queryset = sessions.only("title", "starts_at", "community_id")
+        not_came = str(_(" – not recorded as coming"))
         self.fields["session"].label_from_instance = lambda s: (
             f"{s.title} ({date_format(timezone.localtime(s.starts_at), 'j M Y')})"
-            + ("" if s.pk in came else str(_(" – not recorded as coming")))
+            + ("" if s.pk in came else not_came)
         )
         # The sessions the person came to first, then the latest.
         offer_few(

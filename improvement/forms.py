@@ -1,6 +1,6 @@
 from django import forms
 from django.core.validators import validate_email
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -27,7 +27,7 @@ from improvement.models import (
     Theme,
     Update,
 )
-from members.choosing import offer_few
+from members.choosing import OFFERED, offer_few
 
 
 class IdeaForm(forms.ModelForm):
@@ -459,13 +459,14 @@ class UpdateForm(forms.ModelForm):
         self.fields["ideas"].queryset = Idea.objects.filter(community=community).listed()
         # The ideas decided longest ago that no update has answered yet come first, then
         # the newest.
-        untold = loop.untold_decisions(community)
+        untold = loop.oldest_untold(community, OFFERED)
         offer_few(
             self,
             "ideas",
-            ranked=lambda ideas: ideas.annotate(
-                waiting=Exists(untold.filter(pk=OuterRef("pk")))
-            ).order_by("-waiting", "decided_at", "-created_at"),
+            ranked=lambda ideas: [
+                *ideas.filter(pk__in=untold).order_by("decided_at", "pk"),
+                *ideas.exclude(pk__in=untold).order_by("-created_at")[:OFFERED],
+            ],
             find=find,
             search=_ideas_search,
         )

@@ -459,6 +459,22 @@ def untold_decisions(community):
     )
 
 
+def oldest_untold(community, limit: int) -> list[int]:
+    """The pks of the `limit` ideas decided longest ago that no update has told yet, kept
+    per revision of the community's ideas and updates: a form that offers them first reads
+    one row instead of setting every idea against every update."""
+    (revision,) = revisions.read(revisions.key(IDEAS_REVISION, community.pk))
+    return computed(
+        "improvement-oldest-untold",
+        version_of(community.pk, revision, limit),
+        lambda: list(
+            untold_decisions(community)
+            .order_by("decided_at", "pk")
+            .values_list("pk", flat=True)[:limit]
+        ),
+    )
+
+
 def act_link(community, item: Input) -> str:
     """Where a coordinator answers an input: a new update about it."""
     return _act_link(reverse("improvement:manage_update_new", args=[community.slug]), item)

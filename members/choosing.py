@@ -26,7 +26,7 @@ def offer_few(form, name: str, *, ranked, find: str = "", search=None) -> None:
     base = field.queryset
     others = base.exclude(pk__in=chosen)
     others = search(others, find) if find and search else ranked(others)
-    shown = [*base.filter(pk__in=chosen), *others[:OFFERED]]
+    shown = [*(base.filter(pk__in=chosen) if chosen else ()), *others[:OFFERED]]
     field.choices = [
         *([("", field.empty_label)] if getattr(field, "empty_label", None) is not None else []),
         *((thing.pk, field.label_from_instance(thing)) for thing in shown),

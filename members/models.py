@@ -163,6 +163,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         constraints = [
             models.UniqueConstraint(Lower("email"), name="members_user_email_ci_unique"),
         ]
+        # Lists of people are in this order: a community's first page of members is then
+        # read from the index, not sorted from all of them.
+        indexes = [models.Index(fields=["name", "email"], name="members_user_by_name")]
 
     def __str__(self) -> str:
         return str(self.display_name)

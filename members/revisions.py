@@ -334,7 +334,7 @@ def _m2m_changed(sender, instance, action, **kwargs) -> None:
 # erased, and results that name people (who decided, who commented) show their names as
 # they are now, so they are kept under this revision as well as their own.
 PEOPLE = key("people", "site")
-_PERSON_FIELDS = ("is_active", "erased_at", "name")
+_PERSON_FIELDS = ("is_active", "erased_at", "name", "email")
 
 
 def _note_person(sender, instance, update_fields=None, **kwargs) -> None:
@@ -358,7 +358,7 @@ def _person_deleted(sender, instance, **kwargs) -> None:
 
 def follow_people(user_model) -> None:
     """Raise `PEOPLE` whenever a person's account is deactivated, reactivated, erased or
-    deleted, or their name changes."""
+    deleted, or their name or email address (which shows where there is no name) changes."""
     pre_save.connect(_note_person, sender=user_model, dispatch_uid="revisions:people")
     post_save.connect(_person_saved, sender=user_model, dispatch_uid="revisions:people")
     post_delete.connect(_person_deleted, sender=user_model, dispatch_uid="revisions:people")

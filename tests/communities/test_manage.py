@@ -65,11 +65,48 @@ def test_members_list_query_count_does_not_grow(
     community.ensure_default_involvement_options()
     add_people(community, extra)
     client.force_login(coordinator)
-    # session, user, community, coordinator check, involvement options for the filter,
-    # count, page of memberships with users, their perspectives, their involvement.
-    with django_assert_num_queries(9):
+    # session, user, community, coordinator check, the revisions the page is kept under,
+    # involvement options for the filter, count, page of memberships with users, their
+    # perspectives, their involvement.
+    with django_assert_num_queries(10):
         response = client.get(url("manage_members", community))
     assert response.status_code == 200
+    # Then kept: the same page again reads the revisions and the filter's options only.
+    with django_assert_num_queries(6):
+        again = client.get(url("manage_members", community))
+    assert again.content.decode().count("<tr>") == response.content.decode().count("<tr>")
+
+
+def test_a_kept_members_list_shows_every_change_to_what_it_lists(
+    client, busy_community, coordinator, member
+):
+    """The list is kept per revision: each kind of change it shows is a new revision."""
+    client.force_login(coordinator)
+
+    def listed(**filters):
+        return client.get(url("manage_members", busy_community), filters).content.decode()
+
+    assert "Michael" in listed()
+    membership = Membership.objects.get(community=busy_community, user=member)
+    member.name = "Michaela Renamed"
+    member.save()
+    assert "Michaela Renamed" in listed()
+    nameless = make_person("no-name-yet@example.org", name="")
+    Membership.objects.create(community=busy_community, user=nameless, status="active")
+    assert "no-name-yet" in listed()
+    nameless.email = "a-new-address@example.org"
+    nameless.save()
+    assert "a-new-address" in listed()
+    option = busy_community.involvement_options.first()
+    option.name = "Coffee mornings"
+    option.save()
+    assert "Coffee mornings" in listed()
+    assert "Nobody matches" in listed(perspective="carer")
+    # Choices are written in bulk, which sends no signals of its own.
+    services.update_choices(membership=membership, perspectives=["carer"], involvement=[])
+    assert "Michaela Renamed" in listed(perspective="carer")
+    MembershipPerspective.objects.filter(membership=membership).delete()
+    assert "Nobody matches" in listed(perspective="carer")
 
 
 @pytest.mark.parametrize("persona", ["member", "coordinator"])
