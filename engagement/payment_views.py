@@ -9,6 +9,7 @@ from django.db.models import Prefetch, Sum
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -40,6 +41,7 @@ from engagement.payment_forms import (
     PeriodForm,
     RateForm,
 )
+from members.computed import computed, version_of
 from members.exports import csv_download
 
 CLAIMS_PER_PAGE = 25
@@ -441,9 +443,16 @@ def totals(request, community):
     """Each person's totals for a tax year, flagged over the community's threshold."""
     day = payments.parse_day(request.GET.get("year_of", "")) or payments.community_today(community)
     start, end = tax_year_of(day)
-    page = Paginator(payments.kept_tax_year_totals(community, day), TOTALS_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    # The number of people is kept apart from the totals, and each page's table is kept
+    # rendered: a page already seen reads neither the claims nor the kept list.
+    version = payments.tax_year_version(community, day)
+
+    def kept() -> list[payments.PersonTotal]:
+        return payments.kept_tax_year_totals(community, day, version=version)
+
+    people = computed("engagement-tax-year-people", version, lambda: len(kept()))
+    page = Paginator(range(people), TOTALS_PER_PAGE).get_page(request.GET.get("page"))
+    shown = page.object_list
     return render(
         request,
         "engagement/payments/totals.html",
@@ -451,7 +460,9 @@ def totals(request, community):
             "community": community,
             "page": page,
             "query": urlencode({"year_of": day.isoformat()}),
-            "totals": page.object_list,
+            # Read only when the page's table is not kept yet.
+            "totals": SimpleLazyObject(lambda: kept()[shown.start : shown.stop]),
+            "kept_as": version_of(version, page.number),
             "start": start,
             "end": end,
             "threshold": getattr(getattr(community, "payment_settings", None), "threshold", None),

@@ -436,15 +436,23 @@ class PersonTotal:
         return self.time + self.expenses
 
 
-def kept_tax_year_totals(community: Community, day: date) -> list[PersonTotal]:
-    """`tax_year_totals`, counted once per revision of the community's claims (which their
-    expenses and its payment settings raise too), of people's names, and per tax year, and
-    kept."""
+def tax_year_version(community: Community, day: date) -> str:
+    """The version the tax year's totals are kept under: the revision of the community's
+    claims (which their expenses and its payment settings raise too), of people's names,
+    and the tax year."""
     claims, people = revisions.read(revisions.key(CLAIMS_REVISION, community.pk), revisions.PEOPLE)
     start, _end = tax_year_of(day)
+    return version_of(community.pk, claims, people, start.isoformat())
+
+
+def kept_tax_year_totals(
+    community: Community, day: date, *, version: str | None = None
+) -> list[PersonTotal]:
+    """`tax_year_totals`, counted once per `tax_year_version` and kept. `version` gives the
+    version where it was read already."""
     return computed(
         "engagement-tax-year-totals",
-        version_of(community.pk, claims, people, start.isoformat()),
+        version or tax_year_version(community, day),
         lambda: tax_year_totals(community, day),
     )
 

@@ -30,6 +30,8 @@ from improvement.forms import (
 )
 from improvement.models import Comment, CommentReport, Idea, PrioritisationRound, Theme
 from improvement.prioritisation import round_results
+from members import revisions
+from members.computed import computed, version_of
 
 
 def _idea(community, pk) -> Idea:
@@ -223,9 +225,20 @@ def themes(request, community, pk=None):
             "community": community,
             "form": form,
             "theme": theme,
-            "themes": community.themes.annotate(n=Count("ideas")),
+            "themes": _themes_with_counts(community),
             "read_only": not may_change(community),
         },
+    )
+
+
+def _themes_with_counts(community) -> list[Theme]:
+    """The community's themes, each with its number of ideas, counted once per revision of
+    its record (which follows ideas, themes and the links between them)."""
+    (revision,) = revisions.read(revisions.key(Idea.RECORD_REVISION, community.pk))
+    return computed(
+        "improvement-themes-counted",
+        version_of(community.pk, revision),
+        lambda: list(community.themes.annotate(n=Count("ideas"))),
     )
 
 

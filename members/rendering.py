@@ -22,7 +22,7 @@ and in the template ``{{ filter_form }}`` where ``{{ form|crispy }}`` was.
 
 import hashlib
 
-from crispy_forms.templatetags.crispy_forms_filters import as_crispy_form
+from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field, as_crispy_form
 from django import forms
 from django.core.cache import caches
 from django.utils.safestring import SafeString
@@ -80,5 +80,17 @@ def render_form(form: forms.BaseForm, *, name: str) -> SafeString:
     html = cache.get(key)
     if html is None:
         html = as_crispy_form(form)
+        cache.set(key, html)
+    return html
+
+
+def render_fields(form: forms.BaseForm, fields: list[str], *, name: str) -> SafeString:
+    """Some of the form's fields, each as `{{ field|as_crispy_field }}` renders it, kept as
+    `render_form` keeps a whole form (the key is the whole form's, with the fields named)."""
+    cache = caches["computed"]
+    key = f"{form_key(form, name=name)}:{','.join(fields)}"
+    html = cache.get(key)
+    if html is None:
+        html = SafeString("".join(as_crispy_field(form[field]) for field in fields))
         cache.set(key, html)
     return html

@@ -60,6 +60,7 @@ READS = {
     },
     "engagement.payments": {
         "community_today", "fee_for", "choice_of", "tax_year_totals", "kept_tax_year_totals",
+        "tax_year_version",
         "spending", "finance_rows", "parse_day", "dashboard_panel", "suggested_rates",
     },
     "improvement.services.updates": {

@@ -3,13 +3,14 @@ import zoneinfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from communities.models import Community, PartnerOrganisation
 from members import revisions
+from members.aggregates import count
 from members.choices import ChoiceLabels
 from members.status import StatusModel
 
@@ -80,13 +81,13 @@ class SessionQuerySet(models.QuerySet):
         return self.filter(ends_at__lt=now or timezone.now()).order_by("-starts_at")
 
     def with_counts(self):
+        """Each session's numbers registered and waiting, as counts of its own rows: a page
+        of 25 sessions counts 25 sessions' registrations, not every session's before the
+        sort and the page are taken (as a join with GROUP BY would)."""
+        mine = Registration.objects.filter(session=models.OuterRef("pk"))
         return self.annotate(
-            registered_count=Count(
-                "registrations", filter=Q(registrations__status=Registration.Status.REGISTERED)
-            ),
-            waiting_count=Count(
-                "registrations", filter=Q(registrations__status=Registration.Status.WAITING)
-            ),
+            registered_count=count(mine.filter(status=Registration.Status.REGISTERED)),
+            waiting_count=count(mine.filter(status=Registration.Status.WAITING)),
         )
 
 
