@@ -43,6 +43,14 @@ def may_change(community: Community) -> bool:
     return not community.is_archived
 
 
+def changeable(queryset, path: str = "community"):
+    """`may_change` as a filter, for work that runs over many communities at once (beat's
+    sweeps): the rows of `queryset` whose community (reached along `path`, or the rows
+    themselves when `path` is empty) may change."""
+    field = f"{path}__status" if path else "status"
+    return queryset.exclude(**{field: Community.Status.ARCHIVED})
+
+
 def refuse_if_archived(community: Community) -> None:
     """Every write service in every app calls this before it changes anything."""
     if not may_change(community):

@@ -9,8 +9,8 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from communities.access import refuse_if_archived
-from communities.models import Community, Membership
+from communities.access import changeable, refuse_if_archived
+from communities.models import Membership
 from engagement.access import may_answer
 from engagement.models import KeyPoint, Registration, Session, Survey, Venue
 from members import revisions
@@ -177,14 +177,12 @@ def send_session_reminders(*, now=None) -> int:
     this run started."""
     now = now or timezone.now()
     # An archived community's record keeps its sessions, but nobody is called to them.
-    soon = (
+    soon = changeable(
         Session.objects.filter(
             status=Session.Status.PUBLISHED,
             starts_at__gt=now,
             starts_at__lte=now + timedelta(hours=24),
-        )
-        .exclude(community__status=Community.Status.ARCHIVED)
-        .select_related("community")
+        ).select_related("community")
     )
     started = 0
     for session in soon:
@@ -481,16 +479,14 @@ def send_survey_closing_reminders(*, now=None) -> int:
     from engagement.models import Survey
 
     now = now or timezone.now()
-    closing = (
+    closing = changeable(
         Survey.objects.filter(
             published=True,
             audience=Survey.Audience.MEMBERS,
             opens_at__lte=now,
             closes_at__gt=now,
             closes_at__lte=now + timedelta(days=2),
-        )
-        .exclude(community__status=Community.Status.ARCHIVED)
-        .select_related("community")
+        ).select_related("community")
     )
     started = 0
     for survey in closing:

@@ -22,9 +22,18 @@ import engagement.services
 import improvement.services.ideas
 import improvement.services.projects
 import improvement.services.updates
-from communities.access import ArchivedError
+from communities.access import ArchivedError, changeable, may_change
 from communities.models import Community, InvolvementOption, Membership, PartnerOrganisation
-from engagement.models import Answer, KeyPoint, Question, Registration, Response, Survey, Venue
+from engagement.models import (
+    Answer,
+    KeyPoint,
+    Question,
+    Registration,
+    Response,
+    Session,
+    Survey,
+    Venue,
+)
 from engagement.models.payments import PaymentSettings, Rate
 from improvement.models import (
     Comment,
@@ -38,6 +47,7 @@ from improvement.models import (
 )
 from members.models import Notification
 from tests.conftest import make_person
+from tests.engagement.test_sessions import make_session
 from tests.improvement.factories import make_idea, past_session
 
 pytestmark = pytest.mark.django_db
@@ -73,7 +83,8 @@ ALLOWED = {
     # A member's own acknowledgement, asked of them on their next visit; it changes nothing
     # in the community's record.
     "communities.services.agree_to_ground_rules",
-    # Beat's sweeps across communities: their queries leave archived communities out
+    # Beat's sweeps across communities: their queries leave archived communities out through
+    # communities.access.changeable, the filter form of may_change
     # (the reminders at the end of this file; overdue input in test_update_delivery).
     "engagement.services.send_session_reminders",
     "engagement.services.send_survey_closing_reminders",
@@ -714,3 +725,13 @@ def test_no_survey_closing_reminders_start_for_an_archived_community(world):
     assert engagement.services.send_survey_closing_reminders(now=now) == 0
     Community.objects.filter(pk=world.community.pk).update(status=Community.Status.ACTIVE)
     assert engagement.services.send_survey_closing_reminders(now=now) == 1
+
+
+@pytest.mark.parametrize("status", Community.Status.values)
+def test_the_sweeps_filter_says_what_may_change_says(status):
+    """One rule, two forms: a community the sweeps pass over is one nothing may change."""
+    community = Community.objects.create(name=f"In {status}", slug=f"in-{status}", status=status)
+    kept = changeable(Community.objects.filter(pk=community.pk), path="")
+    assert kept.exists() == may_change(community)
+    session = make_session(community, days=1)
+    assert changeable(Session.objects.filter(pk=session.pk)).exists() == may_change(community)

@@ -9,7 +9,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from communities.access import refuse_if_archived
+from communities.access import changeable, refuse_if_archived
 from improvement import loop
 from improvement.models import IdeaEvent, Update, UpdateError
 from members.fanout import Audience, Contact, progress, start
@@ -171,7 +171,7 @@ def send_overdue_reminders(*, now=None) -> int:
     now = now or timezone.now()
     year, week, _day = now.isocalendar()
     written = 0
-    for community in Community.objects.exclude(status=Community.Status.ARCHIVED):
+    for community in changeable(Community.objects.all(), path=""):
         result = loop.figures(community, now=now, listed=OVERDUE_LISTED)
         if not result.overdue_count:
             continue
