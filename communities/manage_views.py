@@ -99,7 +99,7 @@ def dashboard(request, community):
                 "surveys": community.surveys.only(
                     "pk", "title", "published", "community_id"
                 ).order_by("-opens_at")[:10],
-                "panels": panels("dashboard", community),
+                "panels": panels("dashboard", community, request.user),
             },
         )
 

@@ -4,8 +4,9 @@ without importing it (the import rule in STYLE.md). An app registers from its `r
     register_panel("dashboard", "improvement/panels/loop_dashboard.html", loop.dashboard_panel)
 
 `where` is "dashboard" (the coordinators' dashboard) or "community" (the public page). The
-function gets the community and returns the template's context; it should cost a fixed
-number of queries.
+function gets the community (and, on the dashboard, the person looking, since what waits
+for a coordinator can depend on who they are) and returns the template's context; it
+should cost a fixed number of queries.
 
 `where` "person" is a panel on the community page about the person looking: what they may
 use or are asked to do there. Its function gets (community, user, membership) and returns
@@ -63,9 +64,11 @@ def revision_keys(community, *places: str) -> list[str]:
     return [revisions.key(kind, community.pk) for kind in sorted(kinds)]
 
 
-def panels(where: str, community) -> list[tuple[str, dict]]:
-    """(template, context) for each panel registered for this place."""
-    return [(p.template, p.context(community)) for p in _panels if p.where == where]
+def panels(where: str, community, user=None) -> list[tuple[str, dict]]:
+    """(template, context) for each panel registered for this place; a dashboard panel is
+    told who is looking (`user`)."""
+    more = (user,) if where == "dashboard" else ()
+    return [(p.template, p.context(community, *more)) for p in _panels if p.where == where]
 
 
 def person_panels(community, user, membership) -> list[tuple[str, dict]]:

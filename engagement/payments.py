@@ -602,9 +602,10 @@ def parse_day(value: str) -> date | None:
 CLAIMS_REVISION = "community-claims"
 
 
-def dashboard_panel(community) -> dict:
-    """What the coordinators' dashboard shows about payments: claims waiting, and spending
-    against the budget this tax year."""
+def dashboard_panel(community, user=None) -> dict:
+    """What the coordinators' dashboard shows about payments: the claims waiting for this
+    coordinator (`user`) to decide, apart from their own (made or entered from paper by
+    them), which someone else decides; and spending against the budget this tax year."""
     today = community_today(community)
     (revision,) = revisions.read(revisions.key(CLAIMS_REVISION, community.pk))
 
@@ -617,7 +618,25 @@ def dashboard_panel(community) -> dict:
     # tax year is the day's).
     version = version_of(community.pk, revision, today.isoformat())
     figures = computed("engagement-claims-panel", version, count)
-    return {"community": community, "kept_as": version, **figures}
+    own = 0
+    if user is not None:
+        own = computed(
+            "engagement-own-claims-waiting",
+            version_of(version, user.pk),
+            lambda: (
+                Claim.objects.filter(community=community)
+                .waiting()
+                .filter(Q(claimant=user) | Q(entered_by=user))
+                .count()
+            ),
+        )
+    return {
+        "community": community,
+        "kept_as": version_of(version, own),
+        **figures,
+        "for_you": figures["waiting"] - own,
+        "own": own,
+    }
 
 
 SUGGESTED_RATES = Path(__file__).with_name("suggested_rates.json")

@@ -484,7 +484,9 @@ def _act_link(base: str, item: Input) -> str:
     return f"{base}?{item.kind}={item.pk}"
 
 
-def dashboard_panel(community) -> dict:
+def dashboard_panel(community, user=None) -> dict:
+    """The loop's figures on the dashboard: the same for every coordinator (`user`, the
+    person looking, as every dashboard panel is told, changes nothing here)."""
     result = kept_figures(community, listed=DASHBOARD_OVERDUE)
     base = reverse("improvement:manage_update_new", args=[community.slug])
     return {

@@ -502,6 +502,26 @@ def test_the_dashboard_shows_claims_waiting_and_spending(client, community, coor
         assert "<strong>£851.10</strong> left" in page
 
 
+def test_a_coordinators_own_claims_are_not_counted_as_waiting_for_them(
+    client, community, coordinator, member, rates
+):
+    """A coordinator never decides a claim they made or entered from paper, so the
+    dashboard does not count it as waiting for them; it does for the other coordinators."""
+    second = person_in(community, "cath@example.org", "Cath", role="coordinator")
+    hours_claim(community, member, date(2026, 5, 3), by=coordinator)  # entered from paper
+    hours_claim(community, coordinator, date(2026, 5, 4))  # their own
+    hours_claim(community, member, date(2026, 5, 5))  # the member's, online
+    dashboard = reverse("communities:manage_dashboard", args=[community.slug])
+    client.force_login(coordinator)
+    page = unescape(client.get(dashboard).content.decode())
+    assert "<strong>1</strong> claim waiting for you" in page
+    assert "(and 2 of your own, which another coordinator decides)" in page
+    client.force_login(second)
+    page = unescape(client.get(dashboard).content.decode())
+    assert "<strong>3</strong> claims waiting for you" in page
+    assert "of your own" not in page
+
+
 def test_the_kept_payments_panel_shows_each_change_at_once(
     client, community, member, coordinator, spent
 ):
