@@ -676,11 +676,6 @@ class ResultForm(forms.ModelForm):
 # --- Choosing among thousands ------------------------------------------------------------------
 
 
-def words_to_find(request) -> str:
-    """What the person asked to find among the choices (the page's `find` search)."""
-    return request.GET.get("find", "").strip()[:100]
-
-
 def _ideas_search(ideas, words: str):
     return ideas.search(words).order_by("-support_count", "-created_at")
 

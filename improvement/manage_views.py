@@ -26,11 +26,11 @@ from improvement.forms import (
     ScorerForm,
     StatusForm,
     ThemeForm,
-    words_to_find,
 )
 from improvement.models import Comment, CommentReport, Idea, PrioritisationRound, Theme
 from improvement.prioritisation import round_results
 from members import revisions
+from members.choosing import finding, typed, words_to_find
 from members.computed import computed, version_of
 
 
@@ -40,7 +40,7 @@ def _idea(community, pk) -> Idea:
     return idea
 
 
-def _idea_page(request, community, idea, **forms):
+def _idea_page(request, community, idea, status=None, **forms):
     context = {
         "community": community,
         "idea": idea,
@@ -51,7 +51,8 @@ def _idea_page(request, community, idea, **forms):
         "decisions": idea.decisions.select_related("decided_by"),
         "read_only": not may_change(community),
     }
-    status = 400 if forms else 200
+    if status is None:
+        status = 400 if forms else 200  # a form given is a form with errors
     return render(request, "improvement/manage/idea.html", context, status=status)
 
 
@@ -117,6 +118,11 @@ def idea_decide(request, community, pk):
 def idea_merge(request, community, pk):
     idea = _idea(community, pk)
     form = MergeForm(request.POST, idea=idea, prefix="merge", find=words_to_find(request))
+    if finding(request):  # other ideas listed: shown again unmerged, as typed
+        listed = MergeForm(
+            idea=idea, prefix="merge", initial=typed(form), find=words_to_find(request)
+        )
+        return _idea_page(request, community, idea, merge_form=listed, status=200)
     if form.is_valid():
         try:
             target = services.merge_ideas(
@@ -340,7 +346,9 @@ def from_answer(request, community, pk):
 @coordinator_required
 def rounds(request, community):
     form = RoundForm(request.POST or None, community=community, find=words_to_find(request))
-    if request.method == "POST" and form.is_valid():
+    if finding(request):  # other ideas listed: shown again unsaved, as typed
+        form = RoundForm(community=community, initial=typed(form), find=words_to_find(request))
+    elif request.method == "POST" and form.is_valid():
         round_ = services.create_round(
             community=community,
             by=request.user,
@@ -394,18 +402,25 @@ def round_detail(request, community, pk):
     round_ = _round(community, pk)
     sent = request.POST if request.method == "POST" else {}
     round_form = RoundForm(
-        request.POST if "save_round" in sent else None,
+        request.POST if "save_round" in sent or finding(request) else None,
         instance=round_,
         community=community,
         find=words_to_find(request),
     )
+    if finding(request):  # other ideas listed: shown again unsaved, as typed
+        round_form = RoundForm(
+            instance=round_,
+            community=community,
+            initial=typed(round_form),
+            find=words_to_find(request),
+        )
     criteria = CriterionFormSet(
         request.POST if "save_criteria" in sent else None,
         queryset=round_.criteria.all(),
         prefix="criteria",
     )
     scorer_form = ScorerForm(request.POST if "add_scorer" in sent else None, community=community)
-    if request.method == "POST":
+    if request.method == "POST" and not finding(request):
         done = _save_round_part(request, round_, round_form, criteria, scorer_form)
         if done:
             messages.success(request, done)

@@ -31,10 +31,10 @@ from improvement.forms import (
     ProjectStatusForm,
     ResultForm,
     TeamForm,
-    words_to_find,
 )
 from improvement.models import Cycle, DataPoint, Idea, Measure, Project
 from members import revisions
+from members.choosing import finding, typed, words_to_find
 from members.computed import computed, version_of
 from members.personal_data import csv_cell
 
@@ -328,7 +328,9 @@ def project_new(request, slug):
     form = ProjectForm(
         request.POST or None, community=community, initial=initial, find=words_to_find(request)
     )
-    if request.method == "POST" and form.is_valid():
+    if finding(request):  # other ideas listed: shown again unsaved, as typed
+        form = ProjectForm(community=community, initial=typed(form), find=words_to_find(request))
+    elif request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         ideas = data.pop("ideas")
         try:
@@ -351,7 +353,14 @@ def project_edit(request, project):
         community=project.community,
         find=words_to_find(request),
     )
-    if request.method == "POST" and form.is_valid():
+    if finding(request):  # other ideas listed: shown again unsaved, as typed
+        form = ProjectForm(
+            instance=project,
+            community=project.community,
+            initial=typed(form),
+            find=words_to_find(request),
+        )
+    elif request.method == "POST" and form.is_valid():
         services.save_project(form=form, by=request.user)
         messages.success(request, _("Project saved."))
         return redirect(project)

@@ -20,9 +20,10 @@ from communities.access import coordinator_required, may_change, may_coordinate
 from communities.models import Community
 from engagement.models import Session, Survey
 from improvement import inputs, services
-from improvement.forms import BoardFilterForm, UpdateForm, words_to_find
+from improvement.forms import BoardFilterForm, UpdateForm
 from improvement.loop import with_community
 from improvement.models import Decision, Idea, Update
+from members.choosing import finding, typed, words_to_find
 from members.rendering import render_form
 
 UPDATES_PER_PAGE = 20
@@ -150,14 +151,20 @@ def edit_update(request, community, pk=None):
     if update is not None and update.is_published:
         messages.info(request, _("This update is published, so it stays as it was sent."))
         return redirect(update.get_absolute_url())
-    form = UpdateForm(
-        request.POST or None,
-        instance=update,
-        community=community,
-        initial=None if update else _initial(request, community),
-        find=words_to_find(request),
-    )
-    if request.method == "POST" and form.is_valid():
+
+    def made(data=None, initial=None):
+        return UpdateForm(
+            data,
+            instance=update,
+            community=community,
+            initial=initial or (None if update else _initial(request, community)),
+            find=words_to_find(request),
+        )
+
+    form = made(request.POST or None)
+    if finding(request):  # other ideas listed: shown again unsaved, as typed
+        form = made(initial=typed(form))
+    elif request.method == "POST" and form.is_valid():
         try:
             saved = services.save_update(form=form, by=request.user)
         except ValidationError as error:

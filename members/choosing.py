@@ -3,6 +3,10 @@
 A community's tens of thousands of ideas, or thousands of sessions, cannot be listed as
 checkboxes or options: a page that does grows with the community. `offer_few` lists what is
 chosen already and up to OFFERED others, and the field still accepts any row of its queryset.
+
+Others are found by words (`find`), from a search box inside the form that lists them
+(`improvement/includes/find_ideas.html`): its Find button posts the form, and the view
+shows the form again, unsaved, with everything typed into it kept (`finding`, `typed`).
 """
 
 OFFERED = 60
@@ -33,3 +37,29 @@ def offer_few(form, name: str, *, ranked, find: str = "", search=None) -> None:
     ]
     field.offered = len(shown) - len(chosen)
     field.found_for = find
+
+
+# The search box's words, the words the list on the page was found with, and its button.
+FIND, FOUND, FINDING = "find", "found_for", "finding"
+
+
+def words_to_find(request) -> str:
+    """The words to find other choices by: from the form's search box when it is posted,
+    or from the address (`?find=`)."""
+    source = request.POST if request.method == "POST" else request.GET
+    return source.get(FIND, "").strip()[:100]
+
+
+def finding(request) -> bool:
+    """Whether a posted form asks for other choices to be listed rather than to be saved:
+    its Find button was pressed, or Enter was pressed with words in the search box other
+    than those the list was found with."""
+    if request.method != "POST":
+        return False
+    return FINDING in request.POST or words_to_find(request) != request.POST.get(FOUND, "")
+
+
+def typed(form) -> dict:
+    """What was typed into a bound form, as initial values: the same form made again
+    unbound with them shows everything as it was typed, and no errors."""
+    return {name: form[name].value() for name in form.fields}

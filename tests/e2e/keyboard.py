@@ -1,11 +1,12 @@
 """Keyboard-only helpers: journeys move with Tab and act with Enter or Space, as a person would."""
 
 
-def tab_to(page, target, *, limit: int = 60) -> None:
-    """Press Tab until `target` (a selector or a locator) has focus; fail if it never does."""
+def tab_to(page, target, *, limit: int = 60, back: bool = False) -> None:
+    """Press Tab (Shift+Tab when going `back`) until `target` (a selector or a locator) has
+    focus; fail if it never does."""
     locator = page.locator(target) if isinstance(target, str) else target
     for _ in range(limit):
-        page.keyboard.press("Tab")
+        page.keyboard.press("Shift+Tab" if back else "Tab")
         if locator.evaluate("el => el === document.activeElement"):
             return
     raise AssertionError(f"{target} cannot be reached with the Tab key on {page.url}")
