@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -238,16 +239,20 @@ def venues(request, community, pk=None):
                 "pk", flat=True
             )
         )
-    places = [
-        (
-            place,
-            access.may_change_venue(
-                request.user, place, request.membership, others_meet_there=place.pk in shared
-            ),
+    places = []
+    for place in Venue.objects.filter(community=community):
+        place.community = community  # already loaded: no query per place
+        places.append(
+            (
+                place,
+                access.may_change_venue(
+                    request.user, place, request.membership, others_meet_there=place.pk in shared
+                ),
+            )
         )
-        for place in Venue.objects.filter(community=community)
-    ]
-    venue = get_object_or_404(Venue, community=community, pk=pk) if pk else None
+    venue = next((place for place, _may in places if place.pk == pk), None) if pk else None
+    if pk and venue is None:
+        raise Http404
     if venue is not None and not access.may_change_venue(
         request.user, venue, request.membership, others_meet_there=venue.pk in shared
     ):

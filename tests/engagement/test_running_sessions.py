@@ -498,3 +498,25 @@ def test_an_open_online_drop_in_shows_its_link_to_everyone(client, community):
         community, registration_required=False, online_link="https://meet.example.org/open"
     )
     assert "meet.example.org/open" in client.get(session.get_absolute_url()).content.decode()
+
+
+@pytest.mark.parametrize("places", [2, 30])
+def test_the_places_page_costs_the_same_however_many_places(
+    client, community, coordinator, places, django_assert_num_queries
+):
+    for i in range(places):
+        Venue.objects.create(community=community, name=f"Hall {i}", kind="other")
+    client.force_login(coordinator)
+    first = Venue.objects.filter(community=community).first()
+    # session, user, community, the coordinator's membership; the places (each knows its
+    # community without a query of its own).
+    with django_assert_num_queries(5):
+        page = client.get(reverse("engagement:manage_venues", args=[community.slug]))
+    assert page.content.decode().count("Hall ") == places
+    # One place to change: found among those read, and read once more for the form to
+    # change (the list keeps showing it as stored until it is saved).
+    with django_assert_num_queries(6):
+        one = client.get(reverse("engagement:manage_venue", args=[community.slug, first.pk]))
+    assert one.context["form"].instance.pk == first.pk
+    missing = reverse("engagement:manage_venue", args=[community.slug, first.pk + 1000])
+    assert client.get(missing).status_code == 404
