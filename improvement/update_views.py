@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db.models import OuterRef
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import urlencode
@@ -23,6 +23,7 @@ from improvement import inputs, services
 from improvement.forms import BoardFilterForm, UpdateForm
 from improvement.loop import with_community
 from improvement.models import Decision, Idea, Update
+from members.aggregates import count
 from members.choosing import finding, typed, words_to_find
 from members.rendering import render_form
 
@@ -109,10 +110,15 @@ def my_input(request):
 
 @coordinator_required
 def manage_updates(request, community):
+    # Each update's links counted in subqueries of their own: only the page's 20 updates
+    # are counted, not every update joined to every link before the page is taken.
+    def links(model):
+        return count(model.objects.filter(update=OuterRef("pk")))
+
     updates = community.updates.annotate(
-        n_ideas=Count("ideas", distinct=True),
-        n_sessions=Count("sessions", distinct=True),
-        n_surveys=Count("surveys", distinct=True),
+        n_ideas=links(Update.ideas.through),
+        n_sessions=links(Update.sessions.through),
+        n_surveys=links(Update.surveys.through),
         telling=services.still_telling(),
     ).order_by("-status", "-published_at", "-created_at")
     page = Paginator(updates, UPDATES_PER_PAGE).get_page(request.GET.get("page"))
