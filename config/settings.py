@@ -312,7 +312,8 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Convene] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = urlsplit(SITE_URL).scheme
 ACCOUNT_LOGOUT_REDIRECT_URL = "communities:home"
 # allauth's default rate limits (failed logins, sign-ups, password resets, confirmation
-# emails) stay on; they count in the cache.
+# emails) stay on; they count in the cache, per person's address as
+# members.network.client_address finds it (the adapter hands it to allauth).
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
@@ -357,6 +358,15 @@ CONTENT_SECURITY_POLICY = {
 
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# How many proxies in front of gunicorn each add the address they saw to X-Forwarded-For:
+# the person's own address is that many entries from the end. Production runs behind one
+# (the proxy that terminates TLS); with none, every address would be the proxy's and one
+# person's limits would be everyone's.
+TRUSTED_PROXY_COUNT = _int("TRUSTED_PROXY_COUNT", 0 if DEBUG else 1)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True

@@ -25,6 +25,7 @@ from engagement.manage_views import session_runner_required
 from engagement.models import Question, Response, Survey
 from engagement.survey_forms import PaperDetailsForm, QuestionForm, SurveyAnswerForm, SurveyForm
 from members.exports import csv_download
+from members.network import client_address
 from members.rendering import render_form
 
 # Public answers from one address: enough for a family sharing a phone, not for a flood.
@@ -38,16 +39,6 @@ def _survey(request, slug, pk) -> Survey:
     if not survey.published and not may_coordinate(request.user, survey.community):
         raise Http404
     return survey
-
-
-def client_address(request) -> str:
-    """The visitor's address. Behind the TLS proxy production runs with (settings'
-    SECURE_PROXY_SSL_HEADER), the proxy appends the address it saw to X-Forwarded-For; only
-    that last entry is the proxy's word, anything before it the visitor could have written."""
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None) and forwarded:
-        return forwarded.split(",")[-1].strip()
-    return request.META.get("REMOTE_ADDR", "")
 
 
 def _too_many(request, survey) -> bool:
