@@ -8,10 +8,13 @@ from django.db.models import Sum
 from django.utils.translation import gettext_lazy as _
 
 from engagement.models import (
+    Answer,
     Choice,
     Claim,
     Expense,
+    KeyPoint,
     PaidRole,
+    Participation,
     PaymentChoice,
     PaymentSettings,
     Question,
@@ -101,12 +104,82 @@ class QuestionAdmin(admin.ModelAdmin):
     inlines = [ChoiceInline]
 
 
+class AnswerInline(admin.TabularInline):
+    """A response's answers, as given: read here, never rewritten."""
+
+    model = Answer
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ["question", "text", "number", "chosen"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("question").prefetch_related("choices")
+
+    @admin.display(description=_("choices"))
+    def chosen(self, answer) -> str:
+        return ", ".join(choice.text for choice in answer.choices.all())
+
+
 @admin.register(Response)
 class ResponseAdmin(admin.ModelAdmin):
     list_display = ["survey", "user", "on_behalf_of", "contact_by", "entered_by", "created_at"]
     list_filter = ["survey__community", "survey"]
     list_select_related = ["survey", "user"]
     raw_id_fields = ["user", "entered_by"]
+    inlines = [AnswerInline]
+
+
+@admin.register(Answer)
+class AnswerAdmin(admin.ModelAdmin):
+    """Answers to look up across responses (a word someone reported, say); each is changed
+    only as part of its response, never here."""
+
+    list_display = ["question", "short_text", "number", "response"]
+    list_filter = ["question__survey__community", "question__survey"]
+    list_select_related = ["question", "response"]
+    search_fields = ["text"]
+    fields = readonly_fields = ["response", "question", "text", "number", "choices"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("text"))
+    def short_text(self, answer) -> str:
+        return answer.text[:80]
+
+
+@admin.register(Participation)
+class ParticipationAdmin(admin.ModelAdmin):
+    """Who has answered which survey (never what they answered: an answer given without
+    a name stays unnamed)."""
+
+    list_display = ["survey", "user"]
+    list_filter = ["survey__community"]
+    list_select_related = ["survey", "user"]
+    raw_id_fields = ["user"]
+    search_fields = ["user__email", "user__name"]
+
+
+@admin.register(KeyPoint)
+class KeyPointAdmin(admin.ModelAdmin):
+    """What was heard at a session, as its facilitators wrote it down."""
+
+    list_display = ["short_text", "session", "created_by", "created_at"]
+    list_filter = ["session__community"]
+    list_select_related = ["session", "created_by"]
+    raw_id_fields = ["session", "created_by"]
+    search_fields = ["text"]
+    readonly_fields = ["created_at"]
+
+    @admin.display(description=_("what we heard"))
+    def short_text(self, point) -> str:
+        return point.text[:80]
 
 
 # --- Paying people ------------------------------------------------------------------------------

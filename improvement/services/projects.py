@@ -194,10 +194,15 @@ def save_result(*, project: Project, form) -> Project:
 
 @dataclass
 class CsvProblem:
-    line: int
+    """A problem with an uploaded file: on a line of it, or (`line` None) with the file as a
+    whole, such as its size or its encoding, which no line is at fault for."""
+
+    line: int | None
     message: str
 
     def __str__(self) -> str:
+        if self.line is None:
+            return str(self.message)
         return _("Line %(line)d: %(message)s") % {"line": self.line, "message": self.message}
 
 
@@ -205,9 +210,9 @@ def _read_rows(content: bytes) -> tuple[list[tuple[int, dict]], list[CsvProblem]
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return [], [CsvProblem(1, _("The file is not plain text (save it as CSV, UTF-8)."))]
+        return [], [CsvProblem(None, _("The file is not plain text (save it as CSV, UTF-8)."))]
     if "\x00" in text:
-        return [], [CsvProblem(1, _("The file is not plain text (save it as CSV, UTF-8)."))]
+        return [], [CsvProblem(None, _("The file is not plain text (save it as CSV, UTF-8)."))]
     reader = csv.DictReader(io.StringIO(text))
     try:
         return _rows_of(reader)
@@ -301,7 +306,7 @@ def import_points(*, measure: Measure, content: bytes) -> tuple[int, list[CsvPro
     back with its line number. Returns (points imported, problems)."""
     refuse_if_archived(measure.project.community)
     if len(content) > CSV_MAX_BYTES:
-        return 0, [CsvProblem(1, _("The file is too large: keep it under 500 KB."))]
+        return 0, [CsvProblem(None, _("The file is too large: keep it under 500 KB."))]
     rows, problems = _read_rows(content)
     if problems:
         return 0, problems

@@ -8,6 +8,7 @@ from communities.models import Membership
 from engagement import services
 from engagement.models import Response
 from members.models import Notification
+from members.outbox import build_message
 from tests.conftest import client_as
 from tests.engagement.test_sessions import members_of
 from tests.engagement.test_surveys import answer, make_survey
@@ -82,6 +83,8 @@ def test_members_who_chose_surveys_and_have_not_answered_are_reminded_once(
     assert list(
         Notification.objects.filter(kind="survey_closing").values_list("recipient", flat=True)
     ) == [chose.pk]
+    text = build_message(Notification.objects.get(kind="survey_closing")).body
+    assert "It closes at " in text and " on " in text and ".." not in text
 
 
 def test_no_reminder_while_a_survey_has_days_to_run(community):

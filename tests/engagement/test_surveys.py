@@ -291,3 +291,20 @@ def test_coordinators_preview_an_unpublished_survey(client, community, coordinat
     client.force_login(coordinator)
     page = client.get(survey.get_absolute_url()).content.decode()
     assert "A preview" in page and clear.text in page and "Send my answers" not in page
+
+
+def test_opening_and_closing_times_end_their_sentence_with_one_full_stop(client, community):
+    """A time in the morning ends in "a.m.": the sentence must not end in "a.m.." """
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(community.time_zone)
+    closes = datetime(2030, 5, 2, 7, 4, tzinfo=zone)
+    survey, *_ = make_survey(community, audience=Survey.Audience.ANYONE, closes_at=closes)
+    page = client.get(survey.get_absolute_url()).content.decode()
+    assert "Open until 7:04 a.m. on Thursday 2 May 2030." in page
+    survey.opens_at = datetime(2030, 5, 1, 9, 30, tzinfo=zone)
+    survey.save()
+    page = client.get(survey.get_absolute_url()).content.decode()
+    assert "This survey opens at 9:30 a.m. on Wednesday 1 May 2030." in page
+    assert "a.m.." not in page

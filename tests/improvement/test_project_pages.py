@@ -636,9 +636,9 @@ CSV_CASES = {
     "a header and no rows": (b"date,value\n", ["Line 2: The file has no rows of data"]),
     "an empty file": (b"", ["The submitted file is empty."]),
     "a file that is not UTF-8": ("date,value,note\n2026-01-05,40,café\n".encode("latin-1"),
-                                 ["Line 1: The file is not plain text (save it as CSV, UTF-8)."]),
+                                 ["The file is not plain text (save it as CSV, UTF-8)."]),
     "a file over the size limit": (b"date,value\n" + b"2026-01-05,40\n" * (CSV_MAX_BYTES // 14 + 1),
-                                   ["Line 1: The file is too large: keep it under 500 KB."]),
+                                   ["The file is too large: keep it under 500 KB."]),
 }  # fmt: skip
 
 
