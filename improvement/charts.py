@@ -275,10 +275,6 @@ def run_chart(measure, points: list[spc.Point], cycles=()) -> Drawing:
                 "is used."
             )
         )
-    if "runs_not_tested" in chart.notes:
-        drawing.summary.append(
-            _("With more than 60 useful points the number of runs is not tested.")
-        )
     drawing.summary += [
         _("Astronomical point, marked by the team: %(p)s.") % {"p": _day(p.when)}
         for p in getattr(measure, "astronomical_points", [])

@@ -16,8 +16,12 @@ process limits are the mean ± 2.66 × the mean moving range.
 - A point beyond a limit.
 - 7 consecutive points on one side of the mean (a point on the mean ends the run).
 - 7 consecutive points each higher (or each lower) than the one before (a repeat ends it).
-- 2 of 3 consecutive points beyond mean ± (2/3 × 2.66 = 1.7733) × the mean moving range, on
-  the same side.
+- 2 of 3 consecutive points beyond mean ± (2/3 × 2.66) × the mean moving range, with all
+  three on that side of the mean (two points past the warning line with one between them on
+  the other side of the mean are not a signal). Where the points past the warning line are
+  beyond a limit already, that is said once, as points beyond a limit.
+Every rule reads the points of one set of limits at a time: a run, a trend or two of three
+never reaches across a rebase.
 Limits from fewer than 12 points are provisional.
 """
 
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 from math import comb
 from statistics import fmean, median
 
@@ -33,7 +38,7 @@ TREND_LENGTH = 5
 XMR_RUN_LENGTH = 7
 XMR_TREND_LENGTH = 7
 LIMIT_FACTOR = 2.66
-WARNING_FACTOR = 1.7733
+WARNING_FACTOR = 2 * LIMIT_FACTOR / 3  # two thirds of the way to a limit, exactly
 PROVISIONAL_BELOW = 12
 
 
@@ -70,21 +75,16 @@ def _runs_limits(useful: int, tail: float = 0.025) -> tuple[int, int]:
     return lower, upper
 
 
-# The run chart table (Perla, Provost and Murray, 2011, Table 1, after Swed and Eisenhart): for
-# each number of useful observations, fewer runs than the first number or more than the
-# second is a signal. Kept as data, as published; `_runs_limits` is the exact calculation it
-# rests on, and a test checks every row is within one run of it.
-RUNS_TABLE: dict[int, tuple[int, int]] = {
-    10: (3, 9), 11: (3, 10), 12: (3, 11), 13: (4, 11), 14: (4, 12), 15: (5, 12),
-    16: (5, 13), 17: (5, 13), 18: (6, 14), 19: (6, 15), 20: (6, 16), 21: (7, 16),
-    22: (7, 17), 23: (7, 17), 24: (8, 18), 25: (8, 18), 26: (9, 19), 27: (10, 19),
-    28: (10, 20), 29: (10, 20), 30: (11, 21), 31: (11, 22), 32: (11, 22), 33: (11, 23),
-    34: (12, 23), 35: (13, 24), 36: (13, 24), 37: (13, 25), 38: (14, 26), 39: (14, 26),
-    40: (15, 27), 41: (15, 27), 42: (16, 28), 43: (16, 28), 44: (17, 29), 45: (17, 30),
-    46: (17, 30), 47: (18, 31), 48: (18, 31), 49: (19, 32), 50: (19, 32), 51: (20, 33),
-    52: (20, 33), 53: (21, 34), 54: (21, 35), 55: (22, 35), 56: (22, 36), 57: (23, 36),
-    58: (23, 37), 59: (24, 38), 60: (24, 38),
-}  # fmt: skip
+# The runs test needs this many useful observations at least (Perla, Provost and Murray's
+# table starts there); the limits themselves come from `runs_limits` for any number.
+RUNS_FROM = 10
+
+
+@cache
+def runs_limits(useful: int) -> tuple[int, int]:
+    """The run chart's limits for `useful` observations: fewer runs than the first, or more
+    than the second, is a signal (`_runs_limits`, kept per number)."""
+    return _runs_limits(useful)
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,7 @@ class RunChart:
     runs_limits: tuple[int, int] | None = None
     signals: list[Signal] = field(default_factory=list)
     too_few_points: bool = False
-    notes: list[str] = field(default_factory=list)  # "baseline_ignored", "runs_not_tested"
+    notes: list[str] = field(default_factory=list)  # "baseline_ignored"
 
 
 def _side(value: float, centre: float) -> int:
@@ -189,9 +189,7 @@ def run_chart(points: list[Point], *, baseline_until: date | None = None) -> Run
     chart.signals += shifts(values, chart.centre)
     chart.signals += trends(values)
     chart.useful, chart.runs = count_runs(values, chart.centre)
-    chart.runs_limits = RUNS_TABLE.get(chart.useful)
-    if chart.runs_limits is None and chart.useful > max(RUNS_TABLE):
-        chart.notes.append("runs_not_tested")
+    chart.runs_limits = runs_limits(chart.useful) if chart.useful >= RUNS_FROM else None
     if chart.runs_limits:
         lower, upper = chart.runs_limits
         if chart.runs < lower:
@@ -273,22 +271,21 @@ def _segment(points: list[Point], start: int) -> Segment:
     )
 
 
-def _beyond_limits(values: list[float], segment_at) -> list[Signal]:
+def _beyond_limits(values: list[float], segment: Segment) -> list[Signal]:
     found = []
     for index, value in enumerate(values):
-        segment = segment_at(index)
         if value > segment.upper or value < segment.lower:
             found.append(Signal("beyond", [index], "up" if value > segment.upper else "down"))
     return found
 
 
-def _runs_about_mean(values: list[float], segment_at) -> list[Signal]:
-    """Runs on one side of the mean of each point's segment: a point on the mean ends one."""
+def _runs_about_mean(values: list[float], segment: Segment) -> list[Signal]:
+    """Runs on one side of the mean: a point on the mean ends one."""
     found: list[Signal] = []
     current: list[int] = []
     side = 0
     for index, value in enumerate(values + [None]):
-        here = 0 if value is None else _side(value, segment_at(index).mean)
+        here = 0 if value is None else _side(value, segment.mean)
         if here != 0 and here == side:
             current.append(index)
             continue
@@ -298,7 +295,7 @@ def _runs_about_mean(values: list[float], segment_at) -> list[Signal]:
     return found
 
 
-def _steps(values: list[float]) -> list[Signal]:
+def _steps(values: list[float], segment: Segment) -> list[Signal]:
     """Points each higher (or each lower) than the one before; a repeat ends the run."""
     found: list[Signal] = []
     current, direction = [0], 0
@@ -317,28 +314,45 @@ def _steps(values: list[float]) -> list[Signal]:
     return found
 
 
-def _two_of_three(values: list[float], segment_at) -> list[Signal]:
-    """Two of three consecutive points beyond the warning line, on the same side."""
+def _two_of_three(values: list[float], segment: Segment) -> list[Signal]:
+    """Two (or three) of three consecutive points beyond the warning line on one side, with
+    all three on that side of the mean. Points beyond a limit count towards it, but a
+    window whose points past the warning line are all beyond a limit is said once, as
+    points beyond a limit."""
     found: list[Signal] = []
     flagged: set[int] = set()
     for end in range(2, len(values)):
         window = (end - 2, end - 1, end)
-        above = [i for i in window if values[i] > segment_at(i).upper_warning]
-        below = [i for i in window if values[i] < segment_at(i).lower_warning]
-        for near, direction in ((above, "up"), (below, "down")):
-            if len(near) >= 2 and not set(near) <= flagged:
-                found.append(Signal("two_of_three", near, direction))
-                flagged.update(near)
+        for side, warning, limit, direction in (
+            (1, segment.upper_warning, segment.upper, "up"),
+            (-1, segment.lower_warning, segment.lower, "down"),
+        ):
+            if any(_side(values[i], segment.mean) != side for i in window):
+                continue
+            near = [i for i in window if (values[i] - warning) * side > 0]
+            if len(near) < 2 or set(near) <= flagged:
+                continue
+            if all((values[i] - limit) * side > 0 for i in near):
+                continue  # all beyond a limit already
+            found.append(Signal("two_of_three", near, direction))
+            flagged.update(near)
     return found
 
 
-def _xmr_rules(values: list[float], segment_at) -> list[Signal]:
-    return (
-        _beyond_limits(values, segment_at)
-        + _runs_about_mean(values, segment_at)
-        + _steps(values)
-        + _two_of_three(values, segment_at)
-    )
+RULES = (_beyond_limits, _runs_about_mean, _steps, _two_of_three)
+
+
+def _xmr_rules(values: list[float], segments: list[Segment]) -> list[Signal]:
+    """Every rule over each segment's own points, against its own mean and limits; the
+    signals' indexes are the chart's."""
+    found = []
+    for rule in RULES:
+        for segment in segments:
+            mine = values[segment.start : segment.start + len(segment.points)]
+            for signal in rule(mine, segment):
+                signal.indexes = [segment.start + i for i in signal.indexes]
+                found.append(signal)
+    return found
 
 
 def xmr_chart(
@@ -365,7 +379,7 @@ def xmr_chart(
     bounds = starts + [len(points)]
     chart.segments = [_segment(points[a:b], a) for a, b in zip(bounds, bounds[1:], strict=False)]
     values = [p.value for p in points]
-    chart.signals = _xmr_rules(values, chart.segment_of)
+    chart.signals = _xmr_rules(values, chart.segments)
     chart.variation = _variation(chart, len(values) - 1, higher_is_better)
     chart.assurance = _assurance(chart.segments[-1], target, higher_is_better)
     return chart

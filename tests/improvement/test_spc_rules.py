@@ -5,11 +5,14 @@ from datetime import date, timedelta
 import pytest
 
 from improvement.spc import (
-    RUNS_TABLE,
+    LIMIT_FACTOR,
+    RUNS_FROM,
+    WARNING_FACTOR,
     Point,
     count_runs,
     moving_ranges,
     run_chart,
+    runs_limits,
     shifts,
     trends,
     xmr_chart,
@@ -79,47 +82,65 @@ def test_runs_leave_out_points_on_the_median():
     assert count_runs([5, 5], centre=5) == (0, 0)
 
 
-def test_every_row_of_the_published_table_is_within_one_run_of_the_exact_limits():
-    from improvement.spc import _runs_limits
+def _runs_by_enumeration(useful: int) -> dict[int, int]:
+    """How many of every arrangement of `useful` points, split as evenly as possible above
+    and below the median, have each number of runs: counted one arrangement at a time."""
+    from itertools import combinations
 
-    for useful, (lower, upper) in RUNS_TABLE.items():
-        exact_lower, exact_upper = _runs_limits(useful)
-        assert abs(lower - exact_lower) <= 1 and abs(upper - exact_upper) <= 1, useful
-        assert lower < useful / 2 + 1 < upper
+    above = useful // 2
+    counts: dict[int, int] = {}
+    for ups in combinations(range(useful), above):
+        up = set(ups)
+        sides = [i in up for i in range(useful)]
+        runs = 1 + sum(1 for a, b in zip(sides, sides[1:], strict=False) if a != b)
+        counts[runs] = counts.get(runs, 0) + 1
+    return counts
 
 
-def test_at_twenty_useful_points_six_runs_is_fine_and_five_is_too_few():
-    # Useful points 20: the table allows 6 to 16 runs.
-    six_runs = [1] * 4 + [9] * 4 + [1] * 3 + [9] * 3 + [1] * 3 + [9] * 3
-    five_runs = [1] * 4 + [9] * 4 + [1] * 3 + [9] * 6 + [1] * 3
-    chart = run_chart(points(six_runs))
-    assert (chart.useful, chart.runs) == (20, 6)
+@pytest.mark.parametrize("useful", range(RUNS_FROM, 19))
+def test_the_runs_limits_cut_two_and_a_half_per_cent_from_each_tail_of_every_arrangement(
+    useful,
+):
+    counts = _runs_by_enumeration(useful)
+    total = sum(counts.values())
+    lower, upper = runs_limits(useful)
+    # Fewer runs than `lower` happen by chance at most 2.5% of the time; `lower` itself is
+    # more likely than that to be reached. The same from the top for `upper`.
+    assert sum(n for r, n in counts.items() if r < lower) / total <= 0.025
+    assert sum(n for r, n in counts.items() if r <= lower) / total > 0.025
+    assert sum(n for r, n in counts.items() if r > upper) / total <= 0.025
+    assert sum(n for r, n in counts.items() if r >= upper) / total > 0.025
+
+
+def test_the_runs_limits_are_there_for_any_number_of_points():
+    assert runs_limits(20) == (7, 15)  # one run inside the old hand-typed table's 6 and 16
+    assert runs_limits(100) == (41, 61)
+    chart = run_chart(points([1, 9] * 40))  # 80 useful points, alternating
+    assert chart.runs_limits == runs_limits(80)
+    assert ("runs", "many", []) in rules(chart.signals)
+    assert run_chart(points([1, 9] * 4)).runs_limits is None  # 8 useful: too few to test
+
+
+def test_at_twenty_useful_points_seven_runs_is_fine_and_six_is_too_few():
+    seven = [1] * 4 + [9] * 4 + [1] * 3 + [9] * 3 + [1] * 2 + [9] * 3 + [1]
+    six = [1] * 4 + [9] * 4 + [1] * 3 + [9] * 3 + [1] * 3 + [9] * 3
+    chart = run_chart(points(seven))
+    assert (chart.useful, chart.runs) == (20, 7)
     assert not [s for s in chart.signals if s.rule == "runs"]
-    chart = run_chart(points(five_runs))
-    assert (chart.useful, chart.runs) == (20, 5)
+    chart = run_chart(points(six))
+    assert (chart.useful, chart.runs) == (20, 6)
     assert ("runs", "few", []) in rules(chart.signals)
 
 
-def test_at_twenty_useful_points_sixteen_runs_is_fine_and_more_is_too_many():
-    sixteen = [1, 9] * 7 + [1, 1, 1, 9, 9, 9]  # 14 single runs, then two of three
-    seventeen = [1, 9] * 8 + [1, 1, 9, 9]  # 18 runs
+def test_at_twenty_useful_points_fifteen_runs_is_fine_and_more_is_too_many():
+    fifteen = [1, 9] * 6 + [1, 1, 9, 9, 9, 9, 1, 1]  # 12 single runs, then three more
+    sixteen = [1, 9] * 7 + [1, 1, 1, 9, 9, 9]  # 14 single runs, then two more
+    chart = run_chart(points(fifteen))
+    assert (chart.useful, chart.runs) == (20, 15)
+    assert not [s for s in chart.signals if s.rule == "runs"]
     chart = run_chart(points(sixteen))
     assert (chart.useful, chart.runs) == (20, 16)
-    assert not [s for s in chart.signals if s.rule == "runs"]
-    chart = run_chart(points(seventeen))
-    assert (chart.useful, chart.runs) == (20, 18)
     assert ("runs", "many", []) in rules(chart.signals)
-
-
-def test_the_runs_table_is_kept_as_data_with_known_rows():
-    assert RUNS_TABLE[10] == (3, 9)
-    assert RUNS_TABLE[12] == (3, 11)
-    assert RUNS_TABLE[20] == (6, 16)
-    assert RUNS_TABLE[16] == (5, 13)
-    assert RUNS_TABLE[24] == (8, 18)
-    assert RUNS_TABLE[30] == (11, 21)
-    assert min(RUNS_TABLE) == 10 and max(RUNS_TABLE) == 60
-    assert all(lower < upper for lower, upper in RUNS_TABLE.values())
 
 
 def test_too_few_runs_are_flagged():
@@ -172,7 +193,9 @@ def test_limits_are_the_mean_plus_and_minus_2_66_mean_moving_ranges():
     assert segment.mean == 12 and segment.mean_moving_range == 1.5
     assert segment.upper == pytest.approx(12 + 2.66 * 1.5)  # 15.99
     assert segment.lower == pytest.approx(12 - 2.66 * 1.5)  # 8.01
-    assert segment.upper_warning == pytest.approx(12 + 1.7733 * 1.5)
+    # Two thirds of the way to the limit, exactly (not a rounded 1.7733).
+    assert WARNING_FACTOR == 2 * LIMIT_FACTOR / 3
+    assert segment.upper_warning == pytest.approx(12 + 2 * 2.66 / 3 * 1.5, abs=1e-12)
     assert chart.provisional  # fewer than 12 points
 
 
@@ -214,16 +237,16 @@ def test_a_repeat_ends_an_xmr_trend():
 
 
 def test_two_of_three_beyond_the_warning_line_on_the_same_side():
-    # Twenty points alternating 10, 12, then 16, 11, 16. By hand: mean 263 / 23 = 11.43;
-    # moving ranges 19 × 2 + 4 + 5 + 5 = 52 over 22 = 2.36; warning line 11.43 + 1.7733 ×
-    # 2.36 = 15.63; upper limit 11.43 + 2.66 × 2.36 = 17.72. So each 16 is past the warning
-    # line but inside the limit.
+    # Twenty points alternating 10, 12, then 16, 12, 16. By hand: mean 264 / 23 = 11.48;
+    # moving ranges 19 × 2 + 4 + 4 + 4 = 50 over 22 = 2.27; warning line 11.48 + 2/3 ×
+    # 2.66 × 2.27 = 15.51; upper limit 11.48 + 2.66 × 2.27 = 17.52. So each 16 is past the
+    # warning line but inside the limit, and the 12 between them is above the mean.
     base = [10, 12] * 10
-    chart = xmr_chart(points(base + [16, 11, 16]))
+    chart = xmr_chart(points(base + [16, 12, 16]))
     segment = chart.segments[0]
-    assert segment.mean == pytest.approx(263 / 23)
-    assert segment.mean_moving_range == pytest.approx(52 / 22)
-    assert segment.upper_warning < 16 < segment.upper
+    assert segment.mean == pytest.approx(264 / 23)
+    assert segment.mean_moving_range == pytest.approx(50 / 22)
+    assert segment.upper_warning < 16 < segment.upper and 12 > segment.mean
     assert ("two_of_three", "up", [20, 22]) in rules(chart.signals)
     assert not [s for s in chart.signals if s.rule == "beyond"]
     # One past the upper warning line and one past the lower do not count together.
@@ -231,6 +254,38 @@ def test_two_of_three_beyond_the_warning_line_on_the_same_side():
     low = mixed.segments[0]
     assert 16 > low.upper_warning and 6.5 < low.lower_warning
     assert not [s for s in mixed.signals if s.rule == "two_of_three"]
+
+
+def test_two_of_three_needs_all_three_on_the_same_side_of_the_mean():
+    """2.0, -0.5, 2.0 about a mean of 0 with a mean moving range of 1: both 2.0s are past
+    the warning line (1.77), but the point between them is below the mean: no signal."""
+    from improvement.spc import Segment, _two_of_three
+
+    segment = Segment(start=0, points=[], mean=0.0, mean_moving_range=1.0)
+    assert _two_of_three([2.0, -0.5, 2.0], segment) == []
+    assert rules(_two_of_three([2.0, 0.5, 2.0], segment)) == [("two_of_three", "up", [0, 2])]
+    assert _two_of_three([2.0, 0.0, 2.0], segment) == []  # on the mean is on neither side
+    assert rules(_two_of_three([-2.0, -0.5, -1.9], segment)) == [("two_of_three", "down", [0, 2])]
+    # Points beyond a limit (2.66) are said once, as beyond a limit, not as two of three.
+    assert _two_of_three([3.0, 0.5, 3.0], segment) == []
+    assert rules(_two_of_three([3.0, 0.5, 2.0], segment)) == [("two_of_three", "up", [0, 2])]
+
+
+def test_no_rule_reaches_across_a_rebase():
+    """Each rule reads one set of limits at a time: four points above the old mean and three
+    above the new one are not a run of seven; a trend or two of three likewise."""
+    rebase = START + timedelta(days=7 * 12)
+    run = [10, 12] * 4 + [12, 12, 12, 12] + [13, 13, 13] + [11, 13] * 5
+    chart = xmr_chart(points(run), rebase_from=[rebase])
+    before, after = chart.segments
+    assert all(v > before.mean for v in run[8:12]) and all(v > after.mean for v in run[12:15])
+    assert not [s for s in chart.signals if s.rule == "run"]
+    rising = [10, 11] * 4 + [11, 12, 13, 14] + [15, 16, 17] + [16, 15] * 5
+    chart = xmr_chart(points(rising), rebase_from=[rebase])
+    assert not [s for s in chart.signals if s.rule == "xmr_trend"]
+    # The same points with no rebase: a run of seven and a trend of seven.
+    assert [s for s in xmr_chart(points(run)).signals if s.rule == "run"]
+    assert [s for s in xmr_chart(points(rising)).signals if s.rule == "xmr_trend"]
 
 
 def test_all_values_equal_give_zero_width_limits_and_no_division_by_zero():
