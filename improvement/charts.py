@@ -110,6 +110,39 @@ class Annotation:
     text: str
 
 
+def rules_in_words(kind: str) -> list[str]:
+    """How the signals of a run chart ("run") or an XmR chart ("xmr") are found, one plain
+    sentence a rule, with the numbers the rules use (improvement.spc)."""
+    if kind == "run":
+        return [
+            _("A shift: %(n)d or more points in a row above the median, or below it.")
+            % {"n": spc.SHIFT_LENGTH},
+            _("A trend: %(n)d or more points in a row each going up, or each going down.")
+            % {"n": spc.TREND_LENGTH},
+            _(
+                "Too few or too many runs: the points cross the median less often, or more "
+                "often, than chance would in 39 charts out of 40 (from %(n)d points off the "
+                "median)."
+            )
+            % {"n": spc.RUNS_FROM},
+            _("A point on the median neither counts nor breaks a shift or a run."),
+        ]
+    return [
+        _("A point above the upper process limit or below the lower one."),
+        _("%(n)d or more points in a row above the mean, or below it.") % {"n": spc.XMR_RUN_LENGTH},
+        _("%(n)d or more points in a row each higher than the one before, or each lower.")
+        % {"n": spc.XMR_TREND_LENGTH},
+        _(
+            "Two of three points in a row closer to a process limit than two thirds of the "
+            "way from the mean, with all three on that side of the mean."
+        ),
+        _(
+            "Where the limits are worked out again from a date, each rule reads the points "
+            "from that date on by themselves."
+        ),
+    ]
+
+
 @dataclass
 class Drawing:
     kind: str  # "run" or "xmr"
@@ -127,6 +160,10 @@ class Drawing:
     plot_bottom: int = HEIGHT - BOTTOM
     plot_left: int = LEFT
     plot_right: int = WIDTH - RIGHT
+
+    @property
+    def rules(self) -> list[str]:
+        return rules_in_words(self.kind)
 
 
 def _nice_ticks(low: float, high: float, count: int = 5) -> list[float]:

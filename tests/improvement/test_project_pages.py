@@ -1150,3 +1150,14 @@ def test_the_data_page_lists_the_latest_points_a_page_at_a_time_and_redraws_on_a
     again = client.get(url)
     assert again.context["chart"] != first.context["chart"]
     assert again.context["points"][0].value == 99
+
+
+def test_each_chart_says_how_its_signals_are_found(client, project, measure):
+    add_points(measure, [40, 42, 41, 39, 40, 43, 41, 40, 60, 62, 61, 63])
+    xmr = make_measure(project, "Days to a letter", chart=Measure.Chart.XMR)
+    add_points(xmr, [5, 6, 5, 7, 6, 5, 6, 7])
+    page = client.get(project.get_absolute_url()).content.decode()
+    assert page.count("How the signals are found") == 2
+    assert "A shift: 6 or more points in a row above the median, or below it." in page
+    assert "7 or more points in a row above the mean, or below it." in page
+    assert "with all three on that side of the mean" in page
