@@ -343,6 +343,7 @@ def xmr_chart(measure, points: list[spc.Point], cycles=()) -> Drawing:
         rebase_from=[measure.rebase_from] if measure.rebase_from else None,
         higher_is_better=measure.higher_is_better,
         target=measure.target,
+        screen=measure.screen_moving_ranges,
     )
     flagged = {i for s in chart.signals for i in s.indexes}
     extra = [s.upper for s in chart.segments] + [s.lower for s in chart.segments]
@@ -373,6 +374,22 @@ def xmr_chart(measure, points: list[spc.Point], cycles=()) -> Drawing:
                 _("Target %(v)s") % {"v": _number(measure.target)},
                 "target",
             )
+        )
+    screened = [points[i].when for segment in chart.segments for i in segment.screened]
+    if screened:
+        drawing.summary.append(
+            ngettext(
+                "One jump of %(factor)s times the average jump or more was left out before "
+                "working out the limits: the jump to %(days)s.",
+                "%(n)d jumps of %(factor)s times the average jump or more were left out before "
+                "working out the limits: the jumps to %(days)s.",
+                len(screened),
+            )
+            % {
+                "n": len(screened),
+                "factor": number_format(spc.SCREENING_FACTOR),
+                "days": ", ".join(_day(day) for day in screened),
+            }
         )
     if chart.rebase_ignored:
         drawing.summary.append(

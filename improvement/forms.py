@@ -623,7 +623,7 @@ class MeasureForm(forms.ModelForm):
     class Meta:
         model = Measure
         fields = ["name", "definition", "kind", "unit", "higher_is_better", "target", "chart",
-                  "baseline_until", "rebase_from"]  # fmt: skip
+                  "baseline_until", "rebase_from", "screen_moving_ranges"]  # fmt: skip
         widgets = {
             "definition": forms.Textarea(attrs={"rows": 3}),
             "kind": forms.RadioSelect,

@@ -20,6 +20,8 @@ process limits are the mean ± 2.66 × the mean moving range.
   three on that side of the mean (two points past the warning line with one between them on
   the other side of the mean are not a signal). Where the points past the warning line are
   beyond a limit already, that is said once, as points beyond a limit.
+With screening (the default), moving ranges of 3.267 × their mean or more are left out of
+the mean moving range the limits come from.
 Every rule reads the points of one set of limits at a time: a run, a trend or two of three
 never reaches across a rebase.
 Limits from fewer than 12 points are provisional.
@@ -38,6 +40,10 @@ TREND_LENGTH = 5
 XMR_RUN_LENGTH = 7
 XMR_TREND_LENGTH = 7
 LIMIT_FACTOR = 2.66
+# Moving ranges this many times their mean or more are left out before the limits are worked
+# out, when screening is on (as NHS England's reference does by default): one wild jump
+# should not widen the limits for every other point.
+SCREENING_FACTOR = 3.267
 WARNING_FACTOR = 2 * LIMIT_FACTOR / 3  # two thirds of the way to a limit, exactly
 PROVISIONAL_BELOW = 12
 
@@ -210,6 +216,9 @@ class Segment:
     points: list[Point]
     mean: float
     mean_moving_range: float
+    # The chart's indexes of the points whose moving range (from the point before) was left
+    # out of the mean moving range by screening.
+    screened: list[int] = field(default_factory=list)
 
     @property
     def upper(self) -> float:
@@ -260,14 +269,21 @@ def moving_ranges(values: list[float]) -> list[float]:
     return [abs(b - a) for a, b in zip(values, values[1:], strict=False)]
 
 
-def _segment(points: list[Point], start: int) -> Segment:
+def _segment(points: list[Point], start: int, *, screen: bool = True) -> Segment:
     values = [p.value for p in points]
     ranges = moving_ranges(values)
+    average = fmean(ranges) if ranges else 0.0
+    screened = []
+    if screen and average:
+        screened = [i + 1 for i, r in enumerate(ranges) if r >= SCREENING_FACTOR * average]
+        kept = [r for r in ranges if r < SCREENING_FACTOR * average]
+        average = fmean(kept) if kept else average
     return Segment(
         start=start,
         points=points,
         mean=fmean(values),
-        mean_moving_range=fmean(ranges) if ranges else 0.0,
+        mean_moving_range=average,
+        screened=[start + i for i in screened],
     )
 
 
@@ -361,6 +377,7 @@ def xmr_chart(
     rebase_from: list[date] | None = None,
     higher_is_better: bool = True,
     target: float | None = None,
+    screen: bool = True,
 ) -> XmRChart:
     """Read an XmR chart, with new limits from each rebasing date. Points are sorted first."""
     points = sorted(points, key=lambda p: p.when)
@@ -377,7 +394,9 @@ def xmr_chart(
         else:
             chart.rebase_ignored = True
     bounds = starts + [len(points)]
-    chart.segments = [_segment(points[a:b], a) for a, b in zip(bounds, bounds[1:], strict=False)]
+    chart.segments = [
+        _segment(points[a:b], a, screen=screen) for a, b in zip(bounds, bounds[1:], strict=False)
+    ]
     values = [p.value for p in points]
     chart.signals = _xmr_rules(values, chart.segments)
     chart.variation = _variation(chart, len(values) - 1, higher_is_better)

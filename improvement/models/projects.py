@@ -246,6 +246,15 @@ class Measure(models.Model):
         blank=True,
         help_text=_("The XmR chart's limits are worked out again from this date."),
     )
+    screen_moving_ranges = models.BooleanField(
+        _("leave out unusually large jumps when working out the limits"),
+        default=True,
+        help_text=_(
+            "As NHS England's reference does: a jump of 3.267 times the average jump or more "
+            "between two points is left out, so one wild point does not widen the limits for "
+            "all the others. The chart says which were left out."
+        ),
+    )
     position = models.PositiveSmallIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 

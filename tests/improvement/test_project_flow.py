@@ -646,7 +646,8 @@ def test_draw_a_run_chart_with_no_signal_says_so():
 
 def test_draw_an_xmr_chart_marks_a_point_beyond_the_limits():
     # Alternating 10 and 16 (mean 15.2 with the outlier) and one 60: the moving ranges are
-    # seventeen 6s and two 50s, 202 / 19 = 10.63; limits 15.2 ± 2.66 × 10.63 = -13.08 to 43.48.
+    # seventeen 6s and two 50s, averaging 202 / 19 = 10.63. Screening leaves out the two
+    # 50s (3.267 × 10.63 = 34.7 or more), so the limits are 15.2 ± 2.66 × 6: -0.76 to 31.16.
     values = [10, 16] * 10
     values[15] = 60
     points = weekly(values)
@@ -655,14 +656,19 @@ def test_draw_an_xmr_chart_marks_a_point_beyond_the_limits():
     assert [m.signal for m in drawing.marks] == [i == 15 for i in range(20)]
     assert [(line.kind, line.label) for line in drawing.lines] == [
         ("centre", "Mean 15.2"),
-        ("limit", "Upper limit 43.48"),
-        ("limit", "Lower limit -13.08"),
+        ("limit", "Upper limit 31.16"),
+        ("limit", "Lower limit -0.76"),
     ]
     assert drawing.summary == [
-        "From 5 Jan 2026: mean 15.2, process limits -13.08 to 43.48.",
+        "From 5 Jan 2026: mean 15.2, process limits -0.76 to 31.16.",
+        "2 jumps of 3.267 times the average jump or more were left out before working out "
+        "the limits: the jumps to 20 Apr 2026, 27 Apr 2026.",
         "A point above the process limits on 20 Apr 2026.",
         "Common cause variation: nothing unusual in the latest point.",
     ]
+    # Without screening, the two jumps widen the limits: -13.08 to 43.48.
+    unscreened = charts.draw(_measure("xmr", screen_moving_ranges=False), points)
+    assert unscreened.summary[0] == "From 5 Jan 2026: mean 15.2, process limits -13.08 to 43.48."
 
 
 def test_draw_an_xmr_chart_of_few_points_says_the_limits_are_provisional():

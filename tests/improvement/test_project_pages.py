@@ -1161,3 +1161,14 @@ def test_each_chart_says_how_its_signals_are_found(client, project, measure):
     assert "A shift: 6 or more points in a row above the median, or below it." in page
     assert "7 or more points in a row above the mean, or below it." in page
     assert "with all three on that side of the mean" in page
+
+
+def test_an_xmr_chart_says_which_jumps_screening_left_out(client, project):
+    xmr = make_measure(project, "Days to a letter", chart=Measure.Chart.XMR)
+    add_points(xmr, [10, 12] * 5 + [40, 12])
+    page = client.get(project.get_absolute_url()).content.decode()
+    assert "2 jumps of 3.267 times the average jump or more were left out" in page
+    xmr.screen_moving_ranges = False
+    xmr.save()
+    page = client.get(project.get_absolute_url()).content.decode()
+    assert "were left out" not in page

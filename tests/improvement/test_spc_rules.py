@@ -322,3 +322,21 @@ def test_variation_and_assurance_in_words():
     assert xmr_chart(points([10, 11] * 7), target=10.5).assurance == "hit_and_miss"
     assert xmr_chart(points([10, 11] * 7), higher_is_better=False, target=30).assurance == "met"
     assert xmr_chart(points([10, 11] * 7)).assurance == ""
+
+
+def test_screening_leaves_out_moving_ranges_of_3267_times_their_mean_or_more():
+    # Ten points alternating 10, 12 then one jump to 40 and back: moving ranges 9 × 2, 28,
+    # 28; their mean 74 / 11 = 6.73, and 3.267 × 6.73 = 21.98, so both 28s are left out
+    # and the limits come from the 2s alone.
+    values = [10, 12] * 5 + [40, 12]
+    screened = xmr_chart(points(values))
+    [segment] = screened.segments
+    assert moving_ranges(values) == [2] * 9 + [28, 28]
+    assert segment.mean_moving_range == 2
+    assert segment.screened == [10, 11]  # the points the left-out jumps end on
+    assert ("beyond", "up", [10]) in rules(screened.signals)
+    unscreened = xmr_chart(points(values), screen=False)
+    assert unscreened.segments[0].mean_moving_range == pytest.approx(74 / 11)
+    assert unscreened.segments[0].screened == []
+    # Just under the factor stays in.
+    assert xmr_chart(points([10, 12] * 5 + [10 + 3.2 * 2])).segments[0].screened == []
