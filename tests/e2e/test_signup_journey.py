@@ -41,6 +41,18 @@ def test_visitor_signs_up_confirms_email_logs_in_and_out(
     assert len(mailoutbox) == 1
     email = mailoutbox[0]
     assert email.to == ["nia.visitor@example.org"]
+    # In Convene's words: the site named, no stock text from the accounts library.
+    assert email.subject == "Confirm your email address for Convene"
+    assert "Thank you for joining Convene." in email.body
+    assert "Hello from" not in email.body and "user " not in email.body
+    # Read as a mail program shows it: its HTML, with a link in words.
+    [html] = [body for body, kind in email.alternatives if kind == "text/html"]
+    reader = page.context.new_page()
+    reader.set_content(html)
+    expect(reader.get_by_text("Thank you for joining Convene.")).to_be_visible()
+    expect(reader.get_by_role("link", name="Confirm my email address")).to_be_visible()
+    assert_accessible(reader)
+    reader.close()
     link = re.search(r"https?://\S+/accounts/confirm-email/\S+/", email.body).group(0)
 
     page.goto(link)
